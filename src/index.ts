@@ -1,0 +1,4 @@
+// Public API of bpfsig.
+
+export * from './syscall/errno.js';
+export * from './syscall/memory.js';
