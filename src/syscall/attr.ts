@@ -1,0 +1,61 @@
+// The size rules of union bpf_attr, in one place.
+// spec: UAPI-CONV-3 (sizeof(union bpf_attr) per profile), SYS-1 (tail-zero → E2BIG), SYS-2 (copy
+// min(size, sizeof) bytes, zero-filled; fault → EFAULT), SYS-4 (CHECK_ATTR → EINVAL), SYS-5
+// (LAST_FIELD per command and profile), SYS-7 (same bytes, different kernels).
+
+import { Errno } from './errno.js';
+import type { AddressSpace } from './memory.js';
+import type { KernelProfile } from './profiles/index.js';
+import { checkUargTailZero, copyFromBpfPtr, type BpfPtr } from './uaccess.js';
+import { ATTR_LAYOUTS } from './uapi/attr-layouts.js';
+import { decode, fieldsFor, lastFieldEnd, type Decoded, type Layout } from './uapi/layout.js';
+
+/** sizeof(union bpf_attr) for the profile: the largest member end, rounded up to 8. */
+export function attrSize(profile: KernelProfile): number {
+  let end = 0;
+  for (const l of ATTR_LAYOUTS.values()) end = Math.max(end, lastFieldEnd(l, profile.uapi));
+  return Math.ceil(end / 8) * 8;
+}
+
+/** offsetofend(CMD_LAST_FIELD) for the profile, or undefined for a command without a layout. */
+export function lastFieldEndFor(cmd: number, profile: KernelProfile): number | undefined {
+  const l = ATTR_LAYOUTS.get(cmd);
+  return l ? lastFieldEnd(l, profile.uapi) : undefined;
+}
+
+/**
+ * The __sys_bpf prologue: tail-zero check against sizeof(union bpf_attr), then a zero-filled copy
+ * of min(size, sizeof) bytes. Returns the kernel's attr buffer or -errno.
+ */
+export function copyAttrIn(mem: AddressSpace, uattr: BpfPtr, size: number, profile: KernelProfile): Uint8Array | number {
+  const sizeofAttr = attrSize(profile);
+  const err = checkUargTailZero(mem, uattr, sizeofAttr, size);
+  if (err) return err;
+  const n = Math.min(size, sizeofAttr);
+  const attr = new Uint8Array(sizeofAttr);
+  if (n > 0) {
+    const bytes = copyFromBpfPtr(mem, uattr, n);
+    if (!bytes) return -Errno.EFAULT;
+    attr.set(bytes);
+  }
+  return attr;
+}
+
+/** CHECK_ATTR(CMD): true when a byte after the command's LAST_FIELD is non-zero (→ -EINVAL). */
+export function checkAttrFails(cmd: number, attr: Uint8Array, profile: KernelProfile): boolean {
+  const end = lastFieldEndFor(cmd, profile);
+  if (end === undefined) return false;
+  for (let i = end; i < attr.length; i++) if (attr[i] !== 0) return true;
+  return false;
+}
+
+/** Decode the fields of a command's attr that exist in this profile. */
+export function decodeAttr(cmd: number, attr: Uint8Array, profile: KernelProfile): Decoded | undefined {
+  const l = ATTR_LAYOUTS.get(cmd);
+  return l ? decode(l, attr, profile.uapi) : undefined;
+}
+
+/** The layout's fields present in a profile, for encoders. */
+export function presentFields(l: Layout, profile: KernelProfile) {
+  return fieldsFor(l, profile.uapi);
+}

@@ -1,0 +1,70 @@
+// Per-syscall state: who called, which trace id, which audit context, whether pointers are kernel
+// pointers (a call that came from a BPF program through bpf_sys_bpf), and helpers to record stages.
+
+import type { AuditContext } from '../audit/log.js';
+import type { LsmContext } from '../lsm/hooks.js';
+import { errnoName } from './errno.js';
+import type { Kernel } from './kernel.js';
+import type { Process } from './process.js';
+import { makeBpfPtr, type BpfPtr } from './uaccess.js';
+
+export class SyscallCtx {
+  constructor(
+    readonly kernel: Kernel,
+    readonly proc: Process,
+    /** Trace id of this call. */
+    readonly sys: number,
+    /** The audit context of the syscall the task is in (shared by nested kernel calls). */
+    readonly audit: AuditContext | null,
+    /** SYS-6: pointers in the attr are kernel pointers. */
+    readonly isKernel: boolean,
+    readonly parent: SyscallCtx | null,
+  ) {}
+
+  /** make_bpfptr(addr, uattr.is_kernel) */
+  ptr(addr: bigint): BpfPtr {
+    return makeBpfPtr(addr, this.isKernel);
+  }
+
+  /** Record a step that was taken (and what it returned, if anything). */
+  step(id: string, name: string, detail?: string, ret?: number): void {
+    this.kernel.trace.emit({
+      kind: 'stage',
+      sys: this.sys,
+      id,
+      name,
+      ...(ret !== undefined ? { ret } : {}),
+      ...(detail !== undefined ? { detail } : {}),
+    });
+  }
+
+  /** Record the step that failed and return its error, so call sites read `return ctx.fail(…)`. */
+  fail(id: string, name: string, err: number, detail?: string): number {
+    const en = errnoName(err);
+    this.kernel.trace.emit({
+      kind: 'stage',
+      sys: this.sys,
+      id,
+      name,
+      ret: err,
+      ...(en ? { errno: en } : {}),
+      ...(detail !== undefined ? { detail } : {}),
+    });
+    return err;
+  }
+
+  /** What LSM callbacks may see and do. */
+  lsmContext(): LsmContext {
+    const k = this.kernel;
+    const proc = this.proc;
+    const audit = this.audit;
+    return {
+      pid: proc.pid,
+      comm: proc.comm,
+      cred: proc.cred,
+      audit: (type, body) => {
+        k.audit.log(audit, type, body);
+      },
+    };
+  }
+}

@@ -1,0 +1,279 @@
+// The emulated kernel: profile and config, kernel memory, object id allocators, processes, the LSM
+// chain, the audit log, the trace, and the bpf() entry (__sys_bpf) with its command table.
+// spec: SYS-1..3 (entry), SYS-6 (kernel-originated calls), LSM-STACK-*, AUD-SER-*.
+
+import { AuditLog } from '../audit/log.js';
+import { DEFAULT_RULES, parseAuditRule } from '../audit/rules.js';
+import { LsmChain } from '../lsm/chain.js';
+import type { LsmModule } from '../lsm/hooks.js';
+import { copyAttrIn, attrSize } from './attr.js';
+import { VirtualClock, type Clock } from './clock.js';
+import { BPF_COMMANDS } from './commands/index.js';
+import { SyscallCtx } from './context.js';
+import { makeCred, type CapName, type Cred } from './creds.js';
+import { Errno } from './errno.js';
+import type { OpenFile } from './file.js';
+import { Idr } from './idr.js';
+import { AddressSpace } from './memory.js';
+import type { Btf } from './objects/btf.js';
+import type { BpfMap } from './objects/map.js';
+import { Process, type ProcessOptions } from './process.js';
+import { getProfile, V6_18, type KernelConfig, type KernelProfile } from './profiles/index.js';
+import { NotEmulated, sysResult, type SysResult } from './result.js';
+import { securityBpf, securityBpfMapFree } from './security.js';
+import { Trace, traceValue, type TraceValue } from './trace.js';
+import { kernelPtr, type BpfPtr } from './uaccess.js';
+import { ATTR_LAYOUTS } from './uapi/attr-layouts.js';
+import { cmdName } from './uapi/consts.js';
+import { decode, type Decoded } from './uapi/layout.js';
+
+export interface KernelOptions {
+  /** A profile or its name (default `v6.18`). */
+  readonly profile?: KernelProfile | string;
+  /** Overrides of the profile's default config. */
+  readonly config?: Partial<KernelConfig>;
+  readonly clock?: Clock;
+  /** LSMs after `capability` (always first), in `lsm=` order. */
+  readonly lsm?: readonly LsmModule[];
+  readonly audit?: {
+    readonly enabled?: boolean;
+    /** auditctl rules; default: every bpf() call (DEFAULT_RULES). */
+    readonly rules?: readonly string[];
+    readonly firstSerial?: number;
+  };
+  /** kernel.unprivileged_bpf_disabled (default 2, as with CONFIG_BPF_UNPRIV_DEFAULT_OFF=y). */
+  readonly unprivilegedBpfDisabled?: 0 | 1 | 2;
+  /** Emulator resource limit: one map's storage above this fails with -ENOMEM (default 256 MiB). */
+  readonly maxMapBytes?: number;
+  readonly firstPid?: number;
+}
+
+export type BpfCommandFn = (ctx: SyscallCtx, attr: Uint8Array, uattr: BpfPtr, size: number) => number;
+
+export class Kernel {
+  readonly profile: KernelProfile;
+  readonly config: KernelConfig;
+  readonly clock: Clock;
+  readonly trace = new Trace();
+  readonly audit: AuditLog;
+  readonly lsm: LsmChain;
+  /** Kernel memory (the top half of every process's address space). */
+  readonly kmem = AddressSpace.kernelSpace();
+  readonly mapIdr = new Idr<BpfMap>();
+  readonly btfIdr = new Idr<Btf>();
+  readonly sysctl: { unprivileged_bpf_disabled: 0 | 1 | 2 };
+  readonly limits: { maxMapBytes: number };
+  readonly processes = new Map<number, Process>();
+  /** The command table; later subsystems (program load, test run) register here. */
+  readonly commands: Map<number, BpfCommandFn>;
+  /** Credentials of kernel threads (used for work done outside any syscall). */
+  readonly initCred: Cred = makeCred({ uid: 0 });
+  private nextPid: number;
+  private readonly stack: SyscallCtx[] = [];
+
+  constructor(opts: KernelOptions = {}) {
+    const p = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
+    if (typeof opts.profile === 'string' && !p) throw new RangeError(`unknown kernel profile '${opts.profile}'`);
+    this.profile = p ?? V6_18;
+    this.config = { ...this.profile.config, ...opts.config };
+    this.clock = opts.clock ?? new VirtualClock();
+    this.lsm = new LsmChain(opts.lsm ?? []);
+    this.audit = new AuditLog(this.clock, {
+      enabled: (opts.audit?.enabled ?? true) && this.config.CONFIG_AUDIT,
+      rules: (opts.audit?.rules ?? DEFAULT_RULES).map(parseAuditRule),
+      firstSerial: opts.audit?.firstSerial ?? 1,
+    });
+    this.audit.onRecord = (r) =>
+      this.trace.emit({ kind: 'audit', sys: this.current?.sys ?? 0, serial: r.serial, type: r.type, text: r.body });
+    this.sysctl = { unprivileged_bpf_disabled: opts.unprivilegedBpfDisabled ?? 2 };
+    this.limits = { maxMapBytes: opts.maxMapBytes ?? 256 * 1024 * 1024 };
+    this.nextPid = opts.firstPid ?? 1000;
+    this.commands = new Map(BPF_COMMANDS);
+  }
+
+  /** The syscall being handled (innermost), if any. */
+  get current(): SyscallCtx | undefined {
+    return this.stack[this.stack.length - 1];
+  }
+
+  /** Start a process. Root with CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN unless told otherwise. */
+  spawn(opts: ProcessOptions & { uid?: number; caps?: Iterable<CapName> } = {}): Process {
+    const cred = opts.cred ?? makeCred({ uid: opts.uid ?? 0, ...(opts.caps ? { caps: opts.caps } : {}) });
+    const proc = new Process(this, this.nextPid++, cred, opts);
+    this.processes.set(proc.pid, proc);
+    return proc;
+  }
+
+  /**
+   * Run a syscall for a process: clock tick, trace entry, audit context, the body, audit exit,
+   * trace exit. The body returns the kernel's value (>= 0 or -errno).
+   */
+  syscall(
+    proc: Process,
+    name: string,
+    nr: number,
+    args: readonly bigint[],
+    info: { cmd?: string; attrAddr?: bigint; size?: number; args?: Record<string, TraceValue> },
+    body: (ctx: SyscallCtx) => number,
+  ): SysResult {
+    this.clock.tick();
+    const sys = this.trace.newSyscall();
+    const attr = info.attrAddr !== undefined && info.cmd ? this.peekAttr(proc.mem, info.attrAddr, info.size ?? 0, name, args) : undefined;
+    this.trace.emit({
+      kind: 'syscall',
+      sys,
+      parent: null,
+      pid: proc.pid,
+      name,
+      ...(info.cmd ? { cmd: info.cmd } : {}),
+      ...(info.attrAddr !== undefined ? { attrAddr: traceValue(info.attrAddr) as string } : {}),
+      ...(info.size !== undefined ? { size: info.size } : {}),
+      ...(attr ? { attr } : {}),
+      ...(info.args ? { args: info.args } : {}),
+      kernel: false,
+    });
+    const actx = this.audit.syscallEntry(proc.auditTask(), nr, args);
+    const ctx = new SyscallCtx(this, proc, sys, actx, false, null);
+    const { ret, unsupported } = this.run(ctx, body);
+    this.audit.syscallExit(actx, ret);
+    return this.exit(ctx, name, info.cmd, ret, unsupported);
+  }
+
+  /**
+   * A bpf() call made from inside the kernel on behalf of a BPF program (bpf_sys_bpf), in the
+   * context of the syscall that runs the program: kernel pointers, `kernel = true` for every hook,
+   * records in the outer syscall's audit event. spec: SYS-6, LSM-KERN-1, TRUN-6, OBS-AUD-1
+   */
+  kernBpf(outer: SyscallCtx, cmd: number, attr: bigint, size: number): SysResult {
+    const sys = this.trace.newSyscall();
+    const decoded = this.peekAttr(outer.proc.mem, attr, size, 'bpf', [BigInt(cmd)], true);
+    this.trace.emit({
+      kind: 'syscall',
+      sys,
+      parent: outer.sys,
+      pid: outer.proc.pid,
+      name: 'bpf',
+      cmd: cmdName(cmd),
+      attrAddr: traceValue(attr) as string,
+      size,
+      ...(decoded ? { attr: decoded } : {}),
+      kernel: true,
+    });
+    const ctx = new SyscallCtx(this, outer.proc, sys, outer.audit, true, outer);
+    const { ret, unsupported } = this.run(ctx, (c) => this.sysBpf(c, cmd, kernelPtr(attr), size));
+    return this.exit(ctx, 'bpf', cmdName(cmd), ret, unsupported);
+  }
+
+  private run(ctx: SyscallCtx, body: (ctx: SyscallCtx) => number): { ret: number; unsupported?: string } {
+    this.stack.push(ctx);
+    try {
+      return { ret: body(ctx) };
+    } catch (e) {
+      if (e instanceof NotEmulated) {
+        this.trace.emit({ kind: 'note', sys: ctx.sys, text: `not emulated: ${e.message}` });
+        return { ret: -Errno.ENOSYS, unsupported: e.message };
+      }
+      throw e;
+    } finally {
+      this.stack.pop();
+    }
+  }
+
+  private exit(ctx: SyscallCtx, name: string, cmd: string | undefined, ret: number, unsupported?: string): SysResult {
+    const r = sysResult(ret, ctx.sys, unsupported);
+    this.trace.emit({
+      kind: 'exit',
+      sys: ctx.sys,
+      name,
+      ...(cmd ? { cmd } : {}),
+      ret,
+      errno: r.errno,
+      ...(unsupported ? { unsupported } : {}),
+    });
+    return r;
+  }
+
+  /** Decode an attr for the trace without side effects (undefined if it cannot be read). */
+  private peekAttr(
+    mem: AddressSpace,
+    addr: bigint,
+    size: number,
+    name: string,
+    args: readonly bigint[],
+    isKernel = false,
+  ): Record<string, TraceValue> | undefined {
+    if (name !== 'bpf') return undefined;
+    const l = ATTR_LAYOUTS.get(Number(args[0]));
+    if (!l) return undefined;
+    const n = Math.min(size, attrSize(this.profile));
+    const bytes = n > 0 ? mem.read(addr, n) : new Uint8Array(0);
+    if (!bytes || (!isKernel && addr >> 63n)) return undefined;
+    const out: Record<string, TraceValue> = {};
+    for (const [k, v] of Object.entries(decode(l, bytes, this.profile.uapi))) out[k] = traceValue(v);
+    return out;
+  }
+
+  /**
+   * __sys_bpf: tail-zero and copy-in (SYS-1, SYS-2), security_bpf for every command (SYS-3), then
+   * the command. An unknown command gives -EINVAL after the hook, as in the kernel.
+   */
+  sysBpf(ctx: SyscallCtx, cmd: number, uattr: BpfPtr, size: number): number {
+    const attr = copyAttrIn(ctx.proc.mem, uattr, size, this.profile);
+    if (typeof attr === 'number') return ctx.fail(attr === -Errno.EFAULT ? 'SYS-2' : 'SYS-1', 'copy attr', attr);
+    const sized = Math.min(size, attr.length);
+    const l = ATTR_LAYOUTS.get(cmd);
+    const decoded: Decoded = l ? decode(l, attr, this.profile.uapi) : {};
+    const err = securityBpf(ctx, cmd, decoded, sized);
+    if (err < 0) return ctx.fail('SYS-3', 'security_bpf', err);
+    const fn = this.commands.get(cmd);
+    if (!fn) {
+      if (cmd in COMMANDS_THE_KERNEL_HAS) throw new NotEmulated(`${cmdName(cmd)} is not emulated`);
+      return ctx.fail('SYS-3', 'unknown command', -Errno.EINVAL);
+    }
+    return fn(ctx, attr, uattr, sized);
+  }
+
+  /** fd_install for a new file of the calling process; records the fd in the trace. */
+  installFd(ctx: SyscallCtx, file: OpenFile): number {
+    const fd = ctx.proc.fds.install(file);
+    if (fd >= 0) this.trace.emit({ kind: 'fd', sys: ctx.sys, pid: ctx.proc.pid, fd, action: 'install', object: file.label });
+    return fd;
+  }
+
+  /** close(fd) */
+  closeFd(ctx: SyscallCtx, fd: number): number {
+    const f = ctx.proc.fds.get(fd);
+    if (!f) return -Errno.EBADF;
+    this.trace.emit({ kind: 'fd', sys: ctx.sys, pid: ctx.proc.pid, fd, action: 'close', object: f.label });
+    return ctx.proc.fds.close(fd);
+  }
+
+  /** bpf_map_put: the last reference frees the id, the LSM blob and the memory. */
+  mapPut(map: BpfMap): void {
+    if (--map.refcnt > 0) return;
+    const ctx = this.current ?? null;
+    if (map.id) {
+      this.mapIdr.remove(map.id);
+      this.trace.emit({ kind: 'object', sys: ctx?.sys ?? 0, action: 'free', type: 'map', id: map.id, name: map.name });
+    }
+    if (map.lsmBlob) {
+      map.lsmBlob = false;
+      securityBpfMapFree(this, ctx, map);
+    }
+    map.btf && this.btfPut(map.btf);
+    map.free();
+  }
+
+  btfPut(btf: Btf): void {
+    if (--btf.refcnt > 0) return;
+    if (btf.id) {
+      this.btfIdr.remove(btf.id);
+      this.trace.emit({ kind: 'object', sys: this.current?.sys ?? 0, action: 'free', type: 'btf', id: btf.id, name: btf.name });
+    }
+  }
+}
+
+/** Commands that exist in the kernel: without a handler here they are reported as not emulated. */
+const COMMANDS_THE_KERNEL_HAS: Record<number, true> = Object.fromEntries(
+  Array.from({ length: 38 }, (_, i) => [i, true as const]),
+);

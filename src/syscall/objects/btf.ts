@@ -1,0 +1,290 @@
+// BTF objects created by BPF_BTF_LOAD: structural validation of the header, the section table, the
+// string section and the type metadata (the first pass of the kernel's btf_parse), and an index of
+// the types for lookups by id and name.
+//
+// The checks, their order, errnos and verifier-log messages follow kernel/bpf/btf.c
+// (btf_parse_hdr, btf_check_sec_info, btf_parse_str_sec, btf_parse_type_sec/btf_check_meta) and were
+// OBSERVED on this machine's 6.18.44 kernel for: empty input ("hdr_len not found", EINVAL), bad
+// magic ("Invalid magic", EINVAL), version 2 ("Unsupported version", ENOTSUPP), flags 1
+// ("Unsupported flags", ENOTSUPP), a gap after the sections ("Unsupported section found", EINVAL), an
+// overlong section ("Total section length too long", EINVAL), no types ("No type found", EINVAL).
+// Not modelled: the second pass (btf_check_all_types: resolving and sizing every type), and the
+// per-type lines the kernel logs at log_level > 0.
+
+import { Errno } from '../errno.js';
+
+export const BTF_MAGIC = 0xeb9f;
+export const BTF_VERSION = 1;
+/** sizeof(struct btf_header) */
+export const BTF_HEADER_SIZE = 24;
+/** BTF_MAX_NAME_OFFSET */
+const BTF_MAX_NAME_OFFSET = 0xffffff;
+const BTF_MAX_TYPE = 0xfffff;
+
+export const BtfKind = {
+  UNKN: 0,
+  INT: 1,
+  PTR: 2,
+  ARRAY: 3,
+  STRUCT: 4,
+  UNION: 5,
+  ENUM: 6,
+  FWD: 7,
+  TYPEDEF: 8,
+  VOLATILE: 9,
+  CONST: 10,
+  RESTRICT: 11,
+  FUNC: 12,
+  FUNC_PROTO: 13,
+  VAR: 14,
+  DATASEC: 15,
+  FLOAT: 16,
+  DECL_TAG: 17,
+  TYPE_TAG: 18,
+  ENUM64: 19,
+} as const;
+const BTF_KIND_MAX = 19;
+/** Kinds that only qualify another type. */
+const MODIFIERS = new Set<number>([BtfKind.TYPEDEF, BtfKind.VOLATILE, BtfKind.CONST, BtfKind.RESTRICT, BtfKind.TYPE_TAG]);
+const KIND_NAMES = Object.fromEntries(Object.entries(BtfKind).map(([k, v]) => [v, k])) as Record<number, string>;
+
+/** Bytes of kind-specific data after the 12-byte btf_type. */
+function extraSize(kind: number, vlen: number): number {
+  switch (kind) {
+    case BtfKind.INT:
+    case BtfKind.VAR:
+    case BtfKind.DECL_TAG:
+      return 4;
+    case BtfKind.ARRAY:
+      return 12;
+    case BtfKind.STRUCT:
+    case BtfKind.UNION:
+    case BtfKind.DATASEC:
+    case BtfKind.ENUM64:
+      return 12 * vlen;
+    case BtfKind.ENUM:
+    case BtfKind.FUNC_PROTO:
+      return 8 * vlen;
+    default:
+      return 0;
+  }
+}
+
+export interface BtfHeader {
+  magic: number;
+  version: number;
+  flags: number;
+  hdrLen: number;
+  typeOff: number;
+  typeLen: number;
+  strOff: number;
+  strLen: number;
+}
+
+export interface BtfTypeEntry {
+  readonly id: number;
+  readonly kind: number;
+  readonly kindName: string;
+  readonly name: string;
+  readonly vlen: number;
+  readonly kindFlag: boolean;
+  /** size (INT, STRUCT, …) or referenced type id (PTR, TYPEDEF, FUNC, …). */
+  readonly sizeOrType: number;
+  /** Offset of the btf_type inside the type section. */
+  readonly offset: number;
+}
+
+/** The verifier log of a BTF load (bpf_verifier_log); the caller decides what reaches userspace. */
+export interface BtfLog {
+  write(line: string): void;
+}
+
+export type BtfParseResult = { ok: true; btf: Btf } | { ok: false; err: number };
+
+export class Btf {
+  id = 0;
+  refcnt = 1;
+  /** The kernel's own BTF (vmlinux or a module), as opposed to one loaded by BPF_BTF_LOAD. */
+  kernel = false;
+  name = '';
+
+  private constructor(
+    readonly data: Uint8Array,
+    readonly hdr: BtfHeader,
+    readonly types: readonly BtfTypeEntry[],
+    /** The type section, for kind-specific data after each btf_type. */
+    private readonly tsec: DataView,
+  ) {}
+
+  /** u32 number `i` of the kind-specific data after type `t`. */
+  private extraU32(t: BtfTypeEntry, i: number): number {
+    return this.tsec.getUint32(t.offset + 12 + 4 * i, true);
+  }
+
+  /**
+   * btf_type_id_size: the byte size of a type after following typedefs and modifiers, or undefined
+   * for a type without a size (void, FUNC, FWD, …) or a reference loop.
+   */
+  resolveSize(id: number, depth = 0): number | undefined {
+    const t = this.typeById(id);
+    if (!t || depth > 32) return undefined;
+    switch (t.kind) {
+      case BtfKind.INT:
+      case BtfKind.STRUCT:
+      case BtfKind.UNION:
+      case BtfKind.ENUM:
+      case BtfKind.ENUM64:
+      case BtfKind.FLOAT:
+      case BtfKind.DATASEC:
+        return t.sizeOrType;
+      case BtfKind.PTR:
+        return 8;
+      case BtfKind.TYPEDEF:
+      case BtfKind.VOLATILE:
+      case BtfKind.CONST:
+      case BtfKind.RESTRICT:
+      case BtfKind.TYPE_TAG:
+        return this.resolveSize(t.sizeOrType, depth + 1);
+      case BtfKind.ARRAY: {
+        const elem = this.resolveSize(this.extraU32(t, 0), depth + 1);
+        return elem === undefined ? undefined : elem * this.extraU32(t, 2);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** btf_type_is_i32: an INT of 4 bytes, 32 bits, at bit offset 0 (after modifiers). */
+  isI32(id: number): boolean {
+    let t = this.typeById(id);
+    for (let i = 0; t && i < 32 && MODIFIERS.has(t.kind); i++) {
+      t = this.typeById(t.sizeOrType);
+    }
+    if (!t || t.kind !== BtfKind.INT || t.sizeOrType !== 4) return false;
+    const enc = this.extraU32(t, 0);
+    return (enc & 0xff) === 32 && ((enc >>> 16) & 0xff) === 0;
+  }
+
+  /** The type with this id (1-based; 0 is void), or undefined. */
+  typeById(id: number): BtfTypeEntry | undefined {
+    return this.types[id - 1];
+  }
+
+  /** btf_find_by_name_kind: the id of the first type with this name and kind, or -ENOENT. */
+  findByNameKind(name: string, kind: number): number {
+    const t = this.types.find((x) => x.kind === kind && x.name === name);
+    return t ? t.id : -Errno.ENOENT;
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  /**
+   * btf_parse, first pass: header, sections, strings, type metadata. Failures log the kernel's
+   * message to `log` and return the kernel's errno.
+   */
+  static parse(data: Uint8Array, log: BtfLog): BtfParseResult {
+    const fail = (msg: string, err: number): BtfParseResult => {
+      log.write(msg + '\n');
+      return { ok: false, err };
+    };
+    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    // btf_parse_hdr
+    if (data.length < 8) return fail('hdr_len not found', -Errno.EINVAL);
+    const hdrLen = dv.getUint32(4, true);
+    if (data.length < hdrLen) return fail('btf_header not found', -Errno.EINVAL);
+    if (hdrLen > BTF_HEADER_SIZE) {
+      for (let i = BTF_HEADER_SIZE; i < hdrLen; i++) if (data[i]) return fail('Unsupported btf_header', -Errno.E2BIG);
+    }
+    const raw = new Uint8Array(BTF_HEADER_SIZE);
+    raw.set(data.subarray(0, Math.min(hdrLen, BTF_HEADER_SIZE)));
+    const h = new DataView(raw.buffer);
+    const hdr: BtfHeader = {
+      magic: h.getUint16(0, true),
+      version: h.getUint8(2),
+      flags: h.getUint8(3),
+      hdrLen,
+      typeOff: h.getUint32(8, true),
+      typeLen: h.getUint32(12, true),
+      strOff: h.getUint32(16, true),
+      strLen: h.getUint32(20, true),
+    };
+    log.write(
+      `magic: 0x${hdr.magic.toString(16)}\nversion: ${hdr.version}\nflags: 0x${hdr.flags.toString(16)}\n` +
+        `hdr_len: ${hdr.hdrLen}\ntype_off: ${hdr.typeOff}\ntype_len: ${hdr.typeLen}\n` +
+        `str_off: ${hdr.strOff}\nstr_len: ${hdr.strLen}\nbtf_total_size: ${data.length}\n`,
+    );
+    if (hdr.magic !== BTF_MAGIC) return fail('Invalid magic', -Errno.EINVAL);
+    if (hdr.version !== BTF_VERSION) return fail('Unsupported version', -Errno.ENOTSUPP);
+    if (hdr.flags) return fail('Unsupported flags', -Errno.ENOTSUPP);
+    if (data.length === hdr.hdrLen) return fail('No data', -Errno.EINVAL);
+
+    // btf_check_sec_info: sections sorted by offset, no gap, no overlap, nothing after them.
+    const secs = [
+      { off: hdr.typeOff, len: hdr.typeLen },
+      { off: hdr.strOff, len: hdr.strLen },
+    ].sort((a, b) => a.off - b.off);
+    const expectedTotal = data.length - hdr.hdrLen;
+    let total = 0;
+    for (const s of secs) {
+      if (expectedTotal < s.off) return fail('Invalid section offset', -Errno.EINVAL);
+      if (total < s.off) return fail('Unsupported section found', -Errno.EINVAL);
+      if (total > s.off) return fail('Section overlap found', -Errno.EINVAL);
+      if (expectedTotal - total < s.len) return fail('Total section length too long', -Errno.EINVAL);
+      total += s.len;
+    }
+    if (expectedTotal !== total) return fail('Unsupported section found', -Errno.EINVAL);
+
+    // btf_parse_str_sec
+    const body = data.subarray(hdr.hdrLen);
+    if (hdr.strOff + hdr.strLen !== body.length) return fail('String section is not at the end', -Errno.EINVAL);
+    const strs = body.subarray(hdr.strOff, hdr.strOff + hdr.strLen);
+    if (!hdr.strLen || hdr.strLen - 1 > BTF_MAX_NAME_OFFSET || strs[hdr.strLen - 1] !== 0 || strs[0] !== 0) {
+      return fail('Invalid string section', -Errno.EINVAL);
+    }
+    const nameAt = (off: number): string => {
+      const end = strs.indexOf(0, off);
+      return Buffer.from(strs.subarray(off, end < 0 ? strs.length : end)).toString('latin1');
+    };
+
+    // btf_parse_type_sec, first pass (btf_check_all_metas)
+    if (hdr.typeOff & 3) return fail('Unaligned type_off', -Errno.EINVAL);
+    if (!hdr.typeLen) return fail('No type found', -Errno.EINVAL);
+    const tsec = body.subarray(hdr.typeOff, hdr.typeOff + hdr.typeLen);
+    const tv = new DataView(tsec.buffer, tsec.byteOffset, tsec.byteLength);
+    const types: BtfTypeEntry[] = [];
+    let off = 0;
+    while (off < tsec.length) {
+      const id = types.length + 1;
+      const left = tsec.length - off;
+      if (left < 12) return fail(`[${id}] meta_left:${left} meta_needed:12`, -Errno.EINVAL);
+      const nameOff = tv.getUint32(off, true);
+      const info = tv.getUint32(off + 4, true);
+      const sizeOrType = tv.getUint32(off + 8, true);
+      // BTF_INFO_MASK: vlen (bits 0-15), kind (bits 24-28), kind_flag (bit 31)
+      if (info & ~0x9f00ffff) return fail(`[${id}] Invalid btf_info:${info.toString(16)}`, -Errno.EINVAL);
+      const kind = (info >>> 24) & 0x1f;
+      const vlen = info & 0xffff;
+      if (kind > BTF_KIND_MAX || kind === BtfKind.UNKN) return fail(`[${id}] Invalid kind:${kind}`, -Errno.EINVAL);
+      if (nameOff >= hdr.strLen) return fail(`[${id}] Invalid name_offset:${nameOff}`, -Errno.EINVAL);
+      const need = extraSize(kind, vlen);
+      if (left - 12 < need) {
+        return fail(`[${id}] ${KIND_NAMES[kind]} ${nameAt(nameOff)} meta_left:${left - 12} meta_needed:${need}`, -Errno.EINVAL);
+      }
+      if (id > BTF_MAX_TYPE) return fail('Exceeded max num of types', -Errno.E2BIG);
+      types.push({
+        id,
+        kind,
+        kindName: KIND_NAMES[kind]!,
+        name: nameAt(nameOff),
+        vlen,
+        kindFlag: (info >>> 31) === 1,
+        sizeOrType,
+        offset: off,
+      });
+      off += 12 + need;
+    }
+    return { ok: true, btf: new Btf(data, hdr, types, tv) };
+  }
+}

@@ -1,0 +1,168 @@
+// struct bpf_map and the per-type operations the syscall side uses (struct bpf_map_ops).
+// spec: EXCL-2 (excl_prog_sha), MHASH-7/8 (map->sha is the first member, memoized hash),
+// FRZ-* (frozen), ELEM-* (element semantics live in the map types), V617-4 (no sha before 6.18).
+
+import { createHash } from 'node:crypto';
+import { Errno } from '../errno.js';
+import type { AddressSpace, Region } from '../memory.js';
+import { mapTypeName } from '../uapi/consts.js';
+import type { Decoded } from '../uapi/layout.js';
+import type { Btf } from './btf.js';
+
+/** Size of our `struct bpf_map` view. */
+export const STRUCT_BPF_MAP_SIZE = 256;
+export const SHA256_DIGEST_SIZE = 32;
+
+/** What map_create knows once CHECK_ATTR passed: the attr fields a map type reads. */
+export interface MapAttr {
+  readonly map_type: number;
+  readonly key_size: number;
+  readonly value_size: number;
+  readonly max_entries: number;
+  readonly map_flags: number;
+  readonly numa_node: number;
+  readonly map_extra: bigint;
+  readonly map_name: string;
+  readonly raw: Decoded;
+}
+
+export interface MapEnv {
+  /** Kernel memory, where the value area and the `struct bpf_map` view are mapped. */
+  readonly kmem: AddressSpace;
+  /** num_possible_cpus() */
+  readonly nrCpus: number;
+  /** Does this kernel's struct bpf_map start with `u8 sha[32]`? (MHASH-8 vs V617-4) */
+  readonly hasSha: boolean;
+  /** Emulator resource limit on one map's storage; larger maps fail with -ENOMEM. */
+  readonly maxMapBytes: number;
+}
+
+export abstract class BpfMap {
+  id = 0;
+  readonly mapType: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** Flags kept on the object (BPF_F_RDONLY/WRONLY are per-fd and dropped, bpf_map_flags_retain_permanent). */
+  readonly mapFlags: number;
+  readonly mapExtra: bigint;
+  name = '';
+  btf: Btf | null = null;
+  btfKeyTypeId = 0;
+  btfValueTypeId = 0;
+  btfVmlinuxValueTypeId = 0;
+  /** FRZ-4 */
+  frozen = false;
+  /** Syscall writers in flight (bpf_map_write_active); freeze gives EBUSY while > 0. FRZ-4 */
+  writeActive = 0;
+  /** Writable mmaps (counted in bpf_map_write_active too). */
+  writableMmaps = 0;
+  /** EXCL-2: SHA-256 of the only program allowed to use the map, or null. */
+  exclProgSha: Uint8Array | null = null;
+  refcnt = 1;
+  usercnt = 1;
+  /** security_bpf_map_create ran (allocating the LSM blob): security_bpf_map_free must run at free. */
+  lsmBlob = false;
+  /** The read-only kernel view of struct bpf_map: sha[32] first on 6.18 (MHASH-8). */
+  readonly kobj: Region;
+  protected readonly env: MapEnv;
+  private freed = false;
+
+  constructor(attr: MapAttr, env: MapEnv) {
+    this.env = env;
+    this.mapType = attr.map_type;
+    this.keySize = attr.key_size;
+    this.valueSize = attr.value_size;
+    this.maxEntries = attr.max_entries;
+    this.mapFlags = attr.map_flags & ~(0x8 | 0x10);
+    this.mapExtra = attr.map_extra;
+    this.kobj = env.kmem.map({
+      name: `struct bpf_map (${mapTypeName(attr.map_type)})`,
+      kind: 'kernel_object',
+      bytes: new Uint8Array(STRUCT_BPF_MAP_SIZE),
+      writable: false,
+    });
+    this.writeStruct();
+  }
+
+  /** Offset of `ops` in struct bpf_map: 32 after sha[32] on 6.18, 0 before. MHASH-8, V617-4 */
+  get opsOffset(): number {
+    return this.env.hasSha ? SHA256_DIGEST_SIZE : 0;
+  }
+
+  /**
+   * map->sha: the memoized hash (all zero until the first GET_INFO hash call, MHASH-8). On a
+   * kernel without the member it does not exist.
+   */
+  get sha(): Uint8Array | null {
+    return this.env.hasSha ? this.kobj.bytes.subarray(0, SHA256_DIGEST_SIZE) : null;
+  }
+
+  /** The kernel address of struct bpf_map (what `ld_imm64 BPF_PSEUDO_MAP_FD/IDX` yields). */
+  get kaddr(): bigint {
+    return this.kobj.base;
+  }
+
+  /**
+   * Fill the fields after `ops` that a program reading struct bpf_map would see: ops, inner map
+   * meta, security blob, then map_type, key_size, value_size, max_entries, map_extra, map_flags, id.
+   * The order follows struct bpf_map; the exact offsets past `ops` are our model (INFERRED).
+   */
+  writeStruct(): void {
+    const v = this.kobj.view;
+    const o = this.opsOffset;
+    v.setBigUint64(o, 0xffff_ffff_8260_0000n + BigInt(this.mapType) * 0x140n, true);
+    v.setBigUint64(o + 8, 0n, true);
+    v.setBigUint64(o + 16, 0n, true);
+    v.setUint32(o + 24, this.mapType, true);
+    v.setUint32(o + 28, this.keySize, true);
+    v.setUint32(o + 32, this.valueSize, true);
+    v.setUint32(o + 36, this.maxEntries, true);
+    v.setBigUint64(o + 40, this.mapExtra, true);
+    v.setUint32(o + 48, this.mapFlags, true);
+    v.setUint32(o + 52, this.id, true);
+  }
+
+  get typeName(): string {
+    return mapTypeName(this.mapType);
+  }
+
+  /** bpf_map_value_size: what a syscall copies for one element (per-CPU maps: every CPU's copy). */
+  get sysValueSize(): number {
+    return this.valueSize;
+  }
+
+  /** Element lookup for the syscall: the value bytes, or -errno (ENOENT when absent). */
+  abstract sysLookup(key: Uint8Array | null): Uint8Array | number;
+  /** Element update for the syscall: 0 or -errno. `value` has sysValueSize bytes. */
+  abstract sysUpdate(key: Uint8Array | null, value: Uint8Array, flags: bigint): number;
+  abstract sysDelete(key: Uint8Array | null): number;
+  /** map_get_next_key: the next key, or -errno. */
+  abstract getNextKey(key: Uint8Array | null): Uint8Array | number;
+  /** Bytes of storage the map holds (map_mem_usage). */
+  abstract memUsage(): number;
+
+  /** map_get_hash (MHASH-7): only array maps implement it; others leave it undefined. */
+  getHash?(): number;
+
+  /** map_direct_value_addr: the value area a BPF program addresses directly (array maps only). */
+  valueRegion?(): Region | undefined;
+
+  /** Release memory: unmap the kernel regions. */
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.env.kmem.unmap(this.kobj);
+    this.freeStorage();
+  }
+
+  protected freeStorage(): void {}
+
+  /** SHA-256 of `bytes` into map->sha, the way array_map_get_hash memcpy's it (MHASH-7). */
+  protected storeSha(bytes: Uint8Array): number {
+    const sha = this.sha;
+    if (!sha) return -Errno.EINVAL;
+    sha.set(createHash('sha256').update(bytes).digest());
+    return 0;
+  }
+}

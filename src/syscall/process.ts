@@ -1,0 +1,129 @@
+// An emulated process: credentials, an fd table, a user address space linked to kernel memory, and
+// the syscalls bpfsig handles. Each syscall method returns a SysResult; nothing is thrown for a
+// kernel error.
+
+import type { AuditTask } from '../audit/log.js';
+import { SYSCALL_NR } from '../audit/rules.js';
+import type { Cred } from './creds.js';
+import { FdTable, OpenFile, O_RDWR, fmodeFor } from './file.js';
+import type { Kernel } from './kernel.js';
+import { AddressSpace, type Region } from './memory.js';
+import type { SysResult } from './result.js';
+import { cmdName } from './uapi/consts.js';
+import { userPtr } from './uaccess.js';
+
+export interface ProcessOptions {
+  readonly comm?: string;
+  readonly exe?: string;
+  readonly argv?: readonly string[];
+  readonly cred?: Cred;
+  readonly ppid?: number;
+  /** Audit login uid; 4294967295 (unset) by default, as for a daemon. */
+  readonly auid?: number;
+  readonly ses?: number;
+  readonly tty?: string | null;
+}
+
+export class Process {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly comm: string;
+  readonly exe: string;
+  readonly argv: readonly string[];
+  cred: Cred;
+  readonly auid: number;
+  readonly ses: number;
+  readonly tty: string | null;
+  readonly fds = new FdTable();
+  readonly mem: AddressSpace;
+  /** Per-process state other subsystems attach (e.g. keyrings), by subsystem name. */
+  readonly ext = new Map<string, unknown>();
+
+  constructor(
+    readonly kernel: Kernel,
+    pid: number,
+    cred: Cred,
+    opts: ProcessOptions,
+  ) {
+    this.pid = pid;
+    this.ppid = opts.ppid ?? pid - 1;
+    this.comm = opts.comm ?? 'bpfsig';
+    this.exe = opts.exe ?? '/usr/bin/bpfsig';
+    this.argv = opts.argv ?? [this.comm];
+    this.cred = cred;
+    this.auid = opts.auid ?? 0xffff_ffff;
+    this.ses = opts.ses ?? 0xffff_ffff;
+    this.tty = opts.tty ?? null;
+    this.mem = AddressSpace.user(kernel.kmem);
+    // fds 0-2: stdin, stdout, stderr (a tty: not a BPF object)
+    for (let i = 0; i < 3; i++) {
+      this.fds.install(new OpenFile('tty', null, fmodeFor(O_RDWR), () => {}, `/dev/pts/0`));
+    }
+  }
+
+  /** What the audit SYSCALL record says about this task. */
+  auditTask(): AuditTask {
+    const c = this.cred;
+    return {
+      pid: this.pid,
+      ppid: this.ppid,
+      auid: this.auid,
+      ses: this.ses,
+      uid: c.uid,
+      gid: c.gid,
+      euid: c.euid,
+      suid: c.suid,
+      fsuid: c.fsuid,
+      egid: c.egid,
+      sgid: c.sgid,
+      fsgid: c.fsgid,
+      tty: this.tty,
+      comm: this.comm,
+      exe: this.exe,
+      argv: this.argv,
+    };
+  }
+
+  /** bpf(2). `attr` is an address in this process's memory. */
+  bpf(cmd: number, attr: bigint, size: number): SysResult {
+    const k = this.kernel;
+    return k.syscall(this, 'bpf', SYSCALL_NR.bpf!, [BigInt(cmd), attr, BigInt(size), 0n], { cmd: cmdName(cmd), attrAddr: attr, size }, (ctx) =>
+      k.sysBpf(ctx, cmd, userPtr(attr), size),
+    );
+  }
+
+  /** close(2). */
+  close(fd: number): SysResult {
+    return this.kernel.syscall(this, 'close', SYSCALL_NR.close!, [BigInt(fd), 0n, 0n, 0n], { args: { fd } }, (ctx) =>
+      this.kernel.closeFd(ctx, fd),
+    );
+  }
+
+  /** dup2(2). */
+  dup2(oldfd: number, newfd: number): SysResult {
+    return this.kernel.syscall(this, 'dup2', SYSCALL_NR.dup2!, [BigInt(oldfd), BigInt(newfd), 0n, 0n], { args: { oldfd, newfd } }, () =>
+      this.fds.dup2(oldfd, newfd),
+    );
+  }
+
+  /** Place bytes in a fresh user buffer and return its address (what a C program's stack or heap would hold). */
+  alloc(bytes: Uint8Array | number, name = 'buf'): bigint {
+    const data = typeof bytes === 'number' ? new Uint8Array(bytes) : bytes;
+    return this.mem.map({ name, kind: 'user', bytes: data }).base;
+  }
+
+  /** The user region at an address (to read back output buffers). */
+  region(addr: bigint): Region | undefined {
+    return this.mem.findBig(addr);
+  }
+
+  /** Read user memory (undefined if unmapped). */
+  read(addr: bigint, len: number): Uint8Array | undefined {
+    return this.mem.read(addr, len);
+  }
+
+  /** Close every fd (process exit). */
+  exit(): void {
+    for (const fd of this.fds.fds()) this.close(fd);
+  }
+}

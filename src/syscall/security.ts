@@ -1,0 +1,96 @@
+// The security_* entry points, called where the kernel calls them. Each walks the LSM chain with
+// call_int_hook semantics and records every call in the trace.
+// spec: SYS-3 (security_bpf for every command, before dispatch), MC-14 / KP-LSM-2
+// (security_bpf_map_create), LSM-HOOK-1 (bpf_map at fd creation), CAP-5 (capable via the chain).
+
+import type { BpfMapArgs, LsmContext, MapView } from '../lsm/hooks.js';
+import type { SyscallCtx } from './context.js';
+import type { CapName } from './creds.js';
+import { Cap } from './creds.js';
+import type { Kernel } from './kernel.js';
+import type { BpfMap } from './objects/map.js';
+import { traceValue, type TraceValue } from './trace.js';
+import { cmdName, mapTypeName } from './uapi/consts.js';
+import type { Decoded } from './uapi/layout.js';
+
+export function mapView(map: BpfMap): MapView {
+  return {
+    id: map.id,
+    name: map.name,
+    mapType: map.mapType,
+    keySize: map.keySize,
+    valueSize: map.valueSize,
+    maxEntries: map.maxEntries,
+    mapFlags: map.mapFlags,
+    frozen: map.frozen,
+    exclProgSha: map.exclProgSha ? Buffer.from(map.exclProgSha).toString('hex') : null,
+  };
+}
+
+function recorder(ctx: SyscallCtx) {
+  return (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) =>
+    ctx.kernel.trace.emit({ kind: 'hook', sys: ctx.sys, hook, lsm, ret, args });
+}
+
+/** Attr fields worth showing on a hook line (the signing-related ones, and a few identifying ones). */
+function attrSummary(attr: Decoded): Record<string, TraceValue> {
+  const out: Record<string, TraceValue> = {};
+  for (const [k, v] of Object.entries(attr)) {
+    if (v === 0 || v === 0n || v === '') continue;
+    out[k] = traceValue(v);
+  }
+  return out;
+}
+
+export function securityCapable(ctx: SyscallCtx, cap: CapName): number {
+  const l: LsmContext = ctx.lsmContext();
+  return ctx.kernel.lsm.callInt('capable', { cred: ctx.proc.cred, cap }, l, recorder(ctx), { cap, capNumber: Cap[cap] });
+}
+
+/** capable(cap) */
+export function capable(ctx: SyscallCtx, cap: CapName): boolean {
+  return securityCapable(ctx, cap) === 0;
+}
+
+/** bpf_token_capable(NULL, cap): the capability, or CAP_SYS_ADMIN in its place. CAP-1, CAP-5 */
+export function bpfTokenCapable(ctx: SyscallCtx, cap: CapName): boolean {
+  return capable(ctx, cap) || (cap !== 'CAP_SYS_ADMIN' && capable(ctx, 'CAP_SYS_ADMIN'));
+}
+
+/** security_bpf(cmd, attr, size, kernel). SYS-3, KP-LSM-1 */
+export function securityBpf(ctx: SyscallCtx, cmd: number, attr: Decoded, size: number): number {
+  return ctx.kernel.lsm.callInt(
+    'bpf',
+    { cmd, attr, size, kernel: ctx.isKernel },
+    ctx.lsmContext(),
+    recorder(ctx),
+    { cmd: cmdName(cmd), size, kernel: ctx.isKernel },
+  );
+}
+
+/** security_bpf_map_create(map, attr, token, kernel). MC-14, KP-LSM-2 */
+export function securityBpfMapCreate(ctx: SyscallCtx, map: BpfMap, attr: Decoded): number {
+  return ctx.kernel.lsm.callInt(
+    'bpf_map_create',
+    { map: mapView(map), attr, token: null, kernel: ctx.isKernel },
+    ctx.lsmContext(),
+    recorder(ctx),
+    { map: map.name, type: mapTypeName(map.mapType), kernel: ctx.isKernel, ...attrSummary({ excl_prog_hash: attr.excl_prog_hash ?? 0 }) },
+  );
+}
+
+/** security_bpf_map(map, fmode), from bpf_map_new_fd. LSM-HOOK-1 */
+export function securityBpfMap(ctx: SyscallCtx, map: BpfMap, fmode: number): number {
+  const args: BpfMapArgs = { map: mapView(map), fmode };
+  return ctx.kernel.lsm.callInt('bpf_map', args, ctx.lsmContext(), recorder(ctx), { map: map.name, id: map.id, fmode });
+}
+
+/** security_bpf_map_free(map): a void hook. */
+export function securityBpfMapFree(kernel: Kernel, ctx: SyscallCtx | null, map: BpfMap): void {
+  const l: LsmContext = ctx
+    ? ctx.lsmContext()
+    : { pid: 0, comm: 'kworker', cred: kernel.initCred, audit: (type, body) => void kernel.audit.log(null, type, body) };
+  const rec = (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) =>
+    kernel.trace.emit({ kind: 'hook', sys: ctx?.sys ?? 0, hook, lsm, ret, args });
+  kernel.lsm.callVoid('bpf_map_free', { map: mapView(map) }, l, rec, { map: map.name, id: map.id });
+}

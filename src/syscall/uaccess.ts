@@ -1,0 +1,87 @@
+// Copies across the user/kernel boundary, and bpfptr_t (a pointer that is either a user pointer or,
+// for calls that came from a BPF program through bpf_sys_bpf, a kernel pointer).
+// spec: SYS-1 (bpf_check_uarg_tail_zero), SYS-2 (copy fault → EFAULT), SYS-6 (kernel pointers),
+// UAPI-CONV-1, HC-Q-1 (copy_from_user returns the count of bytes NOT copied; the kernel variant -EFAULT).
+
+import { Errno } from './errno.js';
+import { TASK_SIZE, type AddressSpace } from './memory.js';
+
+export interface BpfPtr {
+  readonly addr: bigint;
+  readonly isKernel: boolean;
+}
+
+export const userPtr = (addr: bigint): BpfPtr => ({ addr, isKernel: false });
+export const kernelPtr = (addr: bigint): BpfPtr => ({ addr, isKernel: true });
+/** make_bpfptr(addr, is_kernel) */
+export const makeBpfPtr = (addr: bigint, isKernel: boolean): BpfPtr => ({ addr, isKernel });
+export const bpfPtrIsNull = (p: BpfPtr): boolean => p.addr === 0n;
+
+/** access_ok: the whole range lies below TASK_SIZE. */
+export function accessOk(addr: bigint, len: number): boolean {
+  return addr >= 0n && addr + BigInt(len) <= TASK_SIZE;
+}
+
+/** copy_from_user: the bytes, or undefined on a fault (the kernel returns the count not copied). */
+export function copyFromUser(mem: AddressSpace, addr: bigint, len: number): Uint8Array | undefined {
+  if (!accessOk(addr, len)) return undefined;
+  return mem.read(addr, len);
+}
+
+/** copy_to_user: true when every byte was written. */
+export function copyToUser(mem: AddressSpace, addr: bigint, data: Uint8Array): boolean {
+  if (!accessOk(addr, data.length)) return false;
+  return mem.write(addr, data);
+}
+
+/** copy_from_kernel_nofault: kernel addresses only. */
+export function copyFromKernel(mem: AddressSpace, addr: bigint, len: number): Uint8Array | undefined {
+  if (len > 0 && addr < (1n << 63n)) return undefined;
+  return mem.read(addr, len);
+}
+
+/** copy_from_bpfptr_offset: the bytes, or undefined on a fault. */
+export function copyFromBpfPtr(mem: AddressSpace, p: BpfPtr, len: number, offset = 0): Uint8Array | undefined {
+  const addr = p.addr + BigInt(offset);
+  return p.isKernel ? copyFromKernel(mem, addr, len) : copyFromUser(mem, addr, len);
+}
+
+/** copy_to_bpfptr_offset: true on success. */
+export function copyToBpfPtr(mem: AddressSpace, p: BpfPtr, data: Uint8Array, offset = 0): boolean {
+  const addr = p.addr + BigInt(offset);
+  if (p.isKernel) return addr >= 1n << 63n && mem.write(addr, data);
+  return copyToUser(mem, addr, data);
+}
+
+/**
+ * strncpy_from_bpfptr: the string up to its NUL (at most `max` bytes), or -EFAULT, or -E2BIG
+ * semantics left to the caller (returns the full `max` bytes when no NUL was found: `truncated`).
+ */
+export function strncpyFromBpfPtr(
+  mem: AddressSpace,
+  p: BpfPtr,
+  max: number,
+): { str: string; truncated: boolean } | undefined {
+  let out = '';
+  for (let i = 0; i < max; i++) {
+    const b = copyFromBpfPtr(mem, p, 1, i);
+    if (!b) return undefined;
+    if (b[0] === 0) return { str: out, truncated: false };
+    out += String.fromCharCode(b[0]!);
+  }
+  return { str: out, truncated: true };
+}
+
+/**
+ * bpf_check_uarg_tail_zero(uaddr, expected_size, actual_size). spec: SYS-1, MHASH-1
+ * actual_size > PAGE_SIZE → -E2BIG; user range not accessible → -EFAULT; a non-zero byte past
+ * expected_size → -E2BIG.
+ */
+export function checkUargTailZero(mem: AddressSpace, p: BpfPtr, expected: number, actual: number): number {
+  if (actual > 4096) return -Errno.E2BIG;
+  if (!p.isKernel && !accessOk(p.addr, actual)) return -Errno.EFAULT;
+  if (actual <= expected) return 0;
+  const tail = copyFromBpfPtr(mem, p, actual - expected, expected);
+  if (!tail) return -Errno.EFAULT;
+  return tail.some((b) => b !== 0) ? -Errno.E2BIG : 0;
+}
