@@ -21,8 +21,7 @@ export interface Command {
 /** Wrong flags or arguments: the message and the usage are printed, exit code 2. */
 export class UsageError extends Error {}
 
-/** Unreadable or malformed input (a file, a transcript): the message is printed, exit code 1. */
-export class InputError extends Error {}
+export { InputError } from '../errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

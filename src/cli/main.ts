@@ -2,7 +2,8 @@
 // The `bpfsig` command line.
 
 import { commands } from './commands.js';
-import { InputError, UsageError, stdio, type Io } from './command.js';
+import { InputError } from '../errors.js';
+import { UsageError, stdio, type Io } from './command.js';
 
 const HELP = `bpfsig — an emulator of the Linux kernel path that verifies signed BPF programs
 

@@ -1,0 +1,75 @@
+// `bpfsig replay <transcript.json …> [--json] [--profile P] [--root NAME=DIR …]`
+
+import { resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import { replayTranscript, type ReplayReport } from '../scenarios/replay.js';
+import { loadTranscript } from '../scenarios/transcript.js';
+import { getProfile, profileNames } from '../syscall/profiles/index.js';
+import { parseCommandArgs, UsageError, type Command } from './command.js';
+
+const usage = `usage: bpfsig replay <transcript.json …> [--json] [--profile NAME] [--root NAME=DIR …] [--verbose]
+
+Replays bpfsig-transcript/1 files (bpf(2) calls recorded on a real kernel) against a fresh emulated
+kernel and reports, per step, the kernel's answer next to the emulator's. Exit status 0 only if
+every step of every file agrees; a step the emulator cannot execute is reported as 'unsupported'
+and counts as a disagreement.
+
+  --profile NAME   kernel profile to use (default: from the transcript's kernel.release);
+                   one of: ${profileNames().join(', ')}
+  --root NAME=DIR  where fixture files of root NAME live (default: two folders above the
+                   transcript, e.g. --root shared/fixtures=../shared/fixtures)
+  --json           one JSON object per run: {"files":[…], "ok": bool}
+  --verbose        list agreeing steps too (default: only the others, plus counts)`;
+
+function renderText(rep: ReplayReport, verbose: boolean): string {
+  const lines = [`${rep.file}  (kernel ${rep.release} → profile ${rep.profile})`];
+  for (const s of rep.steps) {
+    if (s.status === 'agree' && !verbose) continue;
+    lines.push(`  ${s.status.padEnd(11)} ${s.id.padEnd(44)} ${s.cmd.padEnd(24)} kernel ${s.expected.padEnd(10)} emulator ${s.actual}`);
+    for (const m of s.mismatches) lines.push(`${' '.repeat(14)}${m}`);
+    if (s.detail) lines.push(`${' '.repeat(14)}${s.detail}`);
+  }
+  const c = rep.counts;
+  lines.push(`  ${rep.steps.length} steps: ${c.agree} agree, ${c.disagree} disagree, ${c.unsupported} unsupported`);
+  return lines.join('\n');
+}
+
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: 'replay real-kernel transcripts against the emulator, step by step',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, {
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
+      profile: { type: 'string' },
+      root: { type: 'string', multiple: true },
+    });
+    if (positionals.length === 0) throw new UsageError('no transcript given');
+    if (values.profile && !getProfile(values.profile)) throw new UsageError(`unknown profile '${values.profile}' (one of ${profileNames().join(', ')})`);
+    const roots = new Map<string, string>();
+    for (const r of values.root ?? []) {
+      const eq = r.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--root wants NAME=DIR, got '${r}'`);
+      roots.set(r.slice(0, eq), resolve(r.slice(eq + 1)));
+    }
+    const reports: ReplayReport[] = [];
+    for (const file of positionals) {
+      const t = loadTranscript(file);
+      try {
+        reports.push(replayTranscript(t, { file, roots, ...(values.profile ? { profile: values.profile } : {}) }));
+      } catch (e) {
+        if (e instanceof RangeError) throw new InputError(`${file}: ${e.message}`);
+        throw e;
+      }
+    }
+    const ok = reports.every((r) => r.ok);
+    if (values.json) io.out(JSON.stringify({ ok, files: reports }, null, 2));
+    else {
+      io.out(reports.map((r) => renderText(r, !!values.verbose)).join('\n\n'));
+      const total = reports.reduce((a, r) => ({ s: a.s + r.steps.length, d: a.d + r.counts.disagree, u: a.u + r.counts.unsupported }), { s: 0, d: 0, u: 0 });
+      io.out(`\n${ok ? 'OK' : 'MISMATCH'}: ${reports.length} file(s), ${total.s} steps, ${total.d} disagree, ${total.u} unsupported`);
+    }
+    return ok ? 0 : 1;
+  },
+};
