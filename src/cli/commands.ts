@@ -1,6 +1,7 @@
 // Every `bpfsig` subcommand, in the order `bpfsig help` lists them.
 
 import type { Command } from './command.js';
+import { demoCommand } from './cmd-demo.js';
 import { replayCommand } from './cmd-replay.js';
 
-export const commands: Command[] = [replayCommand];
+export const commands: Command[] = [demoCommand, replayCommand];
