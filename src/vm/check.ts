@@ -54,6 +54,11 @@ export interface CheckOptions {
    * extension ("callx" group, VM-GRP-2). The kernel rejects it, so the default is false.
    */
   readonly allowCallx?: boolean;
+  /**
+   * Also reject the one field RFC 9669 calls unused that the kernel verifier does not check: the
+   * offset of `exit`. Off by default (kernel behaviour); the conformance runner turns it on.
+   */
+  readonly rfcUnusedFields?: boolean;
 }
 
 /** The opcodes of RFC 9669 (plus the legacy packet loads), as the kernel's opcode table knows them. */
@@ -157,7 +162,7 @@ function checkJmpFields(i: BpfInsn, opts: CheckOptions): string | undefined {
         ? 'BPF_JA uses reserved fields'
         : undefined;
     case BPF_EXIT:
-      return x || i.imm !== 0 || i.src !== 0 || i.dst !== 0 || cls === BPF_JMP32
+      return x || i.imm !== 0 || i.src !== 0 || i.dst !== 0 || cls === BPF_JMP32 || (opts.rfcUnusedFields === true && i.off !== 0)
         ? 'BPF_EXIT uses reserved fields'
         : undefined;
     default:

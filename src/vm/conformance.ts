@@ -156,7 +156,7 @@ export function runConformanceData(name: string, data: ConformanceData, budget?:
       ? { name, status: 'pass', ...(ran !== undefined ? { insns: ran } : {}) }
       : { name, status: 'fail', expected, got: `error: ${message}`, ...(ran !== undefined ? { insns: ran } : {}) };
 
-  const decoded = decodeProgram(insns, { allowCallx: true });
+  const decoded = decodeProgram(insns, { allowCallx: true, rfcUnusedFields: true });
   if (!decoded.ok) return failed(`insn ${decoded.error.pc}: ${decoded.error.message}`);
 
   // VM-EXEC-1: r1 = pointer to a copy of mem (a kernel-side 'ctx' region), r2 = its length.

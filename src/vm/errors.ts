@@ -41,6 +41,8 @@ export interface VmFault {
   readonly reason: FaultReason;
   /** The region the address falls in, or 'unmapped'. */
   readonly region: FaultRegion | 'unmapped';
+  /** For an unmapped address: the closest region within a page, and the address's offset from its base. */
+  readonly near?: { readonly region: FaultRegion; readonly offset: number };
 }
 
 export interface VmError {
@@ -73,10 +75,13 @@ const REASON_TEXT: Record<FaultReason, string> = {
 };
 
 export function faultError(pc: number, fault: VmFault): VmError {
-  const where =
-    fault.region === 'unmapped'
-      ? 'unmapped'
-      : `${fault.region.name} (${fault.region.kind}, ${hex(fault.region.base)} +${fault.region.size})`;
+  const describe = (r: FaultRegion): string => `${r.name} (${r.kind}, ${hex(r.base)} +${r.size})`;
+  let where: string;
+  if (fault.region !== 'unmapped') where = describe(fault.region);
+  else if (fault.near) {
+    const o = fault.near.offset;
+    where = `unmapped memory at offset ${o < 0 ? o : `+${o}`} of ${describe(fault.near.region)}`;
+  } else where = 'unmapped memory';
   const message = `pc ${pc}: invalid ${fault.access} of ${fault.size} byte${fault.size === 1 ? '' : 's'} at ${hex(fault.addr)} in ${where}: ${REASON_TEXT[fault.reason]}`;
   return { kind: 'fault', pc, message, fault };
 }

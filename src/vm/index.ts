@@ -9,3 +9,4 @@ export * from './helpers.js';
 export * from './interpreter.js';
 export * from './asm.js';
 export * from './conformance.js';
+export * from './disasm.js';

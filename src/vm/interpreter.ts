@@ -10,7 +10,7 @@
 
 import { arsh64, bswap16, bswap32, lsh64, mul64, rsh64, sdivmod64, udivmod64 } from './alu64.js';
 import type { DecodedProgram, KfuncBinding } from './decode.js';
-import { faultError, vmError, type AccessType, type VmError, type VmFault } from './errors.js';
+import { faultError, vmError, type AccessType, type FaultRegion, type VmError, type VmFault } from './errors.js';
 import {
   helperMemory,
   type HelperEntry,
@@ -20,7 +20,7 @@ import {
   type HelperTable,
 } from './helpers.js';
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from './opcodes.js';
-import { joinAddr, type AddressSpace, Region } from '../syscall/memory.js';
+import { PAGE_SIZE, joinAddr, type AddressSpace, Region } from '../syscall/memory.js';
 
 /** Default instruction budget: the kernel verifier's complexity limit (UAPI-CONST-12). */
 export const DEFAULT_INSN_BUDGET = 1_000_000;
@@ -63,12 +63,32 @@ for (const [codes, size] of [
 function lookup(space: AddressSpace, hi: number, lo: number, size: number, access: AccessType): Region | VmFault {
   const r = space.find(hi, lo);
   const addr = joinAddr(hi, lo);
-  if (r === undefined) return { addr, size, access, reason: 'unmapped', region: 'unmapped' };
-  const region = { name: r.name, kind: r.kind, base: r.base, size: r.size };
+  if (r === undefined) {
+    const near = nearest(space, addr);
+    return { addr, size, access, reason: 'unmapped', region: 'unmapped', ...(near ? { near } : {}) };
+  }
+  const region = describeRegion(r);
   if (r.kind === 'user') return { addr, size, access, reason: 'user', region };
   if (lo - r.lo + size > r.bytes.length) return { addr, size, access, reason: 'bounds', region };
   if (access !== 'read' && !r.writable) return { addr, size, access, reason: 'read_only', region };
   return r;
+}
+
+const describeRegion = (r: Region): FaultRegion => ({ name: r.name, kind: r.kind, base: r.base, size: r.size });
+
+/** The region closest to an unmapped address, if one is within a page of it (for fault messages). */
+function nearest(space: AddressSpace, addr: bigint): VmFault['near'] {
+  const half = addr >> 63n === 1n && space.kernel ? space.kernel : space;
+  let best: VmFault['near'];
+  let bestDist = BigInt(PAGE_SIZE) + 1n;
+  for (const r of half.regions()) {
+    const d = addr < r.base ? r.base - addr : addr - r.end + 1n;
+    if (d < bestDist) {
+      bestDist = d;
+      best = { region: describeRegion(r), offset: Number(addr - r.base) };
+    }
+  }
+  return best;
 }
 
 const toBig = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
