@@ -100,6 +100,11 @@ function buildOpcodeTable(): Uint8Array {
 
 const OPCODES = buildOpcodeTable();
 
+/** Is this opcode byte in the instruction set (RFC 9669 plus the legacy packet loads)? */
+export function isKnownOpcode(code: number): boolean {
+  return OPCODES[code & 0xff] === 1;
+}
+
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 
 const ATOMIC_OPS = new Set([0x00, 0x40, 0x50, 0xa0, 0x01, 0x41, 0x51, 0xa1, BPF_XCHG, BPF_CMPXCHG]);

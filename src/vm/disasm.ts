@@ -6,6 +6,7 @@
 //
 // spec: UAPI-LAYOUT-8, VM-ISA-1..8, UAPI-CONST-4 (pseudo kinds), UAPI-CONST-11 (loader opcodes).
 
+import { isKnownOpcode } from './check.js';
 import { parseInsns, type BpfInsn } from './insn.js';
 import {
   BPF_ALU,
@@ -96,6 +97,7 @@ export function disasmInsn(insns: readonly BpfInsn[], pc: number, opts: DisasmOp
   const op = bpfOp(code);
   const x = (code & BPF_X) !== 0;
   const bad = `<unknown opcode 0x${code.toString(16).padStart(2, '0')}>`;
+  if (!isKnownOpcode(code) && code !== (BPF_JMP | BPF_CALL | BPF_X)) return bad;
   const jumpTo = (t: number): string => {
     const l = opts.labels?.(t);
     return l ? ` <${l}>` : '';
