@@ -22,7 +22,11 @@ import {
 import { MAX_BPF_STACK, MAX_CALL_FRAMES } from './opcodes.js';
 import { PAGE_SIZE, joinAddr, type AddressSpace, Region } from '../syscall/memory.js';
 
-/** Default instruction budget: the kernel verifier's complexity limit (UAPI-CONST-12). */
+/**
+ * Default instruction budget. The kernel has no run-time budget (the verifier bounds programs);
+ * this is an emulator safeguard, set to BPF_COMPLEXITY_LIMIT_INSNS (UAPI-CONST-12, value
+ * UNCONFIRMED). The light-skeleton loader needs a few hundred instructions.
+ */
 export const DEFAULT_INSN_BUDGET = 1_000_000;
 
 export interface RunOptions<Env> {
