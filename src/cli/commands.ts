@@ -1,7 +1,8 @@
 // Every `bpfsig` subcommand, in the order `bpfsig help` lists them.
 
 import type { Command } from './command.js';
+import { conformanceCommand } from './cmd-conformance.js';
 import { demoCommand } from './cmd-demo.js';
 import { replayCommand } from './cmd-replay.js';
 
-export const commands: Command[] = [demoCommand, replayCommand];
+export const commands: Command[] = [demoCommand, replayCommand, conformanceCommand];
