@@ -17,8 +17,9 @@ export class VirtualClock implements Clock {
   constructor(
     startSec = DEFAULT_EPOCH_SEC,
     private readonly stepNs = 1_000_000n,
+    startNsec = 0,
   ) {
-    this.ns = BigInt(startSec) * 1_000_000_000n;
+    this.ns = BigInt(startSec) * 1_000_000_000n + BigInt(startNsec);
   }
   now() {
     return { sec: Number(this.ns / 1_000_000_000n), nsec: Number(this.ns % 1_000_000_000n) };
