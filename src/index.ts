@@ -2,4 +2,21 @@
 
 export * from './syscall/errno.js';
 export * from './syscall/memory.js';
+export { Kernel, type KernelOptions } from './syscall/kernel.js';
+export { Process, type ProcessOptions } from './syscall/process.js';
+export type { SysResult } from './syscall/result.js';
+export { makeCred, Cap, type Cred, type CapName } from './syscall/creds.js';
+export * from './syscall/uapi/consts.js';
+export * as layouts from './syscall/uapi/attr-layouts.js';
+export { decode, encode, type Layout, type FieldDef, type Decoded } from './syscall/uapi/layout.js';
+export * from './syscall/profiles/index.js';
+export { Trace, type TraceEvent } from './syscall/trace.js';
+export { VirtualClock, RealClock, type Clock } from './syscall/clock.js';
+export * from './lsm/index.js';
+export * from './audit/index.js';
+export { BpfClient, type MapCreateOpts } from './loader/bpf.js';
+export { replayTranscript, type ReplayReport, type StepReport } from './scenarios/replay.js';
+export { loadTranscript, type Transcript } from './scenarios/transcript.js';
+export { renderTimeline } from './scenarios/timeline.js';
+export { InputError } from './errors.js';
 export * from './vm/index.js';

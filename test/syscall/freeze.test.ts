@@ -64,8 +64,8 @@ describe('BPF_MAP_FREEZE', () => {
     const fd = arrayMap(c);
     c.mapFreeze(fd);
     const map = p.fds.get(fd)!.object as BpfMap;
-    expect(map.valueRegion!().writable).toBe(true);
+    expect(map.valueRegion!()!.writable).toBe(true);
     const ro = arrayMap(c, 8, 1, 'rdonly_prog', MapFlag.BPF_F_RDONLY_PROG);
-    expect((p.fds.get(ro)!.object as BpfMap).valueRegion!().writable).toBe(false);
+    expect((p.fds.get(ro)!.object as BpfMap).valueRegion!()!.writable).toBe(false);
   });
 });

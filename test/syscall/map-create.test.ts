@@ -40,13 +40,14 @@ describe('BPF_MAP_CREATE step order (map_create, v6.18)', () => {
   });
   it('[MC-7] ARRAY alloc_check: key_size != 4, value_size 0, max_entries 0, unknown flags → EINVAL; value_size > INT_MAX → E2BIG', () => {
     const { p } = setup();
-    for (const f of [
+    const cases: Record<string, number>[] = [
       { key_size: 8, value_size: 8, max_entries: 1 },
       { key_size: 4, value_size: 0, max_entries: 1 },
       { key_size: 4, value_size: 8, max_entries: 0 },
       { key_size: 4, value_size: 8, max_entries: 1, map_flags: MapFlag.BPF_F_NO_PREALLOC },
       { key_size: 4, value_size: 8, max_entries: 1, map_flags: MapFlag.BPF_F_RDONLY_PROG | MapFlag.BPF_F_WRONLY_PROG },
-    ]) {
+    ];
+    for (const f of cases) {
       expect(raw(p, { map_type: A, ...f }).errno, JSON.stringify(f)).toBe('EINVAL');
     }
     expect(raw(p, { map_type: A, key_size: 4, value_size: 0x8000_0000, max_entries: 1 }).errno).toBe('E2BIG');
