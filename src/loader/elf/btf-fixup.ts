@@ -14,7 +14,7 @@ function findElfVarSym(symbols: readonly ElfSymbol[], name: string): ElfSymbol |
   return symbols.find((s) => s.type === STT_OBJECT && (s.bind === STB_GLOBAL || s.bind === STB_WEAK) && s.name === name);
 }
 
-function fixupDatasec(btf: Btf, t: BtfType, elf: ElfFile, symbols: readonly ElfSymbol[]): void {
+function fixupDatasec(btf: Btf, t: BtfType, elf: ElfFile, symbols: readonly ElfSymbol[], hidden: number[]): void {
   const secName = btf.str(t.nameOff);
   const vars = t.vlen;
   if (secName !== KCONFIG_SEC && secName !== KSYMS_SEC) {
@@ -36,7 +36,10 @@ function fixupDatasec(btf: Btf, t: BtfType, elf: ElfFile, symbols: readonly ElfS
       const sym = findElfVarSym(symbols, varName);
       if (!sym) fail('btf', `DATASEC '${secName}': failed to find ELF symbol for VAR '${varName}'`, Errno.ENOENT);
       if (fixupOffsets) setSecinfo(t, i, { ...vs, offset: sym.value });
-      if (sym.visibility === STV_HIDDEN || sym.visibility === STV_INTERNAL) setVarLinkage(tv, BTF_VAR_STATIC);
+      if (sym.visibility === STV_HIDDEN || sym.visibility === STV_INTERNAL) {
+        setVarLinkage(tv, BTF_VAR_STATIC);
+        hidden.push(tv.id);
+      }
     }
   }
   // stable sort by offset (glibc qsort merge-sorts; offsets are distinct in practice)
@@ -45,9 +48,12 @@ function fixupDatasec(btf: Btf, t: BtfType, elf: ElfFile, symbols: readonly ElfS
   infos.forEach((v, i) => setSecinfo(t, i, v));
 }
 
-export function fixupBtf(btf: Btf, elf: ElfFile, symbols: readonly ElfSymbol[]): void {
+/** Applies the fixups in place; returns the ids of VARs turned static because they are hidden. */
+export function fixupBtf(btf: Btf, elf: ElfFile, symbols: readonly ElfSymbol[]): number[] {
+  const hidden: number[] = [];
   for (let i = 1; i < btf.typeCount; i++) {
     const t = btf.type(i);
-    if (t.kind === BtfKind.DATASEC) fixupDatasec(btf, t, elf, symbols);
+    if (t.kind === BtfKind.DATASEC) fixupDatasec(btf, t, elf, symbols, hidden);
   }
+  return hidden;
 }

@@ -139,6 +139,8 @@ export interface BpfObject {
   readonly externs: readonly BpfExtern[];
   readonly textShndx: number;
   readonly kconfigMapIdx: number;
+  /** BTF VAR ids libbpf ≥ 1.2 turns static because their symbol is hidden (libbpf 1.1 does not). */
+  readonly hiddenVars: readonly number[];
   /** Every relocation record in the file (including the ones libbpf ignores), for `inspect`. */
   readonly rawRelocations: readonly RawRelocation[];
 }

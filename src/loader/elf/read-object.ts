@@ -130,7 +130,7 @@ function openObject(bytes: Uint8Array, objName: string): BpfObject {
   if (btfExtSec && btf) btfExt = parseBtfExt(btfExtSec.data, btf);
 
   const externs = collectExterns(symbols, btf);
-  if (btf) fixupBtf(btf, elf, symbols);
+  const hiddenVars = btf ? fixupBtf(btf, elf, symbols) : [];
 
   // maps: BTF-defined, then global data (section order), then .kconfig
   const mapsSec = mapsShndx >= 0 ? elf.sections[mapsShndx] : undefined;
@@ -152,7 +152,7 @@ function openObject(bytes: Uint8Array, objName: string): BpfObject {
     return { ...p, secDef, type: secDef?.progType ?? 0, expectedAttachType: secDef?.expectedAttachType ?? 0, relocs: [] };
   });
 
-  const objBase = { name, elf, symbols, license, kernVersion, btf, btfExt, programs, maps, externs, textShndx, kconfigMapIdx };
+  const objBase = { name, elf, symbols, license, kernVersion, btf, btfExt, programs, maps, externs, textShndx, kconfigMapIdx, hiddenVars };
   const rawRelocations = collectRelos(objBase, secTypes, mapsShndx);
   return { ...objBase, rawRelocations };
 }

@@ -574,21 +574,22 @@ export class BpfGen {
   private emitReloKsymBtf(relo: KsymRelo, insn: number): void {
     const k = this.getKsymDesc(relo);
     if (k.ref > 1) {
-      this.moveBlob2Blob(insn + 4, 4, k.insn + 4);
+      // copy btf_obj_fd, then btf_id; r0 still holds the id: skip the src_reg reset when it is set
       this.moveBlob2Blob(insn + 8 + 4, 4, k.insn + 8 + 4);
-      this.emit(ldxMem(BPF_W, R9, R8, 4));
-      this.emit(jmpImm(BPF_JNE, R9, 0, 3));
+      this.moveBlob2Blob(insn + 4, 4, k.insn + 4);
+      this.emit(jmpImm(BPF_JNE, R0, 0, 3));
     } else {
       k.insn = insn;
       this.emitFindByNameKind(relo);
       if (!relo.isWeak) this.emitCheckErr();
-      this.emit(stMem(BPF_W, R8, 4, 0));
+      this.emit(jmpImm(BPF_JSGE, R7, 0, 3)); // found: go store id and fd
+      this.emit(stMem(BPF_W, R8, 4, 0)); // weak and missing: imm = 0, next imm = 0
       this.emit(stMem(BPF_W, R8, 8 + 4, 0));
-      this.emit(jmpImm(BPF_JSLT, R7, 0, 4));
-      this.emit(stxMem(BPF_W, R8, R7, 4));
+      this.emit(jmpImm(BPF_JA, 0, 0, 4));
+      this.emit(stxMem(BPF_W, R8, R7, 4)); // imm = btf_id
       this.emit(alu64Imm(BPF_RSH, R7, 32));
-      this.emit(stxMem(BPF_W, R8, R7, 8 + 4));
-      this.emit(jmpImm(BPF_JSGE, R7, 0, 3));
+      this.emit(stxMem(BPF_W, R8, R7, 8 + 4)); // next imm = btf_obj_fd
+      this.emit(jmpImm(BPF_JA, 0, 0, 3)); // keep src_reg
     }
     // clear the src_reg set by relocation, otherwise the verifier rejects the ld_imm64
     this.emit(ldxMem(BPF_B, R9, R8, 1));

@@ -7,7 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { Errno } from '../../syscall/errno.js';
-import { BTF_FUNC_GLOBAL, BTF_FUNC_STATIC, BtfKind, funcLinkage } from '../btf/btf.js';
+import { BTF_FUNC_GLOBAL, BTF_FUNC_STATIC, BTF_VAR_GLOBAL_ALLOCATED, BtfKind, funcLinkage, setVarLinkage, type Btf } from '../btf/btf.js';
 import { capture, fail, type Result } from '../errors.js';
 import { type BpfMap, type BpfObject, mapIsInternal, progIsSubprog } from '../elf/object-types.js';
 import { SEC_ATTACH_BTF, SEC_SLEEPABLE, SEC_USDT, SEC_XDP_FRAGS } from '../elf/section-defs.js';
@@ -119,6 +119,13 @@ export function ctxLayout(obj: BpfObject): CtxLayout {
   return { maps, progs, size: progBase + PROG_DESC_SIZE * progs.length };
 }
 
+/** The object's BTF as the profile's libbpf leaves it after open (a copy). */
+export function profileBtf(obj: BpfObject, profile: ToolchainProfile): Btf | undefined {
+  const btf = obj.btf?.clone();
+  if (btf && !profile.hiddenVarsStatic) for (const id of obj.hiddenVars) setVarLinkage(btf.type(id), BTF_VAR_GLOBAL_ALLOCATED);
+  return btf;
+}
+
 export function genLoader(obj: BpfObject, options: GenLoaderOptions = {}): Result<LoaderOutput> {
   return capture('generation', () => generate(obj, options));
 }
@@ -148,7 +155,7 @@ function generate(obj: BpfObject, options: GenLoaderOptions): LoaderOutput {
   };
 
   // bpf_object__sanitize_and_load_btf(): hidden global subprograms get a static BTF FUNC
-  const btf = obj.btf?.clone();
+  const btf = profileBtf(obj, profile);
   if (btf) {
     for (const p of obj.programs) {
       if (!p.markBtfStatic || !progIsSubprog(obj, p)) continue;

@@ -10,6 +10,8 @@ export interface ToolchainProfile {
   /** libbpf ≥ 1.3: an internal map is BPF_F_MMAPABLE only if its DATASEC has a global VAR;
    *  libbpf 1.1 marks every internal map mmap-able. */
   readonly mmapableNeedsGlobalVar: boolean;
+  /** libbpf ≥ 1.2 turns hidden global variables into static BTF VARs at open time. */
+  readonly hiddenVarsStatic: boolean;
   /** libbpf 1.7 stores a kfunc's BTF fd into fd_array before checking for vmlinux BTF. */
   readonly kfuncStoreFdFirst: boolean;
   /** bpftool ≥ 7.7 can sign (-S): gen_hash + signature fields in the header. */
@@ -21,10 +23,10 @@ export interface ToolchainProfile {
 export const PROFILES: Record<ToolchainProfileName, ToolchainProfile> = {
   'bpftool-7.7': {
     name: 'bpftool-7.7', bpftool: 'v7.7.0', libbpf: 'v1.7',
-    mmapableNeedsGlobalVar: true, kfuncStoreFdFirst: true, canSign: true, headerStyle: 'v7.7',
+    mmapableNeedsGlobalVar: true, hiddenVarsStatic: true, kfuncStoreFdFirst: true, canSign: true, headerStyle: 'v7.7',
   },
   'bpftool-7.1': {
     name: 'bpftool-7.1', bpftool: 'v7.1.0', libbpf: 'v1.1',
-    mmapableNeedsGlobalVar: false, kfuncStoreFdFirst: false, canSign: false, headerStyle: 'v7.1',
+    mmapableNeedsGlobalVar: false, hiddenVarsStatic: false, kfuncStoreFdFirst: false, canSign: false, headerStyle: 'v7.1',
   },
 };
