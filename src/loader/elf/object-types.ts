@@ -123,7 +123,8 @@ export interface RawRelocation {
 }
 
 export interface BpfObject {
-  /** libbpf's object name (bpftool passes the sanitised file name, e.g. `minimal_bpf`). */
+  /** Object name (bpftool passes the sanitised file name, e.g. `minimal_bpf`); libbpf keeps its
+   *  first 15 characters for internal map names; the skeleton uses all of it. */
   readonly name: string;
   readonly elf: ElfFile;
   readonly symbols: readonly ElfSymbol[];

@@ -64,8 +64,9 @@ function ignoreSection(s: ElfSection): boolean {
 function openObject(bytes: Uint8Array, objName: string): BpfObject {
   const elf = parseElfFile(bytes);
   const { symbols } = parseSymbolTable(elf);
-  // libbpf keeps the object name in a 16-byte array
-  const name = objName.slice(0, 15);
+  const name = objName;
+  // libbpf keeps the object name in a 16-byte array; internal map names use that copy
+  const libbpfName = objName.slice(0, 15);
 
   let license = '';
   let kernVersion = 0;
@@ -140,10 +141,10 @@ function openObject(bytes: Uint8Array, objName: string): BpfObject {
     const s = elf.sections[i];
     if (!t || t === 'relo' || s.size === 0) continue;
     const data = t === 'bss' ? new Uint8Array(s.size) : s.data.slice();
-    maps.push(internalMap(name, t, s.name, i, data, btf));
+    maps.push(internalMap(libbpfName, t, s.name, i, data, btf));
   }
   const symtabIdx = elf.sections.findIndex((s) => s.type === SHT_SYMTAB);
-  const kmap = kconfigMap(name, externs, symtabIdx, btf);
+  const kmap = kconfigMap(libbpfName, externs, symtabIdx, btf);
   const kconfigMapIdx = kmap ? maps.length : -1;
   if (kmap) maps.push(kmap);
 

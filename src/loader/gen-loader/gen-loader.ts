@@ -70,6 +70,8 @@ export interface LoaderOutput {
   readonly ctx: CtxLayout;
   /** The map flags the generator used, per map (for the header writer and `inspect`). */
   readonly mapFlags: readonly number[];
+  /** Initial value written into each internal map (kconfig: resolved values); undefined for user maps. */
+  readonly mapInitialValues: readonly (Uint8Array | undefined)[];
 }
 
 /** bpftool get_map_ident(): the skeleton identifier of a map, or undefined if unrecognised. */
@@ -177,6 +179,7 @@ function generate(obj: BpfObject, options: GenLoaderOptions): LoaderOutput {
 
   // bpf_object__create_maps()
   const mapFlags = obj.maps.map((m) => effectiveMapFlags(m, profile));
+  const mapInitialValues = obj.maps.map((m) => (m.libbpfType === 'kconfig' ? kcfgData : m.initialValue));
   obj.maps.forEach((m, i) => {
     const create = (mm: BpfMap, idx: number, flags: number) => {
       let maxEntries = mm.maxEntries;
@@ -192,8 +195,7 @@ function generate(obj: BpfObject, options: GenLoaderOptions): LoaderOutput {
     if ((m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS) && m.innerMap) create(m.innerMap, -1, m.innerMap.mapFlags);
     create(m, i, mapFlags[i]);
     if (mapIsInternal(m)) {
-      const value = m.libbpfType === 'kconfig' ? kcfgData : m.initialValue!;
-      gen.mapUpdateElem(i, value, m.valueSize);
+      gen.mapUpdateElem(i, mapInitialValues[i]!, m.valueSize);
       if (m.libbpfType === 'rodata' || m.libbpfType === 'kconfig') gen.mapFreeze(i);
     }
   });
@@ -258,5 +260,5 @@ function generate(obj: BpfObject, options: GenLoaderOptions): LoaderOutput {
     exclHash = new Uint8Array(createHash('sha256').update(insns).digest());
     signature = options.signer(insns);
   }
-  return { profile: profile.name, insns, data, exclHash, signature, ctx: ctxLayout(obj), mapFlags };
+  return { profile: profile.name, insns, data, exclHash, signature, ctx: ctxLayout(obj), mapFlags, mapInitialValues };
 }
