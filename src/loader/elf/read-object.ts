@@ -20,6 +20,8 @@ import { findSecDef } from './section-defs.js';
 import { parseRel, parseSymbolTable, STB_LOCAL, STT_FUNC, STT_SECTION, STV_HIDDEN, STV_INTERNAL, type ElfSymbol } from './symbols.js';
 
 const BPF_INSN_SZ = 8;
+/** Our bound on a .bss/.data/.rodata section (NOBITS sizes are not bounded by the file). */
+const MAX_GLOBAL_DATA_SIZE = 256 * 1024 * 1024;
 const BPF_LD_IMM64 = 0x18;
 const BPF_CALL = 0x85;
 const BPF_PSEUDO_CALL = 1;
@@ -140,6 +142,8 @@ function openObject(bytes: Uint8Array, objName: string): BpfObject {
     const t = secTypes[i];
     const s = elf.sections[i];
     if (!t || t === 'relo' || s.size === 0) continue;
+    if (s.size > MAX_GLOBAL_DATA_SIZE)
+      fail('elf', `section '${s.name}' is ${s.size} bytes; global-data sections larger than ${MAX_GLOBAL_DATA_SIZE} bytes are refused`, Errno.E2BIG);
     const data = t === 'bss' ? new Uint8Array(s.size) : s.data.slice();
     maps.push(internalMap(libbpfName, t, s.name, i, data, btf));
   }
