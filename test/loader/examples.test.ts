@@ -12,12 +12,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeInsns } from '../../src/loader/insn.js';
 import { writeLskelHeader } from '../../src/loader/lskel-writer.js';
-import { EXAMPLES, EXAMPLES_DIR, mustGen, objectPath, openObject, REPO } from './support.js';
+import { EXAMPLES, EXAMPLES_DIR, mustGen, objectPath, openObject, REPO, TEST_OBJECTS } from './support.js';
 
 const clang = spawnSync('clang-14', ['--version'], { encoding: 'utf8' });
 const hasClang1406 = clang.status === 0 && clang.stdout.includes('14.0.6');
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 const hasGcc = spawnSync('gcc', ['--version']).status === 0;
+
+/** Types a skeleton names but does not define (bpftool leaves them to the including program). */
+const PRELUDE: Record<string, string> = {
+  cov_globals: 'typedef struct { int a; short b; } pair_t;\nstruct named { char tag; long long v; };\nenum color { RED, GREEN = 5 };\n',
+};
 
 /** A stand-in signer whose output is just bytes to embed (issue C owns the PKCS#7 signer). */
 const testSigner = (insns: Uint8Array) => new Uint8Array(createHash('sha512').update(insns).digest());
@@ -33,8 +38,8 @@ describe('example objects are reproducible from their sources', () => {
   }
 });
 
-describe('the generator handles every example', () => {
-  for (const name of EXAMPLES) {
+describe('the generator handles every example and test object', () => {
+  for (const name of [...EXAMPLES, ...TEST_OBJECTS]) {
     describe(name, () => {
       const obj = openObject(objectPath(name));
       const plain = mustGen(obj, { profile: 'bpftool-7.7' });
@@ -51,6 +56,7 @@ describe('the generator handles every example', () => {
         expect(ins[5]).toMatchObject({ code: 0x85, imm: 113 });
         const nrProgsSz = 8 + 4 * nrProgs;
         expect(ins[6]).toMatchObject({ code: 0x05, off: (nrProgsSz / 4) * 3 + 2 + nrMaps * 6 });
+        expect(nrProgs).toBe(obj.programs.length); // sub-programs count: libbpf passes obj->nr_programs
         const target = 7 + ins[6].off;
         expect(ins[target - 1]).toMatchObject({ code: 0x95 }); // cleanup ends with exit
         expect(ins[target - 2]).toMatchObject({ code: 0xbf, dst: 0, src: 7 }); // r0 = r7
@@ -98,8 +104,11 @@ describe('the generator handles every example', () => {
       it('[LSK-PROG-7, LSK-CTX-4] finish writes prog fds at 24+16*nmaps+4j and map fds at 24+16i', () => {
         const ins = decodeInsns(plain.insns);
         const stores = ins.filter((x) => x.code === 0x63 && x.dst === 6).map((x) => x.off);
+        // the j-th *loaded* program goes to slot j (a '?' program shifts the later ones, as in libbpf)
+        const loaded = obj.programs.filter((p) => p.autoload && p.secDef).length;
+        const progBase = 24 + 16 * nrMaps;
         const want = [
-          ...plain.ctx.progs.map((p) => p.offset),
+          ...Array.from({ length: loaded }, (_, j) => progBase + 4 * j),
           ...plain.ctx.maps.map((m) => m.offset),
         ];
         expect(stores.slice(-want.length)).toEqual(want);
@@ -136,7 +145,7 @@ describe('the generator handles every example', () => {
       (hasGcc ? it : it.skip)(`[LSK-HDR-1, TC-BT77-5] gcc compiles the signed header${hasGcc ? '' : ' (skipped: gcc not found)'}`, () => {
         const dir = mkdtempSync(join(tmpdir(), 'bpfsig-exh-'));
         writeFileSync(join(dir, 'skel.lskel.h'), writeLskelHeader(obj, signed));
-        writeFileSync(join(dir, 'main.c'), `#include "skel.lskel.h"\nint main(void)\n{\n\tstruct ${obj.name} *s = ${obj.name}__open();\n\tif (!s)\n\t\treturn 1;\n\ts->keyring_id = -3;\n\treturn ${obj.name}__load(s);\n}\n`);
+        writeFileSync(join(dir, 'main.c'), `${PRELUDE[name] ?? ''}#include "skel.lskel.h"\nint main(void)\n{\n\tstruct ${obj.name} *s = ${obj.name}__open();\n\tif (!s)\n\t\treturn 1;\n\ts->keyring_id = -3;\n\treturn ${obj.name}__load(s);\n}\n`);
         const r = spawnSync('gcc', ['-c', '-Wall', '-Werror', '-Wno-unused-function', '-I/usr/include/x86_64-linux-gnu', `-I${join(REPO, 'test/loader/shim')}`, join(dir, 'main.c'), '-o', join(dir, 'main.o')], { encoding: 'utf8' });
         expect(r.stderr).toBe('');
         expect(r.status).toBe(0);

@@ -13,7 +13,7 @@ export const TEST_BPF_DIR = join(REPO, 'test/loader/bpf');
 export const GOLDEN_DIR = join(REPO, 'test/loader/golden');
 
 export const EXAMPLES = ['hello', 'subprog', 'kfunc_core'] as const;
-export const TEST_OBJECTS = ['cov_subprogs', 'cov_core', 'cov_tracing', 'cov_maps', 'cov_nobtf'] as const;
+export const TEST_OBJECTS = ['cov_subprogs', 'cov_core', 'cov_tracing', 'cov_maps', 'cov_nobtf', 'cov_globals'] as const;
 
 export function objectPath(name: string): string {
   return (EXAMPLES as readonly string[]).includes(name) ? join(EXAMPLES_DIR, `${name}.bpf.o`) : join(TEST_BPF_DIR, `${name}.bpf.o`);

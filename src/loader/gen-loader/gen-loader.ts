@@ -262,3 +262,18 @@ function generate(obj: BpfObject, options: GenLoaderOptions): LoaderOutput {
   }
   return { profile: profile.name, insns, data, exclHash, signature, ctx: ctxLayout(obj), mapFlags, mapInitialValues };
 }
+
+/** The `bpfsig gen loader --json` shape: bytes as lowercase hex, null when absent. */
+export function loaderOutputToJson(out: LoaderOutput): {
+  profile: ToolchainProfileName; insns: string; data: string; signature: string | null; exclHash: string | null; ctx: CtxLayout;
+} {
+  const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  return {
+    profile: out.profile,
+    insns: hex(out.insns),
+    data: hex(out.data),
+    signature: out.signature ? hex(out.signature) : null,
+    exclHash: out.exclHash ? hex(out.exclHash) : null,
+    ctx: out.ctx,
+  };
+}
