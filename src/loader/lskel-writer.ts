@@ -18,20 +18,26 @@ export interface LskelOptions {
 
 const PAGE_SIZE = 4096;
 
+const ESCAPES: readonly string[] = Array.from({ length: 256 }, (_, b) => (b ? `\\x${b.toString(16).padStart(2, '0')}` : '\\0'));
+
 /** bpftool print_hex(): C string-literal escapes, lines broken before they pass 78 columns. */
 export function printHex(data: Uint8Array): string {
-  let out = '';
+  const parts: string[] = [];
+  let line = '';
   let len = 0;
-  for (const b of data) {
+  for (let i = 0; i < data.length; i++) {
+    const b = data[i];
     const w = b ? 4 : 2;
     len += w;
     if (len > 78) {
-      out += '\\\n';
+      parts.push(line);
+      line = '';
       len = w;
     }
-    out += b ? `\\x${b.toString(16).padStart(2, '0')}` : '\\0';
+    line += ESCAPES[b];
   }
-  return out;
+  parts.push(line);
+  return parts.join('\\\n');
 }
 
 function sanitize(s: string): string {

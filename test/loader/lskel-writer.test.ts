@@ -68,6 +68,9 @@ describe('print_hex [LSK-HDR-2]', () => {
 
 describeShared('.lskel.h writer equals bpftool for every fixture object', () => {
   const names = SHARED ? readdirSync(fixturePath('bpf')).filter((n) => existsSync(fixturePath('bpf', n) + `/${n}.bpf.o`)) : [];
+  it('finds the fixture objects', () => {
+    expect(names.length).toBeGreaterThanOrEqual(4);
+  });
   for (const name of names) {
     for (const variant of ['v77', 'v77-signed', 'v71'] as const) {
       it(`[LSK-HDR-1, LSK-HDR-2, LSK-HDR-3] ${name} ${variant}: header text is byte-identical`, () => {

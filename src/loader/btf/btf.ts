@@ -12,6 +12,8 @@
 
 import { fail } from '../errors.js';
 
+const UTF8 = new TextDecoder();
+
 export const BTF_MAGIC = 0xeb9f;
 export const BTF_HEADER_SIZE = 24;
 
@@ -121,6 +123,7 @@ export class Btf {
   private strs: Uint8Array;
   private addedStrs: number[] = [];
   private strIndex: Map<string, number> | undefined;
+  private strCache = new Map<number, string>();
   private modifiedStructure = false;
   private readonly raw: Uint8Array;
   readonly header: BtfHeader;
@@ -242,10 +245,14 @@ export class Btf {
 
   /** The string at `off` (libbpf btf__str_by_offset); throws for an offset outside the table. */
   str(off: number): string {
+    const cached = this.strCache.get(off);
+    if (cached !== undefined) return cached;
     if (off < this.strs.length) {
       let end = off;
       while (end < this.strs.length && this.strs[end] !== 0) end++;
-      return new TextDecoder().decode(this.strs.subarray(off, end));
+      const v = UTF8.decode(this.strs.subarray(off, end));
+      this.strCache.set(off, v);
+      return v;
     }
     fail('btf', `BTF string offset ${off} is outside the string table (${this.strs.length} bytes)`);
   }
@@ -265,7 +272,7 @@ export class Btf {
       let start = 0;
       for (let i = 0; i < this.strs.length; i++) {
         if (this.strs[i] === 0) {
-          const k = new TextDecoder().decode(this.strs.subarray(start, i));
+          const k = UTF8.decode(this.strs.subarray(start, i));
           if (!this.strIndex.has(k)) this.strIndex.set(k, start);
           start = i + 1;
         }

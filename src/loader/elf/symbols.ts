@@ -38,12 +38,14 @@ export interface SymbolTable {
   readonly symbols: readonly ElfSymbol[];
 }
 
+const UTF8 = new TextDecoder();
+
 function cstr(bytes: Uint8Array, off: number, what: string): string {
   if (off >= bytes.length) fail('elf', `${what}: string offset ${off} is outside its string table (${bytes.length} bytes)`);
   let end = off;
   while (end < bytes.length && bytes[end] !== 0) end++;
   if (end === bytes.length) fail('elf', `${what}: string at offset ${off} is not NUL-terminated`);
-  return new TextDecoder().decode(bytes.subarray(off, end));
+  return UTF8.decode(bytes.subarray(off, end));
 }
 
 export function parseSymbolTable(elf: ElfFile): SymbolTable {
