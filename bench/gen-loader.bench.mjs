@@ -18,7 +18,7 @@ const OBJECTS = [
 ];
 
 function timeIt(fn, minMs = 300) {
-  for (let i = 0; i < 20; i++) fn(); // warm up
+  for (let i = 0; i < 300; i++) fn(); // warm up (JIT)
   let n = 0;
   const t0 = process.hrtime.bigint();
   let el = 0;

@@ -30,6 +30,7 @@ export interface InspectReport {
   objectName: string;
   license: string;
   kernVersion: number;
+  warnings: string[];
   programs: Array<{
     name: string; section: string; type: string; expectedAttachType: string | null; insns: number;
     sleepable: boolean; autoload: boolean; subprogram: boolean; relocations: Record<string, number>;
@@ -57,6 +58,7 @@ export function inspectObject(obj: BpfObject, file: string): InspectReport {
     objectName: obj.name,
     license: obj.license,
     kernVersion: obj.kernVersion,
+    warnings: [...obj.warnings],
     programs: obj.programs.map((p) => {
       const relocations: Record<string, number> = {};
       for (const r of p.relocs) relocations[r.kind] = (relocations[r.kind] ?? 0) + 1;
@@ -139,6 +141,7 @@ function table(rows: string[][]): string {
 export function formatInspect(r: InspectReport): string {
   const out: string[] = [];
   out.push(`${r.file}: object '${r.objectName}', license "${r.license}"${r.kernVersion ? `, kern_version 0x${r.kernVersion.toString(16)}` : ''}`);
+  for (const w of r.warnings) out.push(`warning: ${w}`);
   out.push('');
   out.push(`programs (${r.programs.filter((p) => !p.subprogram).length}, sub-programs ${r.programs.filter((p) => p.subprogram).length}):`);
   out.push(table([

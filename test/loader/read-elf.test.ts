@@ -142,6 +142,20 @@ describe('malformed input gives a LoaderError naming the problem', () => {
     new DataView(b.buffer).setBigUint64(rel.offset, 8n, true); // insn #1 is an ALU op
     expectError(b, 'relocation', /invalid relo against '.*' for insns\[1\]\.code 0x/);
   });
+  it('a corrupt .BTF is fatal with a .maps section, otherwise libbpf warns and goes on without BTF', () => {
+    const withMaps = hello();
+    withMaps[sec(withMaps, '.BTF').offset + 1] = 0;
+    expectError(withMaps, 'btf', /\.BTF magic/);
+    const noMaps = bytesOf('cov_core');
+    noMaps[sec(noMaps, '.BTF').offset + 1] = 0;
+    const r = readElf(noMaps, { objectName: 'cov_core_bpf' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.btf).toBeUndefined();
+    expect(r.value.btfExt).toBeUndefined();
+    expect(r.value.warnings.join('\n')).toMatch(/Error loading ELF section \.BTF .*continuing without it/);
+    expect(genLoader(r.value).ok).toBe(true);
+  });
   it('legacy "maps" section is refused as libbpf 1.x does', () => {
     const b = hello();
     const strtab = parseElfFile(b).sections[parseElfFile(b).shstrndx];

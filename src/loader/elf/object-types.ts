@@ -142,6 +142,8 @@ export interface BpfObject {
   readonly kconfigMapIdx: number;
   /** BTF VAR ids libbpf ≥ 1.2 turns static because their symbol is hidden (libbpf 1.1 does not). */
   readonly hiddenVars: readonly number[];
+  /** What libbpf would print as warnings while opening (and then carry on). */
+  readonly warnings: readonly string[];
   /** Every relocation record in the file (including the ones libbpf ignores), for `inspect`. */
   readonly rawRelocations: readonly RawRelocation[];
 }

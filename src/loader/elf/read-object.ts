@@ -4,9 +4,9 @@
 // value carrying either the object or a LoaderError naming what is wrong.
 
 import { Errno } from '../../syscall/errno.js';
-import { Btf } from '../btf/btf.js';
+import { Btf, BtfKind } from '../btf/btf.js';
 import { parseBtfExt, type BtfExt } from '../btf/btf-ext.js';
-import { capture, fail, type Result } from '../errors.js';
+import { capture, fail, ObjectFormatError, type Result } from '../errors.js';
 import { MapType } from '../uapi.js';
 import { fixupBtf } from './btf-fixup.js';
 import {
@@ -127,10 +127,27 @@ function openObject(bytes: Uint8Array, objName: string): BpfObject {
   // sort programs by (section index, offset)
   protoPrograms.sort((a, b) => (a.secIdx !== b.secIdx ? a.secIdx - b.secIdx : a.secInsnOff - b.secInsnOff));
 
+  // libbpf bpf_object__init_btf(): a bad .BTF is fatal only when libbpf itself needs BTF (a .maps
+  // section); otherwise it warns and goes on without BTF. A bad .BTF.ext is always just ignored.
+  const warnings: string[] = [];
   let btf: Btf | undefined;
   let btfExt: BtfExt | undefined;
-  if (btfSec) btf = Btf.parse(btfSec.data);
-  if (btfExtSec && btf) btfExt = parseBtfExt(btfExtSec.data, btf);
+  if (btfSec) {
+    try {
+      btf = Btf.parse(btfSec.data);
+    } catch (e) {
+      if (mapsShndx >= 0 || !(e instanceof ObjectFormatError)) throw e;
+      warnings.push(`Error loading ELF section .BTF (${e.message}); BTF is optional, continuing without it`);
+    }
+  }
+  if (btfExtSec && btf) {
+    try {
+      btfExt = parseBtfExt(btfExtSec.data, btf);
+    } catch (e) {
+      if (!(e instanceof ObjectFormatError)) throw e;
+      warnings.push(`Error loading ELF section .BTF.ext (${e.message}); ignored`);
+    }
+  }
 
   const externs = collectExterns(symbols, btf);
   const hiddenVars = btf ? fixupBtf(btf, elf, symbols) : [];
@@ -157,7 +174,7 @@ function openObject(bytes: Uint8Array, objName: string): BpfObject {
     return { ...p, secDef, type: secDef?.progType ?? 0, expectedAttachType: secDef?.expectedAttachType ?? 0, relocs: [] };
   });
 
-  const objBase = { name, elf, symbols, license, kernVersion, btf, btfExt, programs, maps, externs, textShndx, kconfigMapIdx, hiddenVars };
+  const objBase = { name, elf, symbols, license, kernVersion, btf, btfExt, programs, maps, externs, textShndx, kconfigMapIdx, hiddenVars, warnings };
   const rawRelocations = collectRelos(objBase, secTypes, mapsShndx);
   return { ...objBase, rawRelocations };
 }
@@ -332,7 +349,7 @@ function collectMapRelos(obj: ObjBase, relSec: ElfSection): void {
 }
 
 function btfVarOf(btf: Btf, m: BpfMap): number {
-  const secId = btf.findByNameKind(MAPS_ELF_SEC, 15);
+  const secId = btf.findByNameKind(MAPS_ELF_SEC, BtfKind.DATASEC);
   const sec = btf.type(secId);
   return sec.extra[3 * m.btfVarIdx];
 }

@@ -14,11 +14,12 @@
 import { createHash } from 'node:crypto';
 import { Errno } from '../../syscall/errno.js';
 import {
-  type Insn, BPF_AND, BPF_B, BPF_DW, BPF_H, BPF_JA, BPF_JEQ, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSLE, BPF_JSLT,
+  type Insn, BPF_ADD, BPF_AND, BPF_B, BPF_DW, BPF_H, BPF_JA, BPF_JEQ, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSLE, BPF_JSLT,
   BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_RSH, BPF_W, Helper, R0, R1, R10, R2, R3, R4, R6, R7, R8, R9,
   alu32Imm, alu64Imm, call, encodeInsns, exit, jmpImm, jmpReg, ldImm64, ldxMem, mov64Imm, mov64Reg, sizeCode, stMem, stxMem,
 } from '../insn.js';
 import { BtfKind } from '../btf/btf.js';
+import { MapType } from '../uapi.js';
 
 export const MAX_USED_MAPS = 64;
 export const MAX_USED_PROGS = 32;
@@ -288,7 +289,7 @@ export class BpfGen {
     this.emit(mov64Reg(R6, R1)); // save ctx
     // zero the stack: bpf_probe_read_kernel(r10 - stack_sz, stack_sz, NULL)
     this.emit(mov64Reg(R1, R10));
-    this.emit(alu64Imm(0x00, R1, -LOADER_STACK_SIZE));
+    this.emit(alu64Imm(BPF_ADD, R1, -LOADER_STACK_SIZE));
     this.emit(mov64Imm(R2, LOADER_STACK_SIZE));
     this.emit(mov64Imm(R3, 0));
     this.emit(call(Helper.probe_read_kernel));
@@ -365,7 +366,7 @@ export class BpfGen {
     const mapCreateAttr = this.addData(attr, A.size);
     let closeInner = false;
     if (a.btfValueTypeId) this.moveStack2Blob(mapCreateAttr + A.btf_fd, 4, STACK_BTF_FD);
-    if (a.mapType === 12 || a.mapType === 13) { // ARRAY_OF_MAPS, HASH_OF_MAPS
+    if (a.mapType === MapType.ARRAY_OF_MAPS || a.mapType === MapType.HASH_OF_MAPS) {
       this.moveStack2Blob(mapCreateAttr + A.inner_map_fd, 4, STACK_INNER_MAP_FD);
       closeInner = true;
     }
@@ -611,8 +612,7 @@ export class BpfGen {
   }
 
   /** After PROG_LOAD, successful or not: close the BTF fds taken for typed ksyms and kfuncs. */
-  private cleanupRelos(insnsOff: number): void {
-    void insnsOff;
+  private cleanupRelos(): void {
     for (const k of this.ksyms) {
       if (k.kind === BtfKind.VAR && !k.typeless) {
         this.emitSysCloseBlob(k.insn + 8 + 4);
@@ -675,7 +675,7 @@ export class BpfGen {
     }
     for (const r of this.relos) this.emitRelo(r, insnsOff);
     this.emitSysBpf(BPF_PROG_LOAD, progLoadAttr, A.size);
-    this.cleanupRelos(insnsOff);
+    this.cleanupRelos();
     if (this.attachKind) {
       this.emitSysCloseBlob(progLoadAttr + A.attach_btf_obj_fd);
       this.attachKind = 0;

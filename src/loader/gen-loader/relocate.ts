@@ -78,12 +78,6 @@ function findProgBySecInsn(obj: BpfObject, secIdx: number, insnIdx: number): Bpf
   return obj.programs.find((p) => p.secIdx === secIdx && insnIdx >= p.secInsnOff && insnIdx < p.secInsnOff + p.secInsnCnt);
 }
 
-interface Work {
-  prog: BpfProgram;
-  insns: Uint8Array;
-  relocs: LinkedReloc[];
-}
-
 /**
  * Relocates every autoload main program of `obj`. Returns them in obj->programs order.
  * spec: LSK-PROG-6 (target programs' instructions live in the blob, maps by fd_array index)
@@ -123,9 +117,11 @@ export function relocateObject(obj: BpfObject, res: ExternResolution): LinkedPro
   for (const main of obj.programs) {
     if (progIsSubprog(obj, main) || !main.autoload) continue;
     const subInsnOff = new Map<BpfProgram, number>();
-    const w: Work = { prog: main, insns: origInsns.get(main)!.slice(), relocs: relocsOf.get(main)!.map((r) => ({ ...r })) };
-    const lp: LinkedProgram = { prog: main, insns: w.insns, relocs: w.relocs, funcInfo: undefined, funcInfoRecSize: 0, funcInfoCnt: 0, lineInfo: undefined, lineInfoRecSize: 0, lineInfoCnt: 0 };
-    relocCode(obj, lp, w, main, 0, subInsnOff, relocsOf, origInsns);
+    const lp: LinkedProgram = {
+      prog: main, insns: origInsns.get(main)!.slice(), relocs: relocsOf.get(main)!.map((r) => ({ ...r })),
+      funcInfo: undefined, funcInfoRecSize: 0, funcInfoCnt: 0, lineInfo: undefined, lineInfoRecSize: 0, lineInfoCnt: 0,
+    };
+    relocCode(obj, lp, main, 0, subInsnOff, relocsOf, origInsns);
     relocateData(obj, lp, res);
     out.push(lp);
   }
@@ -186,7 +182,7 @@ function relocFuncAndLineInfo(obj: BpfObject, lp: LinkedProgram, prog: BpfProgra
 
 /** libbpf bpf_object__reloc_code(): resolves calls in `prog` (placed at `progOff` in main). */
 function relocCode(
-  obj: BpfObject, lp: LinkedProgram, w: Work, prog: BpfProgram, progOff: number, subInsnOff: Map<BpfProgram, number>,
+  obj: BpfObject, lp: LinkedProgram, prog: BpfProgram, progOff: number, subInsnOff: Map<BpfProgram, number>,
   relocsOf: Map<BpfProgram, LinkedReloc[]>, origInsns: Map<BpfProgram, Uint8Array>,
 ): void {
   relocFuncAndLineInfo(obj, lp, prog, progOff);
@@ -218,9 +214,8 @@ function relocCode(
       grown.set(lp.insns);
       grown.set(sInsns, lp.insns.length);
       lp.insns = grown;
-      w.insns = grown;
       if (sub !== lp.prog) for (const r of relocsOf.get(sub)!) lp.relocs.push({ ...r, insnIdx: r.insnIdx + off });
-      relocCode(obj, lp, w, sub, off, subInsnOff, relocsOf, origInsns);
+      relocCode(obj, lp, sub, off, subInsnOff, relocsOf, origInsns);
     }
     const target = sub === lp.prog ? 0 : subInsnOff.get(sub)!;
     insnField(lp.insns, at).setImm(target - at - 1);
