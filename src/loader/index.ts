@@ -8,3 +8,4 @@ export {
 } from './gen-loader/gen-loader.js';
 export { PROFILES as TOOLCHAIN_PROFILES, type ToolchainProfileName } from './gen-loader/profiles.js';
 export { writeLskelHeader, type LskelOptions } from './lskel-writer.js';
+export { DEFAULT_EXAMPLE, EXAMPLE_OBJECTS, exampleObjectPath, readExampleObject, type ExampleObjectName } from './examples.js';

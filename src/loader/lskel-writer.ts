@@ -12,7 +12,11 @@ import { mapIdent, profileBtf, type LoaderOutput } from './gen-loader/gen-loader
 import { PROFILES } from './gen-loader/profiles.js';
 
 export interface LskelOptions {
-  /** Skeleton name; default: the object's name (bpftool: sanitised file name, e.g. `minimal_bpf`). */
+  /**
+   * Skeleton name; default: the object's name (bpftool: sanitised file name, e.g. `minimal_bpf`).
+   * bpftool's `gen skeleton … name X` also renames libbpf's object (and so internal map names):
+   * to mirror it, open the object with `readElf(bytes, { objectName: X })` instead.
+   */
   name?: string;
 }
 

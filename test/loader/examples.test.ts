@@ -153,3 +153,12 @@ describe('the generator handles every example and test object', () => {
     });
   }
 });
+
+describe('example objects are found from the package root', () => {
+  it('exampleObjectPath / readExampleObject locate examples/bpf (the demo default is hello)', async () => {
+    const { DEFAULT_EXAMPLE, exampleObjectPath, readExampleObject } = await import('../../src/loader/examples.js');
+    expect(DEFAULT_EXAMPLE).toBe('hello');
+    expect(exampleObjectPath()).toBe(objectPath('hello'));
+    expect(Buffer.from(readExampleObject('kfunc_core')!).equals(readFileSync(objectPath('kfunc_core')))).toBe(true);
+  });
+});
