@@ -230,7 +230,7 @@ function generate(obj: BpfObject, options: GenLoaderOptions): LoaderOutput {
     if (def) {
       if (def.flags & SEC_SLEEPABLE) progFlags |= BPF_F_SLEEPABLE;
       if (p.type === ProgType.XDP && def.flags & SEC_XDP_FRAGS) progFlags |= BPF_F_XDP_HAS_FRAGS;
-      if (def.flags & SEC_USDT) expectedAttachType = AttachType.TRACE_UPROBE_MULTI;
+      if (def.flags & SEC_USDT && profile.usdtUprobeMulti) expectedAttachType = AttachType.TRACE_UPROBE_MULTI;
       if (def.flags & SEC_ATTACH_BTF) {
         const slash = p.secName.indexOf('/');
         if (slash < 0) fail('program', `prog '${p.name}': no BTF-based attach target is specified, use bpf_program__set_attach_target()`);
