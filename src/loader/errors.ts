@@ -22,7 +22,8 @@ export interface LoaderError {
   readonly kind: LoaderErrorKind;
   /** What is wrong, naming the section / symbol / field. */
   readonly message: string;
-  /** The errno libbpf would report for the same condition (positive number), when there is one. */
+  /** Errno-style code (positive) for the condition, close to what libbpf returns; libbpf's own
+   *  LIBBPF_ERRNO__FORMAT / __RELOC codes are reported as EINVAL. */
   readonly errno: number;
 }
 
