@@ -162,3 +162,21 @@ describe('example objects are found from the package root', () => {
     expect(Buffer.from(readExampleObject('kfunc_core')!).equals(readFileSync(objectPath('kfunc_core')))).toBe(true);
   });
 });
+
+describe('loaderOutputToJson (shape for `bpfsig gen loader --json`)', () => {
+  it('gives lowercase hex for insns/data, null signature and exclHash when unsigned, and the ctx layout', async () => {
+    const { loaderOutputToJson } = await import('../../src/loader/gen-loader/gen-loader.js');
+    const obj = openObject(objectPath('hello'));
+    const plain = loaderOutputToJson(mustGen(obj, { profile: 'bpftool-7.7' }));
+    expect(plain.insns).toMatch(/^[0-9a-f]+$/);
+    expect(plain.data.length % 16).toBe(0);
+    expect(plain.signature).toBeNull();
+    expect(plain.exclHash).toBeNull();
+    expect(plain.ctx.maps.map((m) => [m.ident, m.offset])).toEqual([['calls', 24], ['rodata', 40], ['bss', 56]]);
+    expect(plain.ctx.progs).toEqual([{ name: 'count_execve', index: 0, offset: 72 }]);
+    expect(plain.ctx.size).toBe(76);
+    const signed = loaderOutputToJson(mustGen(obj, { profile: 'bpftool-7.7', sign: true, signer: () => new Uint8Array([0xab, 0xcd]) }));
+    expect(signed.signature).toBe('abcd');
+    expect(signed.exclHash).toBe(createHash('sha256').update(Buffer.from(signed.insns, 'hex')).digest('hex'));
+  });
+});
