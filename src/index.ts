@@ -20,3 +20,4 @@ export { loadTranscript, type Transcript } from './scenarios/transcript.js';
 export { renderTimeline } from './scenarios/timeline.js';
 export { InputError } from './errors.js';
 export * from './vm/index.js';
+export * from './loader/index.js';

@@ -3,6 +3,7 @@
 import type { Command } from './command.js';
 import { conformanceCommand } from './cmd-conformance.js';
 import { demoCommand } from './cmd-demo.js';
+import { inspectCommand } from './cmd-inspect.js';
 import { replayCommand } from './cmd-replay.js';
 
-export const commands: Command[] = [demoCommand, replayCommand, conformanceCommand];
+export const commands: Command[] = [demoCommand, replayCommand, inspectCommand, conformanceCommand];
