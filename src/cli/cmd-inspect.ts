@@ -3,8 +3,8 @@
 
 import { readFileSync } from 'node:fs';
 import { type Command, InputError, type Io, UsageError, parseCommandArgs } from './command.js';
-import { BPF_CORE_RELO_KINDS } from '../loader/btf/btf-ext.js';
-import { BTF_VAR_STATIC, BtfKind, secinfo, varLinkage } from '../loader/btf/btf.js';
+import { BPF_CORE_RELO_KINDS } from '../btf/btf-ext.js';
+import { BTF_VAR_STATIC, BtfKind, secinfo, varLinkage } from '../btf/btf.js';
 import type { BpfObject } from '../loader/elf/object-types.js';
 import { progIsSubprog } from '../loader/elf/object-types.js';
 import { objectNameFromPath, readElf } from '../loader/elf/read-object.js';

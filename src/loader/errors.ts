@@ -5,6 +5,7 @@
 // other exception raised while walking untrusted bytes — and hand back a LoaderError value, so no
 // exception escapes the module for malformed input.
 
+import { BtfFormatError } from '../btf/errors.js';
 import { Errno } from '../syscall/errno.js';
 
 export type LoaderErrorKind =
@@ -51,6 +52,7 @@ export function capture<T>(defaultKind: LoaderErrorKind, fn: () => T): Result<T>
     return { ok: true, value: fn() };
   } catch (e) {
     if (e instanceof ObjectFormatError) return { ok: false, error: { kind: e.kind, message: e.message, errno: e.errno } };
+    if (e instanceof BtfFormatError) return { ok: false, error: { kind: e.section, message: e.message, errno: e.errno } };
     // A RangeError from a DataView read or similar: the bytes ended where a structure said more
     // would follow. Report it as malformed input, never as a crash.
     const msg = e instanceof Error ? e.message : String(e);

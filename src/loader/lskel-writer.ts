@@ -4,8 +4,8 @@
 // spec: LSK-HDR-1..3 (struct layout and functions), LSK-CTX-1..4 (ctx), TC-BT77-5 (signed header).
 
 import { fail } from './errors.js';
-import { BTF_VAR_STATIC, BtfKind, type Btf, secinfo, varLinkage } from './btf/btf.js';
-import { emitTypeDecl } from './btf/btf-c-decl.js';
+import { BTF_VAR_STATIC, BtfKind, type Btf, secinfo, varLinkage } from '../btf/btf.js';
+import { emitTypeDecl } from './btf-c-decl.js';
 import { type BpfMap, type BpfObject, mapIsInternal, progIsSubprog } from './elf/object-types.js';
 import { AttachType, MapFlag, ProgType } from './uapi.js';
 import { mapIdent, profileBtf, type LoaderOutput } from './gen-loader/gen-loader.js';

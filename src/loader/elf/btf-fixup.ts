@@ -4,7 +4,7 @@
 // stay out of the skeleton and do not make their map mmap-able). VARs are then sorted by offset.
 
 import { Errno } from '../../syscall/errno.js';
-import { BTF_VAR_GLOBAL_EXTERN, BTF_VAR_STATIC, BtfKind, type Btf, type BtfType, secinfo, setSecinfo, setVarLinkage, varLinkage } from '../btf/btf.js';
+import { BTF_VAR_GLOBAL_EXTERN, BTF_VAR_STATIC, BtfKind, type Btf, type BtfType, secinfo, setSecinfo, setVarLinkage, varLinkage } from '../../btf/btf.js';
 import { fail } from '../errors.js';
 import type { ElfFile } from './elf-file.js';
 import { KCONFIG_SEC, KSYMS_SEC } from './externs.js';

@@ -7,7 +7,7 @@ import {
   BTF_FUNC_EXTERN, BTF_FUNC_GLOBAL, BTF_INT_BOOL, BTF_INT_SIGNED, BTF_VAR_GLOBAL_ALLOCATED,
   BTF_VAR_GLOBAL_EXTERN, BtfKind, type Btf, arrayInfo, funcLinkage, intBits, intEncoding, param,
   secinfo, setParamName, setSecinfo, setVarLinkage, varLinkage,
-} from '../btf/btf.js';
+} from '../../btf/btf.js';
 import { fail } from '../errors.js';
 import type { BpfExtern, KcfgInfo } from './object-types.js';
 import { SHN_UNDEF } from './elf-file.js';

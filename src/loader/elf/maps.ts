@@ -6,7 +6,7 @@ import { Errno } from '../../syscall/errno.js';
 import {
   BTF_VAR_GLOBAL_ALLOCATED, BTF_VAR_STATIC, BtfKind, type Btf, type BtfType, arrayInfo, member, memberBitOffset,
   secinfo, varLinkage,
-} from '../btf/btf.js';
+} from '../../btf/btf.js';
 import { fail } from '../errors.js';
 import { MapFlag, MapType } from '../uapi.js';
 import type { ElfSection } from './elf-file.js';

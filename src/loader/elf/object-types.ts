@@ -2,8 +2,8 @@
 // programs split out of their sections, maps (BTF-defined and global data), externs, BTF with the
 // open-time fixups applied, .BTF.ext, and the relocations recorded against each program.
 
-import type { Btf } from '../btf/btf.js';
-import type { BtfExt } from '../btf/btf-ext.js';
+import type { Btf } from '../../btf/btf.js';
+import type { BtfExt } from '../../btf/btf-ext.js';
 import type { ElfFile } from './elf-file.js';
 import type { SecDef } from './section-defs.js';
 import type { ElfSymbol } from './symbols.js';

@@ -4,9 +4,10 @@
 // value carrying either the object or a LoaderError naming what is wrong.
 
 import { Errno } from '../../syscall/errno.js';
-import { Btf, BtfKind } from '../btf/btf.js';
-import { parseBtfExt, type BtfExt } from '../btf/btf-ext.js';
-import { capture, fail, ObjectFormatError, type Result } from '../errors.js';
+import { Btf, BtfKind } from '../../btf/btf.js';
+import { parseBtfExt, type BtfExt } from '../../btf/btf-ext.js';
+import { BtfFormatError } from '../../btf/errors.js';
+import { capture, fail, type Result } from '../errors.js';
 import { MapType } from '../uapi.js';
 import { fixupBtf } from './btf-fixup.js';
 import {
@@ -136,7 +137,7 @@ function openObject(bytes: Uint8Array, objName: string): BpfObject {
     try {
       btf = Btf.parse(btfSec.data);
     } catch (e) {
-      if (mapsShndx >= 0 || !(e instanceof ObjectFormatError)) throw e;
+      if (mapsShndx >= 0 || !(e instanceof BtfFormatError)) throw e;
       warnings.push(`Error loading ELF section .BTF (${e.message}); BTF is optional, continuing without it`);
     }
   }
@@ -144,7 +145,7 @@ function openObject(bytes: Uint8Array, objName: string): BpfObject {
     try {
       btfExt = parseBtfExt(btfExtSec.data, btf);
     } catch (e) {
-      if (!(e instanceof ObjectFormatError)) throw e;
+      if (!(e instanceof BtfFormatError)) throw e;
       warnings.push(`Error loading ELF section .BTF.ext (${e.message}); ignored`);
     }
   }

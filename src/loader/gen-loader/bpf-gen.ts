@@ -18,7 +18,7 @@ import {
   BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE, BPF_RSH, BPF_W, Helper, R0, R1, R10, R2, R3, R4, R6, R7, R8, R9,
   alu32Imm, alu64Imm, call, encodeInsns, exit, jmpImm, jmpReg, ldImm64, ldxMem, mov64Imm, mov64Reg, sizeCode, stMem, stxMem,
 } from '../insn.js';
-import { BtfKind } from '../btf/btf.js';
+import { BtfKind } from '../../btf/btf.js';
 import { MapType } from '../uapi.js';
 
 export const MAX_USED_MAPS = 64;

@@ -7,7 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { Errno } from '../../syscall/errno.js';
-import { BTF_FUNC_GLOBAL, BTF_FUNC_STATIC, BTF_VAR_GLOBAL_ALLOCATED, BtfKind, funcLinkage, setVarLinkage, type Btf } from '../btf/btf.js';
+import { BTF_FUNC_GLOBAL, BTF_FUNC_STATIC, BTF_VAR_GLOBAL_ALLOCATED, BtfKind, funcLinkage, setVarLinkage, type Btf } from '../../btf/btf.js';
 import { capture, fail, type Result } from '../errors.js';
 import { type BpfMap, type BpfObject, mapIsInternal, progIsSubprog } from '../elf/object-types.js';
 import { SEC_ATTACH_BTF, SEC_SLEEPABLE, SEC_USDT, SEC_XDP_FRAGS } from '../elf/section-defs.js';

@@ -5,7 +5,7 @@
 // loader program to resolve at run time.
 
 import { Errno } from '../../syscall/errno.js';
-import { decodeCoreRelo, type ExtInfo } from '../btf/btf-ext.js';
+import { decodeCoreRelo, type ExtInfo } from '../../btf/btf-ext.js';
 import { fail } from '../errors.js';
 import type { BpfObject, BpfProgram, ProgReloc } from '../elf/object-types.js';
 import { progIsSubprog } from '../elf/object-types.js';

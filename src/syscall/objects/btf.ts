@@ -8,45 +8,19 @@
 // magic ("Invalid magic", EINVAL), version 2 ("Unsupported version", ENOTSUPP), flags 1
 // ("Unsupported flags", ENOTSUPP), a gap after the sections ("Unsupported section found", EINVAL), an
 // overlong section ("Total section length too long", EINVAL), no types ("No type found", EINVAL).
-// Not modelled: the second pass (btf_check_all_types: resolving and sizing every type), and the
-// per-type lines the kernel logs at log_level > 0.
+// The second pass (btf_check_all_types) is modelled only in part: every type and string reference
+// must resolve (the shared model's checks, src/btf). Not modelled: sizing and kind-specific rules of
+// every type, and the per-type lines the kernel logs at log_level > 0.
 
+import { Btf as BtfModel, BTF_HEADER_SIZE, BTF_KIND_NAMES, BTF_MAGIC, BtfKind } from '../../btf/btf.js';
+import { BtfFormatError } from '../../btf/errors.js';
 import { Errno } from '../errno.js';
 
-export const BTF_MAGIC = 0xeb9f;
 export const BTF_VERSION = 1;
-/** sizeof(struct btf_header) */
-export const BTF_HEADER_SIZE = 24;
 /** BTF_MAX_NAME_OFFSET */
 const BTF_MAX_NAME_OFFSET = 0xffffff;
 const BTF_MAX_TYPE = 0xfffff;
-
-export const BtfKind = {
-  UNKN: 0,
-  INT: 1,
-  PTR: 2,
-  ARRAY: 3,
-  STRUCT: 4,
-  UNION: 5,
-  ENUM: 6,
-  FWD: 7,
-  TYPEDEF: 8,
-  VOLATILE: 9,
-  CONST: 10,
-  RESTRICT: 11,
-  FUNC: 12,
-  FUNC_PROTO: 13,
-  VAR: 14,
-  DATASEC: 15,
-  FLOAT: 16,
-  DECL_TAG: 17,
-  TYPE_TAG: 18,
-  ENUM64: 19,
-} as const;
 const BTF_KIND_MAX = 19;
-/** Kinds that only qualify another type. */
-const MODIFIERS = new Set<number>([BtfKind.TYPEDEF, BtfKind.VOLATILE, BtfKind.CONST, BtfKind.RESTRICT, BtfKind.TYPE_TAG]);
-const KIND_NAMES = Object.fromEntries(Object.entries(BtfKind).map(([k, v]) => [v, k])) as Record<number, string>;
 
 /** Bytes of kind-specific data after the 12-byte btf_type. */
 function extraSize(kind: number, vlen: number): number {
@@ -112,58 +86,9 @@ export class Btf {
     readonly data: Uint8Array,
     readonly hdr: BtfHeader,
     readonly types: readonly BtfTypeEntry[],
-    /** The type section, for kind-specific data after each btf_type. */
-    private readonly tsec: DataView,
+    /** The shared BTF model (src/btf) for type queries. */
+    readonly model: BtfModel,
   ) {}
-
-  /** u32 number `i` of the kind-specific data after type `t`. */
-  private extraU32(t: BtfTypeEntry, i: number): number {
-    return this.tsec.getUint32(t.offset + 12 + 4 * i, true);
-  }
-
-  /**
-   * btf_type_id_size: the byte size of a type after following typedefs and modifiers, or undefined
-   * for a type without a size (void, FUNC, FWD, …) or a reference loop.
-   */
-  resolveSize(id: number, depth = 0): number | undefined {
-    const t = this.typeById(id);
-    if (!t || depth > 32) return undefined;
-    switch (t.kind) {
-      case BtfKind.INT:
-      case BtfKind.STRUCT:
-      case BtfKind.UNION:
-      case BtfKind.ENUM:
-      case BtfKind.ENUM64:
-      case BtfKind.FLOAT:
-      case BtfKind.DATASEC:
-        return t.sizeOrType;
-      case BtfKind.PTR:
-        return 8;
-      case BtfKind.TYPEDEF:
-      case BtfKind.VOLATILE:
-      case BtfKind.CONST:
-      case BtfKind.RESTRICT:
-      case BtfKind.TYPE_TAG:
-        return this.resolveSize(t.sizeOrType, depth + 1);
-      case BtfKind.ARRAY: {
-        const elem = this.resolveSize(this.extraU32(t, 0), depth + 1);
-        return elem === undefined ? undefined : elem * this.extraU32(t, 2);
-      }
-      default:
-        return undefined;
-    }
-  }
-
-  /** btf_type_is_i32: an INT of 4 bytes, 32 bits, at bit offset 0 (after modifiers). */
-  isI32(id: number): boolean {
-    let t = this.typeById(id);
-    for (let i = 0; t && i < 32 && MODIFIERS.has(t.kind); i++) {
-      t = this.typeById(t.sizeOrType);
-    }
-    if (!t || t.kind !== BtfKind.INT || t.sizeOrType !== 4) return false;
-    const enc = this.extraU32(t, 0);
-    return (enc & 0xff) === 32 && ((enc >>> 16) & 0xff) === 0;
-  }
 
   /** The type with this id (1-based; 0 is void), or undefined. */
   typeById(id: number): BtfTypeEntry | undefined {
@@ -172,8 +97,31 @@ export class Btf {
 
   /** btf_find_by_name_kind: the id of the first type with this name and kind, or -ENOENT. */
   findByNameKind(name: string, kind: number): number {
-    const t = this.types.find((x) => x.kind === kind && x.name === name);
-    return t ? t.id : -Errno.ENOENT;
+    const id = this.model.findByNameKind(name, kind);
+    return id > 0 ? id : -Errno.ENOENT;
+  }
+
+  /**
+   * btf_type_id_size: the byte size of a type after following typedefs and modifiers, or undefined
+   * for a type without a size (void, FUNC, FWD, …).
+   */
+  resolveSize(id: number): number | undefined {
+    if (id <= 0 || id >= this.model.typeCount) return undefined;
+    try {
+      return this.model.resolveSize(id);
+    } catch (e) {
+      if (e instanceof BtfFormatError) return undefined;
+      throw e;
+    }
+  }
+
+  /** btf_type_is_i32: an INT of 4 bytes, 32 bits, at bit offset 0 (after modifiers). */
+  isI32(id: number): boolean {
+    if (id <= 0 || id >= this.model.typeCount) return false;
+    const t = this.model.type(this.model.skipModsAndTypedefs(id));
+    if (t.kind !== BtfKind.INT || t.sizeOrType !== 4) return false;
+    const enc = t.extra[0]!;
+    return (enc & 0xff) === 32 && ((enc >>> 16) & 0xff) === 0;
   }
 
   get size(): number {
@@ -270,13 +218,13 @@ export class Btf {
       if (nameOff >= hdr.strLen) return fail(`[${id}] Invalid name_offset:${nameOff}`, -Errno.EINVAL);
       const need = extraSize(kind, vlen);
       if (left - 12 < need) {
-        return fail(`[${id}] ${KIND_NAMES[kind]} ${nameAt(nameOff)} meta_left:${left - 12} meta_needed:${need}`, -Errno.EINVAL);
+        return fail(`[${id}] ${BTF_KIND_NAMES[kind]} ${nameAt(nameOff)} meta_left:${left - 12} meta_needed:${need}`, -Errno.EINVAL);
       }
       if (id > BTF_MAX_TYPE) return fail('Exceeded max num of types', -Errno.E2BIG);
       types.push({
         id,
         kind,
-        kindName: KIND_NAMES[kind]!,
+        kindName: BTF_KIND_NAMES[kind]!,
         name: nameAt(nameOff),
         vlen,
         kindFlag: (info >>> 31) === 1,
@@ -285,6 +233,14 @@ export class Btf {
       });
       off += 12 + need;
     }
-    return { ok: true, btf: new Btf(data, hdr, types, tv) };
+    // Second pass, in part: every type and string reference must resolve (btf_check_all_types).
+    let model: BtfModel;
+    try {
+      model = BtfModel.parse(data);
+    } catch (e) {
+      if (e instanceof BtfFormatError) return fail(e.message, -Errno.EINVAL);
+      throw e;
+    }
+    return { ok: true, btf: new Btf(data, hdr, types, model) };
   }
 }

@@ -4,8 +4,8 @@
 // typedefs, pointers (including to functions), arrays, anonymous structs/unions/enums written
 // inline, and bitfields in those inline definitions.
 
-import { fail } from '../errors.js';
-import { BtfKind, type Btf, type BtfType, arrayInfo, enumValue, member, memberBitfieldSize, param } from './btf.js';
+import { fail } from './errors.js';
+import { BtfKind, type Btf, type BtfType, arrayInfo, enumValue, member, memberBitfieldSize, param } from '../btf/btf.js';
 
 export interface DeclOptions {
   /** Field name to declare (may be empty). */

@@ -1,4 +1,5 @@
-// BTF (.BTF section): parse, query, modify in place, serialise.
+// BTF (.BTF section, or a BTF blob given to BPF_BTF_LOAD): parse, query, modify in place,
+// serialise. Shared by the loader (ELF objects) and the emulated kernel (loaded and vmlinux BTF).
 //
 // Layout facts (include/uapi/linux/btf.h): a 24-byte header (magic 0xeB9F, version 1, flags,
 // hdr_len, type_off, type_len, str_off, str_len), then `struct btf_type` records (name_off, info,
@@ -10,7 +11,7 @@
 // btf__raw_data() does for a BTF it has not turned "modifiable"; after an addition it is
 // re-serialised with a fresh 24-byte header, types, then strings (libbpf's btf_get_raw_data()).
 
-import { fail } from '../errors.js';
+import { fail } from './errors.js';
 
 const UTF8 = new TextDecoder();
 
@@ -135,7 +136,7 @@ export class Btf {
     this.strs = strs;
   }
 
-  /** Parses raw .BTF bytes. Throws ObjectFormatError naming the bad field. */
+  /** Parses raw .BTF bytes. Throws BtfFormatError naming the bad field. */
   static parse(bytes: Uint8Array): Btf {
     if (bytes.length < BTF_HEADER_SIZE) fail('btf', `.BTF is ${bytes.length} bytes, shorter than its 24-byte header`);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -7,7 +7,7 @@
 // num_info × record }. Records keep clang's byte offsets (`insn_off`); libbpf converts them to
 // instruction units when it attaches them to a program.
 
-import { fail } from '../errors.js';
+import { fail } from './errors.js';
 import { BTF_MAGIC, type Btf } from './btf.js';
 
 /** A record in its raw form: the first u32 is `insn_off` (bytes, as clang wrote it). */
