@@ -2,3 +2,4 @@
 
 export * from './syscall/errno.js';
 export * from './syscall/memory.js';
+export * from './keys/index.js';

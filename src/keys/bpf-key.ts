@@ -35,6 +35,7 @@ export function system_keyring_id_check(id: number | bigint): number {
 export function bpf_lookup_system_key(ks: KeyService, id: number | bigint): BpfKey | null {
   if (!ks.config.keys) return null;
   if (system_keyring_id_check(id) < 0) return null;
+  if (ks.failslab?.('bpf_key')) return null;
   return { key: Number(keyringIdToU64(id)) as 0 | 1 | 2, hasRef: false };
 }
 
@@ -49,6 +50,7 @@ export function bpf_lookup_user_key(ks: KeyService, proc: ProcessKeyrings, seria
   if ((f & ~BigInt(KEY_LOOKUP_ALL)) !== 0n) return null;
   const k = proc.lookup_user_key(serial | 0, Number(f), KeyNeedPerm.KEY_DEFER_PERM_CHECK);
   if (typeof k === 'number') return null;
+  if (ks.failslab?.('bpf_key')) return null;
   return { key: ks.key_get(k), hasRef: true };
 }
 

@@ -2,6 +2,10 @@
 // distribution v6.18 kernel with CONFIG_SYSTEM_DATA_VERIFICATION; every knob is documented in
 // docs/fidelity.md ("Keys and PKCS#7").
 
+/** Allocation sites where a failure can be injected (the kernel's failslab), for -ENOMEM paths. */
+export type FailSite = 'pkcs7_parse_message' | 'pkcs7_digest' | 'find_asymmetric_key' | 'bpf_key';
+export type Failslab = (site: FailSite) => boolean;
+
 export type EcCurveName = 'p192' | 'p256' | 'p384' | 'p521';
 
 export interface KeysConfig {

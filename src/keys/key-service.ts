@@ -14,7 +14,7 @@ import {
   type BpfVerifyOptions,
 } from './bpf-key.js';
 import { DEFAULT_SERIAL_SEED, VirtualClock, xorshiftSerials, type KeyClock, type SerialSource } from './clock.js';
-import { keysConfig, type KeysConfig } from './config.js';
+import { keysConfig, type Failslab, type KeysConfig } from './config.js';
 import { find_asymmetric_key, Key, key_validate, wouldCycle, type AsymmetricPayload, type KeyInit, type PendingKey } from './keyring.js';
 import { KLog, type Pkcs7Verdict } from './klog.js';
 import { pkcs7_parse_message, pkcs7_supply_detached_data, type Pkcs7Message } from './pkcs7-parse.js';
@@ -37,6 +37,8 @@ export interface KeyServiceOptions {
   /** Raw random values for serials (default: xorshift32 seeded with `serialSeed`). */
   readonly serials?: SerialSource;
   readonly serialSeed?: number;
+  /** Fault injection: make the allocation at a site fail (-ENOMEM, or NULL for bpf_key). */
+  readonly failslab?: Failslab;
 }
 
 /** Result of preparsing an "asymmetric" payload (x509_key_preparse). */
@@ -52,6 +54,7 @@ export class KeyService {
   readonly secondary_trusted_keys: Key | undefined;
   readonly platform_trusted_keys: Key | undefined;
   readonly blacklist_keyring: Key | undefined;
+  readonly failslab: Failslab | undefined;
   private readonly serials: SerialSource;
   private readonly table = new Map<number, Key>();
   private readonly users = new Map<number, { uid: Key; session: Key }>();
@@ -60,6 +63,7 @@ export class KeyService {
     this.config = keysConfig(opts.config);
     this.clock = opts.clock ?? new VirtualClock();
     this.serials = opts.serials ?? xorshiftSerials(opts.serialSeed ?? DEFAULT_SERIAL_SEED);
+    this.failslab = opts.failslab;
 
     // Boot: the system keyrings, owned by root, written only by the kernel (or, for the secondary
     // ring, by userspace with a certificate signed by a trusted key).
@@ -326,7 +330,7 @@ export class KeyService {
   ): Pkcs7Verdict {
     const log = new KLog();
     // spec: PK7-VER-1
-    const msg = pkcs7_parse_message(rawPkcs7, { cfg: this.config, isTbsBlacklisted: this.isTbsBlacklisted }, log);
+    const msg = pkcs7_parse_message(rawPkcs7, { cfg: this.config, isTbsBlacklisted: this.isTbsBlacklisted, failslab: this.failslab }, log);
     if (typeof msg === 'number') return log.verdict(msg, 'PK7-VER-1', 'PKCS7: pkcs7_parse_message failed');
     const ret = this.verify_pkcs7_message_sig(data, msg, trustedKeys, usage, log);
     return log.verdict(ret, 'PK7-VER-3', ret === 0 ? 'PKCS7: verified' : 'PKCS7: verification failed');
@@ -345,7 +349,7 @@ export class KeyService {
       return log.fail(-Errno.EBADMSG, 'PK7-VER-2', 'PKCS7: PKCS#7 signature with non-detached data');
     }
     // spec: PK7-VER-3
-    let ret = pkcs7_verify(msg, usage, this.config, log);
+    let ret = pkcs7_verify(msg, usage, this.config, log, this.failslab);
     if (ret < 0) return ret;
 
     // spec: PK7-KEY-8 — a signer that verifies against a certificate on the revocation list.
@@ -370,7 +374,7 @@ export class KeyService {
     }
 
     // spec: PK7-VER-5
-    ret = pkcs7_validate_trust(msg, ring, { cfg: this.config, now: this.now() }, log);
+    ret = pkcs7_validate_trust(msg, ring, { cfg: this.config, now: this.now(), failslab: this.failslab }, log);
     if (ret < 0) {
       if (ret === -Errno.ENOKEY) log.note('PKCS7: PKCS#7 signature not signed with a trusted key');
       return ret;

@@ -20,7 +20,7 @@ import {
   type Asn1Node,
 } from './asn1-decoder.js';
 import { x509_decode_time } from './ber.js';
-import type { KeysConfig } from './config.js';
+import type { Failslab, KeysConfig } from './config.js';
 import { asymmetric_key_generate_id } from './key-id.js';
 import type { KLog } from './klog.js';
 import { decodeOid, lookUpOid, type OidName } from './oid.js';
@@ -428,10 +428,13 @@ export const PKCS7_GRAMMAR = G.seq<ParseCtx>('PKCS7ContentInfo', [
 export interface Pkcs7ParseOptions {
   readonly cfg: KeysConfig;
   readonly isTbsBlacklisted?: (hashHex: string) => boolean;
+  readonly failslab?: Failslab;
 }
 
 /** pkcs7_parse_message: the parsed message, or -errno (EMSGSIZE, EBADMSG, EINVAL, ENOPKG, EKEYREJECTED…). */
 export function pkcs7_parse_message(raw: Uint8Array, opts: Pkcs7ParseOptions, log: KLog): Pkcs7Message | number {
+  // spec: PK7-PARSE-4 — the context allocations come first.
+  if (opts.failslab?.('pkcs7_parse_message')) return log.fail(-Errno.ENOMEM, 'PK7-PARSE-4', 'PKCS7: kzalloc(parse context) failed');
   const msg: Pkcs7Message = { version: 0, dataHdrlen: 0, haveAuthattrs: false, certs: [], signedInfos: [] };
   const ctx: ParseCtx = {
     msg,

@@ -5,7 +5,8 @@
 //       structure is checked only at the last step), PK7-ERR-23, PK7-ERR-25, PK7-ERR-30, PK7-ERR-31.
 
 import { Errno, errnoName } from '../syscall/errno.js';
-import type { KeysConfig } from './config.js';
+import type { Failslab, KeysConfig } from './config.js';
+import type { KeyId } from './key-id.js';
 import { find_asymmetric_key, type Key } from './keyring.js';
 import type { KLog } from './klog.js';
 import type { Pkcs7Message, SignedInfo } from './pkcs7-parse.js';
@@ -15,6 +16,13 @@ import type { X509Certificate } from './x509.js';
 export interface TrustEnv {
   readonly cfg: KeysConfig;
   readonly now: number;
+  readonly failslab?: Failslab;
+}
+
+/** find_asymmetric_key with its request-string allocation (which can fail with -ENOMEM). */
+function findKey(keyring: Key, id0: KeyId | undefined, id1: KeyId | undefined, env: TrustEnv): Key | number {
+  if (env.failslab?.('find_asymmetric_key')) return -Errno.ENOMEM;
+  return find_asymmetric_key(keyring, id0, id1, undefined, env.now);
 }
 
 function describeKey(key: Key): string {
@@ -42,14 +50,14 @@ function pkcs7_validate_trust_one(msg: Pkcs7Message, sinfo: SignedInfo, keyring:
       sinfo.blacklisted = true;
       return log.fail(-Errno.EKEYREJECTED, 'PK7-ERR-31', `${tag}: X.509[${x509.index}] is blacklisted`);
     }
-    const k = find_asymmetric_key(keyring, x509.id, x509.skid, undefined, env.now);
+    const k = findKey(keyring, x509.id, x509.skid, env);
     if (typeof k !== 'number') {
       key = k;
       matchedCert = x509;
       how = `Cert ${x509.index} as ${describeKey(k)}`;
       break;
     }
-    if (k === -Errno.ENOMEM) return log.fail(k, 'PK7-TRUST-1', `${tag}: out of memory`);
+    if (k === -Errno.ENOMEM) return log.fail(k, 'PK7-ERR-32', `${tag}: out of memory`);
     if (x509.signer === x509) return log.fail(-Errno.ENOKEY, 'PK7-TRUST-1', `${tag}: -ENOKEY [unknown self-signed]`);
     last = x509;
     sig = last.sig;
@@ -57,7 +65,7 @@ function pkcs7_validate_trust_one(msg: Pkcs7Message, sinfo: SignedInfo, keyring:
 
   // Step 3: the top certificate's AKID may name a trusted key.
   if (!key && last && (last.sig.authIds[0] || last.sig.authIds[1])) {
-    const k = find_asymmetric_key(keyring, last.sig.authIds[0], last.sig.authIds[1], undefined, env.now);
+    const k = findKey(keyring, last.sig.authIds[0], last.sig.authIds[1], env);
     if (typeof k !== 'number') {
       key = k;
       matchedCert = last;
@@ -69,7 +77,8 @@ function pkcs7_validate_trust_one(msg: Pkcs7Message, sinfo: SignedInfo, keyring:
 
   // Step 4: last resort — the SignerInfo's own id (bpftool's NOCERTS/SKID case).
   if (!key) {
-    const k = find_asymmetric_key(keyring, sinfo.sig.authIds[0], undefined, undefined, env.now);
+    const k = findKey(keyring, sinfo.sig.authIds[0], undefined, env);
+    if (k === -Errno.ENOMEM) return log.fail(k, 'PK7-ERR-32', `${tag}: out of memory looking up the signer`);
     if (typeof k === 'number') {
       if (k !== -Errno.ENOKEY) {
         return log.fail(k, 'PK7-TRUST-1', `${tag}: keyring lookup for the signer failed (${errnoName(k)})`);

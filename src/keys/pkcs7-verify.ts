@@ -6,7 +6,7 @@
 //       PK7-ERR-21, PK7-ERR-22, PK7-ERR-26..29, PK7-ERR-31
 
 import { Errno } from '../syscall/errno.js';
-import type { KeysConfig } from './config.js';
+import type { Failslab, KeysConfig } from './config.js';
 import { asymmetric_key_id_same } from './key-id.js';
 import type { KLog } from './klog.js';
 import type { Pkcs7Message, SignedInfo } from './pkcs7-parse.js';
@@ -26,7 +26,7 @@ export type KeyBeingUsedFor =
 const SET_TAG = new Uint8Array([0x31]);
 
 /** pkcs7_digest: H(data), checked against messageDigest and replaced by H(signed attributes) if any. */
-function pkcs7_digest(msg: Pkcs7Message, sinfo: SignedInfo, cfg: KeysConfig, log: KLog): number {
+function pkcs7_digest(msg: Pkcs7Message, sinfo: SignedInfo, cfg: KeysConfig, log: KLog, failslab?: Failslab): number {
   const sig = sinfo.sig;
   const hash = sig.hashAlgo;
   if (!hash) return log.fail(-Errno.ENOPKG, 'PK7-DIG-1', `PKCS7: Sig ${sinfo.index}: no digest algorithm`);
@@ -35,6 +35,7 @@ function pkcs7_digest(msg: Pkcs7Message, sinfo: SignedInfo, cfg: KeysConfig, log
   if (!digest) {
     return log.fail(-Errno.ENOPKG, 'PK7-DIG-1', `PKCS7: Sig ${sinfo.index}: crypto_alloc_shash("${hash}") failed: not available in this kernel`);
   }
+  if (failslab?.('pkcs7_digest')) return log.fail(-Errno.ENOMEM, 'PK7-ERR-32', `PKCS7: Sig ${sinfo.index}: kmalloc(digest) failed`);
   if (!sinfo.authattrs) {
     sig.digest = digest;
     sig.signedBytes = data;
@@ -114,8 +115,8 @@ function pkcs7_verify_sig_chain(msg: Pkcs7Message, sinfo: SignedInfo, cfg: KeysC
   }
 }
 
-function pkcs7_verify_one(msg: Pkcs7Message, sinfo: SignedInfo, cfg: KeysConfig, log: KLog): number {
-  let ret = pkcs7_digest(msg, sinfo, cfg, log);
+function pkcs7_verify_one(msg: Pkcs7Message, sinfo: SignedInfo, cfg: KeysConfig, log: KLog, failslab?: Failslab): number {
+  let ret = pkcs7_digest(msg, sinfo, cfg, log, failslab);
   if (ret < 0) return ret;
   pkcs7_find_key(msg, sinfo, log);
   const signer = sinfo.signer;
@@ -135,7 +136,7 @@ function pkcs7_verify_one(msg: Pkcs7Message, sinfo: SignedInfo, cfg: KeysConfig,
  * certificate), -EBADMSG, -EINVAL (unknown usage, raw public-key errors), -ENOPKG (no signer
  * could be digested).
  */
-export function pkcs7_verify(msg: Pkcs7Message, usage: KeyBeingUsedFor, cfg: KeysConfig, log: KLog): number {
+export function pkcs7_verify(msg: Pkcs7Message, usage: KeyBeingUsedFor, cfg: KeysConfig, log: KLog, failslab?: Failslab): number {
   // spec: PK7-USE-1
   switch (usage) {
     case 'VERIFYING_MODULE_SIGNATURE':
@@ -163,7 +164,7 @@ export function pkcs7_verify(msg: Pkcs7Message, usage: KeyBeingUsedFor, cfg: Key
 
   let actual = -Errno.ENOPKG;
   for (const sinfo of msg.signedInfos) {
-    const ret = pkcs7_verify_one(msg, sinfo, cfg, log);
+    const ret = pkcs7_verify_one(msg, sinfo, cfg, log, failslab);
     if (sinfo.blacklisted) {
       if (actual === -Errno.ENOPKG) actual = -Errno.EKEYREJECTED;
       continue;
