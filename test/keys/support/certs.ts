@@ -87,7 +87,7 @@ export interface CertOptions {
   readonly notAfter?: Date;
   /** keyUsage bits to set: default digitalSignature; 'keyCertSign' for CAs; false = no extension. */
   readonly keyUsage?: 'digitalSignature' | 'keyCertSign' | false;
-  /** Corrupt the certificate signature (for self-signed-check tests). */
+  /** Sign other bytes than the tbsCertificate: a well-formed signature that does not verify. */
   readonly badSignature?: boolean;
   /** Use a GeneralizedTime notBefore with this text (malformed-time tests). */
   readonly rawNotBefore?: Bytes;
@@ -141,8 +141,7 @@ export function makeCert(o: CertOptions): TestCert {
     spki,
     ...(exts.length ? [T.ctx(3, T.seq(...exts))] : []),
   );
-  const sig = signWith(issuerKp, tbs);
-  if (o.badSignature) sig[sig.length >> 1] ^= 0x01;
+  const sig = signWith(issuerKp, o.badSignature ? cat(tbs, Uint8Array.of(0)) : tbs);
   const der = T.seq(tbs, sigAlgFor(issuerKp), T.bits(sig));
   return { der, key: kp, skid, subjectName, issuerName, serialTlv, tbs };
 }
