@@ -7,7 +7,8 @@
 // - input longer than 65 535 bytes: -EMSGSIZE before anything is read;
 // - a tag needs two bytes of data left; high-tag-number form ("long tag") is refused;
 // - tag match: the expected tag's constructed bit, when set, does not have to be set in the data;
-// - definite lengths of more than 2 length bytes are refused ("Unsupported length");
+// - definite lengths of more than 2 length bytes are refused ("Unsupported length"), and a length
+//   running past the enclosing element is a data overrun;
 // - indefinite lengths only on constructed encodings; the end-of-contents octets are checked;
 // - an OPTIONAL element (and every CHOICE alternative) is skipped when its tag does not match or
 //   when its enclosing element has no data left; a mandatory element there is a data overrun;
@@ -146,6 +147,8 @@ class Decoder<C> {
         for (len = 0; n > 0; n--) len = (len << 8) | data[p++];
         if (len > this.datalen - p) return this.error('Data overrun error', tag);
       }
+    } else if (len > this.datalen - p) {
+      return this.error('Data overrun error', tag);
     }
 
     const constructed = (node.kind === 'cons' || node.kind === 'of') && (node.tag & ASN1_CONS_BIT) !== 0;
