@@ -30,7 +30,7 @@ const V18: ProgSignatureProfile = { copyErrorsAsEnomem: true, systemDataVerifica
 const STABLE: ProgSignatureProfile = { signatureSizeLimit: 8192, copyErrorsAsEnomem: false, systemDataVerification: true };
 
 describe('control: the bpftool structure verifies', () => {
-  it('[PK7-VER-5, PK7-TRUST-4] RSA and P-256 signatures with SKID signer ids verify against the builtin keyring', () => {
+  it('[PK7-VER-5, PK7-VER-6, PK7-TRUST-4, PK7-CMS-5] RSA and P-256 signatures with SKID signer ids verify against the builtin keyring', () => {
     const ks = ksWith([rsa, ec]);
     expect(verify(ks, good, data)).toMatchObject({ ret: 0, rule: 'PK7-VER-5' });
     const ecSig = buildPkcs7({ data, signers: [{ key: ec.key, cert: ec }] });
@@ -39,7 +39,7 @@ describe('control: the bpftool structure verifies', () => {
 });
 
 describe('[PK7-ERR-1] signature_size > 8 KiB (v6.18-stable)', () => {
-  it('[STB-1, STB-4] gives EINVAL before the keyring or the copy is looked at', () => {
+  it('[STB-1, STB-4, PK7-PATH-1] gives EINVAL before the keyring or the copy is looked at', () => {
     const ks = new KeyService();
     const proc = ks.createProcessKeyrings(0);
     let copied = false;
@@ -438,6 +438,15 @@ describe('[PK7-ERR-24] platform keyring requested but absent', () => {
 });
 
 describe('[PK7-ERR-25] NOCERTS/SKID: every crypto failure is EKEYREJECTED', () => {
+  it('[PK7-PUB-2, PK7-PUB-5] ECDSA with SHA-1: EINVAL inside public_key_verify_signature, EKEYREJECTED at the trust step', () => {
+    const ecdsaSha1 = '1.2.840.10045.4.1';
+    const sig = buildPkcs7({ data, signers: [{ key: ec.key, cert: ec, digestOid: O.sha1, sigOid: ecdsaSha1 }] });
+    const v = verify(ksWith([ec]), sig, data);
+    expect(v).toMatchObject({ ret: -Errno.EKEYREJECTED, rule: 'PK7-TRUST-2' });
+    expect(v.detail).toMatch(/verify -22 EINVAL.*hash "sha1" not allowed/);
+    const embedded = buildPkcs7({ data, version: 1, certificates: [ec.der], signers: [{ key: ec.key, cert: ec, sid: 'ias', digestOid: O.sha1, sigOid: ecdsaSha1 }] });
+    expect(verify(new KeyService(), embedded, data)).toMatchObject({ ret: -Errno.EINVAL, rule: 'PK7-PUB-2' });
+  });
   it('[PK7-TRUST-4, PK7-TRUST-2] tampered data', () => {
     const d = data.slice();
     d[100] ^= 0x80;

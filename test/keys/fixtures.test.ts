@@ -164,7 +164,7 @@ describeShared('shared fixtures: bpf/minimal/extra-signatures (as their manifest
     }
   });
 
-  it('[PK7-EC-1, PK7-CMS-4] the bpftool P-256 signature verifies with signing-p256 and fails on tampered insns', () => {
+  it('[PK7-EC-1, PK7-EC-2, PK7-CMS-4] the bpftool P-256 signature verifies with signing-p256 and fails on tampered insns', () => {
     const ks = builtinWith('signing-p256');
     const sig = extra('minimal.v77-signed-p256.sig.der');
     expect(sig.length).toBe(178);
