@@ -192,8 +192,11 @@ class Decoder<C> {
       if (r < 0) return r;
     } else {
       for (;;) {
+        const before = this.dp;
         const r = this.element(node.element!, node.element!.optional);
         if (r < 0) return r;
+        // An element that matched nothing and consumed nothing cannot make progress.
+        if (r === ABSENT && this.dp === before && this.dp !== this.datalen) return this.error('Unexpected tag', this.data[this.dp]);
         const e = this.endOfConstructed(end, true, tag);
         if (e < 0) return e;
         if (e === 1) break;
