@@ -21,3 +21,5 @@ export { renderTimeline } from './scenarios/timeline.js';
 export { InputError } from './errors.js';
 export * from './vm/index.js';
 export * from './loader/index.js';
+
+export * from './keys/index.js';
