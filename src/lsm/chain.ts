@@ -8,6 +8,9 @@ import { capabilityModule } from './capability.js';
 import type { IntHookName, IntHooks, LsmContext, LsmModule, VoidHookName, VoidHooks } from './hooks.js';
 
 /** Where the chain reports each call: the kernel forwards these into its trace. */
+/** The `lsm` of a hook call no module implements (the default 0 of call_int_hook). */
+export const NO_LSM = 'none';
+
 export type HookRecorder = (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) => void;
 
 export class LsmChain {
@@ -47,13 +50,17 @@ export class LsmChain {
     record: HookRecorder,
     traceArgs: Record<string, TraceValue | boolean>,
   ): number {
+    let called = false;
     for (const m of this.modules) {
       const fn = m.hooks[hook] as ((a: typeof args, c: LsmContext) => number) | undefined;
       if (!fn) continue;
+      called = true;
       const ret = fn(args, ctx);
       record(hook, m.name, ret, traceArgs);
       if (ret !== 0) return ret;
     }
+    // The security_* call still happened: the trace shows it, answered by nobody (NO_LSM).
+    if (!called) record(hook, NO_LSM, 0, traceArgs);
     return 0;
   }
 
@@ -65,11 +72,14 @@ export class LsmChain {
     record: HookRecorder,
     traceArgs: Record<string, TraceValue | boolean>,
   ): void {
+    let called = false;
     for (const m of this.modules) {
       const fn = m.hooks[hook] as ((a: typeof args, c: LsmContext) => void) | undefined;
       if (!fn) continue;
+      called = true;
       fn(args, ctx);
       record(hook, m.name, 0, traceArgs);
     }
+    if (!called) record(hook, NO_LSM, 0, traceArgs);
   }
 }

@@ -44,6 +44,11 @@ export class Idr<T> {
     return best;
   }
 
+  /** Live objects in id order. */
+  values(): T[] {
+    return [...this.used.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  }
+
   get size(): number {
     return this.used.size;
   }

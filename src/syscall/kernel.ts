@@ -3,6 +3,8 @@
 // spec: SYS-1..3 (entry), SYS-6 (kernel-originated calls), LSM-STACK-*, AUD-SER-*.
 
 import { AuditLog } from '../audit/log.js';
+import { KeyService } from '../keys/key-service.js';
+import type { KeysConfig } from '../keys/config.js';
 import { DEFAULT_RULES, parseAuditRule } from '../audit/rules.js';
 import { LsmChain } from '../lsm/chain.js';
 import type { LsmModule } from '../lsm/hooks.js';
@@ -14,9 +16,11 @@ import { makeCred, type CapName, type Cred } from './creds.js';
 import { Errno } from './errno.js';
 import type { OpenFile } from './file.js';
 import { Idr } from './idr.js';
+import { Kallsyms } from './kallsyms.js';
 import { AddressSpace } from './memory.js';
-import type { Btf } from './objects/btf.js';
+import { Btf as BtfObject, type Btf } from './objects/btf.js';
 import type { BpfMap } from './objects/map.js';
+import type { BpfProg } from './objects/prog.js';
 import { Process, type ProcessOptions } from './process.js';
 import { getProfile, V6_18, type KernelConfig, type KernelProfile } from './profiles/index.js';
 import { NotEmulated, sysResult, type SysResult } from './result.js';
@@ -45,6 +49,12 @@ export interface KernelOptions {
   readonly unprivilegedBpfDisabled?: 0 | 1 | 2;
   /** Emulator resource limit: one map's storage above this fails with -ENOMEM (default 256 MiB). */
   readonly maxMapBytes?: number;
+  /** Key subsystem settings beyond what the kernel config decides (blacklist, hashes, fips, …). */
+  readonly keys?: Partial<KeysConfig>;
+  /** DER certificates compiled into the kernel: they populate `.builtin_trusted_keys` at boot. */
+  readonly builtinCerts?: readonly Uint8Array[];
+  /** The kernel's own BTF (vmlinux), as raw bytes; without it programs that need kernel BTF fail. */
+  readonly vmlinuxBtf?: Uint8Array | null;
   readonly firstPid?: number;
 }
 
@@ -61,6 +71,9 @@ export class Kernel {
   readonly kmem = AddressSpace.kernelSpace();
   readonly mapIdr = new Idr<BpfMap>();
   readonly btfIdr = new Idr<Btf>();
+  readonly progIdr = new Idr<BpfProg>();
+  /** Keyrings and keys (system keyrings, every key by serial). */
+  readonly keys: KeyService;
   readonly sysctl: { unprivileged_bpf_disabled: 0 | 1 | 2 };
   readonly limits: { maxMapBytes: number };
   readonly processes = new Map<number, Process>();
@@ -70,6 +83,12 @@ export class Kernel {
   readonly initCred: Cred = makeCred({ uid: 0 });
   private nextPid: number;
   private readonly stack: SyscallCtx[] = [];
+  private readonly bootNs: bigint;
+  private vmlinux: Btf | null = null;
+  /** Lines written by bpf_trace_printk (the trace pipe). */
+  readonly tracePipe: string[] = [];
+  /** The kernel's symbol table (kfuncs, ksyms, attach targets, bpf_kallsyms_lookup_name). */
+  kallsyms: Kallsyms = new Kallsyms();
 
   constructor(opts: KernelOptions = {}) {
     const p = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
@@ -89,6 +108,46 @@ export class Kernel {
     this.limits = { maxMapBytes: opts.maxMapBytes ?? 256 * 1024 * 1024 };
     this.nextPid = opts.firstPid ?? 1000;
     this.commands = new Map(BPF_COMMANDS);
+    const cfg = this.config;
+    this.keys = new KeyService({
+      config: {
+        keys: cfg.CONFIG_KEYS,
+        secondaryTrustedKeyring: cfg.CONFIG_SECONDARY_TRUSTED_KEYRING,
+        platformKeyring: cfg.CONFIG_INTEGRITY_PLATFORM_KEYRING,
+        ...opts.keys,
+      },
+      clock: { now: () => this.clock.now().sec },
+    });
+    const t0 = this.clock.now();
+    this.bootNs = BigInt(t0.sec) * 1_000_000_000n + BigInt(t0.nsec);
+    if (opts.vmlinuxBtf) this.loadVmlinux(opts.vmlinuxBtf);
+    for (const der of opts.builtinCerts ?? []) {
+      const r = this.keys.load_builtin_certificate(der);
+      if (r < 0) throw new RangeError(`builtin certificate rejected (${r})`);
+    }
+  }
+
+  /** ktime_get_boottime_ns(): nanoseconds since this kernel booted. */
+  bootTimeNs(): bigint {
+    const t = this.clock.now();
+    return BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec) - this.bootNs;
+  }
+
+  /** bpf_get_btf_vmlinux(): the kernel's BTF object, or null when the kernel has none. */
+  vmlinuxBtf(): Btf | null {
+    return this.vmlinux;
+  }
+
+  /** Register the kernel's BTF at boot (it takes BTF object id 1, as on a real kernel). */
+  private loadVmlinux(bytes: Uint8Array): void {
+    const log: string[] = [];
+    const r = BtfObject.parse(bytes, { write: (s) => void log.push(s) });
+    if (!r.ok) throw new RangeError(`vmlinux BTF rejected: ${log.join('').trim().split('\n').pop()}`);
+    r.btf.kernel = true;
+    r.btf.name = 'vmlinux';
+    r.btf.id = this.btfIdr.allocCyclic(r.btf);
+    this.vmlinux = r.btf;
+    this.kallsyms = Kallsyms.fromBtf(r.btf.model);
   }
 
   /** The syscall being handled (innermost), if any. */

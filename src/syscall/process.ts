@@ -3,14 +3,26 @@
 // kernel error.
 
 import type { AuditTask } from '../audit/log.js';
+import type { ProcessKeyrings } from '../keys/process-keyrings.js';
 import { SYSCALL_NR } from '../audit/rules.js';
 import type { Cred } from './creds.js';
 import { FdTable, OpenFile, O_RDWR, fmodeFor } from './file.js';
 import type { Kernel } from './kernel.js';
 import { AddressSpace, type Region } from './memory.js';
-import type { SysResult } from './result.js';
+import { NotEmulated, type SysResult } from './result.js';
 import { cmdName } from './uapi/consts.js';
 import { userPtr } from './uaccess.js';
+
+/** keyctl(2) operations (linux/keyctl.h). */
+export const KEYCTL = {
+  GET_KEYRING_ID: 0,
+  JOIN_SESSION_KEYRING: 1,
+  REVOKE: 3,
+  LINK: 8,
+  UNLINK: 9,
+  SET_TIMEOUT: 15,
+  INVALIDATE: 21,
+} as const;
 
 export interface ProcessOptions {
   readonly comm?: string;
@@ -36,8 +48,8 @@ export class Process {
   readonly tty: string | null;
   readonly fds = new FdTable();
   readonly mem: AddressSpace;
-  /** Per-process state other subsystems attach (e.g. keyrings), by subsystem name. */
-  readonly ext = new Map<string, unknown>();
+  /** Thread, process and session keyrings (KEY_SPEC_* resolution). */
+  readonly keyrings: ProcessKeyrings;
 
   constructor(
     readonly kernel: Kernel,
@@ -55,6 +67,7 @@ export class Process {
     this.ses = opts.ses ?? 0xffff_ffff;
     this.tty = opts.tty ?? null;
     this.mem = AddressSpace.user(kernel.kmem);
+    this.keyrings = kernel.keys.createProcessKeyrings(cred.uid);
     // fds 0-2: stdin, stdout, stderr (a tty: not a BPF object)
     for (let i = 0; i < 3; i++) {
       this.fds.install(new OpenFile('tty', null, fmodeFor(O_RDWR), () => {}, `/dev/pts/0`));
@@ -104,6 +117,45 @@ export class Process {
     return this.kernel.syscall(this, 'dup2', SYSCALL_NR.dup2!, [BigInt(oldfd), BigInt(newfd), 0n, 0n], { args: { oldfd, newfd } }, () =>
       this.fds.dup2(oldfd, newfd),
     );
+  }
+
+  /**
+   * add_key(2): type and description as strings, the payload bytes (a DER certificate for
+   * "asymmetric"), and the keyring (a serial or KEY_SPEC_*). Returns the new key's serial.
+   */
+  addKey(type: string, description: string | null, payload: Uint8Array | null, keyring: number): SysResult {
+    const a0 = this.alloc(new Uint8Array(Buffer.from(type + '\0')), 'add_key type');
+    const a1 = description === null ? 0n : this.alloc(new Uint8Array(Buffer.from(description + '\0')), 'add_key description');
+    const a2 = payload ? this.alloc(payload, 'add_key payload') : 0n;
+    const args = [a0, a1, a2, BigInt(payload?.length ?? 0), BigInt.asUintN(64, BigInt(keyring))];
+    return this.kernel.syscall(this, 'add_key', SYSCALL_NR.add_key!, args, { args: { type, description: description ?? '(null)', plen: payload?.length ?? 0, keyring } }, () =>
+      this.keyrings.add_key(type, description, payload, keyring),
+    );
+  }
+
+  /** keyctl(2) for the operations bpfsig models (KEYCTL_* numbers from linux/keyctl.h). */
+  keyctl(op: number, arg2 = 0, arg3 = 0): SysResult {
+    const k = this.keyrings;
+    return this.kernel.syscall(this, 'keyctl', SYSCALL_NR.keyctl!, [BigInt(op), BigInt.asUintN(64, BigInt(arg2)), BigInt.asUintN(64, BigInt(arg3)), 0n], { args: { op, arg2, arg3 } }, () => {
+      switch (op) {
+        case KEYCTL.GET_KEYRING_ID:
+          return k.keyctl_get_keyring_ID(arg2, arg3 !== 0);
+        case KEYCTL.JOIN_SESSION_KEYRING:
+          return k.join_session_keyring();
+        case KEYCTL.REVOKE:
+          return k.keyctl_revoke(arg2);
+        case KEYCTL.LINK:
+          return k.keyctl_link(arg2, arg3);
+        case KEYCTL.UNLINK:
+          return k.keyctl_unlink(arg2, arg3);
+        case KEYCTL.SET_TIMEOUT:
+          return k.keyctl_set_timeout(arg2, arg3);
+        case KEYCTL.INVALIDATE:
+          return k.keyctl_invalidate(arg2);
+        default:
+          throw new NotEmulated(`keyctl operation ${op}`);
+      }
+    });
   }
 
   /** Place bytes in a fresh user buffer and return its address (what a C program's stack or heap would hold). */

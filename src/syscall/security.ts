@@ -3,14 +3,15 @@
 // spec: SYS-3 (security_bpf for every command, before dispatch), MC-14 / KP-LSM-2
 // (security_bpf_map_create), LSM-HOOK-1 (bpf_map at fd creation), CAP-5 (capable via the chain).
 
-import type { BpfMapArgs, LsmContext, MapView } from '../lsm/hooks.js';
+import type { BpfMapArgs, LsmContext, MapView, ProgView } from '../lsm/hooks.js';
 import type { SyscallCtx } from './context.js';
 import type { CapName } from './creds.js';
 import { Cap } from './creds.js';
 import type { Kernel } from './kernel.js';
 import type { BpfMap } from './objects/map.js';
+import type { BpfProg } from './objects/prog.js';
 import { traceValue, type TraceValue } from './trace.js';
-import { cmdName, mapTypeName } from './uapi/consts.js';
+import { cmdName, mapTypeName, progTypeName } from './uapi/consts.js';
 import type { Decoded } from './uapi/layout.js';
 
 export function mapView(map: BpfMap): MapView {
@@ -93,4 +94,52 @@ export function securityBpfMapFree(kernel: Kernel, ctx: SyscallCtx | null, map: 
   const rec = (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) =>
     kernel.trace.emit({ kind: 'hook', sys: ctx?.sys ?? 0, hook, lsm, ret, args });
   kernel.lsm.callVoid('bpf_map_free', { map: mapView(map) }, l, rec, { map: map.name, id: map.id });
+}
+
+export function progView(prog: BpfProg): ProgView {
+  return {
+    id: prog.id,
+    name: prog.name,
+    progType: prog.type,
+    insnCnt: prog.len,
+    sleepable: prog.sleepable,
+    digest: prog.digest ? Buffer.from(prog.digest).toString('hex') : null,
+    usedMapIds: prog.usedMaps.map((m) => m.id),
+  };
+}
+
+/**
+ * security_bpf_prog_load(prog, attr, token, kernel). LOAD-12, KP-LSM-3: the LSM sees the raw attr
+ * (with `signature`, `signature_size`, `keyring_id`) and whether the call came from the kernel.
+ */
+export function securityBpfProgLoad(ctx: SyscallCtx, prog: BpfProg, attr: Decoded): number {
+  const sig = (attr.signature as bigint | undefined) ?? 0n;
+  return ctx.kernel.lsm.callInt(
+    'bpf_prog_load',
+    { prog: progView(prog), attr, token: null, kernel: ctx.isKernel },
+    ctx.lsmContext(),
+    recorder(ctx),
+    {
+      prog: prog.name,
+      type: progTypeName(prog.type),
+      kernel: ctx.isKernel,
+      signature: traceValue(sig),
+      ...(sig ? { signature_size: Number(attr.signature_size ?? 0), keyring_id: Number(attr.keyring_id ?? 0) } : {}),
+    },
+  );
+}
+
+/** security_bpf_prog(prog), from bpf_prog_new_fd. LOAD-18, KP-LSM-4 */
+export function securityBpfProg(ctx: SyscallCtx, prog: BpfProg): number {
+  return ctx.kernel.lsm.callInt('bpf_prog', { prog: progView(prog) }, ctx.lsmContext(), recorder(ctx), { prog: prog.name, id: prog.id });
+}
+
+/** security_bpf_prog_free(prog): a void hook. */
+export function securityBpfProgFree(kernel: Kernel, ctx: SyscallCtx | null, prog: BpfProg): void {
+  const l: LsmContext = ctx
+    ? ctx.lsmContext()
+    : { pid: 0, comm: 'kworker', cred: kernel.initCred, audit: (type, body) => void kernel.audit.log(null, type, body) };
+  const rec = (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) =>
+    kernel.trace.emit({ kind: 'hook', sys: ctx?.sys ?? 0, hook, lsm, ret, args });
+  kernel.lsm.callVoid('bpf_prog_free', { prog: progView(prog) }, l, rec, { prog: prog.name, id: prog.id });
 }

@@ -88,12 +88,21 @@ export interface SyscallExit extends Base {
   readonly unsupported?: string;
 }
 
+/** A helper call made by a running BPF program, as `name(arg=…) = ret`. */
+export interface HelperEvent extends Base {
+  readonly kind: 'helper';
+  readonly pc: number;
+  readonly helper: string;
+  readonly text: string;
+  readonly ret: string;
+}
+
 export interface NoteEvent extends Base {
   readonly kind: 'note';
   readonly text: string;
 }
 
-export type TraceEvent = SyscallEnter | StageEvent | HookEvent | AuditEvent | FdEvent | ObjectEvent | SyscallExit | NoteEvent;
+export type TraceEvent = SyscallEnter | StageEvent | HookEvent | AuditEvent | FdEvent | ObjectEvent | SyscallExit | HelperEvent | NoteEvent;
 
 type Omit2<T> = T extends unknown ? Omit<T, 'seq'> : never;
 

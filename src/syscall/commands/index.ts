@@ -1,5 +1,4 @@
-// The bpf() command table of the syscall core. Program load and test run register themselves in
-// the kernel's table from their own modules.
+// The bpf() command table: one module per command.
 
 import type { BpfCommandFn } from '../kernel.js';
 import { BpfCmd } from '../uapi/consts.js';
@@ -8,6 +7,8 @@ import { mapCreate } from './map_create.js';
 import { mapDeleteElem, mapGetNextKey, mapLookupAndDeleteElem, mapLookupElem, mapUpdateElem } from './map_elem.js';
 import { mapFreeze } from './map_freeze.js';
 import { objGetInfoByFd } from './obj_get_info.js';
+import { bpfProgLoad } from '../prog-load/index.js';
+import { progTestRun } from './prog_test_run.js';
 
 export const BPF_COMMANDS: ReadonlyMap<number, BpfCommandFn> = new Map<number, BpfCommandFn>([
   [BpfCmd.BPF_MAP_CREATE, (ctx, attr, uattr) => mapCreate(ctx, attr, uattr)],
@@ -19,4 +20,6 @@ export const BPF_COMMANDS: ReadonlyMap<number, BpfCommandFn> = new Map<number, B
   [BpfCmd.BPF_MAP_FREEZE, (ctx, attr) => mapFreeze(ctx, attr)],
   [BpfCmd.BPF_OBJ_GET_INFO_BY_FD, (ctx, attr, uattr) => objGetInfoByFd(ctx, attr, uattr)],
   [BpfCmd.BPF_BTF_LOAD, (ctx, attr, uattr, size) => btfLoad(ctx, attr, uattr, size)],
+  [BpfCmd.BPF_PROG_LOAD, (ctx, attr, uattr, size) => bpfProgLoad(ctx, attr, uattr, size)],
+  [BpfCmd.BPF_PROG_TEST_RUN, (ctx, attr, uattr) => progTestRun(ctx, attr, uattr)],
 ]);

@@ -56,6 +56,11 @@ export interface KernelProfile {
   readonly digest: 'sha256' | 'sha1';
   /** MHASH-8 / V617-4: `struct bpf_map` starts with `u8 sha[32]` (else `ops` is at offset 0). */
   readonly structBpfMapHasSha: boolean;
+  /**
+   * BPF_PROG_LOAD's stages, by spec id, in the order this kernel runs them (LOAD-1..18 for v6.18;
+   * v6.17 has no LOAD-9). The implementations are in src/syscall/prog-load/. spec: LOAD-*, PROF-3
+   */
+  readonly progLoadStages: readonly string[];
   /** Default kernel configuration of the machine the profile models. */
   readonly config: KernelConfig;
 }
@@ -67,6 +72,9 @@ export interface KernelFix {
   readonly title: string;
   readonly apply: (p: KernelProfile) => KernelProfile;
 }
+
+/** bpf_prog_load() in v6.18: LOAD-1..18 in order (spec 01 §5). */
+export const V6_18_PROG_LOAD_STAGES: readonly string[] = Array.from({ length: 18 }, (_, i) => `LOAD-${i + 1}`);
 
 export const DEFAULT_CONFIG: KernelConfig = {
   CONFIG_SYSTEM_DATA_VERIFICATION: true,

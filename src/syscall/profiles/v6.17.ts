@@ -1,6 +1,6 @@
 // v6.17: the last release before the signing series. spec: V617-1..7, UAPI-CONV-3 (152-byte attr).
 
-import { DEFAULT_CONFIG, type KernelProfile } from './profile.js';
+import { DEFAULT_CONFIG, V6_18_PROG_LOAD_STAGES, type KernelProfile } from './profile.js';
 
 export const V6_17: KernelProfile = {
   name: 'v6.17',
@@ -14,5 +14,7 @@ export const V6_17: KernelProfile = {
   infoTailFromLastField: false,
   digest: 'sha1',
   structBpfMapHasSha: false,
+  // v6.17 is v6.18's list without the signature step (LOAD-9), INFERRED in spec 01 §5.
+  progLoadStages: V6_18_PROG_LOAD_STAGES.filter((id) => id !== 'LOAD-9'),
   config: DEFAULT_CONFIG,
 };

@@ -4,6 +4,7 @@
 // MHASH-8 (struct bpf_map starts with sha[32]).
 
 import { V6_17 } from './v6.17.js';
+import { V6_18_PROG_LOAD_STAGES } from './profile.js';
 import type { KernelProfile } from './profile.js';
 
 export const V6_18: KernelProfile = {
@@ -17,4 +18,5 @@ export const V6_18: KernelProfile = {
   progSignature: { sizeBound: null, copyFaultErrno: 'ENOMEM' },
   digest: 'sha256',
   structBpfMapHasSha: true,
+  progLoadStages: V6_18_PROG_LOAD_STAGES,
 };

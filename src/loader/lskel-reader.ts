@@ -1,0 +1,139 @@
+// Read a light skeleton header (`bpftool gen skeleton -L [-S]`): the embedded loader instructions,
+// data blob, signature and exclusive-map hash, and the skeleton's layout (maps, programs, links,
+// keyring_id, mmapable maps with their initial data). Both header styles are understood:
+// bpftool 7.1 (`opts.data = (void *)"…"`, explicit sizes) and bpftool 7.7 (`static const char
+// opts_data[] = "…"`, `sizeof(x) - 1`). spec: LSK-HDR-1..4, LSK-CTX-1..4.
+
+import { InputError } from '../errors.js';
+
+export interface SkelMap {
+  /** The identifier in `skel->maps.<ident>`. */
+  readonly ident: string;
+  /** Initial contents for mmapable maps (`.rodata`, `.bss`, `.data`): skel_prep_map_data. */
+  readonly initialValue?: Uint8Array;
+  /** Size of the anonymous mapping skel_prep_map_data makes (4096 in both styles). */
+  readonly mmapSize?: number;
+}
+
+export interface LightSkeleton {
+  /** The skeleton struct's name, e.g. `minimal_bpf`. */
+  readonly name: string;
+  readonly style: 'bpftool-7.1' | 'bpftool-7.7';
+  readonly maps: readonly SkelMap[];
+  readonly progs: readonly string[];
+  readonly links: readonly string[];
+  /** `__s32 keyring_id` after `links` (signed 7.7 skeletons). */
+  readonly hasKeyringId: boolean;
+  readonly insns: Uint8Array;
+  readonly data: Uint8Array;
+  readonly signature?: Uint8Array;
+  readonly exclHash?: Uint8Array;
+  /** ctx.sz = offsetof(struct, links) = 24 + 16·maps + 4·progs (LSK-CTX-4). */
+  readonly ctxSize: number;
+}
+
+const ESCAPES: Record<string, number> = { n: 10, t: 9, r: 13, '\\': 92, '"': 34, "'": 39, a: 7, b: 8, f: 12, v: 11, '?': 63 };
+
+/** The bytes of a C string literal's body (between the quotes), continuations removed. */
+export function cStringBytes(body: string): Uint8Array {
+  const s = body.replace(/\\\n/g, '');
+  const out: number[] = [];
+  for (let i = 0; i < s.length; ) {
+    const c = s[i]!;
+    if (c !== '\\') {
+      out.push(c.charCodeAt(0) & 0xff);
+      i++;
+      continue;
+    }
+    const e = s[i + 1];
+    if (e === undefined) throw new InputError('string literal ends with a lone backslash');
+    if (e === 'x') {
+      let j = i + 2;
+      while (j < s.length && /[0-9a-fA-F]/.test(s[j]!)) j++;
+      if (j === i + 2) throw new InputError('\\x without hex digits in a string literal');
+      out.push(parseInt(s.slice(i + 2, j), 16) & 0xff);
+      i = j;
+    } else if (/[0-7]/.test(e)) {
+      let j = i + 1;
+      while (j < s.length && j < i + 4 && /[0-7]/.test(s[j]!)) j++;
+      out.push(parseInt(s.slice(i + 1, j), 8) & 0xff);
+      i = j;
+    } else if (e in ESCAPES) {
+      out.push(ESCAPES[e]!);
+      i += 2;
+    } else {
+      throw new InputError(`unknown escape \\${e} in a string literal`);
+    }
+  }
+  return new Uint8Array(out);
+}
+
+/** The string literal that follows `prefix` (a regex source) and ends with `;` or `,`. */
+function literalAfter(src: string, prefix: string): Uint8Array | undefined {
+  const m = new RegExp(prefix + String.raw`\s*"((?:[^"\\]|\\[\s\S])*)"`).exec(src);
+  return m ? cStringBytes(m[1]!) : undefined;
+}
+
+function section(src: string, name: 'maps' | 'progs' | 'links', struct: string): string[] {
+  const m = new RegExp(String.raw`struct\s*\{([^}]*)\}\s*${name}\s*;`).exec(struct);
+  if (!m) return [];
+  const re = name === 'links' ? /int\s+(\w+)\s*;/g : new RegExp(String.raw`struct\s+${name === 'maps' ? 'bpf_map_desc' : 'bpf_prog_desc'}\s+(\w+)\s*;`, 'g');
+  return [...m[1]!.matchAll(re)].map((x) => x[1]!);
+}
+
+/** Parse a `.lskel.h`. Bad input raises InputError naming what is missing. */
+export function readLightSkeleton(text: string, file = 'header'): LightSkeleton {
+  const head = /struct\s+(\w+)\s*\{\s*struct\s+bpf_loader_ctx\s+ctx\s*;/.exec(text);
+  if (!head) throw new InputError(`${file}: no light-skeleton struct (struct X { struct bpf_loader_ctx ctx; …}) found`);
+  const name = head[1]!;
+  // The struct body runs to the first `};` at column 0 after its start.
+  const start = head.index;
+  const end = text.indexOf('\n};', start);
+  if (end < 0) throw new InputError(`${file}: struct ${name} is not closed`);
+  const struct = text.slice(start, end);
+  const mapIdents = section(text, 'maps', struct);
+  const progs = section(text, 'progs', struct);
+  const links = section(text, 'links', struct);
+  const hasKeyringId = /__s32\s+keyring_id\s*;/.test(struct);
+
+  const style = /static const char opts_insn\[\]/.test(text) ? 'bpftool-7.7' : 'bpftool-7.1';
+  const insns = style === 'bpftool-7.7' ? literalAfter(text, String.raw`static const char opts_insn\[\][^=]*=`) : literalAfter(text, String.raw`opts\.insns = \(void \*\)`);
+  const data = style === 'bpftool-7.7' ? literalAfter(text, String.raw`static const char opts_data\[\][^=]*=`) : literalAfter(text, String.raw`opts\.data = \(void \*\)`);
+  if (!insns) throw new InputError(`${file}: no loader instructions (opts_insn / opts.insns) found`);
+  if (!data) throw new InputError(`${file}: no loader data (opts_data / opts.data) found`);
+  if (style === 'bpftool-7.1') {
+    const isz = /opts\.insns_sz\s*=\s*(\d+)\s*;/.exec(text);
+    const dsz = /opts\.data_sz\s*=\s*(\d+)\s*;/.exec(text);
+    if (isz && Number(isz[1]) !== insns.length) throw new InputError(`${file}: opts.insns_sz ${isz[1]} but the literal holds ${insns.length} bytes`);
+    if (dsz && Number(dsz[1]) !== data.length) throw new InputError(`${file}: opts.data_sz ${dsz[1]} but the literal holds ${data.length} bytes`);
+  }
+  if (insns.length % 8) throw new InputError(`${file}: loader instructions are ${insns.length} bytes, not a multiple of 8`);
+  const signature = literalAfter(text, String.raw`static const char opts_sig\[\][^=]*=`);
+  const exclHash = literalAfter(text, String.raw`static const char opts_excl_hash\[\][^=]*=`);
+
+  // Initial values of mmapable maps, from __open(): the literal handed to skel_prep_map_data and
+  // the map whose initial_value receives the result.
+  const initial = new Map<string, { bytes: Uint8Array; mmapSize: number }>();
+  const open77 = /static const char data\[\][^=]*=\s*"((?:[^"\\]|\\[\s\S])*)"\s*;\s*skel->(\w+)\s*=[^;]*skel_prep_map_data\(\(void \*\)data,\s*(\d+)/g;
+  for (const m of text.matchAll(open77)) initial.set(m[2]!, { bytes: cStringBytes(m[1]!), mmapSize: Number(m[3]) });
+  const open71 = /skel->(\w+)\s*=\s*skel_prep_map_data\(\(void \*\)"((?:[^"\\]|\\[\s\S])*)",\s*(\d+),\s*(\d+)\)/g;
+  for (const m of text.matchAll(open71)) initial.set(m[1]!, { bytes: cStringBytes(m[2]!).subarray(0, Number(m[4])), mmapSize: Number(m[3]) });
+  const maps = mapIdents.map((ident) => {
+    // A data-section map's ident (rodata, bss, data, rodata_str1_1, …) names the skel->X pointer.
+    const iv = initial.get(ident);
+    return iv ? { ident, initialValue: iv.bytes, mmapSize: iv.mmapSize } : { ident };
+  });
+  return {
+    name,
+    style,
+    maps,
+    progs,
+    links,
+    hasKeyringId,
+    insns,
+    data,
+    ...(signature ? { signature } : {}),
+    ...(exclHash ? { exclHash } : {}),
+    ctxSize: 24 + 16 * maps.length + 4 * progs.length,
+  };
+}

@@ -1,0 +1,212 @@
+// The light-skeleton runtime: `<name>__open()` and `<name>__load()` of a generated header, with
+// bpf_load_and_run() as libbpf's skel_internal.h implements it (1.7 and 1.1), run in an emulated
+// process. spec: LSK-RUN-1..9 (sequence, attr sizes, errstr strings), LSK-HDR-3 (open/load),
+// LSK-CTX-1..4 (ctx layout), TC-BT77-5 (keyring_id from the skeleton), OBS-LSK-* (the real runs).
+
+import type { Process } from '../syscall/process.js';
+import type { SysResult } from '../syscall/result.js';
+import { BPF_MAP_INFO, MAP_CREATE, MAP_ELEM, MAP_FREEZE, OBJ_GET_INFO_BY_FD, PROG_LOAD, PROG_TEST_RUN } from '../syscall/uapi/attr-layouts.js';
+import { BpfCmd, MapType, ProgFlag, ProgType } from '../syscall/uapi/consts.js';
+import { encode, lastFieldEnd, readField } from '../syscall/uapi/layout.js';
+import type { LightSkeleton } from './lskel-reader.js';
+
+/** libbpf version whose skel_internal.h runs the loader. */
+export type SkelLibbpf = 'libbpf-1.7' | 'libbpf-1.1';
+
+export interface SkelRunOptions {
+  /** Default: 1.7 for a bpftool 7.7 header, 1.1 for a 7.1 header. */
+  readonly libbpf?: SkelLibbpf;
+  /** skel->keyring_id (signed 7.7 skeletons; 0 = builtin keyring unless set, KP-Q-5). */
+  readonly keyringId?: number;
+  /** skel->ctx.log_level / log_size: the loader copies them into its inner loads. */
+  readonly logLevel?: number;
+  readonly logSize?: number;
+  /**
+   * Harness options that depart from libbpf (to reproduce published scenarios): skip MAP_FREEZE
+   * (KP-META-4) or the GET_INFO hash request (KP-META-3, selftest metadata_hash_not_computed).
+   */
+  readonly skipFreeze?: boolean;
+  readonly skipHash?: boolean;
+}
+
+export interface SkelResult {
+  /** What `<name>__load()` returned: 0 or a negative errno. */
+  readonly err: number;
+  /** opts->errstr: which step failed, in libbpf's words; null on success. */
+  readonly errstr: string | null;
+  /** The loader program's return value (test.retval), when it ran. */
+  readonly loaderRetval: number | null;
+  /** fds the loader handed back through the ctx (maps, then programs), by skeleton name. */
+  readonly mapFds: Record<string, number>;
+  readonly progFds: Record<string, number>;
+  /** The syscalls bpf_load_and_run made, in order. */
+  readonly calls: readonly { step: string; res: SysResult }[];
+  /** Address of the skeleton struct (its ctx) in the process. */
+  readonly skelAddr: bigint;
+}
+
+const LOADER_LICENSE = 'Dual BSD/GPL';
+
+/** skel_alloc + the parts of __open that matter here: ctx.sz, log settings, mmapable initial values. */
+function openSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOptions): bigint {
+  // ctx | maps | progs | links | (keyring_id) — the kernel reads ctx.sz bytes of it (LSK-CTX-4).
+  const size = skel.ctxSize + 4 * skel.links.length + 8;
+  const bytes = new Uint8Array(size);
+  const dv = new DataView(bytes.buffer);
+  dv.setUint32(0, skel.ctxSize, true); // ctx.sz
+  dv.setUint32(8, opts.logLevel ?? 0, true);
+  dv.setUint32(12, opts.logSize ?? 0, true);
+  if (opts.logSize) dv.setBigUint64(16, proc.alloc(opts.logSize, 'skel log_buf'), true);
+  skel.maps.forEach((m, i) => {
+    if (!m.initialValue) return;
+    // skel_prep_map_data: an anonymous shared mapping holding the initial value.
+    const area = new Uint8Array(m.mmapSize ?? 4096);
+    area.set(m.initialValue);
+    dv.setBigUint64(24 + 16 * i + 8, proc.alloc(area, `skel ${m.ident} initial value`), true);
+  });
+  return proc.alloc(bytes, `struct ${skel.name}`);
+}
+
+/** Run `<name>__open()` + `<name>__load()` for a parsed skeleton in a process. */
+export function loadSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOptions = {}): SkelResult {
+  const libbpf = opts.libbpf ?? (skel.style === 'bpftool-7.7' ? 'libbpf-1.7' : 'libbpf-1.1');
+  const skelAddr = openSkeleton(proc, skel, opts);
+  const r = bpfLoadAndRun(proc, skel, skelAddr, libbpf, opts);
+  const mapFds: Record<string, number> = {};
+  const progFds: Record<string, number> = {};
+  if (r.err === 0) {
+    const ctx = proc.read(skelAddr, skel.ctxSize)!;
+    const dv = new DataView(ctx.buffer, ctx.byteOffset);
+    skel.maps.forEach((m, i) => (mapFds[m.ident] = dv.getInt32(24 + 16 * i, true)));
+    skel.progs.forEach((p, j) => (progFds[p] = dv.getInt32(24 + 16 * skel.maps.length + 4 * j, true)));
+  }
+  return { ...r, mapFds, progFds, skelAddr };
+}
+
+/** bpf_load_and_run(opts), libbpf's sequence with its attr sizes and errstr strings (LSK-RUN-1..7). */
+function bpfLoadAndRun(
+  proc: Process,
+  skel: LightSkeleton,
+  ctxAddr: bigint,
+  libbpf: SkelLibbpf,
+  o: SkelRunOptions,
+): Omit<SkelResult, 'mapFds' | 'progFds' | 'skelAddr'> {
+  const calls: { step: string; res: SysResult }[] = [];
+  const v17 = libbpf === 'libbpf-1.7';
+  const sys = (step: string, cmd: number, layout: typeof MAP_CREATE, fields: Record<string, number | bigint | string>, size: number) => {
+    const attr = encode(layout, fields, Math.max(size, lastFieldEnd(layout, new Set(['signing-6.18'])))).subarray(0, size);
+    const addr = proc.alloc(attr.slice(), `${step} attr`);
+    const res = proc.bpf(cmd, addr, size);
+    calls.push({ step, res });
+    return { res, addr };
+  };
+  let mapFd = -1;
+  let progFd = -1;
+  let errstr: string | null = null;
+  let loaderRetval: number | null = null;
+  let err = 0;
+  const done = () => {
+    if (mapFd >= 0) proc.close(mapFd);
+    if (progFd >= 0) proc.close(progFd);
+    return { err, errstr, loaderRetval, calls };
+  };
+  // set_err: err = -errno (userspace build).
+  const failed = (res: SysResult, what: string) => {
+    errstr = what;
+    err = res.ret;
+  };
+
+  // LSK-RUN-1: skel_map_create (1.7: attr size 92 with excl_prog_hash; 1.1: 72).
+  const mc = sys(
+    'map_create',
+    BpfCmd.BPF_MAP_CREATE,
+    MAP_CREATE,
+    {
+      map_type: MapType.BPF_MAP_TYPE_ARRAY,
+      key_size: 4,
+      value_size: skel.data.length,
+      max_entries: 1,
+      map_name: '__loader.map',
+      ...(v17 && skel.exclHash ? { excl_prog_hash: proc.alloc(skel.exclHash, 'excl_prog_hash'), excl_prog_hash_size: skel.exclHash.length } : {}),
+    },
+    v17 ? 92 : 72,
+  );
+  mapFd = mc.res.ret;
+  if (mapFd < 0) {
+    failed(mc.res, 'failed to create loader map');
+    return done();
+  }
+  // LSK-RUN-2
+  const up = sys('map_update_elem', BpfCmd.BPF_MAP_UPDATE_ELEM, MAP_ELEM, { map_fd: mapFd, key: proc.alloc(4, 'key'), value: proc.alloc(skel.data, 'opts->data'), flags: 0n }, 32);
+  if (up.res.ret < 0) {
+    failed(up.res, 'failed to update loader map');
+    return done();
+  }
+  if (v17) {
+    // LSK-RUN-3
+    if (!o.skipFreeze) {
+      const fr = sys('map_freeze', BpfCmd.BPF_MAP_FREEZE, MAP_FREEZE, { map_fd: mapFd }, 4);
+      if (fr.res.ret < 0) {
+        failed(fr.res, 'failed to freeze map');
+        return done();
+      }
+    }
+    // LSK-RUN-4: the hash is discarded; the call makes the kernel fill map->sha.
+    if (!o.skipHash) {
+      const info = proc.alloc(encode(BPF_MAP_INFO, { hash: proc.alloc(32, 'sha'), hash_size: 32 }, BPF_MAP_INFO.sizeof!), 'bpf_map_info');
+      const gi = sys('obj_get_info_by_fd', BpfCmd.BPF_OBJ_GET_INFO_BY_FD, OBJ_GET_INFO_BY_FD, { 'info.bpf_fd': mapFd, 'info.info': info, 'info.info_len': BPF_MAP_INFO.sizeof! }, 16);
+      if (gi.res.ret < 0) {
+        failed(gi.res, 'failed to fetch obj info');
+        return done();
+      }
+    }
+  }
+  // LSK-RUN-5: attr size offsetofend(keyring_id) = 168 (1.7) or offsetofend(fd_array) = 128 (1.1).
+  const ctx = proc.read(ctxAddr, 24)!;
+  const cdv = new DataView(ctx.buffer, ctx.byteOffset);
+  const loadFields: Record<string, number | bigint | string> = {
+    prog_type: ProgType.BPF_PROG_TYPE_SYSCALL,
+    insns: proc.alloc(skel.insns, 'opts->insns'),
+    insn_cnt: skel.insns.length / 8,
+    license: proc.alloc(new Uint8Array(Buffer.from(LOADER_LICENSE + '\0')), 'license'),
+    prog_name: '__loader.prog',
+    fd_array: proc.alloc(new Uint8Array(new Int32Array([mapFd]).buffer), '&map_fd'),
+    log_level: cdv.getUint32(8, true),
+    log_size: cdv.getUint32(12, true),
+    log_buf: cdv.getBigUint64(16, true),
+    prog_flags: ProgFlag.BPF_F_SLEEPABLE,
+  };
+  if (v17) {
+    if (skel.signature) {
+      loadFields.signature = proc.alloc(skel.signature, 'opts->signature');
+      loadFields.signature_size = skel.signature.length;
+    }
+    loadFields.keyring_id = o.keyringId ?? 0;
+  }
+  const pl = sys('prog_load', BpfCmd.BPF_PROG_LOAD, PROG_LOAD, loadFields, v17 ? 168 : 128);
+  progFd = pl.res.ret;
+  if (progFd < 0) {
+    failed(pl.res, 'failed to load loader prog');
+    return done();
+  }
+  // LSK-RUN-6: BPF_PROG_RUN with the skeleton as ctx; the syscall returns 0 whatever the loader did.
+  const tr = sys(
+    'prog_test_run',
+    BpfCmd.BPF_PROG_TEST_RUN,
+    PROG_TEST_RUN,
+    { 'test.prog_fd': progFd, 'test.ctx_in': ctxAddr, 'test.ctx_size_in': skel.ctxSize },
+    80,
+  );
+  if (tr.res.ret < 0) {
+    failed(tr.res, 'failed to execute loader prog');
+    return done();
+  }
+  loaderRetval = (readField(proc.read(tr.addr, 80)!, PROG_TEST_RUN.byName.get('test.retval')!) as number) | 0;
+  if (loaderRetval < 0) {
+    errstr = 'error returned by loader prog';
+    err = loaderRetval;
+    return done();
+  }
+  err = 0;
+  return done();
+}

@@ -1,0 +1,74 @@
+// struct bpf_prog (with the parts of bpf_prog_aux bpfsig models).
+// spec: LOAD-7 (allocation and fields), DIG-1 (digest; the tag is its first 8 bytes), KP-LOAD-4
+// (v6.18 records no signature verdict on the program), LOAD-15 (id), AUD-BPF-2 (UNLOAD at the final put).
+
+import type { DecodedProgram } from '../../vm/decode.js';
+import { progTypeName } from '../uapi/consts.js';
+import type { Btf } from './btf.js';
+import type { BpfMap } from './map.js';
+
+/** What a loaded program's signature check concluded (loadtime-2026 keeps it on the prog; v6.18 does not). */
+export interface ProgSignatureRecord {
+  readonly verdict: 'unsigned' | 'verified';
+  readonly keyringType: string;
+  readonly keyringSerial: number;
+}
+
+export class BpfProg {
+  id = 0;
+  refcnt = 1;
+  readonly type: number;
+  readonly expectedAttachType: number;
+  readonly progFlags: number;
+  readonly sleepable: boolean;
+  /** prog->len: instruction slots. */
+  readonly len: number;
+  /** prog->insnsi as copied from the caller (before any rewrite): what the signature covers (KP-LOAD-5). */
+  insns: Uint8Array;
+  name = '';
+  license = '';
+  gplCompatible = false;
+  /** SHA-256 of the instructions with map fd immediates zeroed (DIG-2); SHA-1 on v6.17. */
+  digest: Uint8Array | null = null;
+  /** Maps the program references (env->used_maps), in the order the verifier met them. */
+  usedMaps: BpfMap[] = [];
+  /** BTF objects the program holds (kfunc module BTFs, BTF in fd_array). */
+  usedBtfs: Btf[] = [];
+  /** prog->aux->btf: the program's own BTF (prog_btf_fd), with func/line info. */
+  btf: Btf | null = null;
+  attachBtf: Btf | null = null;
+  attachBtfId = 0;
+  /** The decoded program the interpreter runs (set by the check stage). */
+  decoded: DecodedProgram<unknown> | null = null;
+  /** The largest ctx offset + size a SYSCALL program accesses (max_ctx_offset, TRUN-1). */
+  maxCtxOffset = 0;
+  /** Load time in nanoseconds since boot (prog->aux->load_time). */
+  loadTime = 0n;
+  createdByUid = 0;
+  /** Loaded through bpf_sys_bpf (a loader's inner program). */
+  loadedByKernel = false;
+  /** security_bpf_prog_load ran: the LSM blob must be freed (security_bpf_prog_free). */
+  lsmBlob = false;
+  /** Profiles that keep a verdict on the program (loadtime-2026) set this; v6.18 does not (KP-LOAD-4). */
+  signature: ProgSignatureRecord | null = null;
+  funcInfoCnt = 0;
+  lineInfoCnt = 0;
+
+  constructor(init: { type: number; expectedAttachType: number; progFlags: number; sleepable: boolean; insns: Uint8Array }) {
+    this.type = init.type;
+    this.expectedAttachType = init.expectedAttachType;
+    this.progFlags = init.progFlags;
+    this.sleepable = init.sleepable;
+    this.insns = init.insns;
+    this.len = init.insns.length / 8;
+  }
+
+  /** prog->tag: the first 8 bytes of the digest (DIG-1). */
+  get tag(): Uint8Array {
+    return (this.digest ?? new Uint8Array(8)).subarray(0, 8);
+  }
+
+  get typeName(): string {
+    return progTypeName(this.type);
+  }
+}

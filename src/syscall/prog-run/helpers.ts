@@ -1,0 +1,154 @@
+// The kernel helpers a light-skeleton loader calls, run by the interpreter for BPF_PROG_TYPE_SYSCALL
+// programs. spec: LSK-HELP-1 (ids and uses), LSK-HELP-3 (semantics), SYS-6 (bpf_sys_bpf: allowed
+// commands, kernel pointers, kernel = true), VM-LDR-2, UAPI-CONST-10.
+
+import { BtfKind } from '../../btf/btf.js';
+import { kernelHelperTable, KERNEL_HELPER_PROTOS, type HelperCall, type HelperResult, type HelperTable } from '../../vm/helpers.js';
+import type { SyscallCtx } from '../context.js';
+import { Errno } from '../errno.js';
+import { PAGE_SIZE, TASK_SIZE } from '../memory.js';
+import type { BpfProg } from '../objects/prog.js';
+import { BpfCmd } from '../uapi/consts.js';
+
+export interface ProgRunEnv {
+  /** The syscall that runs the program (BPF_PROG_TEST_RUN): inner bpf() calls nest under it. */
+  readonly ctx: SyscallCtx;
+  readonly prog: BpfProg;
+}
+
+/** SYS-6: the commands bpf_sys_bpf passes on; anything else is -EINVAL. */
+const SYS_BPF_COMMANDS: ReadonlySet<number> = new Set([
+  BpfCmd.BPF_MAP_CREATE,
+  BpfCmd.BPF_MAP_DELETE_ELEM,
+  BpfCmd.BPF_MAP_UPDATE_ELEM,
+  BpfCmd.BPF_MAP_FREEZE,
+  BpfCmd.BPF_MAP_GET_FD_BY_ID,
+  BpfCmd.BPF_PROG_LOAD,
+  BpfCmd.BPF_BTF_LOAD,
+  BpfCmd.BPF_LINK_CREATE,
+  BpfCmd.BPF_RAW_TRACEPOINT_OPEN,
+]);
+
+const neg = (e: number): bigint => BigInt(-e);
+const i32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
+
+/** copy_from_kernel_nofault refuses user addresses (x86: below TASK_SIZE_MAX + PAGE_SIZE) with -ERANGE. */
+function kernelRead(call: HelperCall<ProgRunEnv>, src: bigint, size: number): Uint8Array | number {
+  if (src < TASK_SIZE + BigInt(PAGE_SIZE)) return -Errno.ERANGE;
+  return call.mem.read(src, size) ?? -Errno.EFAULT;
+}
+
+/** bpf_sys_bpf(cmd, attr, attr_size): __sys_bpf with a kernel pointer. */
+function sysBpf(call: HelperCall<ProgRunEnv>): HelperResult {
+  const [cmdArg, attr, size] = call.args;
+  const cmd = i32(cmdArg);
+  if (!SYS_BPF_COMMANDS.has(cmd)) return neg(Errno.EINVAL);
+  const { ctx } = call.env;
+  const r = ctx.kernel.kernBpf(ctx, cmd, attr, Number(BigInt.asUintN(32, size)));
+  if (r.unsupported) return { error: `inner bpf() not emulated: ${r.unsupported}` };
+  return BigInt(r.ret);
+}
+
+/** bpf_sys_close(fd): close_fd in the calling process. */
+function sysClose(call: HelperCall<ProgRunEnv>): HelperResult {
+  const { ctx } = call.env;
+  return BigInt(ctx.kernel.closeFd(ctx, i32(call.args[0])));
+}
+
+/** bpf_probe_read_kernel(dst, size, unsafe_ptr): on failure dst is zeroed and the error returned. */
+function probeReadKernel(call: HelperCall<ProgRunEnv>): HelperResult {
+  const [dst, sizeArg, src] = call.args;
+  const size = Number(BigInt.asUintN(32, sizeArg));
+  const got = kernelRead(call, src, size);
+  const bytes = typeof got === 'number' ? new Uint8Array(size) : got;
+  if (!call.mem.write(dst, bytes)) return { error: `bpf_probe_read_kernel: destination ${dst.toString(16)} not writable` };
+  return typeof got === 'number' ? BigInt(got) : 0n;
+}
+
+/** bpf_copy_from_user(dst, size, user_ptr): on failure dst is zeroed and -EFAULT returned. */
+function copyFromUser(call: HelperCall<ProgRunEnv>): HelperResult {
+  const [dst, sizeArg, src] = call.args;
+  const size = Number(BigInt.asUintN(32, sizeArg));
+  const region = call.mem.regionAt(src);
+  const got = region && region.kind === 'user' && src + BigInt(size) <= TASK_SIZE ? call.mem.read(src, size) : undefined;
+  if (!call.mem.write(dst, got ?? new Uint8Array(size))) return { error: `bpf_copy_from_user: destination ${dst.toString(16)} not writable` };
+  return got ? 0n : neg(Errno.EFAULT);
+}
+
+/** The NUL-terminated name the two lookup helpers take: name_sz includes the NUL. */
+function readName(call: HelperCall<ProgRunEnv>, ptr: bigint, nameSz: number): string | undefined {
+  if (nameSz <= 1) return undefined;
+  const b = call.mem.read(ptr, nameSz);
+  if (!b || b[nameSz - 1] !== 0) return undefined;
+  const nul = b.indexOf(0);
+  return Buffer.from(b.subarray(0, nul)).toString('latin1');
+}
+
+/** bpf_btf_find_by_name_kind(name, name_sz, kind, flags): the vmlinux type id, or -errno. */
+function btfFindByNameKind(call: HelperCall<ProgRunEnv>): HelperResult {
+  const [namePtr, nameSz, kindArg, flags] = call.args;
+  if (flags) return neg(Errno.EINVAL);
+  const name = readName(call, namePtr, Number(BigInt.asUintN(32, nameSz)));
+  if (name === undefined) return neg(Errno.EINVAL);
+  const kind = i32(kindArg);
+  if (kind <= BtfKind.UNKN || kind > BtfKind.ENUM64) return neg(Errno.EINVAL);
+  const vmlinux = call.env.ctx.kernel.vmlinuxBtf();
+  if (!vmlinux) return neg(Errno.ENOENT);
+  const id = vmlinux.model.findByNameKind(name, kind);
+  // vmlinux's BTF object fd is 0, so the result is the type id alone (module BTFs are not modelled).
+  return id > 0 ? BigInt(id) : neg(Errno.ENOENT);
+}
+
+/** bpf_kallsyms_lookup_name(name, name_sz, flags, res): *res = the address, or -errno. */
+function kallsymsLookupName(call: HelperCall<ProgRunEnv>): HelperResult {
+  const [namePtr, nameSz, flags, res] = call.args;
+  if (flags) return neg(Errno.EINVAL);
+  const name = readName(call, namePtr, Number(BigInt.asUintN(32, nameSz)));
+  if (name === undefined) return neg(Errno.EINVAL);
+  const addr = call.env.ctx.kernel.kallsyms.lookup(name);
+  if (addr === undefined) return neg(Errno.ENOENT);
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, addr, true);
+  if (!call.mem.write(res, out)) return { error: `bpf_kallsyms_lookup_name: result pointer ${res.toString(16)} not writable` };
+  return 0n;
+}
+
+/** bpf_trace_printk(fmt, fmt_size, …): the formatted line goes to the kernel's trace pipe. */
+function tracePrintk(call: HelperCall<ProgRunEnv>): HelperResult {
+  const [fmt, fmtSize, a1, a2, a3] = call.args;
+  const raw = call.mem.read(fmt, Number(BigInt.asUintN(32, fmtSize)));
+  if (!raw) return neg(Errno.EFAULT);
+  const nul = raw.indexOf(0);
+  if (nul < 0) return neg(Errno.EINVAL);
+  const args = [a1, a2, a3];
+  let i = 0;
+  const text = Buffer.from(raw.subarray(0, nul))
+    .toString('latin1')
+    .replace(/%(l{0,2})([dusxp%])/g, (_m, _l: string, c: string) => {
+      if (c === '%') return '%';
+      const v = args[i++] ?? 0n;
+      if (c === 'd') return BigInt.asIntN(_l ? 64 : 32, v).toString();
+      if (c === 'u') return BigInt.asUintN(_l ? 64 : 32, v).toString();
+      if (c === 'x' || c === 'p') return BigInt.asUintN(64, v).toString(16);
+      return '';
+    });
+  call.env.ctx.kernel.tracePipe.push(text);
+  return BigInt(text.length);
+}
+
+let TABLE: HelperTable<ProgRunEnv> | undefined;
+
+/** The kernel helper table for SYSCALL programs (built once). */
+export function syscallProgHelpers(): HelperTable<ProgRunEnv> {
+  if (TABLE) return TABLE;
+  const P = KERNEL_HELPER_PROTOS;
+  TABLE = kernelHelperTable<ProgRunEnv>()
+    .register(P.sys_bpf, sysBpf)
+    .register(P.sys_close, sysClose)
+    .register(P.probe_read_kernel, probeReadKernel)
+    .register(P.copy_from_user, copyFromUser)
+    .register(P.btf_find_by_name_kind, btfFindByNameKind)
+    .register(P.kallsyms_lookup_name, kallsymsLookupName)
+    .register(P.trace_printk, tracePrintk);
+  return TABLE;
+}
