@@ -9,18 +9,22 @@
 // spec: UAPI-CONST-8 (KEY_SPEC_* values), PK7-KEY-2, PK7-KEY-4, PK7-KEY-5, PK7-KEY-7, PK7-ERR-4
 
 import { Errno } from '../syscall/errno.js';
+import { KeySpec } from '../syscall/uapi/consts.js';
 import type { KeyService } from './key-service.js';
 import type { Key, KeyTypeName, PendingKey } from './keyring.js';
 import { KLog } from './klog.js';
 
-export const KEY_SPEC_THREAD_KEYRING = -1;
-export const KEY_SPEC_PROCESS_KEYRING = -2;
-export const KEY_SPEC_SESSION_KEYRING = -3;
-export const KEY_SPEC_USER_KEYRING = -4;
-export const KEY_SPEC_USER_SESSION_KEYRING = -5;
-export const KEY_SPEC_GROUP_KEYRING = -6;
-export const KEY_SPEC_REQKEY_AUTH_KEY = -7;
-export const KEY_SPEC_REQUESTOR_KEYRING = -8;
+// The special keyring ids, from the one table in the UAPI constants.
+export const {
+  KEY_SPEC_THREAD_KEYRING,
+  KEY_SPEC_PROCESS_KEYRING,
+  KEY_SPEC_SESSION_KEYRING,
+  KEY_SPEC_USER_KEYRING,
+  KEY_SPEC_USER_SESSION_KEYRING,
+  KEY_SPEC_GROUP_KEYRING,
+  KEY_SPEC_REQKEY_AUTH_KEY,
+  KEY_SPEC_REQUESTOR_KEYRING,
+} = KeySpec;
 
 /** lookup_user_key flags. */
 export const KEY_LOOKUP_CREATE = 0x01;

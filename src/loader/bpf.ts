@@ -4,7 +4,7 @@
 
 import type { Process } from '../syscall/process.js';
 import type { SysResult } from '../syscall/result.js';
-import { ATTR_LAYOUTS, BPF_MAP_INFO, MAP_CREATE, MAP_FREEZE } from '../syscall/uapi/attr-layouts.js';
+import { ATTR_LAYOUTS, BPF_MAP_INFO, BPF_PROG_INFO, MAP_CREATE, MAP_FREEZE, PROG_LOAD, PROG_TEST_RUN } from '../syscall/uapi/attr-layouts.js';
 import { BpfCmd } from '../syscall/uapi/consts.js';
 import { decode, encode, lastFieldEnd, type Decoded, type FieldValue, type Layout } from '../syscall/uapi/layout.js';
 
@@ -23,6 +23,30 @@ export interface MapCreateOpts {
   /** excl_prog_hash_size; defaults to the length of exclProgHash. */
   readonly exclProgHashSize?: number;
   /** attr size passed to bpf(); default 92 (libbpf 1.7 skel_map_create, offsetofend(excl_prog_hash_size)). */
+  readonly attrSize?: number;
+}
+
+export interface ProgLoadOpts {
+  readonly progType: number;
+  /** The instructions (8 bytes each). */
+  readonly insns: Uint8Array;
+  /** Default "GPL". */
+  readonly license?: string;
+  readonly name?: string;
+  readonly progFlags?: number;
+  readonly expectedAttachType?: number;
+  /** int fds, placed in user memory for fd_array. */
+  readonly fdArray?: readonly number[];
+  readonly fdArrayCnt?: number;
+  readonly logLevel?: number;
+  /** A log buffer of this size is placed and read back into `log`. */
+  readonly logSize?: number;
+  /** A detached PKCS#7 signature (BPF_PROG_LOAD signature / signature_size). */
+  readonly signature?: Uint8Array;
+  readonly keyringId?: number;
+  /** Any other attr fields, by layout name (they override the ones above). */
+  readonly extra?: Record<string, FieldValue>;
+  /** attr size; default the profile's offsetofend(LAST_FIELD). */
   readonly attrSize?: number;
 }
 
@@ -97,6 +121,76 @@ export class BpfClient {
     const info = decode(BPF_MAP_INFO, this.proc.read(infoAddr, infoBytes.length)!);
     const hash = hashAddr !== undefined ? this.proc.read(hashAddr, 32) : undefined;
     return { res, info, ...(hash ? { hash } : {}) };
+  }
+
+  /** BPF_PROG_LOAD; returns the result, the verifier log text (when a log buffer was given) and log_true_size. */
+  progLoad(o: ProgLoadOpts): { res: SysResult; log: string; logTrueSize: number } {
+    const logSize = o.logSize ?? 0;
+    const logBuf = logSize ? this.buf(logSize, 'log_buf') : 0n;
+    const f: Record<string, FieldValue> = {
+      prog_type: o.progType,
+      insns: this.buf(o.insns, 'insns'),
+      insn_cnt: o.insns.length / 8,
+      license: this.buf(new Uint8Array(Buffer.from((o.license ?? 'GPL') + '\0')), 'license'),
+      prog_name: o.name ?? '',
+      prog_flags: o.progFlags ?? 0,
+      expected_attach_type: o.expectedAttachType ?? 0,
+      log_level: o.logLevel ?? 0,
+      log_size: logSize,
+      log_buf: logBuf,
+    };
+    if (o.fdArray) f.fd_array = this.buf(new Uint8Array(new Int32Array(o.fdArray).buffer), 'fd_array');
+    if (o.fdArrayCnt !== undefined) f.fd_array_cnt = o.fdArrayCnt;
+    if (o.signature) {
+      f.signature = this.buf(o.signature, 'signature');
+      f.signature_size = o.signature.length;
+    }
+    if (o.keyringId !== undefined) f.keyring_id = o.keyringId;
+    Object.assign(f, o.extra ?? {});
+    const size = o.attrSize ?? lastFieldEnd(PROG_LOAD, this.proc.kernel.profile.uapi);
+    const attr = this.buf(encodeLoose(PROG_LOAD, f, size), 'attr');
+    const res = this.proc.bpf(BpfCmd.BPF_PROG_LOAD, attr, size);
+    const raw = logSize ? this.proc.read(logBuf, logSize)! : new Uint8Array(0);
+    const nul = raw.indexOf(0);
+    const after = this.proc.read(attr, size)!;
+    const lts = PROG_LOAD.byName.get('log_true_size')!;
+    const logTrueSize = size >= lts.offset + 4 ? new DataView(after.buffer, after.byteOffset).getUint32(lts.offset, true) : 0;
+    return { res, log: Buffer.from(raw.subarray(0, nul < 0 ? raw.length : nul)).toString('utf8'), logTrueSize };
+  }
+
+  /** BPF_PROG_TEST_RUN with a ctx (SYSCALL programs); returns the result, retval and the ctx afterwards. */
+  progTestRun(fd: number, ctx?: Uint8Array, extra: Record<string, FieldValue> = {}): { res: SysResult; retval: number; ctxOut: Uint8Array | undefined } {
+    const ctxAddr = ctx ? this.buf(ctx, 'ctx_in') : 0n;
+    const f: Record<string, FieldValue> = { 'test.prog_fd': fd, 'test.ctx_in': ctxAddr, 'test.ctx_size_in': ctx?.length ?? 0, ...extra };
+    const attr = this.buf(encode(PROG_TEST_RUN, f, 80), 'attr');
+    const res = this.proc.bpf(BpfCmd.BPF_PROG_TEST_RUN, attr, 80);
+    const after = this.proc.read(attr, 80)!;
+    const retval = new DataView(after.buffer, after.byteOffset).getInt32(PROG_TEST_RUN.byName.get('test.retval')!.offset, true);
+    return { res, retval, ctxOut: ctx ? this.proc.read(ctxAddr, ctx.length) : undefined };
+  }
+
+  /**
+   * BPF_OBJ_GET_INFO_BY_FD on a program. `fields` are written into the caller's struct first
+   * (counts and buffer pointers are inputs); `bufs` asks for output arrays by pointer field name
+   * (e.g. `{ map_ids: 16, xlated_prog_insns: 64 }`, sizes in bytes), read back after the call.
+   */
+  progGetInfo(
+    fd: number,
+    opts: { infoLen?: number; fields?: Record<string, FieldValue>; bufs?: Record<string, number> } = {},
+  ): { res: SysResult; info: Decoded; infoLen: number; out: Record<string, Uint8Array> } {
+    const size = BPF_PROG_INFO.sizeof!;
+    const infoLen = opts.infoLen ?? size;
+    const fields: Record<string, FieldValue> = { ...(opts.fields ?? {}) };
+    const placed: Record<string, bigint> = {};
+    for (const [name, len] of Object.entries(opts.bufs ?? {})) fields[name] = placed[name] = this.buf(len, name);
+    const infoAddr = this.buf(encode(BPF_PROG_INFO, fields, Math.max(size, infoLen)), 'info');
+    const attr = this.buf(encode(ATTR_LAYOUTS.get(BpfCmd.BPF_OBJ_GET_INFO_BY_FD)!, { 'info.bpf_fd': fd, 'info.info_len': infoLen, 'info.info': infoAddr }, 16), 'attr');
+    const res = this.proc.bpf(BpfCmd.BPF_OBJ_GET_INFO_BY_FD, attr, 16);
+    const info = decode(BPF_PROG_INFO, this.proc.read(infoAddr, size)!);
+    const after = this.proc.read(attr, 16)!;
+    const out: Record<string, Uint8Array> = {};
+    for (const [name, addr] of Object.entries(placed)) out[name] = this.proc.read(addr, opts.bufs![name]!)!;
+    return { res, info, infoLen: new DataView(after.buffer, after.byteOffset).getUint32(4, true), out };
   }
 
   btfLoad(data: Uint8Array, opts: { logLevel?: number; logSize?: number } = {}): { res: SysResult; log: string } {

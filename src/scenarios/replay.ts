@@ -12,7 +12,7 @@ import type { Process } from '../syscall/process.js';
 import { getProfile, profileForRelease, type KernelConfig, type KernelProfile } from '../syscall/profiles/index.js';
 import type { SysResult } from '../syscall/result.js';
 import { ATTR_LAYOUTS, INFO_LAYOUTS } from '../syscall/uapi/attr-layouts.js';
-import { parseCmd } from '../syscall/uapi/consts.js';
+import { KeySpec, parseCmd } from '../syscall/uapi/consts.js';
 import { decode, readField, writeField, type FieldDef, type Layout } from '../syscall/uapi/layout.js';
 import type { Json, Transcript, TranscriptStep } from './transcript.js';
 
@@ -155,12 +155,26 @@ export class Replayer {
 
   keyOf(form: Json): number {
     if (typeof form === 'number') return form;
+    if (typeof form === 'string') {
+      if (!Object.prototype.hasOwnProperty.call(KeySpec, form)) throw new StepError(`unknown keyring name '${form}' (expected one of ${Object.keys(KeySpec).join(', ')})`);
+      return KeySpec[form as keyof typeof KeySpec];
+    }
     if (form && typeof form === 'object' && !Array.isArray(form) && typeof form.key === 'string') {
       const rec = this.results.get(form.key);
       if (!rec) throw new StepError(`key reference to unknown step '${form.key}'`);
       return rec.ret;
     }
     throw new StepError(`bad key reference ${JSON.stringify(form)}`);
+  }
+
+  /** The bytes of a buffer form (`buf`, `file`, `str`), for payloads that are not placed as pointers. */
+  bytesOf(form: Json, name: string): Uint8Array | null {
+    if (form === null) return null;
+    const bufs = new Map<string, PlacedBuf>();
+    const addr = this.placePointer(form, name, bufs);
+    const b = bufs.get(name);
+    if (!b) throw new StepError(`${name}: not a buffer form`);
+    return this.proc.read(addr, b.len) ?? new Uint8Array(0);
   }
 
   /** Place a pointer form in process memory; its address (0x10 for a fault). */
@@ -388,7 +402,12 @@ export function replayTranscript(t: Transcript, opts: ReplayOptions): ReplayRepo
   return { file: opts.file, release: t.kernel.release, profile: profile.name, steps, counts, ok: counts.disagree === 0 && counts.unsupported === 0 };
 }
 
-// close and dup2 steps: the capturing program's own calls.
+// close, dup2 and add_key steps: the capturing program's own calls.
+registerStepHandler('add_key', (r, step) => {
+  if (typeof step.type !== 'string') throw new StepError('add_key needs a "type"');
+  const desc = typeof step.description === 'string' ? step.description : null;
+  return r.proc.addKey(step.type, desc, r.bytesOf(step.payload ?? null, 'payload'), r.keyOf(step.keyring ?? null));
+});
 registerStepHandler('close', (r, step) => r.proc.close(r.fdOf(step.fd ?? null)));
 registerStepHandler('dup2', (r, step) => r.proc.dup2(r.fdOf(step.fd ?? null), typeof step.newfd === 'number' ? step.newfd : r.fdOf(step.newfd ?? null)));
 

@@ -3,6 +3,7 @@
 
 export const Cap = {
   CAP_NET_ADMIN: 12,
+  CAP_SYSLOG: 34,
   CAP_SYS_ADMIN: 21,
   CAP_PERFMON: 38,
   CAP_BPF: 39,
@@ -10,6 +11,8 @@ export const Cap = {
 export type CapName = keyof typeof Cap;
 
 export const ALL_BPF_CAPS: readonly CapName[] = ['CAP_SYS_ADMIN', 'CAP_BPF', 'CAP_PERFMON', 'CAP_NET_ADMIN'];
+/** What a root process holds of the capabilities bpfsig models (CAP_SYSLOG: kallsyms_show_value). */
+export const ROOT_CAPS: readonly CapName[] = [...ALL_BPF_CAPS, 'CAP_SYSLOG'];
 
 export interface Cred {
   readonly uid: number;
@@ -37,7 +40,7 @@ export function makeCred(opts: { uid?: number; gid?: number; euid?: number; caps
     egid: gid,
     sgid: gid,
     fsgid: gid,
-    caps: new Set(opts.caps ?? (euid === 0 ? ALL_BPF_CAPS : [])),
+    caps: new Set(opts.caps ?? (euid === 0 ? ROOT_CAPS : [])),
   };
 }
 

@@ -12,9 +12,10 @@ import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
 import type { Btf } from '../objects/btf.js';
 import type { BpfMap } from '../objects/map.js';
-import { NotEmulated } from '../result.js';
+import type { BpfProg } from '../objects/prog.js';
+import { capable, bpfTokenCapable } from '../security.js';
 import { checkUargTailZero, copyFromUser, copyToBpfPtr, copyToUser, userPtr, type BpfPtr } from '../uaccess.js';
-import { BPF_BTF_INFO, BPF_MAP_INFO, OBJ_GET_INFO_BY_FD } from '../uapi/attr-layouts.js';
+import { BPF_BTF_INFO, BPF_MAP_INFO, BPF_PROG_INFO, OBJ_GET_INFO_BY_FD } from '../uapi/attr-layouts.js';
 import { BpfCmd, Limits } from '../uapi/consts.js';
 import { decode, encode, lastFieldEnd, readField, writeField, type Layout } from '../uapi/layout.js';
 
@@ -40,7 +41,7 @@ export function objGetInfoByFd(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: Bp
     case 'btf':
       return btfGetInfo(ctx, uattr, file.object as Btf, a['info.info'] as bigint, Number(a['info.info_len']));
     case 'bpf-prog':
-      throw new NotEmulated('BPF_OBJ_GET_INFO_BY_FD for programs');
+      return progGetInfo(ctx, uattr, file.object as BpfProg, a['info.info'] as bigint, Number(a['info.info_len']));
     default:
       return ctx.fail('MHASH-1', 'not a BPF object', -Errno.EINVAL);
   }
@@ -137,4 +138,152 @@ function btfGetInfo(ctx: SyscallCtx, uattr: BpfPtr, btf: Btf, uinfo: bigint, inf
   );
   if (!copyToUser(mem, uinfo, out.subarray(0, infoLen)) || !putInfoLen(ctx, uattr, infoLen)) return ctx.fail('SYS-2', 'copy info out', -Errno.EFAULT);
   return 0;
+}
+
+/** sizeof(struct bpf_func_info), sizeof(struct bpf_line_info), sizeof(__u64). */
+const FUNC_INFO_REC = 8;
+const LINE_INFO_REC = 16;
+const JITED_LINE_INFO_REC = 8;
+
+/**
+ * bpf_prog_get_info_by_fd. spec: PINFO-1..6 (docs/fidelity.md): the caller's struct is read first
+ * (counts and buffer pointers are inputs), each array is copied up to the smaller of the caller's
+ * count and the real one, the real counts are written back. bpfsig models an interpreter-only
+ * kernel (no JIT): jited_prog_len is 0 and the one "jited" symbol is the program itself.
+ */
+function progGetInfo(ctx: SyscallCtx, uattr: BpfPtr, prog: BpfProg, uinfo: bigint, infoLenIn: number): number {
+  const mem = ctx.proc.mem;
+  const { sizeof, tailFrom } = infoSizes(ctx, BPF_PROG_INFO);
+  const tz = checkUargTailZero(mem, userPtr(uinfo), tailFrom, infoLenIn);
+  if (tz) return ctx.fail('PINFO-1', 'bpf_check_uarg_tail_zero(info)', tz);
+  const infoLen = Math.min(sizeof, infoLenIn);
+  const info = new Uint8Array(sizeof);
+  if (infoLen) {
+    const inb = copyFromUser(mem, uinfo, infoLen);
+    if (!inb) return ctx.fail('PINFO-1', 'copy info in', -Errno.EFAULT);
+    info.set(inb);
+  }
+  const F = (name: string) => BPF_PROG_INFO.byName.get(name)!;
+  const get = (name: string) => Number(readField(info, F(name)));
+  const getPtr = (name: string) => readField(info, F(name)) as bigint;
+  const put = (name: string, v: number | bigint | string) => writeField(info, F(name), v);
+  const efault = (what: string) => ctx.fail('PINFO-3', `copy ${what} out`, -Errno.EFAULT);
+
+  // PINFO-2: identity.
+  put('type', prog.type);
+  put('id', prog.id);
+  put('load_time', prog.loadTime);
+  put('created_by_uid', prog.createdByUid);
+  // gpl_compatible is a one-bit field: the other 31 bits keep what the caller passed.
+  put('gpl_compatible', (get('gpl_compatible') & ~1) | (prog.gplCompatible ? 1 : 0));
+  info.set(prog.tag, F('tag').offset);
+  info.fill(0, F('name').offset, F('name').offset + 16);
+  info.set(Buffer.from(prog.name, 'latin1').subarray(0, 16), F('name').offset);
+
+  // PINFO-3: map ids, up to the caller's nr_map_ids.
+  const wantMaps = get('nr_map_ids');
+  put('nr_map_ids', prog.usedMaps.length);
+  const nMaps = Math.min(wantMaps, prog.usedMaps.length);
+  if (nMaps) {
+    const ids = new Uint8Array(4 * nMaps);
+    prog.usedMaps.slice(0, nMaps).forEach((m, i) => new DataView(ids.buffer).setUint32(4 * i, m.id, true));
+    if (!copyToUser(mem, getPtr('map_ids'), ids)) return efault('map_ids');
+  }
+
+  // set_info_rec_size: a record size the caller gives must be the kernel's.
+  for (const [nr, rec, size] of [
+    ['nr_func_info', 'func_info_rec_size', FUNC_INFO_REC],
+    ['nr_line_info', 'line_info_rec_size', LINE_INFO_REC],
+    ['nr_jited_line_info', 'jited_line_info_rec_size', JITED_LINE_INFO_REC],
+  ] as const) {
+    if ((get(nr) || get(rec)) && get(rec) !== size) return ctx.fail('PINFO-4', `${rec} must be ${size}`, -Errno.EINVAL);
+    put(rec, size);
+  }
+
+  put('run_time_ns', 0n); // kernel.bpf_stats_enabled is 0: no run statistics
+  put('run_cnt', 0n);
+  put('recursion_misses', 0n);
+  put('verified_insns', prog.verifiedInsns);
+  if (prog.btf) put('btf_id', prog.btf.id);
+
+  if (!bpfTokenCapable(ctx, 'CAP_BPF')) {
+    // PINFO-5: without CAP_BPF, no code, symbols or debug records.
+    for (const f of ['jited_prog_len', 'xlated_prog_len', 'nr_jited_ksyms', 'nr_jited_func_lens', 'nr_func_info', 'nr_line_info', 'nr_jited_line_info']) put(f, 0);
+    return finishInfo(ctx, uattr, uinfo, info, infoLen);
+  }
+  // bpf_dump_raw_ok: kallsyms_show_value with kptr_restrict 1 — CAP_SYSLOG.
+  const rawOk = capable(ctx, 'CAP_SYSLOG');
+  const xlated = prog.xlated ?? prog.insns;
+
+  const wantXlated = get('xlated_prog_len');
+  put('xlated_prog_len', xlated.length);
+  if (xlated.length && wantXlated) {
+    const dump = xlated.slice();
+    if (!rawOk) zeroHelperImms(dump);
+    if (!copyToUser(mem, getPtr('xlated_prog_insns'), dump.subarray(0, Math.min(wantXlated, dump.length)))) return efault('xlated_prog_insns');
+  }
+  put('jited_prog_len', 0); // no JIT image: nothing is copied to jited_prog_insns
+
+  const wantKsyms = get('nr_jited_ksyms');
+  put('nr_jited_ksyms', 1);
+  if (wantKsyms) {
+    if (rawOk) {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, progImageAddr(ctx), true);
+      if (!copyToUser(mem, getPtr('jited_ksyms'), b)) return efault('jited_ksyms');
+    } else put('jited_ksyms', 0n);
+  }
+  const wantLens = get('nr_jited_func_lens');
+  put('nr_jited_func_lens', 1);
+  if (wantLens) {
+    if (rawOk) {
+      if (!copyToUser(mem, getPtr('jited_func_lens'), new Uint8Array(4))) return efault('jited_func_lens');
+    } else put('jited_func_lens', 0n);
+  }
+
+  // The attach target is reported to CAP_BPF callers only.
+  put('attach_btf_id', prog.attachBtfId);
+  if (prog.attachBtf) put('attach_btf_obj_id', prog.attachBtf.id);
+
+  const wantFunc = get('nr_func_info');
+  const nFunc = prog.funcInfo.length / FUNC_INFO_REC;
+  put('nr_func_info', nFunc);
+  if (nFunc && wantFunc && !copyToUser(mem, getPtr('func_info'), prog.funcInfo.subarray(0, FUNC_INFO_REC * Math.min(wantFunc, nFunc)))) return efault('func_info');
+
+  const wantLine = get('nr_line_info');
+  const nLine = prog.lineInfo.length / LINE_INFO_REC;
+  put('nr_line_info', nLine);
+  if (nLine && wantLine && !copyToUser(mem, getPtr('line_info'), prog.lineInfo.subarray(0, LINE_INFO_REC * Math.min(wantLine, nLine)))) return efault('line_info');
+  put('nr_jited_line_info', 0); // no JIT: no jited line info
+
+  const wantTags = get('nr_prog_tags');
+  put('nr_prog_tags', 1);
+  if (wantTags && !copyToUser(mem, getPtr('prog_tags'), prog.tag)) return efault('prog_tags');
+
+  return finishInfo(ctx, uattr, uinfo, info, infoLen);
+}
+
+function finishInfo(ctx: SyscallCtx, uattr: BpfPtr, uinfo: bigint, info: Uint8Array, infoLen: number): number {
+  if (!copyToUser(ctx.proc.mem, uinfo, info.subarray(0, infoLen)) || !putInfoLen(ctx, uattr, infoLen)) {
+    return ctx.fail('PINFO-3', 'copy info out', -Errno.EFAULT);
+  }
+  return 0;
+}
+
+/** Without bpf_dump_raw_ok a helper call's immediate is not shown. */
+function zeroHelperImms(insns: Uint8Array): void {
+  const dv = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+  for (let pc = 0; pc < insns.length / 8; pc++) {
+    const code = insns[pc * 8]!;
+    if (code === 0x18) {
+      pc++;
+      continue;
+    }
+    if (code === 0x85 && insns[pc * 8 + 1]! >> 4 === 0) dv.setInt32(pc * 8 + 4, 0, true);
+  }
+}
+
+/** prog->bpf_func of an interpreted program: the interpreter's entry (0 when kallsyms lacks it). */
+function progImageAddr(ctx: SyscallCtx): bigint {
+  return ctx.kernel.kallsyms.lookup('___bpf_prog_run') ?? 0n;
 }

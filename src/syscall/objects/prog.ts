@@ -51,8 +51,17 @@ export class BpfProg {
   lsmBlob = false;
   /** Profiles that keep a verdict on the program (loadtime-2026) set this; v6.18 does not (KP-LOAD-4). */
   signature: ProgSignatureRecord | null = null;
-  funcInfoCnt = 0;
-  lineInfoCnt = 0;
+  /** prog->aux->func_info: bpf_func_info records (8 bytes each: insn_off, type_id). */
+  funcInfo: Uint8Array = new Uint8Array(0);
+  /** prog->aux->linfo: bpf_line_info records (16 bytes each). */
+  lineInfo: Uint8Array = new Uint8Array(0);
+  /**
+   * The instructions as bpf_insn_prepare_dump shows them (GET_INFO xlated_prog_insns): map
+   * ld_imm64s carry the map id and value offset, other ld_imm64s their resolved value.
+   */
+  xlated: Uint8Array | null = null;
+  /** prog->aux->verified_insns: instructions the check stage walked (PINFO-5). */
+  verifiedInsns = 0;
 
   constructor(init: { type: number; expectedAttachType: number; progFlags: number; sleepable: boolean; insns: Uint8Array }) {
     this.type = init.type;

@@ -48,10 +48,17 @@ export function checkBtfInfo(l: LoadCtx, prog: BpfProg, verbose: Verbose): numbe
   if (typeof func === 'number') return func;
   const line = recs('line', lineCnt, n('line_info_rec_size'), 'line_info', MIN_LINEINFO);
   if (typeof line === 'number') return line;
-  prog.funcInfoCnt = funcCnt;
-  prog.lineInfoCnt = lineCnt;
+  // The kernel keeps the leading bpf_func_info / bpf_line_info of each record (what GET_INFO returns).
+  prog.funcInfo = firstBytesOfEach(func, funcCnt, n('func_info_rec_size'), MIN_FUNCINFO);
+  prog.lineInfo = firstBytesOfEach(line, lineCnt, n('line_info_rec_size'), MIN_LINEINFO);
   if (n('core_relo_cnt')) throw new NotEmulated('CO-RE relocations at BPF_PROG_LOAD');
   return 0;
+}
+
+function firstBytesOfEach(recs: Uint8Array, cnt: number, recSize: number, keep: number): Uint8Array {
+  const out = new Uint8Array(cnt * keep);
+  for (let i = 0; i < cnt; i++) out.set(recs.subarray(i * recSize, i * recSize + keep), i * keep);
+  return out;
 }
 
 /** add_kfunc_call: a kfunc is a FUNC in vmlinux BTF with an address in kallsyms. */

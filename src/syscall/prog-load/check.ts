@@ -14,7 +14,7 @@
 // What is not modelled: the verifier's path exploration, register and pointer typing, bounds and
 // stack-safety checks, and the log the verifier prints for them (docs/fidelity.md).
 
-import { decodeProgram, type LdImm64Query, type ResolveError } from '../../vm/decode.js';
+import { decodeProgram, type DecodedProgram, type LdImm64Query, type ResolveError } from '../../vm/decode.js';
 import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
 import type { BpfMap } from '../objects/map.js';
@@ -44,6 +44,10 @@ const FUNC_ADDR_BASE = 0xffff_ffff_c000_0000n;
 /** The verifier's state for one check. */
 class Check {
   readonly used: BpfMap[] = [];
+  /** What bpf_insn_prepare_dump will show for each resolved ld_imm64, by pc: (src_reg, imm, next imm). */
+  readonly dumpLdImm64 = new Map<number, readonly [number, number, number]>();
+  /** env->insn_processed: 0 until the do_check phase runs (errors found before it print 0). */
+  processed = 0;
 
   constructor(
     readonly l: LoadCtx,
@@ -130,6 +134,8 @@ class Check {
         }
         const map = this.resolveMap(fd);
         if (!('kaddr' in map)) return map;
+        // The dump names the map by id, as BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_VALUE (PINFO-4).
+        this.dumpLdImm64.set(q.pc, [isValue ? Pseudo.BPF_PSEUDO_MAP_VALUE : Pseudo.BPF_PSEUDO_MAP_FD, map.id, isValue ? q.nextImm : 0]);
         if (!isValue) return map.kaddr;
         const region = map.valueRegion?.();
         if (!region) {
@@ -162,6 +168,7 @@ class Check {
           this.verbose(`ldimm64 failed to find the address for kernel symbol '${name}'.\n`);
           return { error: `ldimm64 failed to find the address for kernel symbol '${name}'`, errno: -Errno.ENOENT };
         }
+        this.dumpLdImm64.set(q.pc, [0, Number(BigInt.asIntN(32, addr)), Number(BigInt.asIntN(32, addr >> 32n))]);
         return addr;
       }
       default:
@@ -177,6 +184,9 @@ class Check {
   checkCalls(): number {
     const prog = this.prog;
     const dec = prog.decoded!;
+    // Instructions reached so far on the walk: on a straight-line program, what do_check has
+    // processed when it stops at this one.
+    let walked = 0;
     const mapPtrRegs = new Set<number>();
     const ctxRegs = new Set<number>([1]);
     let maxCtx = 0;
@@ -184,6 +194,7 @@ class Check {
       const code = dec.code[pc]!;
       const dst = dec.dst[pc]!;
       const src = dec.src[pc]!;
+      this.processed = ++walked;
       if (code === LD_IMM64) {
         ctxRegs.delete(dst);
         if (src === Pseudo.BPF_PSEUDO_MAP_FD || src === Pseudo.BPF_PSEUDO_MAP_IDX) mapPtrRegs.add(dst);
@@ -232,6 +243,9 @@ class Check {
       }
     }
     if (prog.type === ProgType.BPF_PROG_TYPE_SYSCALL) prog.maxCtxOffset = maxCtx;
+    const walk = verifierPathWalk(dec);
+    this.processed = walk.processed;
+    if (walk.exitWithoutR0) return this.fail('LOAD-13', 'R0 !read_ok', -Errno.EACCES);
     return 0;
   }
 }
@@ -259,6 +273,11 @@ function bpfCheck(l: LoadCtx): number {
   l.log = log;
   const c = new Check(l, prog, log);
   const err = runChecks(c);
+  // print_verification_stats: the last line of every log, success or not. bpfsig does not model
+  // verifier states, so the state counters are 0 (what the kernel prints for programs without
+  // prune points; PINFO-5).
+  c.verbose(`processed ${c.processed} insns (limit ${Limits.BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n`);
+  prog.verifiedInsns = c.processed;
   const logErr = finalizeLog(l, log);
   const ret = err || logErr;
   if (ret) {
@@ -302,11 +321,91 @@ function runChecks(c: Check): number {
     return ctx.fail(e.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', e.message, e.errno);
   }
   prog.decoded = dec.program;
+  prog.xlated = xlatedDump(prog.insns, c.dumpLdImm64);
   // 6. check_attach_btf_id: attach target, sleepable rule.
   const at = checkAttachTarget(c.l, prog, (msg) => c.verbose(msg));
   if (at) return at;
   // 7. calls, struct bpf_map reads, ctx extent.
   return c.checkCalls();
+}
+
+/**
+ * The instructions after the verifier, as GET_INFO dumps them (bpf_insn_prepare_dump): resolved
+ * ld_imm64s rewritten; everything else as submitted. bpfsig does not model the verifier's other
+ * rewrites (helper call immediates, ctx access conversion, inlining): docs/fidelity.md, PINFO-4.
+ */
+function xlatedDump(insns: Uint8Array, ld: ReadonlyMap<number, readonly [number, number, number]>): Uint8Array {
+  const out = insns.slice();
+  const dv = new DataView(out.buffer);
+  for (const [pc, [src, imm, next]] of ld) {
+    out[pc * 8 + 1] = (out[pc * 8 + 1]! & 0x0f) | (src << 4);
+    dv.setInt32(pc * 8 + 4, imm, true);
+    dv.setInt32(pc * 8 + 12, next, true);
+  }
+  return out;
+}
+
+/**
+ * env->insn_processed, as a walk of every path: a conditional jump explores both ways, a
+ * bpf-to-bpf call enters the callee and its exit returns to the caller, an ld_imm64 counts once.
+ * The walk also finds the one register-state error bpfsig models: an `exit` reached with R0 never
+ * written on that path ("R0 !read_ok"). The kernel prunes paths whose state equals one it has
+ * already verified, which bpfsig does not model: the count is the kernel's for programs where
+ * nothing is pruned (straight-line code and simple branches, observed) and an upper bound
+ * otherwise. A back edge (a loop) ends the walk of that path; the count is capped at the
+ * complexity limit. spec: PINFO-5.
+ */
+function verifierPathWalk(dec: DecodedProgram<unknown>): { processed: number; exitWithoutR0: boolean } {
+  const limit = Limits.BPF_COMPLEXITY_LIMIT_INSNS;
+  let n = 0;
+  const pending: { pc: number; ret: readonly number[]; r0: boolean }[] = [{ pc: 0, ret: [], r0: false }];
+  while (pending.length && n < limit) {
+    let { pc, ret, r0 } = pending.pop()!;
+    while (pc >= 0 && pc < dec.len && n < limit) {
+      n++;
+      const code = dec.code[pc]!;
+      const cls = code & 0x07;
+      if (code === LD_IMM64) {
+        if (dec.dst[pc] === 0) r0 = true;
+        pc += 2;
+        continue;
+      }
+      if (cls !== 0x05 && cls !== 0x06) {
+        if ((cls === 0x04 || cls === 0x07 || cls === CLASS_LDX) && dec.dst[pc] === 0) r0 = true;
+        pc++;
+        continue;
+      }
+      const op = code & 0xf0;
+      if (op === 0x90) {
+        if (!r0) return { processed: n, exitWithoutR0: true };
+        // exit: back to the caller (R0 is the callee's return value), or the end of this path
+        if (!ret.length) break;
+        pc = ret[ret.length - 1]!;
+        ret = ret.slice(0, -1);
+        continue;
+      }
+      if (op === 0x80) {
+        if (dec.src[pc] === Pseudo.BPF_PSEUDO_CALL) {
+          ret = [...ret, pc + 1];
+          pc = pc + dec.imm[pc]! + 1;
+          r0 = false;
+        } else {
+          r0 = true;
+          pc++;
+        }
+        continue;
+      }
+      const target = pc + 1 + (op === 0x00 && cls === 0x06 ? dec.imm[pc]! : dec.off[pc]!);
+      if (target <= pc) break; // a loop: not walked
+      if (op === 0x00) {
+        pc = target;
+        continue;
+      }
+      pending.push({ pc: target, ret, r0 });
+      pc++;
+    }
+  }
+  return { processed: Math.min(n, limit), exitWithoutR0: false };
 }
 
 registerLoadStage({ id: 'LOAD-13', name: 'bpf_check (structural)', run: bpfCheck });
