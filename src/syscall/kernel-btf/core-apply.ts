@@ -208,21 +208,22 @@ export function bpfCoreApplyOne(ctx: CoreApplyCtx, relo: CoreRelo, idx: number, 
   }
   const needCands = relo.kind !== CoreReloKind.TYPE_ID_LOCAL;
   const cache = ctx.cache ?? new CoreCandCache();
+  // the kernel's `out:` label: at log level 2 the caches are printed after every relocation that searched
+  const done = (err: number): number => {
+    if (needCands && ((ctx.logLevel ?? 0) & 2)) ctx.log(cache.format());
+    return err ? fail(err) : 0;
+  };
   let cands: number[] = [];
   if (needCands) {
     const cc = findCands(ctx.local, ctx.vmlinux, relo.typeId, cache);
     if (typeof cc === 'number') {
       ctx.log(`target candidate search failed for ${relo.typeId}\n`);
-      return fail(cc);
+      return done(cc);
     }
     for (const id of cc.cands) ctx.log(`CO-RE relocating ${btfKindStr(cc.kind)} ${cc.name}: found target candidate [${id}]\n`);
     cands = cc.cands.slice();
     r.candidates = cands.slice();
   }
-  const done = (err: number): number => {
-    if (needCands && ((ctx.logLevel ?? 0) & 2)) ctx.log(cache.format());
-    return err ? fail(err) : 0;
-  };
   const calc = calcReloInsn(ctx, relo, idx, cands, r);
   if (calc.err) return done(calc.err);
   const res = calc.res!;
