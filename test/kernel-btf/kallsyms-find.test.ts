@@ -30,6 +30,19 @@ describe('Kallsyms', () => {
     expect(ks.lookup('bpf_link_fops')! >= 0xffff_ffff_8200_0000n).toBe(true);
   });
 
+  it('[LSM-BPF-2] every function has its 16-byte __pfx_ symbol, so each bpf_lsm hook gives two bpf_lsm names', () => {
+    const names = ks.symbols().map(([n]) => n);
+    expect(ks.lookup('__pfx_bpf_task_acquire')).toBe(ks.lookup('bpf_task_acquire')! - 16n);
+    expect(names.filter((n) => /^(__pfx_)?bpf_lsm_/.test(n))).toHaveLength(2 * LSM_HOOKS.length);
+  });
+
+  it('without CONFIG_KALLSYMS_ALL (as on the observed 6.18.44 kernel) only text symbols are listed', () => {
+    const text = Kallsyms.builtin({ kallsymsAll: false });
+    expect(text.lookup('init_task')).toBeUndefined();
+    expect(text.lookup('bpf_prog_active')).toBeUndefined();
+    expect(text.lookup('bpf_task_acquire')).toBe(ks.lookup('bpf_task_acquire'));
+  });
+
   it('unknown names have no address (kallsyms_lookup_name returns 0)', () => {
     expect(ks.lookup('no_such_symbol')).toBeUndefined();
     expect(ks.lookup('')).toBeUndefined();
@@ -40,7 +53,7 @@ describe('Kallsyms', () => {
     const b = Kallsyms.builtin().symbols();
     expect(a).toEqual(b);
     for (let i = 1; i < a.length; i++) expect(a[i][1] >= a[i - 1][1]).toBe(true);
-    const text = a.filter(([n, addr]) => addr >= KERNEL_TEXT_BASE && n !== '_stext' && n !== '_etext' && addr < 0xffff_ffff_8200_0000n);
+    const text = a.filter(([n, addr]) => addr >= KERNEL_TEXT_BASE && !['_text', '_stext', '_etext'].includes(n) && addr < 0xffff_ffff_8200_0000n);
     expect(new Set(text.map(([, addr]) => addr)).size).toBe(text.length);
     for (const [, addr] of text) expect(addr % 16n).toBe(0n);
     expect(text.length).toBeGreaterThanOrEqual(KFUNCS.length + LSM_HOOKS.length);
@@ -49,7 +62,8 @@ describe('Kallsyms', () => {
   it('formats as /proc/kallsyms and symbolizes addresses', () => {
     const lines = ks.format().trimEnd().split('\n');
     expect(lines).toContain(`${ks.lookup('bpf_task_acquire')!.toString(16)} T bpf_task_acquire`);
-    expect(lines.every((l) => /^[0-9a-f]{16} [TRDBA] \S+$/.test(l))).toBe(true);
+    expect(lines.every((l) => /^[0-9a-f]{16} [TtRDBA] \S+$/.test(l))).toBe(true);
+    expect(lines).toContain(`${ks.lookup('do_sys_openat2')!.toString(16)} t do_sys_openat2`);
     expect(lines.some((l) => / A bpf_prog_active$/.test(l))).toBe(true);
     const a = ks.lookup('bpf_lsm_file_open')!;
     expect(ks.symbolize(a + 5n)).toEqual({ name: 'bpf_lsm_file_open', offset: 5n });

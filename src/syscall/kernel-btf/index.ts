@@ -6,7 +6,7 @@ export {
   builtinVmlinuxBtf, builtinVmlinux, loadVmlinuxBtf, BPF_LSM_PREFIX, BTF_TRACE_PREFIX, PERCPU_SECTION, type VmlinuxOptions,
 } from './vmlinux.js';
 export { LSM_HOOKS, KFUNCS, TRACED_FUNCS, TRACEPOINTS, PERCPU_VARS } from './vmlinux-funcs.js';
-export { Kallsyms, KERNEL_TEXT_BASE, type KallsymsEntry, type KallsymsType } from './kallsyms.js';
+export { Kallsyms, KERNEL_TEXT_BASE, type KallsymsEntry, type KallsymsOptions, type KallsymsType } from './kallsyms.js';
 export { btfFindByNameKind, kernelBtfFindByNameKind } from './btf-find.js';
 export {
   bpfCoreApply, bpfCoreApplyOne, CoreCandCache, type CoreApplyCtx, type CoreReloRecord, type CoreReloResult,

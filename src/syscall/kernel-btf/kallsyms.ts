@@ -3,9 +3,12 @@
 // `bpf_kallsyms_lookup_name` (helper 179, LSK-HELP-1) and typeless ksyms resolve through `lookup`.
 //
 // Every address is ours (deterministic, not a real kernel's): text from 0xffffffff81000000 in the
-// order listed, each function given a size from a hash of its name (64..1008 bytes, 16-aligned);
-// read-only data from 0xffffffff82000000, data from 0xffffffff82800000; per-CPU variables at
-// small offsets from 0 (section-relative, as /proc/kallsyms shows them), type 'A'.
+// order listed, each function given a size from a hash of its name (64..1008 bytes, 16-aligned) and
+// preceded by its 16-byte `__pfx_` padding symbol, as x86-64 6.x kernels list them (OBSERVED on
+// 6.18.44: 280 bpf_lsm_* functions give 560 bpf_lsm_* names, LSM-BPF-2). Data symbols exist only
+// with CONFIG_KALLSYMS_ALL (option `kallsymsAll`, default on as in distribution kernels; the
+// observed 6.18.44 kernel has it off): read-only data from 0xffffffff82000000, data from
+// 0xffffffff82800000, per-CPU variables as offsets from 0 with type 'A'.
 
 import type { Btf } from '../../btf/btf.js';
 import { BtfKind } from '../../btf/btf.js';
@@ -20,17 +23,26 @@ export interface KallsymsEntry {
   readonly size: number;
 }
 
+export interface KallsymsOptions {
+  /** CONFIG_KALLSYMS_ALL: data and per-CPU symbols are listed too (default true). */
+  kallsymsAll?: boolean;
+}
+
 export const KERNEL_TEXT_BASE = 0xffff_ffff_8100_0000n;
 export const KERNEL_RODATA_BASE = 0xffff_ffff_8200_0000n;
 export const KERNEL_DATA_BASE = 0xffff_ffff_8280_0000n;
 
-/** Kernel functions that are not in our BTF but that programs and traces name. */
-const EXTRA_TEXT: readonly string[] = [
-  'startup_64', 'do_syscall_64', '__x64_sys_bpf', '__sys_bpf', 'kern_sys_bpf', 'map_create', 'bpf_prog_load',
-  'bpf_check', 'bpf_prog_new_fd', 'bpf_prog_test_run_syscall', 'bpf_btf_load', 'btf_parse', 'bpf_core_apply',
-  'security_bpf', 'security_bpf_map_create', 'verify_pkcs7_signature', 'bpf_prog_select_runtime', 'copy_process',
-  'schedule', '__schedule', '__x64_sys_openat', '__x64_sys_getpid', '__x64_sys_execve',
+/** Kernel functions that are not in our BTF but that programs and traces name ('t': static). */
+const EXTRA_TEXT: ReadonlyArray<readonly [string, KallsymsType]> = [
+  ['do_syscall_64', 'T'], ['__x64_sys_bpf', 'T'], ['__sys_bpf', 't'], ['kern_sys_bpf', 'T'], ['map_create', 't'],
+  ['bpf_prog_load', 't'], ['bpf_check', 'T'], ['bpf_prog_new_fd', 'T'], ['bpf_prog_test_run_syscall', 'T'],
+  ['bpf_core_apply', 'T'], ['security_bpf', 'T'], ['security_bpf_map_create', 'T'], ['verify_pkcs7_signature', 'T'],
+  ['bpf_prog_select_runtime', 'T'], ['copy_process', 'T'], ['schedule', 'T'], ['__schedule', 't'],
+  ['__x64_sys_openat', 'T'], ['__x64_sys_getpid', 'T'], ['__x64_sys_execve', 'T'],
 ];
+
+/** Functions of our vmlinux BTF that are static in the kernel (listed 't'). */
+const STATIC_TEXT = new Set(['do_sys_openat2']);
 
 const RODATA: readonly string[] = ['linux_banner', 'bpf_map_fops', 'bpf_prog_fops', 'bpf_link_fops', 'btf_fops'];
 const DATA: ReadonlyArray<readonly [string, number]> = [
@@ -58,23 +70,27 @@ export class Kallsyms {
   }
 
   /** The table for a vmlinux BTF: its FUNCs (in type-id order) and per-CPU VARs, plus the extras above. */
-  static fromVmlinux(vmlinux: Btf): Kallsyms {
+  static fromVmlinux(vmlinux: Btf, opts: KallsymsOptions = {}): Kallsyms {
+    const all = opts.kallsymsAll ?? true;
     const out: KallsymsEntry[] = [];
-    let text = KERNEL_TEXT_BASE;
+    out.push({ name: '_text', addr: KERNEL_TEXT_BASE, type: 'T', size: 0 });
+    out.push({ name: '_stext', addr: KERNEL_TEXT_BASE, type: 'T', size: 0 });
+    out.push({ name: 'startup_64', addr: KERNEL_TEXT_BASE, type: 'T', size: 64 });
+    let text = KERNEL_TEXT_BASE + 64n;
     const seen = new Set<string>();
-    const addText = (name: string, type: KallsymsType = 'T') => {
+    const addText = (name: string, type: KallsymsType) => {
       seen.add(name);
       const size = 16 * (4 + (fnv1a(name) % 60));
-      out.push({ name, addr: text, type, size });
+      out.push({ name: `__pfx_${name}`, addr: text, type, size: 16 });
+      out.push({ name, addr: text + 16n, type, size: size - 16 });
       text += BigInt(size);
     };
-    addText('_text');
-    out.push({ name: '_stext', addr: KERNEL_TEXT_BASE, type: 'T', size: 0 });
-    for (const n of EXTRA_TEXT) addText(n);
+    for (const [n, type] of EXTRA_TEXT) addText(n, type);
     for (let id = 1; id < vmlinux.typeCount; id++) {
       const t = vmlinux.type(id);
-      if (t.kind === BtfKind.FUNC && !seen.has(vmlinux.name(t))) addText(vmlinux.name(t));
-      else if (t.kind === BtfKind.DATASEC && vmlinux.name(t) === '.data..percpu') {
+      const name = vmlinux.name(t);
+      if (t.kind === BtfKind.FUNC && !seen.has(name)) addText(name, STATIC_TEXT.has(name) ? 't' : 'T');
+      else if (all && t.kind === BtfKind.DATASEC && name === '.data..percpu') {
         for (let i = 0; i < t.vlen; i++) {
           const v = vmlinux.type(t.extra[3 * i]);
           out.push({ name: vmlinux.name(v), addr: BigInt(t.extra[3 * i + 1]), type: 'A', size: t.extra[3 * i + 2] });
@@ -82,6 +98,7 @@ export class Kallsyms {
       }
     }
     out.push({ name: '_etext', addr: text, type: 'T', size: 0 });
+    if (!all) return new Kallsyms(out);
     let ro = KERNEL_RODATA_BASE;
     for (const n of RODATA) {
       out.push({ name: n, addr: ro, type: 'R', size: 256 });
@@ -96,8 +113,8 @@ export class Kallsyms {
   }
 
   /** The table of the built-in vmlinux. */
-  static builtin(opts: VmlinuxOptions = {}): Kallsyms {
-    return Kallsyms.fromVmlinux(builtinVmlinux(opts));
+  static builtin(opts: VmlinuxOptions & KallsymsOptions = {}): Kallsyms {
+    return Kallsyms.fromVmlinux(builtinVmlinux(opts), opts);
   }
 
   /** kallsyms_lookup_name: the address, or undefined (the kernel returns 0) when there is no such symbol. */
