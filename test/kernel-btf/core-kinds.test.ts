@@ -325,4 +325,11 @@ describe('CO-RE candidate caches', () => {
     expect(dumps[3]).toMatch(/^module_cand_cache:\[\d+\]missing\(\), $/);
     expect(dumps[2]).toMatch(/\[\d+\]missing\(\), /);
   });
+
+  it('log level 2 prints the caches after a failed candidate search too; no print without a search', () => {
+    const failed = run(prog(MOV(0)), [relo(L.ids.anon, L.acc['0:0'], K.FIELD_BYTE_OFFSET)], { logLevel: 2 });
+    expect(failed.log).toBe(`target candidate search failed for ${L.ids.anon}\nvmlinux_cand_cache:\nmodule_cand_cache:\n`);
+    const local = run(prog(...LD64(0, 0)), [relo(L.ids.sample, L.acc['0'], K.TYPE_ID_LOCAL)], { logLevel: 2 });
+    expect(local.log).not.toContain('cand_cache');
+  });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Btf, BtfKind, member, memberBitOffset, param, type BtfType } from '../../src/btf/btf.js';
 import {
-  builtinVmlinux, builtinVmlinuxBtf, KFUNCS, loadVmlinuxBtf, LSM_HOOKS, TRACEPOINTS,
+  builtinVmlinux, builtinVmlinuxBtf, KFUNCS, loadVmlinuxBtf, LSM_HOOKS, TRACED_FUNCS, TRACEPOINTS,
 } from '../../src/syscall/kernel-btf/index.js';
 import { PROG_LOAD } from '../../src/syscall/uapi/attr-layouts.js';
 import { HAS_REAL_VMLINUX, hasTool, REAL_VMLINUX } from './support.js';
@@ -200,7 +200,7 @@ describe('loadVmlinuxBtf', () => {
       const real = Btf.parse(loadVmlinuxBtf(REAL_VMLINUX) as Uint8Array);
       const ours = builtinVmlinux();
       const shape = (b: Btf, proto: BtfType): string[] => Array.from({ length: proto.vlen }, (_, i) => `${b.str(param(proto, i).nameOff)}:${b.type(b.skipModsAndTypedefs(param(proto, i).type)).kind}`);
-      const names = [...LSM_HOOKS.map((s) => `bpf_lsm_${/\b(\w+)\(/.exec(s)![1]}`), ...KFUNCS.map((s) => /\b(\w+)\(/.exec(s)![1])];
+      const names = [...LSM_HOOKS.map((s) => `bpf_lsm_${/\b(\w+)\(/.exec(s)![1]}`), ...[...KFUNCS, ...TRACED_FUNCS].map((s) => /\b(\w+)\(/.exec(s)![1])];
       for (const n of names) {
         const r = real.findByNameKind(n, BtfKind.FUNC);
         expect(r, n).toBeGreaterThan(0);
