@@ -23,3 +23,4 @@ export * from './vm/index.js';
 export * from './loader/index.js';
 
 export * from './keys/index.js';
+export * from './syscall/kernel-btf/index.js';
