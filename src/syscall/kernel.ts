@@ -16,7 +16,9 @@ import { makeCred, type CapName, type Cred } from './creds.js';
 import { Errno } from './errno.js';
 import type { OpenFile } from './file.js';
 import { Idr } from './idr.js';
-import { Kallsyms } from './kallsyms.js';
+import { builtinVmlinuxBtf } from './kernel-btf/vmlinux.js';
+import { CoreCandCache } from './kernel-btf/core-apply.js';
+import { Kallsyms } from './kernel-btf/kallsyms.js';
 import { AddressSpace } from './memory.js';
 import { Btf as BtfObject, type Btf } from './objects/btf.js';
 import type { BpfMap } from './objects/map.js';
@@ -53,7 +55,11 @@ export interface KernelOptions {
   readonly keys?: Partial<KeysConfig>;
   /** DER certificates compiled into the kernel: they populate `.builtin_trusted_keys` at boot. */
   readonly builtinCerts?: readonly Uint8Array[];
-  /** The kernel's own BTF (vmlinux), as raw bytes; without it programs that need kernel BTF fail. */
+  /**
+   * The kernel's own BTF (vmlinux) as raw bytes, e.g. a real `/sys/kernel/btf/vmlinux`. Default:
+   * bpfsig's built-in vmlinux BTF for the profile; null: a kernel without BTF (programs that need
+   * kernel BTF fail as they would there).
+   */
   readonly vmlinuxBtf?: Uint8Array | null;
   readonly firstPid?: number;
 }
@@ -88,7 +94,9 @@ export class Kernel {
   /** Lines written by bpf_trace_printk (the trace pipe). */
   readonly tracePipe: string[] = [];
   /** The kernel's symbol table (kfuncs, ksyms, attach targets, bpf_kallsyms_lookup_name). */
-  kallsyms: Kallsyms = new Kallsyms();
+  kallsyms: Kallsyms = new Kallsyms([]);
+  /** The CO-RE candidate caches (kernel-wide state in the kernel, like here). */
+  readonly coreCache = new CoreCandCache();
 
   constructor(opts: KernelOptions = {}) {
     const p = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
@@ -120,7 +128,11 @@ export class Kernel {
     });
     const t0 = this.clock.now();
     this.bootNs = BigInt(t0.sec) * 1_000_000_000n + BigInt(t0.nsec);
-    if (opts.vmlinuxBtf) this.loadVmlinux(opts.vmlinuxBtf);
+    const vmlinux =
+      opts.vmlinuxBtf === undefined
+        ? builtinVmlinuxBtf({ uapiFeatures: [...this.profile.uapi], bpfMapExcl: this.profile.structBpfMapExcl })
+        : opts.vmlinuxBtf;
+    if (vmlinux) this.loadVmlinux(vmlinux);
     for (const der of opts.builtinCerts ?? []) {
       const r = this.keys.load_builtin_certificate(der);
       if (r < 0) throw new RangeError(`builtin certificate rejected (${r})`);
@@ -147,7 +159,7 @@ export class Kernel {
     r.btf.name = 'vmlinux';
     r.btf.id = this.btfIdr.allocCyclic(r.btf);
     this.vmlinux = r.btf;
-    this.kallsyms = Kallsyms.fromBtf(r.btf.model);
+    this.kallsyms = Kallsyms.fromVmlinux(r.btf.model, { kallsymsAll: this.config.CONFIG_KALLSYMS_ALL });
   }
 
   /** The syscall being handled (innermost), if any. */

@@ -33,6 +33,34 @@ const outer = (calls: readonly SyscallEnter[]) => calls.filter((c) => !c.kernel)
 const inner = (calls: readonly SyscallEnter[]) => calls.filter((c) => c.kernel).map((c) => c.cmd);
 
 describeShared('light skeletons from the fixtures', () => {
+  const OBJECTS = ['minimal', 'multi', 'kfunc', 'lsm_deny_unsigned'];
+  const FLAVORS = ['v71', 'v77', 'v77-signed'];
+  it.each(OBJECTS.flatMap((o) => FLAVORS.map((f) => [o, f] as const)))(
+    '[LSK-RUN-1..7] %s.%s.lskel.h loads under v6.18 (signed ones with the cert in the session keyring): every inner call succeeds',
+    (obj, flavor) => {
+      const { r, calls } = run('v6.18', skelOf(obj, flavor), { cert: flavor === 'v77-signed' });
+      expect(r).toMatchObject({ err: 0, errstr: null, loaderRetval: 0 });
+      const innerLoads = calls.filter((c) => c.kernel && c.cmd === 'BPF_PROG_LOAD');
+      expect(innerLoads.length).toBe(skelOf(obj, flavor).progs.length);
+      expect(Object.values(r.progFds).every((fd) => fd > 2)).toBe(true);
+    },
+  );
+
+  it('[OBS-LSK-5] v6.18.44 refuses the inner lsm/ program with EPERM: the loader returns -1, nothing is handed back', () => {
+    const { r, k } = run('v6.18.44', skelOf('lsm_deny_unsigned', 'v77'));
+    expect(r).toMatchObject({ err: -Errno.EPERM, errstr: 'error returned by loader prog', loaderRetval: -Errno.EPERM });
+    expect(k.trace.events.some((e) => e.kind === 'stage' && e.id === 'OBS-LSK-5')).toBe(true);
+    expect(k.progIdr.size).toBe(0);
+  });
+
+  it('[KBTF][CO-RE] the kfunc skeleton loads its tp_btf program with CO-RE relocations applied against the vmlinux BTF', () => {
+    const { r, k } = run('v6.18', skelOf('kfunc', 'v77'));
+    expect(r.err).toBe(0);
+    const relos = k.trace.events.filter((e) => e.kind === 'stage' && e.name.startsWith('CO-RE relo'));
+    expect(relos.length).toBeGreaterThan(0);
+    expect(relos.every((e) => e.kind === 'stage' && e.name.endsWith('patched'))).toBe(true);
+  });
+
   it.each(['minimal', 'multi'])('%s: the unsigned 7.7 and 7.1 skeletons load under v6.18 with the observed attr sizes (OBS 09)', (obj) => {
     const v77 = run('v6.18', skelOf(obj, 'v77'));
     expect(v77.r).toMatchObject({ err: 0, errstr: null, loaderRetval: 0 });

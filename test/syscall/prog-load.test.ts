@@ -246,3 +246,22 @@ describe("the verifier log text (OBSERVED on this machine's 6.18.44 kernel at lo
     expect(r.log).toContain('R0 !read_ok\n' + STATS(1));
   });
 });
+
+describe('struct bpf_map as a program reads it', () => {
+  // r1 = map (the fd is patched in); r0 = *(u32 *)(r1 + 32); exit — a SYSCALL program, as the loader reads map->sha.
+  const prog = (fd: number) => bytes(...ldMapFd(fd), insn(0x61, 0, 1, 32, 0), EXIT);
+  const run = (profile: string) => {
+    const { c } = setup(profile);
+    const fd = c.mapCreate({ mapType: 2, keySize: 4, valueSize: 8, maxEntries: 1, exclProgHash: sha256(prog(0)) }).ret;
+    const pfd = c.progLoad({ progType: SYSCALL, insns: prog(fd), progFlags: ProgFlag.BPF_F_SLEEPABLE }).res.ret;
+    expect(pfd).toBeGreaterThan(0);
+    return c.progTestRun(pfd).retval;
+  };
+  it('[MHASH-9] v6.18.44 (observed kernel BTF): u32 excl at 32 is 1 for an exclusive map', () => {
+    expect(run('v6.18.44')).toBe(1);
+  });
+  it('[MHASH-8] v6.18 as released: offset 32 is the low half of the ops pointer', () => {
+    expect(run('v6.18')).not.toBe(1);
+    expect(run('v6.18')).not.toBe(0);
+  });
+});

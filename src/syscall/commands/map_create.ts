@@ -146,7 +146,7 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
     }
     return ctx.fail('MC-10', 'bpf_map_offload_map_alloc: no offload device', -Errno.EOPNOTSUPP);
   }
-  const env = { kmem: k.kmem, nrCpus: k.config.nrCpus, hasSha: k.profile.structBpfMapHasSha, maxMapBytes: k.limits.maxMapBytes };
+  const env = { kmem: k.kmem, nrCpus: k.config.nrCpus, hasSha: k.profile.structBpfMapHasSha, hasExcl: k.profile.structBpfMapExcl, maxMapBytes: k.limits.maxMapBytes };
   const m = ops.alloc(attr, env);
   if (typeof m === 'number') return ctx.fail('MC-10', `${mapTypeName(mapType)} map_alloc`, m);
   const map = m;

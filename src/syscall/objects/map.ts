@@ -33,6 +33,8 @@ export interface MapEnv {
   readonly nrCpus: number;
   /** Does this kernel's struct bpf_map start with `u8 sha[32]`? (MHASH-8 vs V617-4) */
   readonly hasSha: boolean;
+  /** Does it have `u32 excl` after sha (MHASH-9)? */
+  readonly hasExcl: boolean;
   /** Emulator resource limit on one map's storage; larger maps fail with -ENOMEM. */
   readonly maxMapBytes: number;
 }
@@ -87,7 +89,8 @@ export abstract class BpfMap {
 
   /** Offset of `ops` in struct bpf_map: 32 after sha[32] on 6.18, 0 before. MHASH-8, V617-4 */
   get opsOffset(): number {
-    return this.env.hasSha ? SHA256_DIGEST_SIZE : 0;
+    if (!this.env.hasSha) return 0;
+    return this.env.hasExcl ? SHA256_DIGEST_SIZE + 8 : SHA256_DIGEST_SIZE;
   }
 
   /**
@@ -111,6 +114,7 @@ export abstract class BpfMap {
   writeStruct(): void {
     const v = this.kobj.view;
     const o = this.opsOffset;
+    if (this.env.hasExcl) v.setUint32(SHA256_DIGEST_SIZE, this.exclProgSha ? 1 : 0, true);
     v.setBigUint64(o, 0xffff_ffff_8260_0000n + BigInt(this.mapType) * 0x140n, true);
     v.setBigUint64(o + 8, 0n, true);
     v.setBigUint64(o + 16, 0n, true);

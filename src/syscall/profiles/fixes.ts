@@ -46,9 +46,21 @@ export const INFO_TAIL_PADDING: KernelFix = {
   apply: (p) => ({ ...p, fixes: withFix(p, 'info-tail-padding'), infoTailFromLastField: true }),
 };
 
+/**
+ * MHASH-9: the kernel side of the 2026 hardened loader (TC-LB2606-*): `struct bpf_map` gains
+ * `u32 excl` after `sha` (set for exclusive maps), so `ops` moves to 40. OBSERVED in this machine's
+ * 6.18.44 kernel BTF; carried by the v6.18-stable profile as our choice.
+ */
+export const BPF_MAP_EXCL_MEMBER: KernelFix = {
+  id: 'bpf-map-excl',
+  title: 'bpf: pin sha and add excl to struct bpf_map (observed on 6.18.44)',
+  apply: (p) => ({ ...p, fixes: withFix(p, 'bpf-map-excl'), structBpfMapExcl: true }),
+};
+
 export const STABLE_2026_FIXES: readonly KernelFix[] = [
   STB_1_SIGNATURE_SIZE_BOUND,
   STB_2_HASH_REQUIRES_FROZEN,
   STB_3_SIGNATURE_COPY_ERRNO,
   INFO_TAIL_PADDING,
+  BPF_MAP_EXCL_MEMBER,
 ];

@@ -16,6 +16,8 @@ export interface KernelConfig {
   readonly CONFIG_INTEGRITY_PLATFORM_KEYRING: boolean;
   readonly CONFIG_BPF_LSM: boolean;
   readonly CONFIG_AUDIT: boolean;
+  /** /proc/kallsyms lists data symbols too (off on this machine's 6.18.44 kernel: OBSERVED). */
+  readonly CONFIG_KALLSYMS_ALL: boolean;
   /**
    * A property of the machine that recorded the shared transcripts, not of signing: it refused
    * every LSM and fentry program with EPERM and no verifier log (OBS-LSK-5). On in `v6.18.44` only.
@@ -57,6 +59,11 @@ export interface KernelProfile {
   /** MHASH-8 / V617-4: `struct bpf_map` starts with `u8 sha[32]` (else `ops` is at offset 0). */
   readonly structBpfMapHasSha: boolean;
   /**
+   * MHASH-9: `struct bpf_map` has `u32 excl` at 32 (1 for an exclusive map) and `ops` at 40. OBSERVED
+   * in this machine's 6.18.44 kernel BTF; which stable kernels carry it is UNCONFIRMED.
+   */
+  readonly structBpfMapExcl: boolean;
+  /**
    * BPF_PROG_LOAD's stages, by spec id, in the order this kernel runs them (LOAD-1..18 for v6.18;
    * v6.17 has no LOAD-9). The implementations are in src/syscall/prog-load/. spec: LOAD-*, PROF-3
    */
@@ -83,6 +90,7 @@ export const DEFAULT_CONFIG: KernelConfig = {
   CONFIG_INTEGRITY_PLATFORM_KEYRING: true,
   CONFIG_BPF_LSM: true,
   CONFIG_AUDIT: true,
+  CONFIG_KALLSYMS_ALL: true,
   refuseLsmAndTracingProgs: false,
   nrCpus: 2,
 };

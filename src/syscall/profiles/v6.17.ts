@@ -14,6 +14,7 @@ export const V6_17: KernelProfile = {
   infoTailFromLastField: false,
   digest: 'sha1',
   structBpfMapHasSha: false,
+  structBpfMapExcl: false,
   // v6.17 is v6.18's list without the signature step (LOAD-9), INFERRED in spec 01 §5.
   progLoadStages: V6_18_PROG_LOAD_STAGES.filter((id) => id !== 'LOAD-9'),
   config: DEFAULT_CONFIG,

@@ -18,5 +18,6 @@ export const V6_18: KernelProfile = {
   progSignature: { sizeBound: null, copyFaultErrno: 'ENOMEM' },
   digest: 'sha256',
   structBpfMapHasSha: true,
+  structBpfMapExcl: false,
   progLoadStages: V6_18_PROG_LOAD_STAGES,
 };

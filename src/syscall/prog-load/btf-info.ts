@@ -8,7 +8,11 @@ import { BtfKind } from '../../btf/btf.js';
 import { Errno } from '../errno.js';
 import type { BpfProg } from '../objects/prog.js';
 import { NotEmulated } from '../result.js';
-import { copyFromBpfPtr } from '../uaccess.js';
+import { copyFromBpfPtr, copyToBpfPtr } from '../uaccess.js';
+import { PROG_LOAD } from '../uapi/attr-layouts.js';
+import type { Btf } from '../objects/btf.js';
+import { bpfCheckBtfInfo, bpfCheckBtfInfoEarly, findSubprogs, type BtfInfoAttr, type ProgBtf } from '../kernel-btf/btf-info.js';
+import type { RecordCheck, RecordSource } from '../kernel-btf/records.js';
 import { ProgType } from '../uapi/consts.js';
 import { btfGetByFd } from '../commands/fdget.js';
 import type { LoadCtx } from './load.js';
@@ -17,47 +21,88 @@ import { AttachType } from './stages.js';
 
 type Verbose = (msg: string) => void;
 
-/** MIN_BPF_FUNCINFO_SIZE, MIN_BPF_LINEINFO_SIZE, MAX_FUNCINFO_REC_SIZE / MAX_LINEINFO_REC_SIZE. */
-const MIN_FUNCINFO = 8;
-const MIN_LINEINFO = 16;
-const MAX_REC = 252;
-
-/** check_btf_info_early + check_btf_info: the program's BTF and its records. */
+/**
+ * check_btf_info_early, the sub-programs, then check_btf_info (func_info, line_info, CO-RE records,
+ * with CO-RE relocations applied to the program's instructions in place), on the kernel-btf module.
+ * The records the kernel keeps are stored on the program for GET_INFO. spec: LOAD-13, KBTF-*.
+ */
 export function checkBtfInfo(l: LoadCtx, prog: BpfProg, verbose: Verbose): number {
   const { ctx } = l;
+  const k = ctx.kernel;
   const n = (f: string) => Number(l.attr[f] ?? 0);
-  const funcCnt = n('func_info_cnt');
-  const lineCnt = n('line_info_cnt');
-  if (!funcCnt && !lineCnt) return 0;
-  const btf = btfGetByFd(ctx, n('prog_btf_fd'));
-  if (typeof btf === 'number') return ctx.fail('LOAD-13', 'prog_btf_fd', btf);
-  if (btf.kernel) return ctx.fail('LOAD-13', 'prog_btf_fd is a kernel BTF', -Errno.EACCES);
-  btf.refcnt++;
-  prog.btf = btf;
-  const recs = (what: 'func' | 'line', cnt: number, recSize: number, ptrField: string, min: number): Uint8Array | number => {
-    if (!cnt) return new Uint8Array(0);
-    if (recSize < min || recSize > MAX_REC || recSize % 4) {
-      verbose(`invalid ${what} info rec size ${recSize}\n`);
-      return ctx.fail('LOAD-13', `invalid ${what} info rec size ${recSize}`, -Errno.EINVAL);
-    }
-    const b = copyFromBpfPtr(ctx.proc.mem, ctx.ptr(l.attr[ptrField] as bigint), cnt * recSize);
-    if (!b) return ctx.fail('LOAD-13', `copy ${what}_info`, -Errno.EFAULT);
-    return b;
+  const userRecords = (field: string): RecordSource => {
+    const base = ctx.ptr(l.attr[field] as bigint);
+    return { read: (offset, len) => copyFromBpfPtr(ctx.proc.mem, base, len, offset) };
   };
-  const func = recs('func', funcCnt, n('func_info_rec_size'), 'func_info', MIN_FUNCINFO);
-  if (typeof func === 'number') return func;
-  const line = recs('line', lineCnt, n('line_info_rec_size'), 'line_info', MIN_LINEINFO);
-  if (typeof line === 'number') return line;
-  // The kernel keeps the leading bpf_func_info / bpf_line_info of each record (what GET_INFO returns).
-  prog.funcInfo = firstBytesOfEach(func, funcCnt, n('func_info_rec_size'), MIN_FUNCINFO);
-  prog.lineInfo = firstBytesOfEach(line, lineCnt, n('line_info_rec_size'), MIN_LINEINFO);
-  if (n('core_relo_cnt')) throw new NotEmulated('CO-RE relocations at BPF_PROG_LOAD');
+  const attr: BtfInfoAttr = {
+    funcInfoCnt: n('func_info_cnt'),
+    funcInfoRecSize: n('func_info_rec_size'),
+    funcInfo: userRecords('func_info'),
+    lineInfoCnt: n('line_info_cnt'),
+    lineInfoRecSize: n('line_info_rec_size'),
+    lineInfo: userRecords('line_info'),
+    coreReloCnt: n('core_relo_cnt'),
+    coreReloRecSize: n('core_relo_rec_size'),
+    coreRelos: userRecords('core_relos'),
+  };
+  const writeBack = (w: RecordCheck['writeBack']) => {
+    if (!w) return;
+    const f = PROG_LOAD.byName.get(w.field)!;
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, w.value, true);
+    copyToBpfPtr(ctx.proc.mem, l.uattr, b, f.offset);
+  };
+  // check_btf_info_early: the program's BTF, when it has func or line info.
+  let btfObj: Btf | undefined;
+  let progBtf: ProgBtf | number = 0;
+  if (attr.funcInfoCnt || attr.lineInfoCnt) {
+    const got = btfGetByFd(ctx, n('prog_btf_fd'));
+    if (typeof got === 'number') progBtf = got;
+    else {
+      btfObj = got;
+      progBtf = { btf: got.model, kernel: got.kernel };
+    }
+  }
+  const early = bpfCheckBtfInfoEarly(progBtf, attr, verbose);
+  writeBack(early.writeBack);
+  if (early.err) return ctx.fail('LOAD-13', 'check_btf_info_early', early.err);
+  if (btfObj) {
+    btfObj.refcnt++;
+    prog.btf = btfObj;
+  }
+  // add_subprog_and_kfunc / check_subprogs: where each sub-program starts.
+  const subprogs = findSubprogs(prog.insns, verbose);
+  if (typeof subprogs === 'number') return ctx.fail('LOAD-13', 'check_subprogs', subprogs);
+  const info = bpfCheckBtfInfo(
+    { vmlinux: k.vmlinuxBtf()?.model, log: verbose, logLevel: n('log_level'), cache: k.coreCache },
+    early.btf,
+    attr,
+    early.funcInfo ?? [],
+    prog.insns,
+    subprogs,
+  );
+  writeBack(info.writeBack);
+  for (const r of info.coreRelos) {
+    ctx.step('LOAD-13', `CO-RE relo #${r.index} ${r.kindName} at insn ${r.insnIdx}: ${r.outcome}`, r.targetSpec ?? r.localSpec);
+  }
+  if (info.err) return ctx.fail('LOAD-13', 'check_btf_info', info.err);
+  prog.funcInfo = packRecords(early.funcInfo ?? [], 8, (dv, r, o) => {
+    dv.setUint32(o, r.insnOff, true);
+    dv.setUint32(o + 4, r.typeId, true);
+  });
+  prog.lineInfo = packRecords(info.lineInfo ?? [], 16, (dv, r, o) => {
+    dv.setUint32(o, r.insnOff, true);
+    dv.setUint32(o + 4, r.fileNameOff, true);
+    dv.setUint32(o + 8, r.lineOff, true);
+    dv.setUint32(o + 12, r.lineCol, true);
+  });
   return 0;
 }
 
-function firstBytesOfEach(recs: Uint8Array, cnt: number, recSize: number, keep: number): Uint8Array {
-  const out = new Uint8Array(cnt * keep);
-  for (let i = 0; i < cnt; i++) out.set(recs.subarray(i * recSize, i * recSize + keep), i * keep);
+function packRecords<T>(recs: readonly T[], size: number, put: (dv: DataView, r: T, off: number) => void): Uint8Array {
+  const out = new Uint8Array(recs.length * size);
+  const dv = new DataView(out.buffer);
+  recs.forEach((r, i) => put(dv, r, i * size));
   return out;
 }
 

@@ -2,9 +2,9 @@
 // programs. spec: LSK-HELP-1 (ids and uses), LSK-HELP-3 (semantics), SYS-6 (bpf_sys_bpf: allowed
 // commands, kernel pointers, kernel = true), VM-LDR-2, UAPI-CONST-10.
 
-import { BtfKind } from '../../btf/btf.js';
 import { kernelHelperTable, KERNEL_HELPER_PROTOS, type HelperCall, type HelperResult, type HelperTable } from '../../vm/helpers.js';
 import type { SyscallCtx } from '../context.js';
+import { btfFindByNameKind } from '../kernel-btf/btf-find.js';
 import { Errno } from '../errno.js';
 import { PAGE_SIZE, TASK_SIZE } from '../memory.js';
 import type { BpfProg } from '../objects/prog.js';
@@ -84,19 +84,14 @@ function readName(call: HelperCall<ProgRunEnv>, ptr: bigint, nameSz: number): st
   return Buffer.from(b.subarray(0, nul)).toString('latin1');
 }
 
-/** bpf_btf_find_by_name_kind(name, name_sz, kind, flags): the vmlinux type id, or -errno. */
-function btfFindByNameKind(call: HelperCall<ProgRunEnv>): HelperResult {
-  const [namePtr, nameSz, kindArg, flags] = call.args;
-  if (flags) return neg(Errno.EINVAL);
-  const name = readName(call, namePtr, Number(BigInt.asUintN(32, nameSz)));
-  if (name === undefined) return neg(Errno.EINVAL);
-  const kind = i32(kindArg);
-  if (kind <= BtfKind.UNKN || kind > BtfKind.ENUM64) return neg(Errno.EINVAL);
-  const vmlinux = call.env.ctx.kernel.vmlinuxBtf();
-  if (!vmlinux) return neg(Errno.ENOENT);
-  const id = vmlinux.model.findByNameKind(name, kind);
-  // vmlinux's BTF object fd is 0, so the result is the type id alone (module BTFs are not modelled).
-  return id > 0 ? BigInt(id) : neg(Errno.ENOENT);
+/** bpf_btf_find_by_name_kind(name, name_sz, kind, flags): the vmlinux type id, or -errno (LSK-HELP-1). */
+function btfFindByNameKindHelper(call: HelperCall<ProgRunEnv>): HelperResult {
+  const [namePtr, nameSz, kind, flags] = call.args;
+  const size = Number(BigInt.asUintN(32, nameSz));
+  // The verifier made sure name_sz bytes are readable (ARG_CONST_SIZE); a fault here is ours to report.
+  const name = size ? call.mem.read(namePtr, size) : new Uint8Array(0);
+  if (!name) return { error: `bpf_btf_find_by_name_kind: name ${namePtr.toString(16)} (${size} bytes) not readable` };
+  return btfFindByNameKind(call.env.ctx.kernel.vmlinuxBtf()?.model, name, kind, flags);
 }
 
 /** bpf_kallsyms_lookup_name(name, name_sz, flags, res): *res = the address, or -errno. */
@@ -147,7 +142,7 @@ export function syscallProgHelpers(): HelperTable<ProgRunEnv> {
     .register(P.sys_close, sysClose)
     .register(P.probe_read_kernel, probeReadKernel)
     .register(P.copy_from_user, copyFromUser)
-    .register(P.btf_find_by_name_kind, btfFindByNameKind)
+    .register(P.btf_find_by_name_kind, btfFindByNameKindHelper)
     .register(P.kallsyms_lookup_name, kallsymsLookupName)
     .register(P.trace_printk, tracePrintk);
   return TABLE;
