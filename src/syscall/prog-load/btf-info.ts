@@ -13,11 +13,10 @@ import { PROG_LOAD } from '../uapi/attr-layouts.js';
 import type { Btf } from '../objects/btf.js';
 import { bpfCheckBtfInfo, bpfCheckBtfInfoEarly, findSubprogs, type BtfInfoAttr, type ProgBtf } from '../kernel-btf/btf-info.js';
 import type { RecordCheck, RecordSource } from '../kernel-btf/records.js';
-import { ProgType } from '../uapi/consts.js';
 import { btfGetByFd } from '../commands/fdget.js';
 import type { LoadCtx } from './load.js';
 import { SLEEPABLE_TYPES } from './prog-types.js';
-import { AttachType } from './stages.js';
+import { AttachType, ProgType } from '../uapi/consts.js';
 
 type Verbose = (msg: string) => void;
 

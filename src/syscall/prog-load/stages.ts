@@ -39,17 +39,6 @@ const PROG_FLAGS_MASK =
 /** license_is_gpl_compatible (include/linux/license.h). */
 const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'Dual BSD/GPL', 'Dual MIT/GPL', 'Dual MPL/GPL']);
 
-/** BPF_TRACE_RAW_TP, the attach type libbpf passes for SEC("tp_btf/…"), and the ones needing an attach_btf_id. */
-export const AttachType = {
-  BPF_TRACE_RAW_TP: 23,
-  BPF_TRACE_FENTRY: 24,
-  BPF_TRACE_FEXIT: 25,
-  BPF_MODIFY_RETURN: 26,
-  BPF_LSM_MAC: 27,
-  BPF_TRACE_ITER: 28,
-  BPF_LSM_CGROUP: 43,
-} as const;
-
 registerLoadStage({
   id: 'LOAD-1',
   name: 'CHECK_ATTR(BPF_PROG_LOAD)',
