@@ -298,6 +298,8 @@ def plan_prog_load_basic():
         prog_load('log_size_16_fixed_ok_prog', RET0, record=['log_buf', 'log_true_size'], **with_log(1 | 8, 16),
                   note='BPF_LOG_FIXED keeps the first 15 bytes'),
         prog_load('log_size_16_failing_prog', exit_(), record=['log_buf', 'log_true_size'], **with_log(1, 16)),
+        prog_load('log_size_16_bad_opcode', insn(0xff) + RET0, record=['log_buf', 'log_true_size'], **with_log(1, 16),
+                  note='a structural error whose message alone fits: which errno wins, the verifier\'s or the log\'s?'),
         prog_load('log_level_without_buf', RET0, log_level=1),
         prog_load('log_buf_without_level', RET0, log_size=4096, log_buf={'buf_len': 4096}),
         prog_load('log_level_0x20', RET0, **with_log(0x20)),
