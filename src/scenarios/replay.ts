@@ -109,7 +109,7 @@ export class Replayer {
     const n = name ?? this.t.root;
     const mapped = n !== undefined ? this.opts.roots?.get(n) : undefined;
     if (mapped) return mapped;
-    if (n === undefined || n === this.t.root) return this.defaultRoot;
+    // The shared fixtures have a known home (../shared, or BPFSIG_SHARED), wherever the transcript is.
     if (n === 'shared/fixtures') return sharedPath('fixtures') ?? this.defaultRoot;
     return this.defaultRoot;
   }
