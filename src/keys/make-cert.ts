@@ -53,7 +53,7 @@ export interface CertificateOptions {
   readonly signTbs?: (tbs: Uint8Array) => Uint8Array;
 }
 
-export interface Certificate {
+export interface MadeCertificate {
   readonly der: Uint8Array;
   readonly skid?: Uint8Array;
   /** The subject Name TLV (the issuer field of certificates this one signs). */
@@ -120,7 +120,7 @@ export function subjectPublicKeyBits(key: KeyObject): { spki: Uint8Array; bits: 
 }
 
 /** Build and sign an X.509 v3 certificate. */
-export function makeCertificate(o: CertificateOptions): Certificate {
+export function makeCertificate(o: CertificateOptions): MadeCertificate {
   const signer = o.issuer?.privateKey ?? o.privateKey;
   if (!signer) throw new RangeError('a self-signed certificate needs the subject private key');
   const { spki, bits } = subjectPublicKeyBits(o.publicKey);
@@ -162,7 +162,7 @@ export function makeCertificate(o: CertificateOptions): Certificate {
 
 export interface SigningIdentity {
   readonly privateKey: KeyObject;
-  readonly certificate: Certificate;
+  readonly certificate: MadeCertificate;
   /** PKCS#8 PEM, what `bpftool -k` and `openssl -inkey` read. */
   readonly keyPem: string;
   readonly certPem: string;
