@@ -24,3 +24,13 @@ export * from './loader/index.js';
 
 export * from './keys/index.js';
 export * from './syscall/kernel-btf/index.js';
+
+
+export { makeCertificate, makeSigningIdentity, type MadeCertificate, type CertificateOptions, type SigningIdentity } from './keys/make-cert.js';
+export { readLightSkeleton, type LightSkeleton } from './loader/lskel-reader.js';
+export { runSkeleton, applyTampers, parseTamper, KEYRING_IDS, type SkelRun, type RunSkeletonOptions, type Tamper, type KeyringName } from './scenarios/skel-run.js';
+export { skelRunToJson, type SkelLoadJson } from './scenarios/skel-report.js';
+export { timelineToJson, type TimelineCallJson, type TimelineEventJson } from './scenarios/timeline-json.js';
+export { skelFacts, type SkelFacts } from './scenarios/skel-facts.js';
+export { explainRun, type SkelPattern } from './scenarios/explain-skel.js';
+export { runSchemeDemo, type SchemeDemo } from './scenarios/scheme-demo.js';

@@ -31,9 +31,9 @@ describe('bpfsig CLI', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/cannot read \/nonexistent\/t.json/);
   });
-  it('demo prints the walk, the timeline and the audit log, and is the same on every run', async () => {
-    const a = await run(['demo']);
-    const b = await run(['demo']);
+  it('demo maps prints the walk, the timeline and the audit log, and is the same on every run', async () => {
+    const a = await run(['demo', 'maps']);
+    const b = await run(['demo', 'maps']);
     expect(a.code).toBe(0);
     expect(a.out).toBe(b.out);
     expect(a.out).toMatch(/== timeline/);

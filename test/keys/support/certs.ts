@@ -1,8 +1,11 @@
 // Throw-away keys and X.509 certificates built in the test process (no ../shared needed):
-// self-signed or CA-issued, with or without SKID/AKID, any key type node:crypto can make.
+// self-signed or CA-issued, with or without SKID/AKID, any key type node:crypto can make. The
+// certificates come from the product's maker (src/keys/make-cert.ts); this file adds the test keys
+// and the test defaults.
 
-import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { T, cat, type Bytes } from './der.js';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { makeCertificate } from '../../../src/keys/make-cert.js';
+import { cat, type Bytes } from './der.js';
 
 export const O = {
   data: '1.2.840.113549.1.7.1',
@@ -93,16 +96,6 @@ export interface CertOptions {
   readonly rawNotBefore?: Bytes;
 }
 
-function name(cn: string): Bytes {
-  return T.seq(T.set(T.seq(T.oid(O.cn), T.utf8(cn))));
-}
-
-function sigAlgFor(kp: TestKeyPair): Bytes {
-  if (kp.kind.startsWith('rsa')) return T.seq(T.oid(O.sha256WithRSAEncryption), T.nul());
-  if (kp.kind === 'ed25519') return T.seq(T.oid(O.ed25519));
-  return T.seq(T.oid(kp.kind === 'p384' ? O.ecdsaWithSha384 : O.ecdsaWithSha256));
-}
-
 function signWith(kp: TestKeyPair, data: Bytes): Bytes {
   if (kp.kind === 'ed25519') return new Uint8Array(sign(null, data, kp.privateKey));
   const hash = kp.kind === 'p384' ? 'sha384' : 'sha256';
@@ -111,56 +104,26 @@ function signWith(kp: TestKeyPair, data: Bytes): Bytes {
 
 let serialCounter = 0x1000n;
 
+/** The product certificate maker (src/keys/make-cert.ts) with the test defaults: no basicConstraints. */
 export function makeCert(o: CertOptions): TestCert {
   const kp = typeof o.key === 'object' ? o.key : testKey(o.key ?? 'rsa2048', o.keySlot ?? 0);
-  const spki = new Uint8Array(kp.publicKey.export({ format: 'der', type: 'spki' }));
-  // SKID method 1: SHA-1 of the subjectPublicKey BIT STRING contents (after the unused-bits byte).
-  const keyBits = spki.subarray(spkiBitsOffset(spki));
-  const skid = o.skid === false ? undefined : o.skid instanceof Uint8Array ? o.skid : new Uint8Array(createHash('sha1').update(keyBits).digest());
   const issuerKp = o.issuer?.key ?? kp;
-  const subjectName = name(o.cn);
-  const issuerName = o.issuer?.subjectName ?? subjectName;
-  const serialTlv = T.int(o.serial ?? serialCounter++);
-  const exts: Bytes[] = [];
-  if (skid) exts.push(T.seq(T.oid(O.skid), T.octet(T.octet(skid))));
-  const akidSource = o.issuer ? o.issuer.skid : skid;
-  if ((o.akid ?? true) && akidSource) exts.push(T.seq(T.oid(O.akid), T.octet(T.seq(T.ctxPrim(0, akidSource)))));
-  if (o.keyUsage !== false) {
-    const bits = o.keyUsage === 'keyCertSign' ? Uint8Array.of(0x02, 0x04) : Uint8Array.of(0x07, 0x80);
-    exts.push(T.seq(T.oid(O.keyUsage), T.bool(true), T.octet(Uint8Array.of(0x03, 0x02, ...bits))));
-  }
-  const nb = o.rawNotBefore ?? T.utcTime(o.notBefore ?? new Date('2025-01-01T00:00:00Z'));
-  const na = T.utcTime(o.notAfter ?? new Date('2049-12-31T00:00:00Z'));
-  const tbs = T.seq(
-    T.ctx(0, T.int(2)),
-    serialTlv,
-    sigAlgFor(issuerKp),
-    issuerName,
-    T.seq(nb, na),
-    subjectName,
-    spki,
-    ...(exts.length ? [T.ctx(3, T.seq(...exts))] : []),
-  );
-  const sig = signWith(issuerKp, o.badSignature ? cat(tbs, Uint8Array.of(0)) : tbs);
-  const der = T.seq(tbs, sigAlgFor(issuerKp), T.bits(sig));
-  return { der, key: kp, skid, subjectName, issuerName, serialTlv, tbs };
-}
-
-/** Offset where the subjectPublicKey bits start inside an SPKI (after BIT STRING header and unused-bits byte). */
-function spkiBitsOffset(spki: Bytes): number {
-  // SEQUENCE { AlgorithmIdentifier, BIT STRING }: walk the two headers.
-  const hdr = (off: number): [number, number] => {
-    const l = spki[off + 1];
-    if (l < 0x80) return [off + 2, l];
-    const n = l & 0x7f;
-    let v = 0;
-    for (let i = 0; i < n; i++) v = v * 256 + spki[off + 2 + i];
-    return [off + 2 + n, v];
-  };
-  const [seqBody] = hdr(0);
-  const [algBody, algLen] = hdr(seqBody);
-  const [bitsBody] = hdr(algBody + algLen);
-  return bitsBody + 1;
+  const c = makeCertificate({
+    cn: o.cn,
+    publicKey: kp.publicKey,
+    privateKey: kp.privateKey,
+    ...(o.issuer ? { issuer: { name: o.issuer.subjectName, privateKey: o.issuer.key.privateKey, ...(o.issuer.skid ? { skid: o.issuer.skid } : {}) } } : {}),
+    skid: o.skid ?? true,
+    ...(o.akid !== undefined ? { akid: o.akid } : {}),
+    keyUsage: o.keyUsage ?? 'digitalSignature',
+    basicConstraints: false,
+    serial: o.serial ?? serialCounter++,
+    notBefore: o.rawNotBefore ?? o.notBefore ?? new Date('2025-01-01T00:00:00Z'),
+    notAfter: o.notAfter ?? new Date('2049-12-31T00:00:00Z'),
+    // A well-formed signature over other bytes than the tbsCertificate: it does not verify.
+    ...(o.badSignature ? { signTbs: (tbs: Bytes) => signWith(issuerKp, cat(tbs, Uint8Array.of(0))) } : {}),
+  });
+  return { der: c.der, key: kp, ...(c.skid ? { skid: c.skid } : {}), subjectName: c.subjectName, issuerName: c.issuerName, serialTlv: c.serialTlv, tbs: c.tbs };
 }
 
 export { cat };

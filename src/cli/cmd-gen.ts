@@ -1,0 +1,152 @@
+// `bpfsig gen skeleton` and `bpfsig gen loader`: bpftool's light-skeleton generation (gen skeleton
+// -L [-S -k key.pem -i cert.pem]) from a BPF object — the header to stdout, or the loader, data
+// blob, signature and exclusive-map hash as JSON.
+// spec: TC-BT77-2 (flags and their errors), TC-BT77-3 (signing), TC-BT77-5, TC-BT71-1, LSK-HDR-*.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { KeyFormatError, loadPrivateKey } from '../keys/pem.js';
+import { signerCertificate, signPkcs7 } from '../keys/sign.js';
+import { objectNameFromPath, readElf } from '../loader/elf/read-object.js';
+import type { BpfObject } from '../loader/elf/object-types.js';
+import { ObjectFormatError } from '../loader/errors.js';
+import { genLoader, loaderOutputToJson, type LoaderOutput, type LoaderSigner } from '../loader/gen-loader/gen-loader.js';
+import { PROFILES, type ToolchainProfileName } from '../loader/gen-loader/profiles.js';
+import { writeLskelHeader } from '../loader/lskel-writer.js';
+import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+
+const TOOLCHAINS = Object.keys(PROFILES) as ToolchainProfileName[];
+
+const usage = `usage: bpfsig gen skeleton [-L] [-S -k KEY.pem -i CERT] [--name NAME] [--toolchain T] OBJ.bpf.o [name NAME]
+       bpfsig gen loader [-S -k KEY.pem -i CERT] [--toolchain T] [--json] OBJ.bpf.o
+
+gen skeleton   the light skeleton header bpftool writes, to stdout. -L is accepted and implied:
+               bpfsig only generates light skeletons (the loader program and its data blob,
+               embedded in the header), never libbpf's regular skeletons.
+gen loader     the same generation, showing the loader itself: with --json one object with
+               insns, data, signature and exclHash as lowercase hex (the last two null when
+               unsigned), the toolchain profile and the ctx layout (where the loader reads and
+               writes each map and program in the skeleton); without --json a summary.
+
+options (bpftool's):
+  -L, --use-loader     light skeleton (the default and only kind)
+  -S, --sign           sign the loader: embed the metadata hash check, SHA-256 of the loader as
+                       excl_prog_hash, and a PKCS#7 signature over the loader instructions; needs
+                       -k and -i (bpftool 7.7 only)
+  -k KEY.pem           private key, PEM
+  -i CERT              signing certificate, PEM or DER, with a subjectKeyIdentifier
+  --name NAME          skeleton and object name (bpftool: 'gen skeleton OBJ name NAME'); it also
+                       prefixes internal map names. Default: the file name without .o, e.g.
+                       minimal.bpf.o → minimal_bpf
+  --toolchain T        ${TOOLCHAINS.join(' | ')} (default bpftool-7.7): which bpftool/libbpf
+                       to reproduce, byte for byte
+  --json               (gen loader) one JSON object
+
+exit status: 0 on success, 1 for an unusable object, key or certificate, 2 for bad usage.`;
+
+function readFile(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new InputError(`cannot read ${what} '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** bpftool's -S/-k/-i rules (TC-BT77-2), then a signer over the loader instructions (TC-BT77-3). */
+function makeSigner(sign: boolean, keyPath: string | undefined, certPath: string | undefined): LoaderSigner | undefined {
+  if (sign && (!keyPath || !certPath)) throw new UsageError('-i <identity_x509_cert> and -k <private_key> must be supplied with -S for signing');
+  if (!sign && (keyPath || certPath)) throw new UsageError('--sign (or -S) must be explicitly passed with -i <identity_x509_cert> and -k <private_key> to sign the programs');
+  if (!sign) return undefined;
+  const keyBytes = readFile(keyPath!, 'private key');
+  const certBytes = readFile(certPath!, 'certificate');
+  try {
+    const key = loadPrivateKey(keyBytes);
+    const cert = signerCertificate(certBytes);
+    // Fail now, not in the middle of generation: a key that does not match the certificate, a
+    // certificate without subjectKeyIdentifier ("certificate has no keyid"), an unsupported key.
+    signPkcs7(new Uint8Array(8), { key, cert: cert.der });
+    return (insns) => signPkcs7(insns, { key, cert: cert.der });
+  } catch (e) {
+    if (e instanceof KeyFormatError) throw new InputError(`-k '${keyPath}' / -i '${certPath}': ${e.message}`);
+    throw e;
+  }
+}
+
+function openObject(file: string, name: string): BpfObject {
+  const r = readElf(readFile(file, 'object'), { objectName: name });
+  if (!r.ok) throw new InputError(`${file}: not a usable BPF object (${r.error.kind}): ${r.error.message}`);
+  return r.value;
+}
+
+function generate(obj: BpfObject, file: string, toolchain: ToolchainProfileName, signer: LoaderSigner | undefined): LoaderOutput {
+  const out = genLoader(obj, { profile: toolchain, sign: !!signer, ...(signer ? { signer } : {}) });
+  if (!out.ok) throw new InputError(`${file}: cannot generate the loader (${out.error.kind}): ${out.error.message}`);
+  return out.value;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+function loaderSummary(file: string, out: LoaderOutput): string {
+  const lines = [
+    `${file}: ${PROFILES[out.profile].bpftool} light-skeleton loader (libbpf ${PROFILES[out.profile].libbpf})`,
+    `  insns      ${out.insns.length / 8} instructions, ${out.insns.length} bytes, sha256 ${sha256(out.insns)}`,
+    `  data       ${out.data.length} bytes, sha256 ${sha256(out.data)}`,
+    `  signature  ${out.signature ? `${out.signature.length} bytes (PKCS#7, DER)` : 'none (unsigned)'}`,
+    `  excl hash  ${out.exclHash ? hex(out.exclHash) : 'none'}`,
+    `  ctx        ${out.ctx.size} bytes (ctx.sz)`,
+    ...out.ctx.maps.map((m) => `    map  ${m.ident.padEnd(16)} '${m.name}' desc at ctx+${m.offset}`),
+    ...out.ctx.progs.map((p) => `    prog ${p.name.padEnd(16)} desc at ctx+${p.offset}`),
+  ];
+  return lines.join('\n');
+}
+
+export const genCommand: Command = {
+  name: 'gen',
+  summary: 'gen skeleton|loader OBJ.bpf.o: a light skeleton (bpftool gen skeleton -L [-S]), byte-identical to bpftool',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, {
+      'use-loader': { type: 'boolean', short: 'L' },
+      sign: { type: 'boolean', short: 'S' },
+      key: { type: 'string', short: 'k' },
+      cert: { type: 'string', short: 'i' },
+      name: { type: 'string' },
+      toolchain: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const [sub, file, ...rest] = positionals;
+    if (sub !== 'skeleton' && sub !== 'loader') throw new UsageError(sub === undefined ? 'missing subcommand: skeleton or loader' : `unknown subcommand '${sub}' (skeleton or loader)`);
+    if (!file) throw new UsageError('missing OBJ.bpf.o');
+    let name = values.name;
+    if (rest.length) {
+      // bpftool's own syntax: gen skeleton FILE name NAME
+      if (sub !== 'skeleton' || rest[0] !== 'name' || rest.length !== 2) throw new UsageError(`unexpected argument '${rest[0]}'`);
+      if (name !== undefined) throw new UsageError('the name is given twice (--name and name)');
+      name = rest[1];
+    }
+    if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`--name '${name}' is not a C identifier`);
+    if (sub === 'loader' && name !== undefined) throw new UsageError('--name applies to gen skeleton');
+    if (sub === 'skeleton' && values.json) throw new UsageError('--json applies to gen loader (gen skeleton writes the header)');
+    const toolchain = (values.toolchain ?? 'bpftool-7.7') as ToolchainProfileName;
+    if (!TOOLCHAINS.includes(toolchain)) throw new UsageError(`--toolchain must be one of ${TOOLCHAINS.join(', ')}, not '${values.toolchain}'`);
+    if (values.sign && !PROFILES[toolchain].canSign) throw new UsageError(`${toolchain} cannot sign: -S needs bpftool 7.7 (TC-BT77-1)`);
+
+    const signer = makeSigner(!!values.sign, values.key, values.cert);
+    const obj = openObject(file, name ?? objectNameFromPath(file));
+    const out = generate(obj, file, toolchain, signer);
+    if (sub === 'loader') {
+      io.out(values.json ? JSON.stringify(loaderOutputToJson(out), null, 2) : loaderSummary(file, out));
+      return 0;
+    }
+    let header: string;
+    try {
+      header = writeLskelHeader(obj, out);
+    } catch (e) {
+      if (e instanceof ObjectFormatError) throw new InputError(`${file}: cannot write the skeleton header: ${e.message}`);
+      throw e;
+    }
+    io.out(header.endsWith('\n') ? header.slice(0, -1) : header);
+    return 0;
+  },
+};

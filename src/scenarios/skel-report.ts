@@ -1,0 +1,128 @@
+// How `bpfsig skel load` and `bpfsig demo` show one skeleton run: as text (the per-syscall
+// timeline, the skeleton's result line, optionally the audit log) or as one JSON object whose
+// shape docs/cli.md documents (`format: "bpfsig-skel-load/1"`).
+
+import { formatAuditd } from '../audit/format.js';
+import type { BpfMap } from '../syscall/objects/map.js';
+import type { BpfProg } from '../syscall/objects/prog.js';
+import { mapTypeName, progTypeName } from '../syscall/uapi/consts.js';
+import type { SkelRun } from './skel-run.js';
+import { renderTimeline } from './timeline.js';
+import { timelineToJson, type TimelineCallJson } from './timeline-json.js';
+
+export const SKEL_LOAD_FORMAT = 'bpfsig-skel-load/1';
+
+export interface SkelObjectJson {
+  fd: number;
+  id: number;
+  /** Kernel object name (maps: e.g. `minimal_.bss`; programs: up to 15 characters). */
+  name: string;
+  type: string;
+}
+
+export interface SkelLoadJson {
+  format: typeof SKEL_LOAD_FORMAT;
+  /** The header's skeleton struct and blob sizes. */
+  skeleton: { name: string; style: string; insnCnt: number; dataSize: number; signatureSize: number | null; exclHash: boolean };
+  profile: string;
+  /** Where the certificate was placed and which keyring_id the skeleton passed. */
+  keyring: { placement: string | null; keyringId: number; cert: boolean; addKey: { ret: number; errno: string | null } | null };
+  tampers: { blob: string; offset: number; before: number; after: number }[];
+  /** 0, or the negative errno `<name>__load()` returned. */
+  result: number;
+  errno: string | null;
+  /** libbpf's errstr for the failing step, or null. */
+  errstr: string | null;
+  /** test.retval of the loader run, or null when the loader never ran. */
+  loaderRetval: number | null;
+  /** skel->maps.<ident> / skel->progs.<name> after a successful load: fd and kernel object. */
+  maps: Record<string, SkelObjectJson>;
+  progs: Record<string, SkelObjectJson & { tag: string }>;
+  timeline: TimelineCallJson[];
+  /** The audit log in auditd's text format, one line per record. */
+  audit: string[];
+}
+
+export function skelRunToJson(run: SkelRun): SkelLoadJson {
+  const { result, proc, loaded } = run;
+  const maps: SkelLoadJson['maps'] = {};
+  for (const [ident, fd] of Object.entries(result.mapFds)) {
+    const m = proc.fds.get(fd)?.object as BpfMap | undefined;
+    if (m) maps[ident] = { fd, id: m.id, name: m.name, type: mapTypeName(m.mapType) };
+  }
+  const progs: SkelLoadJson['progs'] = {};
+  for (const [name, fd] of Object.entries(result.progFds)) {
+    const p = proc.fds.get(fd)?.object as BpfProg | undefined;
+    if (p) progs[name] = { fd, id: p.id, name: p.name, type: progTypeName(p.type), tag: Buffer.from(p.tag).toString('hex') };
+  }
+  return {
+    format: SKEL_LOAD_FORMAT,
+    skeleton: {
+      name: loaded.name,
+      style: loaded.style,
+      insnCnt: loaded.insns.length / 8,
+      dataSize: loaded.data.length,
+      signatureSize: loaded.signature?.length ?? null,
+      exclHash: loaded.exclHash !== undefined,
+    },
+    profile: run.profile,
+    keyring: {
+      placement: run.keyring.name,
+      keyringId: run.keyring.id,
+      cert: run.keyring.cert,
+      addKey: run.addKey ? { ret: run.addKey.ret, errno: run.addKey.errno ?? null } : null,
+    },
+    tampers: run.tampers.map((t) => ({ ...t })),
+    result: result.err,
+    errno: run.errno,
+    errstr: result.errstr,
+    loaderRetval: result.loaderRetval,
+    maps,
+    progs,
+    timeline: timelineToJson(run.kernel.trace.events),
+    audit: formatAuditd(run.kernel.audit.records),
+  };
+}
+
+/** `result: -EINVAL (-22)  errstr "error returned by loader prog"  loader retval -22` */
+export function resultLine(run: SkelRun): string {
+  const r = run.result;
+  const res = r.err === 0 ? '0 (loaded)' : `-${run.errno} (${r.err})`;
+  return `result: ${res}  errstr ${r.errstr === null ? 'none' : `"${r.errstr}"`}  loader retval ${r.loaderRetval ?? 'none (the loader did not run)'}`;
+}
+
+/** One line per map and program the skeleton got back. */
+export function objectLines(json: SkelLoadJson): string[] {
+  const out: string[] = [];
+  for (const [ident, m] of Object.entries(json.maps)) out.push(`  maps.${ident.padEnd(14)} fd ${m.fd}  map id ${m.id} '${m.name}' ${m.type}`);
+  for (const [name, p] of Object.entries(json.progs)) out.push(`  progs.${name.padEnd(13)} fd ${p.fd}  prog id ${p.id} '${p.name}' ${p.type} tag ${p.tag}`);
+  return out;
+}
+
+export function describeSetup(run: SkelRun): string {
+  const k = run.keyring;
+  const where = !k.cert
+    ? `no certificate; keyring_id ${k.id}`
+    : k.name === 'session'
+      ? `certificate added to the session keyring with add_key (${run.addKey && run.addKey.ret >= 0 ? `key ${run.addKey.ret}` : `-${run.addKey?.errno}`}); keyring_id ${k.id}`
+      : k.name === 'builtin'
+        ? `certificate compiled into the kernel (.builtin_trusted_keys); keyring_id ${k.id}`
+        : `certificate loaded by the kernel into .${k.name === 'secondary' ? 'secondary_trusted_keys' : 'platform'}; keyring_id ${k.id}`;
+  const t = run.tampers.map((x) => `${x.blob}[${x.offset}] 0x${x.before.toString(16).padStart(2, '0')} → 0x${x.after.toString(16).padStart(2, '0')}`);
+  return `profile ${run.profile}; ${where}${t.length ? `; tampered: ${t.join(', ')}` : ''}`;
+}
+
+export interface SkelTextOptions {
+  readonly audit?: boolean;
+  readonly capable?: boolean;
+}
+
+/** The text report: setup, timeline, result (and objects), audit log when asked. */
+export function formatSkelRun(run: SkelRun, opts: SkelTextOptions = {}): string[] {
+  const json = skelRunToJson(run);
+  const out = [`skeleton ${json.skeleton.name} (${json.skeleton.style}, ${json.skeleton.insnCnt} loader insns, ${json.skeleton.dataSize}-byte data blob${json.skeleton.signatureSize !== null ? `, ${json.skeleton.signatureSize}-byte signature` : ', unsigned'})`];
+  out.push(describeSetup(run), '', '== timeline', ...renderTimeline(run.kernel.trace.events, { capable: !!opts.capable }));
+  out.push('', '== result', resultLine(run), ...objectLines(json));
+  if (opts.audit) out.push('', '== audit log (auditd format)', ...json.audit);
+  return out;
+}
