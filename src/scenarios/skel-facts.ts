@@ -122,7 +122,7 @@ export function skelFacts(run: SkelRun): SkelFacts {
       }
     : null;
   const loadEvents = progLoad ? eventsOf(progLoad.sys) : [];
-  const sigStage = loadEvents.find((e): e is StageEvent => e.kind === 'stage' && e.id === 'LOAD-9');
+  const sigStage = loadEvents.find((e): e is StageEvent => e.kind === 'stage' && e.id === 'LOAD-9' && !e.enter);
   const hook = loadEvents.find((e): e is HookEvent => e.kind === 'hook' && e.hook === 'bpf_prog_load');
   const loaderAlloc = loadEvents.find((e) => e.kind === 'object' && e.action === 'alloc_id' && e.type === 'prog');
   const loaderProgId = loaderAlloc && loaderAlloc.kind === 'object' ? loaderAlloc.id : null;

@@ -8,7 +8,7 @@ import type { TraceEvent, TraceValue } from '../syscall/trace.js';
 
 export type TimelineEventJson =
   /** A named step of a kernel path (spec rule id); `ret`/`errno` set when it failed or returned a value. */
-  | { kind: 'stage'; id: string; name: string; ret: number | null; errno: ErrnoName | null; detail: string | null }
+  | { kind: 'stage'; id: string; name: string; ret: number | null; errno: ErrnoName | null; detail: string | null; enter?: true }
   /** An LSM hook call and what the LSM answered. */
   | { kind: 'hook'; hook: string; lsm: string; ret: number; args: Record<string, TraceValue | boolean> }
   | { kind: 'object'; action: 'alloc_id' | 'free'; type: 'map' | 'prog' | 'btf'; id: number; name: string }
@@ -87,7 +87,7 @@ export function timelineToJson(events: readonly TraceEvent[], opts: TimelineJson
         c.errno = e.errno;
         break;
       case 'stage':
-        c.events.push({ kind: 'stage', id: e.id, name: e.name, ret: e.ret ?? null, errno: e.errno ?? null, detail: e.detail ?? null });
+        c.events.push({ kind: 'stage', id: e.id, name: e.name, ret: e.ret ?? null, errno: e.errno ?? null, detail: e.detail ?? null, ...(e.enter ? { enter: true } : {}) });
         break;
       case 'hook':
         if (e.hook === 'capable' && opts.capable === false) break;

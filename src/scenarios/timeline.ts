@@ -75,7 +75,8 @@ export function renderTimeline(events: readonly TraceEvent[], opts: TimelineOpti
           out.push(`${pad}lsm    ${e.hook}(${fmtArgs(e.args)})  [${e.lsm}] → ${e.ret}`);
           break;
         case 'stage':
-          if (e.errno) out.push(`${pad}fail   ${e.id} ${e.name} → -${e.errno}${e.detail ? `  (${e.detail})` : ''}`);
+          if (e.enter) out.push(`${pad}stage  ${e.id} ${e.name}`);
+          else if (e.errno) out.push(`${pad}fail   ${e.id} ${e.name} → -${e.errno}${e.detail ? `  (${e.detail})` : ''}`);
           else out.push(`${pad}step   ${e.id} ${e.name}${e.detail ? `: ${e.detail}` : ''}${e.ret !== undefined ? ` = ${e.ret}` : ''}`);
           break;
         case 'object':

@@ -38,6 +38,11 @@ export class SyscallCtx {
     });
   }
 
+  /** Record that a stage of a staged path starts (its own steps and failures follow). */
+  enter(id: string, name: string): void {
+    this.kernel.trace.emit({ kind: 'stage', sys: this.sys, id, name, enter: true });
+  }
+
   /** Record the step that failed and return its error, so call sites read `return ctx.fail(…)`. */
   fail(id: string, name: string, err: number, detail?: string): number {
     const en = errnoName(err);

@@ -43,6 +43,8 @@ export interface StageEvent extends Base {
   readonly ret?: number;
   readonly errno?: ErrnoName;
   readonly detail?: string;
+  /** Set on the event a staged path (bpf_prog_load) emits as a stage starts; its outcome, if any, follows. */
+  readonly enter?: true;
 }
 
 export interface HookEvent extends Base {

@@ -58,7 +58,7 @@ describe('bpfsig demo (the scheme demo)', () => {
     const tl: Call[] = r2.timeline;
     const load = tl.find((c) => !c.kernel && c.cmd === 'BPF_PROG_LOAD')!;
     const testRun = tl.find((c) => !c.kernel && c.cmd === 'BPF_PROG_TEST_RUN')!;
-    const sigStage = load.events.find((e) => e.kind === 'stage' && e.id === 'LOAD-9');
+    const sigStage = load.events.find((e) => e.kind === 'stage' && e.id === 'LOAD-9' && !e.enter);
     const hook = load.events.find((e) => e.kind === 'hook' && e.hook === 'bpf_prog_load');
     const loaderId = load.events.find((e) => e.kind === 'object' && e.type === 'prog').id;
     const auditLine = (r2.audit as string[]).find((l) => l.endsWith(`prog-id=${loaderId} op=LOAD`))!;

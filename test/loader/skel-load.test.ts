@@ -132,7 +132,7 @@ describeShared('light skeletons from the fixtures', () => {
   it('LOAD-9 / KP-META-1: a signed skeleton with its certificate in the session keyring loads under v6.18', () => {
     const { r, k } = run('v6.18', skelOf('multi', 'v77-signed'), { cert: true });
     expect(r).toMatchObject({ err: 0, loaderRetval: 0 });
-    expect(k.trace.events.some((e) => e.kind === 'stage' && e.id === 'LOAD-9' && (e.ret ?? 0) === 0)).toBe(true);
+    expect(k.trace.events.some((e) => e.kind === 'stage' && e.id === 'LOAD-9' && !e.enter && e.ret === 0)).toBe(true);
   });
 
   it('the false positive (KP-META-2): data changed after signing → signature verified, LSM and audit saw a LOAD, then the loader returns -EINVAL', () => {

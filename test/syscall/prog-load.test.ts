@@ -154,12 +154,14 @@ describe('the check stage (LOAD-13)', () => {
     expect(r.log).toContain('fd 99 is not pointing to valid bpf_map');
   });
 
-  it('[LOAD-13] the verifier log: ENOSPC when the buffer is too small, log_true_size says what was needed', () => {
+  it('[LOAD-13] the verifier log: ENOSPC when the buffer is too small (even over the verifier error), log_true_size says what was needed', () => {
     const { c } = setup();
     const bad = bytes(insn(0x85, 0, 0, 0, 166), EXIT);
     const full = c.progLoad({ progType: SOCKET_FILTER, insns: bad, logLevel: 1, logSize: 4096 });
     const small = c.progLoad({ progType: SOCKET_FILTER, insns: bad, logLevel: 1, logSize: 8 });
-    expect(small.res.errno).toBe('EINVAL'); // the verifier's own error wins over ENOSPC
+    // OBSERVED on 6.18.44 (log_size_16_bad_opcode): a log that did not fit replaces the verifier's own error.
+    expect(full.res.errno).toBe('EINVAL');
+    expect(small.res.errno).toBe('ENOSPC');
     expect(small.logTrueSize).toBe(full.logTrueSize);
     expect(full.logTrueSize).toBe(full.log.length + 1);
     // log_level 1 is a rotating log: what fits of the end is kept (BPF_LOG_FIXED keeps the start).

@@ -53,8 +53,8 @@ export function progTestRun(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPt
 function testRunSyscall(ctx: SyscallCtx, prog: BpfProg, a: Decoded, uattr: BpfPtr): number {
   const k = ctx.kernel;
   const n = (f: string) => Number(a[f] ?? 0);
-  if (a['test.data_in'] || a['test.data_out'] || a['test.ctx_out'] || n('test.duration') || n('test.repeat') || n('test.flags')) {
-    return ctx.fail('TRUN-1', 'data_in/data_out/ctx_out/duration/repeat/flags are not supported', -Errno.EINVAL);
+  if (a['test.data_in'] || a['test.data_out'] || a['test.ctx_out'] || n('test.duration') || n('test.repeat') || n('test.flags') || n('test.batch_size')) {
+    return ctx.fail('TRUN-1', 'data_in/data_out/ctx_out/duration/repeat/flags/batch_size are not supported (OBSERVED: batch_size; test.cpu is accepted)', -Errno.EINVAL);
   }
   const ctxSize = n('test.ctx_size_in');
   if (ctxSize < prog.maxCtxOffset || ctxSize > Limits.U16_MAX) {

@@ -11,7 +11,8 @@ import { NotEmulated } from '../result.js';
 import { copyFromBpfPtr, copyToBpfPtr } from '../uaccess.js';
 import { PROG_LOAD } from '../uapi/attr-layouts.js';
 import type { Btf } from '../objects/btf.js';
-import { bpfCheckBtfInfo, bpfCheckBtfInfoEarly, findSubprogs, type BtfInfoAttr, type ProgBtf } from '../kernel-btf/btf-info.js';
+import { bpfCheckBtfInfo, bpfCheckBtfInfoEarly, type BtfInfoAttr, type FuncInfo, type ProgBtf, type SubprogInfo } from '../kernel-btf/btf-info.js';
+import type { Btf as BtfModel } from '../../btf/btf.js';
 import type { RecordCheck, RecordSource } from '../kernel-btf/records.js';
 import { btfGetByFd } from '../commands/fdget.js';
 import type { LoadCtx } from './load.js';
@@ -20,14 +21,17 @@ import { AttachType, ProgType } from '../uapi/consts.js';
 
 type Verbose = (msg: string) => void;
 
-/**
- * check_btf_info_early, the sub-programs, then check_btf_info (func_info, line_info, CO-RE records,
- * with CO-RE relocations applied to the program's instructions in place), on the kernel-btf module.
- * The records the kernel keeps are stored on the program for GET_INFO. spec: LOAD-13, KBTF-*.
- */
-export function checkBtfInfo(l: LoadCtx, prog: BpfProg, verbose: Verbose): number {
+/** What check_btf_info_early found, for check_btf_info. */
+export interface BtfInfoEarly {
+  readonly attr: BtfInfoAttr;
+  readonly btf?: BtfModel;
+  readonly funcInfo: readonly FuncInfo[];
+  readonly writeBack: (w: RecordCheck['writeBack']) => void;
+}
+
+/** check_btf_info_early: the program's BTF (when it has func or line info) and its func_info. spec: LOAD-13, KBTF-* */
+export function checkBtfInfoEarly(l: LoadCtx, prog: BpfProg, verbose: Verbose): BtfInfoEarly | number {
   const { ctx } = l;
-  const k = ctx.kernel;
   const n = (f: string) => Number(l.attr[f] ?? 0);
   const userRecords = (field: string): RecordSource => {
     const base = ctx.ptr(l.attr[field] as bigint);
@@ -44,6 +48,7 @@ export function checkBtfInfo(l: LoadCtx, prog: BpfProg, verbose: Verbose): numbe
     coreReloRecSize: n('core_relo_rec_size'),
     coreRelos: userRecords('core_relos'),
   };
+  // On a record with a non-zero tail the kernel tells the caller the record size it supports.
   const writeBack = (w: RecordCheck['writeBack']) => {
     if (!w) return;
     const f = PROG_LOAD.byName.get(w.field)!;
@@ -51,7 +56,6 @@ export function checkBtfInfo(l: LoadCtx, prog: BpfProg, verbose: Verbose): numbe
     new DataView(b.buffer).setUint32(0, w.value, true);
     copyToBpfPtr(ctx.proc.mem, l.uattr, b, f.offset);
   };
-  // check_btf_info_early: the program's BTF, when it has func or line info.
   let btfObj: Btf | undefined;
   let progBtf: ProgBtf | number = 0;
   if (attr.funcInfoCnt || attr.lineInfoCnt) {
@@ -69,23 +73,31 @@ export function checkBtfInfo(l: LoadCtx, prog: BpfProg, verbose: Verbose): numbe
     btfObj.refcnt++;
     prog.btf = btfObj;
   }
-  // add_subprog_and_kfunc / check_subprogs: where each sub-program starts.
-  const subprogs = findSubprogs(prog.insns, verbose);
-  if (typeof subprogs === 'number') return ctx.fail('LOAD-13', 'check_subprogs', subprogs);
+  return { attr, ...(early.btf ? { btf: early.btf } : {}), funcInfo: early.funcInfo ?? [], writeBack };
+}
+
+/**
+ * check_btf_info, once the sub-programs are known: func_info, line_info, and the CO-RE records, with
+ * the relocations applied to the program's instructions in place. The records the kernel keeps go
+ * on the program for GET_INFO.
+ */
+export function checkBtfInfoLate(l: LoadCtx, prog: BpfProg, verbose: Verbose, early: BtfInfoEarly, subprogs: readonly SubprogInfo[]): number {
+  const { ctx } = l;
+  const k = ctx.kernel;
   const info = bpfCheckBtfInfo(
-    { vmlinux: k.vmlinuxBtf()?.model, log: verbose, logLevel: n('log_level'), cache: k.coreCache },
+    { vmlinux: k.vmlinuxBtf()?.model, log: verbose, logLevel: Number(l.attr.log_level ?? 0), cache: k.coreCache },
     early.btf,
-    attr,
-    early.funcInfo ?? [],
+    early.attr,
+    early.funcInfo,
     prog.insns,
     subprogs,
   );
-  writeBack(info.writeBack);
+  early.writeBack(info.writeBack);
   for (const r of info.coreRelos) {
     ctx.step('LOAD-13', `CO-RE relo #${r.index} ${r.kindName} at insn ${r.insnIdx}: ${r.outcome}`, r.targetSpec ?? r.localSpec);
   }
   if (info.err) return ctx.fail('LOAD-13', 'check_btf_info', info.err);
-  prog.funcInfo = packRecords(early.funcInfo ?? [], 8, (dv, r, o) => {
+  prog.funcInfo = packRecords(early.funcInfo, 8, (dv, r, o) => {
     dv.setUint32(o, r.insnOff, true);
     dv.setUint32(o + 4, r.typeId, true);
   });

@@ -1,20 +1,25 @@
 // LOAD-13: the check stage, standing in for bpf_check(). It is NOT a safety verifier: it performs the
-// structural checks and the verifier steps that program signing depends on, in the kernel's order,
-// with the kernel's messages and errnos where we know them:
+// structural checks and the verifier steps that program signing depends on, in the kernel's order
+// (OBSERVED on this machine's 6.18.44 kernel, test/transcripts/kernel-6.18.44/), with the kernel's
+// messages and errnos:
 //   1. the verifier log attributes (bpf_vlog_init);
 //   2. fd_array entries when fd_array_cnt is set (process_fd_array);
-//   3. BTF info: func_info, line_info, CO-RE relocations (check_btf_info_early / check_btf_info);
-//   4. the program digest, computed before maps are resolved (DIG-2, DIG-4);
-//   5. instruction checks and ld_imm64 resolution through the interpreter's decoder: map fds and
-//      fd_array indexes, map values, the exclusive-map check (EXCL-4), MAX_USED_MAPS;
-//   6. the attach target and the sleepable rule (check_attach_btf_id);
-//   7. calls: helper ids and where each helper may be called, kfuncs, reads of `struct bpf_map`
-//      (CAP-4), and a SYSCALL program's ctx extent (max_ctx_offset, TRUN-1);
-//   8. the log is finalized (-ENOSPC when it did not fit) and log_true_size written back.
-// What is not modelled: the verifier's path exploration, register and pointer typing, bounds and
-// stack-safety checks, and the log the verifier prints for them (docs/fidelity.md).
+//   3. check_btf_info_early, the sub-programs (add_subprog_and_kfunc), check_subprogs (jump ranges,
+//      last instruction), check_btf_info (func_info, line_info, CO-RE relocations applied);
+//   4. resolve_pseudo_ldimm64: the program digest first (DIG-2, DIG-4), then each instruction in
+//      order: unknown opcodes, ld_imm64 pairs, map fds and fd_array indexes, map values, the
+//      exclusive-map check (EXCL-4), MAX_USED_MAPS;
+//   5. check_attach_btf_id: SYSCALL programs must be sleepable, attach targets, the sleepable rule;
+//   6. check_cfg's reachability;
+//   7. the main pass (do-check.ts): encodings, register reads, helpers, CAP-4, the ctx extent;
+//   8. the stats line, then the log is finalized (-ENOSPC, which replaces the verifier's own error,
+//      when it did not fit) and log_true_size written back.
+// What is not modelled: value typing, bounds and stack safety, state pruning, and the per-instruction
+// state lines the verifier prints for a failing path (docs/fidelity.md).
 
-import { decodeProgram, type DecodedProgram, type LdImm64Query, type ResolveError } from '../../vm/decode.js';
+import { decodeProgram, type LdImm64Query, type ResolveError } from '../../vm/decode.js';
+import { isKnownOpcode } from '../../vm/check.js';
+import { parseInsns } from '../../vm/insn.js';
 import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
 import type { BpfMap } from '../objects/map.js';
@@ -23,20 +28,17 @@ import { bpfTokenCapable } from '../security.js';
 import { copyFromBpfPtr, copyToBpfPtr, copyToUser } from '../uaccess.js';
 import { PROG_LOAD } from '../uapi/attr-layouts.js';
 import { Limits, Pseudo, ProgType } from '../uapi/consts.js';
+import { checkReachable, checkSubprogs } from './cfg.js';
+import { doCheck } from './do-check.js';
+import type { RegValue } from './verifier-text.js';
 import { VerifierLog } from '../vlog.js';
 import { bpfMapGet } from '../commands/fdget.js';
-import { checkBtfInfo, checkAttachTarget, bindKfuncs } from './btf-info.js';
+import { checkBtfInfoEarly, checkBtfInfoLate, checkAttachTarget, bindKfuncs } from './btf-info.js';
+import { findSubprogs } from '../kernel-btf/btf-info.js';
 import { bpfProgCalcDigest } from './digest.js';
 import { registerLoadStage, type LoadCtx } from './load.js';
-import { BPF_FUNC_MAX_ID, HELPER_NAMES, HELPER_RULES } from './prog-types.js';
 
 const LD_IMM64 = 0x18;
-const CALL = 0x85;
-const CLASS_LDX = 0x01;
-const CLASS_ST = 0x02;
-const CLASS_STX = 0x03;
-const MODE_MEM = 0x60;
-const SIZE_BYTES: Record<number, number> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
 
 /** Kernel address we give a BPF_PSEUDO_FUNC value: a code address for sub-program `idx`. */
 const FUNC_ADDR_BASE = 0xffff_ffff_c000_0000n;
@@ -46,7 +48,11 @@ class Check {
   readonly used: BpfMap[] = [];
   /** What bpf_insn_prepare_dump will show for each resolved ld_imm64, by pc: (src_reg, imm, next imm). */
   readonly dumpLdImm64 = new Map<number, readonly [number, number, number]>();
-  /** env->insn_processed: 0 until the do_check phase runs (errors found before it print 0). */
+  /** ld_imm64 values resolve_pseudo_ldimm64 produced, by pc (the decoder takes them from here). */
+  readonly resolved = new Map<number, bigint>();
+  /** The map each map ld_imm64 names, by pc (for the verifier's register states and log text). */
+  readonly ldMaps = new Map<number, { map: BpfMap; value: boolean; off: number }>();
+  /** env->insn_processed: 0 until the main pass runs (errors found before it print 0). */
   processed = 0;
 
   constructor(
@@ -136,6 +142,7 @@ class Check {
         if (!('kaddr' in map)) return map;
         // The dump names the map by id, as BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_VALUE (PINFO-4).
         this.dumpLdImm64.set(q.pc, [isValue ? Pseudo.BPF_PSEUDO_MAP_VALUE : Pseudo.BPF_PSEUDO_MAP_FD, map.id, isValue ? q.nextImm : 0]);
+        this.ldMaps.set(q.pc, { map, value: isValue, off: isValue ? q.nextImm >>> 0 : 0 });
         if (!isValue) return map.kaddr;
         const region = map.valueRegion?.();
         if (!region) {
@@ -178,74 +185,30 @@ class Check {
   }
 
   /**
-   * The call and memory-access rules the signed loader depends on, over the decoded program:
-   * helper ids and call sites, kfunc permission, `struct bpf_map` reads (CAP-4), ctx extent.
+   * resolve_pseudo_ldimm64's walk: each instruction in order — reserved LDX fields, ld_imm64 pairs
+   * and their resolution (maps, the exclusive-map check), unknown opcodes. Returns 0 or -errno.
    */
-  checkCalls(): number {
-    const prog = this.prog;
-    const dec = prog.decoded!;
-    // Instructions reached so far on the walk: on a straight-line program, what do_check has
-    // processed when it stops at this one.
-    let walked = 0;
-    const mapPtrRegs = new Set<number>();
-    const ctxRegs = new Set<number>([1]);
-    let maxCtx = 0;
-    for (let pc = 0; pc < dec.len; pc++) {
-      const code = dec.code[pc]!;
-      const dst = dec.dst[pc]!;
-      const src = dec.src[pc]!;
-      this.processed = ++walked;
-      if (code === LD_IMM64) {
-        ctxRegs.delete(dst);
-        if (src === Pseudo.BPF_PSEUDO_MAP_FD || src === Pseudo.BPF_PSEUDO_MAP_IDX) mapPtrRegs.add(dst);
-        else mapPtrRegs.delete(dst);
+  resolveWalk(): number {
+    const insns = parseInsns(this.prog.insns);
+    const n = insns.length;
+    for (let pc = 0; pc < n; pc++) {
+      const i = insns[pc]!;
+      const cls = i.code & 0x07;
+      const mode = i.code & 0xe0;
+      if (cls === 0x01 && ((mode !== 0x60 && mode !== 0x80) || i.imm !== 0)) return this.fail('LOAD-13', 'BPF_LDX uses reserved fields', -Errno.EINVAL);
+      if (i.code === LD_IMM64) {
+        const next = insns[pc + 1];
+        if (!next || next.code !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) return this.fail('LOAD-13', 'invalid bpf_ld_imm64 insn', -Errno.EINVAL);
+        if (i.src !== 0) {
+          const v = this.resolveLdImm64({ pc, srcReg: i.src, dst: i.dst, imm: i.imm, nextImm: next.imm });
+          if (typeof v !== 'bigint') return this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
+          this.resolved.set(pc, v);
+        }
         pc++;
         continue;
       }
-      if (code === CALL && src === 0) {
-        const id = dec.imm[pc]!;
-        if (id <= 0 || id >= BPF_FUNC_MAX_ID) return this.fail('LOAD-13', `invalid func unknown#${id}`, -Errno.EINVAL);
-        const rule = HELPER_RULES.get(id);
-        const name = `bpf_${HELPER_NAMES[id]}`;
-        if (rule?.types && !rule.types.has(prog.type)) return this.fail('LOAD-13', `program of this type cannot use helper ${name}#${id}`, -Errno.EINVAL);
-        if (rule?.sleepableOnly && !prog.sleepable) return this.fail('LOAD-13', 'helper call might sleep in a non-sleepable prog', -Errno.EINVAL);
-      }
-      if (code === CALL) {
-        for (const r of [0, 1, 2, 3, 4, 5]) {
-          mapPtrRegs.delete(r);
-          ctxRegs.delete(r);
-        }
-        continue;
-      }
-      const cls = code & 0x07;
-      const isMem = (code & 0xe0) === MODE_MEM || (code & 0xe0) === 0x80; // MEM or MEMSX
-      if (cls === CLASS_LDX && isMem) {
-        if (mapPtrRegs.has(src)) {
-          // CAP-4: reading struct bpf_map needs allow_ptr_leaks (CAP_PERFMON or CAP_SYS_ADMIN).
-          if (!bpfTokenCapable(this.ctx, 'CAP_PERFMON')) {
-            return this.fail('CAP-4', "'struct bpf_map' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN", -Errno.EACCES);
-          }
-        }
-        if (ctxRegs.has(src)) maxCtx = Math.max(maxCtx, dec.off[pc]! + (SIZE_BYTES[code & 0x18] ?? 8));
-      } else if ((cls === CLASS_ST || cls === CLASS_STX) && (code & 0xe0) === MODE_MEM) {
-        if (ctxRegs.has(dst)) maxCtx = Math.max(maxCtx, dec.off[pc]! + (SIZE_BYTES[code & 0x18] ?? 8));
-      }
-      // Register moves carry the pointer kinds; any other write to dst clears them.
-      const writesDst = cls === CLASS_LDX || cls === 0x04 || cls === 0x07;
-      if (writesDst) {
-        const isMovReg = (cls === 0x07 || cls === 0x04) && (code & 0xf0) === 0xb0 && (code & 0x08) !== 0 && dec.off[pc] === 0;
-        const fromMap = isMovReg && cls === 0x07 && mapPtrRegs.has(src);
-        const fromCtx = isMovReg && cls === 0x07 && ctxRegs.has(src);
-        mapPtrRegs.delete(dst);
-        ctxRegs.delete(dst);
-        if (fromMap) mapPtrRegs.add(dst);
-        if (fromCtx) ctxRegs.add(dst);
-      }
+      if (!isKnownOpcode(i.code)) return this.fail('LOAD-13', `unknown opcode ${i.code.toString(16).padStart(2, '0')}`, -Errno.EINVAL);
     }
-    if (prog.type === ProgType.BPF_PROG_TYPE_SYSCALL) prog.maxCtxOffset = maxCtx;
-    const walk = verifierPathWalk(dec);
-    this.processed = walk.processed;
-    if (walk.exitWithoutR0) return this.fail('LOAD-13', 'R0 !read_ok', -Errno.EACCES);
     return 0;
   }
 }
@@ -279,10 +242,11 @@ function bpfCheck(l: LoadCtx): number {
   c.verbose(`processed ${c.processed} insns (limit ${Limits.BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n`);
   prog.verifiedInsns = c.processed;
   const logErr = finalizeLog(l, log);
-  const ret = err || logErr;
+  // bpf_check: a log that did not fit (-ENOSPC) or could not be copied replaces the verifier's result.
+  const ret = logErr || err;
   if (ret) {
     for (const m of c.used) ctx.kernel.mapPut(m);
-    if (!err) return ctx.fail('LOAD-13', 'verifier log', logErr);
+    if (logErr) return ctx.fail('LOAD-13', err ? 'verifier log (replaces the verifier error)' : 'verifier log', logErr);
     return ret;
   }
   prog.usedMaps = c.used;
@@ -292,6 +256,7 @@ function bpfCheck(l: LoadCtx): number {
 function runChecks(c: Check): number {
   const { l, prog, ctx } = c;
   const k = ctx.kernel;
+  const verbose = (msg: string) => c.verbose(msg);
   // 2. process_fd_array: with fd_array_cnt every entry is taken into used_maps up front. In v6.18
   // the digest is not computed yet at this point (DIG-4 caveat), so an exclusive map listed here is
   // compared against an all-zero digest.
@@ -304,29 +269,73 @@ function runChecks(c: Check): number {
     const m = c.resolveMap(fd);
     if (!('kaddr' in m)) return m.errno ?? -Errno.EINVAL;
   }
-  // 3. BTF info (func_info, line_info, CO-RE relocations) and kfunc descriptors.
-  const bi = checkBtfInfo(c.l, prog, (msg) => c.verbose(msg));
-  if (bi) return bi;
-  // 4. the digest, at the start of resolve_pseudo_ldimm64 (DIG-4).
+  // 3. BTF info, sub-programs and their bounds, CO-RE.
+  const early = checkBtfInfoEarly(l, prog, verbose);
+  if (typeof early === 'number') return early;
+  const subprogs = findSubprogs(prog.insns, verbose);
+  if (typeof subprogs === 'number') return ctx.fail('LOAD-13', 'call to invalid destination', subprogs);
+  const sub = checkSubprogs(prog.insns, subprogs.map((s) => s.start));
+  if (sub) return c.fail('LOAD-13', sub.message, -Errno.EINVAL);
+  const late = checkBtfInfoLate(l, prog, verbose, early, subprogs);
+  if (late) return late;
+  // 4. resolve_pseudo_ldimm64: the digest (DIG-4), then the instructions in order.
   prog.digest = bpfProgCalcDigest(prog.insns, k.profile.digest);
   ctx.step('DIG-2', 'program digest', Buffer.from(prog.digest).toString('hex'));
-  // 5. instructions, ld_imm64 resolution, exclusive maps.
-  const dec = decodeProgram(prog.insns, {
-    resolveLdImm64: (q) => c.resolveLdImm64(q),
-    resolveKfunc: bindKfuncs(c.l, prog, (msg) => c.verbose(msg)),
+  const rw = c.resolveWalk();
+  if (rw) return rw;
+  // 5. check_attach_btf_id.
+  if (prog.type === ProgType.BPF_PROG_TYPE_SYSCALL && !prog.sleepable) return c.fail('LOAD-13', 'Syscall programs can only be sleepable', -Errno.EINVAL);
+  const at = checkAttachTarget(l, prog, verbose);
+  if (at) return at;
+  // 6. check_cfg.
+  const cfg = checkReachable(prog.insns);
+  if (cfg) return c.fail('LOAD-13', cfg.message, -Errno.EINVAL);
+  // 7. the main pass.
+  const main = doCheck(parseInsns(prog.insns), {
+    progType: prog.type,
+    gplCompatible: prog.gplCompatible,
+    sleepable: prog.sleepable,
+    allowPtrLeaks: () => bpfTokenCapable(ctx, 'CAP_PERFMON'),
+    ldImm64: (pc) => ldImm64View(c, pc),
+    kfuncName: (insn) => kfuncName(ctx, insn.imm),
   });
-  if (!dec.ok) {
-    const e = dec.error;
-    if (!c.log.full.endsWith(e.message + '\n')) c.verbose(e.message + '\n');
-    return ctx.fail(e.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', e.message, e.errno);
-  }
+  for (const line of main.pathLog) c.verbose(line + '\n');
+  c.processed = main.processed;
+  if (main.error) return c.fail(main.error.id, main.error.message, main.error.errno);
+  if (prog.type === ProgType.BPF_PROG_TYPE_SYSCALL) prog.maxCtxOffset = main.maxCtxOffset;
+  // The interpreter's program: resolved ld_imm64 values come from step 4, kfuncs are bound here.
+  const dec = decodeProgram(prog.insns, {
+    resolveLdImm64: (q) => c.resolved.get(q.pc) ?? { error: 'unrecognized bpf_ld_imm64 insn' },
+    resolveKfunc: bindKfuncs(l, prog, verbose),
+  });
+  if (!dec.ok) return c.fail('LOAD-13', dec.error.message, dec.error.errno);
   prog.decoded = dec.program;
   prog.xlated = xlatedDump(prog.insns, c.dumpLdImm64);
-  // 6. check_attach_btf_id: attach target, sleepable rule.
-  const at = checkAttachTarget(c.l, prog, (msg) => c.verbose(msg));
-  if (at) return at;
-  // 7. calls, struct bpf_map reads, ctx extent.
-  return c.checkCalls();
+  return 0;
+}
+
+/** An ld_imm64 as the main pass sees it: the register value it loads and the log's text for it (print_imm). */
+function ldImm64View(c: Check, pc: number): { value: RegValue; text: string } {
+  const m = c.ldMaps.get(pc);
+  if (m) {
+    const desc = { map: m.map.name, ks: m.map.keySize, vs: m.map.valueSize };
+    return m.value
+      ? { value: { kind: 'map_value', ...desc, ...(m.off ? { off: m.off } : {}) }, text: `map[id:${m.map.id}][0]+${m.off}` }
+      : { value: { kind: 'map_ptr', ...desc }, text: `map[id:${m.map.id}]` };
+  }
+  const insns = c.prog.insns;
+  const dv = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+  const src = insns[pc * 8 + 1]! >> 4;
+  if (src === Pseudo.BPF_PSEUDO_FUNC) return { value: { kind: 'scalar' }, text: `subprog[${dv.getInt32(pc * 8 + 4, true) >= 0 ? '+' : ''}${dv.getInt32(pc * 8 + 4, true)}]` };
+  const v = c.resolved.get(pc) ?? (BigInt(dv.getUint32(pc * 8 + 12, true)) << 32n) | BigInt(dv.getUint32(pc * 8 + 4, true));
+  return { value: src === 0 ? { kind: 'const', value: v } : { kind: 'scalar' }, text: '0x' + v.toString(16) };
+}
+
+/** A kfunc's name in the log (its vmlinux BTF name). */
+function kfuncName(ctx: SyscallCtx, btfId: number): string {
+  const vmlinux = ctx.kernel.vmlinuxBtf();
+  const t = vmlinux?.model.types[btfId];
+  return t ? vmlinux!.model.str(t.nameOff) : 'unknown';
 }
 
 /**
@@ -343,69 +352,6 @@ function xlatedDump(insns: Uint8Array, ld: ReadonlyMap<number, readonly [number,
     dv.setInt32(pc * 8 + 12, next, true);
   }
   return out;
-}
-
-/**
- * env->insn_processed, as a walk of every path: a conditional jump explores both ways, a
- * bpf-to-bpf call enters the callee and its exit returns to the caller, an ld_imm64 counts once.
- * The walk also finds the one register-state error bpfsig models: an `exit` reached with R0 never
- * written on that path ("R0 !read_ok"). The kernel prunes paths whose state equals one it has
- * already verified, which bpfsig does not model: the count is the kernel's for programs where
- * nothing is pruned (straight-line code and simple branches, observed) and an upper bound
- * otherwise. A back edge (a loop) ends the walk of that path; the count is capped at the
- * complexity limit. spec: PINFO-5.
- */
-function verifierPathWalk(dec: DecodedProgram<unknown>): { processed: number; exitWithoutR0: boolean } {
-  const limit = Limits.BPF_COMPLEXITY_LIMIT_INSNS;
-  let n = 0;
-  const pending: { pc: number; ret: readonly number[]; r0: boolean }[] = [{ pc: 0, ret: [], r0: false }];
-  while (pending.length && n < limit) {
-    let { pc, ret, r0 } = pending.pop()!;
-    while (pc >= 0 && pc < dec.len && n < limit) {
-      n++;
-      const code = dec.code[pc]!;
-      const cls = code & 0x07;
-      if (code === LD_IMM64) {
-        if (dec.dst[pc] === 0) r0 = true;
-        pc += 2;
-        continue;
-      }
-      if (cls !== 0x05 && cls !== 0x06) {
-        if ((cls === 0x04 || cls === 0x07 || cls === CLASS_LDX) && dec.dst[pc] === 0) r0 = true;
-        pc++;
-        continue;
-      }
-      const op = code & 0xf0;
-      if (op === 0x90) {
-        if (!r0) return { processed: n, exitWithoutR0: true };
-        // exit: back to the caller (R0 is the callee's return value), or the end of this path
-        if (!ret.length) break;
-        pc = ret[ret.length - 1]!;
-        ret = ret.slice(0, -1);
-        continue;
-      }
-      if (op === 0x80) {
-        if (dec.src[pc] === Pseudo.BPF_PSEUDO_CALL) {
-          ret = [...ret, pc + 1];
-          pc = pc + dec.imm[pc]! + 1;
-          r0 = false;
-        } else {
-          r0 = true;
-          pc++;
-        }
-        continue;
-      }
-      const target = pc + 1 + (op === 0x00 && cls === 0x06 ? dec.imm[pc]! : dec.off[pc]!);
-      if (target <= pc) break; // a loop: not walked
-      if (op === 0x00) {
-        pc = target;
-        continue;
-      }
-      pending.push({ pc: target, ret, r0 });
-      pc++;
-    }
-  }
-  return { processed: Math.min(n, limit), exitWithoutR0: false };
 }
 
 registerLoadStage({ id: 'LOAD-13', name: 'bpf_check (structural)', run: bpfCheck });

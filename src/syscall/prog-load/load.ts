@@ -80,7 +80,7 @@ export function bpfProgLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPt
   for (const id of k.profile.progLoadStages) {
     const stage = loadStage(id);
     // Every stage shows in the trace as it starts; what it found follows it.
-    ctx.step(stage.id, stage.name);
+    ctx.enter(stage.id, stage.name);
     const err = stage.run(l);
     if (err < 0) {
       freeUnpublishedProg(l);

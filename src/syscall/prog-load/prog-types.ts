@@ -103,3 +103,47 @@ export const HELPER_RULES: ReadonlyMap<number, { readonly types?: ReadonlySet<nu
   // bpf_copy_from_user may fault, so it sleeps: sleepable programs only.
   [148, { sleepableOnly: true }],
 ]);
+
+/**
+ * Helpers whose proto is `gpl_only`: a program without a GPL-compatible license cannot call them
+ * ("cannot call GPL-restricted function from non-GPL compatible program"). The tracing and
+ * probing helpers, from the kernel's func protos (OBSERVED for bpf_trace_printk on 6.18.44).
+ */
+export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([
+  4, // probe_read
+  6, // trace_printk
+  25, // perf_event_output
+  27, // get_stackid
+  35, // get_current_task
+  36, // probe_write_user
+  45, // probe_read_str
+  58, // override_return
+  67, // get_stack
+  112, // probe_read_user
+  113, // probe_read_kernel
+  114, // probe_read_user_str
+  115, // probe_read_kernel_str
+  158, // get_current_task_btf
+  177, // trace_vprintk
+  191, // copy_from_user_task
+]);
+
+/** Program types whose helper set is the tracing one (no packet, socket or redirect helpers). */
+export const TRACING_FAMILY_TYPES: ReadonlySet<number> = new Set([
+  T.BPF_PROG_TYPE_KPROBE, T.BPF_PROG_TYPE_TRACEPOINT, T.BPF_PROG_TYPE_PERF_EVENT, T.BPF_PROG_TYPE_RAW_TRACEPOINT,
+  T.BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE, T.BPF_PROG_TYPE_TRACING, T.BPF_PROG_TYPE_LSM, T.BPF_PROG_TYPE_SYSCALL,
+]);
+
+/**
+ * Networking helpers (packet, socket, redirect, checksum, header-option, lirc): no tracing-family
+ * proto returns them (OBSERVED: bpf_skb_load_bytes from a SYSCALL program is refused). A name-based
+ * approximation of the kernel's per-type func_proto tables; bpf_skb_output, bpf_skc_to_* casts and
+ * the socket-storage helpers, which tracing programs may call, are not in it.
+ */
+const NET_ONLY_HELPER =
+  /^(skb_(?!output$)|xdp_|l[34]_csum_replace$|csum_|clone_redirect$|redirect|sk_redirect_|msg_|lwt_|sock_(map|hash)_update$|sk_select_reuseport$|tcp_|sk_lookup_|skc_lookup_tcp$|sk_release$|sk_assign$|sk_fullsock$|get_listener_sock$|set_hash|get_hash_recalc$|get_route_realm$|get_cgroup_classid$|fib_lookup$|check_mtu$|(load|store|reserve)_hdr_opt$|rc_|sock_ops_cb_flags_set$|setsockopt$|getsockopt$|bind$|get_socket_)/;
+
+export function isNetOnlyHelper(id: number): boolean {
+  const name = HELPER_NAMES[id];
+  return name !== undefined && NET_ONLY_HELPER.test(name);
+}
