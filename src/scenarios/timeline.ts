@@ -65,18 +65,33 @@ export function renderTimeline(events: readonly TraceEvent[], opts: TimelineOpti
       const a = fmtAttr(en.attr);
       if (a) out.push(`${pad}attr   ${a}`);
     }
+    // Stages that started and showed nothing of their own before the next one are listed on one line.
+    let quiet: { id: string; name: string }[] = [];
+    const flushQuiet = () => {
+      if (quiet.length === 1) out.push(`${pad}stage  ${quiet[0]!.id} ${quiet[0]!.name}`);
+      else if (quiet.length > 1) out.push(`${pad}stages ${quiet[0]!.id} … ${quiet[quiet.length - 1]!.id} (${quiet.map((q) => q.name).join('; ')})`);
+      quiet = [];
+    };
     for (const e of b.body) {
+      if (e.kind === 'hook' && e.hook === 'capable' && !opts.capable) continue;
+      if (e.kind === 'stage' && e.enter) {
+        quiet.push({ id: e.id, name: e.name });
+        continue;
+      }
+      if (quiet.length) {
+        const last = quiet.pop()!;
+        flushQuiet();
+        out.push(`${pad}stage  ${last.id} ${last.name}`);
+      }
       switch (e.kind) {
         case 'syscall':
           render(e.sys, indent + '    ');
           break;
         case 'hook':
-          if (e.hook === 'capable' && !opts.capable) break;
           out.push(`${pad}lsm    ${e.hook}(${fmtArgs(e.args)})  [${e.lsm}] → ${e.ret}`);
           break;
         case 'stage':
-          if (e.enter) out.push(`${pad}stage  ${e.id} ${e.name}`);
-          else if (e.errno) out.push(`${pad}fail   ${e.id} ${e.name} → -${e.errno}${e.detail ? `  (${e.detail})` : ''}`);
+          if (e.errno) out.push(`${pad}fail   ${e.id} ${e.name} → -${e.errno}${e.detail ? `  (${e.detail})` : ''}`);
           else out.push(`${pad}step   ${e.id} ${e.name}${e.detail ? `: ${e.detail}` : ''}${e.ret !== undefined ? ` = ${e.ret}` : ''}`);
           break;
         case 'object':
@@ -93,6 +108,7 @@ export function renderTimeline(events: readonly TraceEvent[], opts: TimelineOpti
           break;
       }
     }
+    flushQuiet();
   };
   for (const r of roots) render(r, '');
   return out;
