@@ -267,3 +267,46 @@ describe('struct bpf_map as a program reads it', () => {
     expect(run('v6.18')).not.toBe(0);
   });
 });
+
+describe('do_check stand-in: rules and the failing path in the log (OBSERVED on 6.18.44, prog_load_basic.json)', () => {
+  const STATS = (n: number) => `processed ${n} insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n`;
+  const load = (prog: BpfInsn[], o: { type?: number; license?: string; flags?: number } = {}) =>
+    setup().c.progLoad({ progType: o.type ?? SOCKET_FILTER, insns: bytes(...prog), license: o.license ?? 'GPL', progFlags: o.flags ?? 0, logLevel: 1, logSize: 4096 });
+
+  it('[LOAD-13] the path to the failing instruction, with a state note, then the message', () => {
+    const r = load([insn(0xb7, 0, 0, 0, 1), insn(0x37, 0, 0, 0, 0), EXIT]); // r0 = 1; r0 /= 0; exit
+    expect(r.res.errno).toBe('EINVAL');
+    expect(r.log).toBe('0: R1=ctx() R10=fp0\n0: (b7) r0 = 1                        ; R0=1\n1: (37) r0 /= 0\ndiv by zero\n' + STATS(2));
+  });
+
+  it('[LOAD-13] reading a register never written: EACCES "R2 !read_ok"; writing the frame pointer: EACCES', () => {
+    expect(load([insn(0xbf, 0, 2, 0, 0), EXIT]).log).toBe('0: R1=ctx() R10=fp0\n0: (bf) r0 = r2\nR2 !read_ok\n' + STATS(1));
+    const fp = load([insn(0xb7, 10, 0, 0, 0), EXIT]);
+    expect(fp.res.errno).toBe('EACCES');
+    expect(fp.log).toContain('frame pointer is read only\n');
+  });
+
+  it('[LOAD-13] a GPL-only helper from a non-GPL program', () => {
+    const r = load([insn(0x85, 0, 0, 0, 6), EXIT], { license: 'Proprietary' });
+    expect(r.res.errno).toBe('EINVAL');
+    expect(r.log).toBe('0: R1=ctx() R10=fp0\n0: (85) call bpf_trace_printk#6\ncannot call GPL-restricted function from non-GPL compatible program\n' + STATS(1));
+  });
+
+  it('[LOAD-13] a networking helper from a SYSCALL program', () => {
+    const r = load([insn(0x85, 0, 0, 0, 26), EXIT], { type: SYSCALL, flags: ProgFlag.BPF_F_SLEEPABLE });
+    expect(r.log).toContain('program of this type cannot use helper bpf_skb_load_bytes#26\n');
+  });
+
+  it('[LOAD-13] check_attach_btf_id: a SYSCALL program must be sleepable; check_cfg: unreachable instructions', () => {
+    expect(load([MOV_R0_0, EXIT], { type: SYSCALL }).log).toBe('Syscall programs can only be sleepable\n' + STATS(0));
+    expect(load([MOV_R0_0, EXIT, EXIT]).log).toBe('unreachable insn 2\n' + STATS(0));
+  });
+
+  it('[OBS-EXCL-1] the exclusive-map check comes before an unknown opcode later in the program', () => {
+    const { c } = setup();
+    const fd = c.mapCreate({ mapType: 2, keySize: 4, valueSize: 8, maxEntries: 1, exclProgHash: new Uint8Array(32) }).ret;
+    const r = c.progLoad({ progType: SOCKET_FILTER, insns: bytes(...ldMapFd(fd), insn(0xff), EXIT), logLevel: 1, logSize: 4096 });
+    expect(r.res.errno).toBe('EACCES');
+    expect(r.log).toBe("program's hash doesn't match map's excl_prog_hash\n" + STATS(0));
+  });
+});
