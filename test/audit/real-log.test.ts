@@ -3,7 +3,7 @@
 // must give the same lines byte for byte.
 
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { formatAuditd } from '../../src/audit/format.js';
 import { VirtualClock } from '../../src/syscall/clock.js';
 import { Kernel } from '../../src/syscall/kernel.js';

@@ -88,7 +88,7 @@ function targetBtf() {
   const sampleT = b.typedef('sample_t', sample);
   const fooS = b.struct('foo', 4, [{ name: 'a', type: int, bitOffset: 0 }]);
   const fooE = b.enum('foo', 4, [['FOO_A', 1]]);
-  const spanner = b.struct('spanner', 16, [{ name: 'w', type: uint, bitOffset: 126, bitfieldSize: 5 }]);
+  b.struct('spanner', 16, [{ name: 'w', type: uint, bitOffset: 126, bitfieldSize: 5 }]);
   return { btf: Btf.parse(b.build()), ids: { sample, color, matchme, nomatch, amb, amb2, sampleT, fooS, fooE, s64 } };
 }
 
