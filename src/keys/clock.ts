@@ -1,15 +1,17 @@
 // Time and key serial numbers, both injectable so that runs are deterministic.
 
+import { DEFAULT_EPOCH_SEC } from '../syscall/clock.js';
+
 /** Wall-clock seconds since the epoch (the kernel's ktime_get_real_seconds), used for key expiry. */
 export interface KeyClock {
   now(): number;
 }
 
-/** 2025-11-30T00:00:00Z, the day v6.18 was released: the default start of the virtual clock. */
-export const DEFAULT_EPOCH = 1764460800;
+/** 2025-11-30T00:00:00Z, the day v6.18 was released: the emulated clock's start, shared with the syscall layer. */
+export const DEFAULT_EPOCH = DEFAULT_EPOCH_SEC;
 
-/** A clock that only moves when told to. */
-export class VirtualClock implements KeyClock {
+/** A clock that only moves when told to: a settable seconds clock for a KeyService used on its own (inside a Kernel the kernel's clock is used). */
+export class KeyVirtualClock implements KeyClock {
   private t: number;
   constructor(start = DEFAULT_EPOCH) {
     this.t = start;

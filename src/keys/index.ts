@@ -5,7 +5,7 @@ export { KeyService, VERIFY_USE_PLATFORM_KEYRING, VERIFY_USE_SECONDARY_KEYRING }
 export type { KeyServiceOptions, TrustedKeys, AsymmetricPreparse } from './key-service.js';
 export { DEFAULT_KEYS_CONFIG, keysConfig } from './config.js';
 export type { KeysConfig, EcCurveName, FailSite, Failslab } from './config.js';
-export { VirtualClock, systemClock, xorshiftSerials, sequentialSerials, DEFAULT_EPOCH } from './clock.js';
+export { KeyVirtualClock, systemClock, xorshiftSerials, sequentialSerials, DEFAULT_EPOCH } from './clock.js';
 export type { KeyClock, SerialSource } from './clock.js';
 export { Key, key_validate, keyring_search, find_asymmetric_key } from './keyring.js';
 export type { KeyTypeName, AsymmetricPayload } from './keyring.js';

@@ -13,7 +13,7 @@ import {
   type BpfKey,
   type BpfVerifyOptions,
 } from './bpf-key.js';
-import { DEFAULT_SERIAL_SEED, VirtualClock, xorshiftSerials, type KeyClock, type SerialSource } from './clock.js';
+import { DEFAULT_SERIAL_SEED, KeyVirtualClock, xorshiftSerials, type KeyClock, type SerialSource } from './clock.js';
 import { keysConfig, type Failslab, type KeysConfig } from './config.js';
 import { find_asymmetric_key, Key, key_validate, wouldCycle, type AsymmetricPayload, type KeyInit, type PendingKey } from './keyring.js';
 import { KLog, type Pkcs7Verdict } from './klog.js';
@@ -32,7 +32,7 @@ export const VERIFY_USE_PLATFORM_KEYRING = 2;
 export interface KeyServiceOptions {
   /** Kernel configuration (defaults: DEFAULT_KEYS_CONFIG). */
   readonly config?: Partial<KeysConfig>;
-  /** Wall clock in seconds for expiry (default: a VirtualClock at 2025-11-30). */
+  /** Wall clock in seconds for expiry (default: a KeyVirtualClock at 2025-11-30). */
   readonly clock?: KeyClock;
   /** Raw random values for serials (default: xorshift32 seeded with `serialSeed`). */
   readonly serials?: SerialSource;
@@ -61,7 +61,7 @@ export class KeyService {
 
   constructor(opts: KeyServiceOptions = {}) {
     this.config = keysConfig(opts.config);
-    this.clock = opts.clock ?? new VirtualClock();
+    this.clock = opts.clock ?? new KeyVirtualClock();
     this.serials = opts.serials ?? xorshiftSerials(opts.serialSeed ?? DEFAULT_SERIAL_SEED);
     this.failslab = opts.failslab;
 

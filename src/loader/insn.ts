@@ -9,49 +9,67 @@ export interface Insn {
   imm: number;
 }
 
-export const BPF_LD = 0x00;
-export const BPF_LDX = 0x01;
-export const BPF_ST = 0x02;
-export const BPF_STX = 0x03;
-export const BPF_ALU = 0x04;
-export const BPF_JMP = 0x05;
-export const BPF_ALU64 = 0x07;
+// The opcode and pseudo constants are the interpreter's (one table, src/vm/opcodes.ts).
+import {
+  BPF_ALU,
+  BPF_ALU64,
+  BPF_B,
+  BPF_CALL,
+  BPF_DW,
+  BPF_EXIT,
+  BPF_H,
+  BPF_IMM,
+  BPF_JMP,
+  BPF_K,
+  BPF_LD,
+  BPF_LDX,
+  BPF_MEM,
+  BPF_MOV,
+  BPF_ST,
+  BPF_STX,
+  BPF_W,
+  BPF_X,
+} from '../vm/opcodes.js';
+import { encodeInsns as encodeBpfInsns, parseInsns } from '../vm/insn.js';
 
-export const BPF_W = 0x00;
-export const BPF_H = 0x08;
-export const BPF_B = 0x10;
-export const BPF_DW = 0x18;
-
-export const BPF_IMM = 0x00;
-export const BPF_MEM = 0x60;
-
-export const BPF_K = 0x00;
-export const BPF_X = 0x08;
-
-export const BPF_ADD = 0x00;
-export const BPF_AND = 0x50;
-export const BPF_RSH = 0x70;
-export const BPF_MOV = 0xb0;
-
-export const BPF_JA = 0x00;
-export const BPF_JEQ = 0x10;
-export const BPF_JSET = 0x40;
-export const BPF_JNE = 0x50;
-export const BPF_JSGE = 0x70;
-export const BPF_CALL = 0x80;
-export const BPF_EXIT = 0x90;
-export const BPF_JSLT = 0xc0;
-export const BPF_JSLE = 0xd0;
-
-export const BPF_PSEUDO_MAP_FD = 1;
-export const BPF_PSEUDO_MAP_VALUE = 2;
-export const BPF_PSEUDO_BTF_ID = 3;
-export const BPF_PSEUDO_FUNC = 4;
-export const BPF_PSEUDO_MAP_IDX = 5;
-export const BPF_PSEUDO_MAP_IDX_VALUE = 6;
-
-export const BPF_PSEUDO_CALL = 1;
-export const BPF_PSEUDO_KFUNC_CALL = 2;
+export {
+  BPF_ADD,
+  BPF_ALU,
+  BPF_ALU64,
+  BPF_AND,
+  BPF_B,
+  BPF_CALL,
+  BPF_DW,
+  BPF_EXIT,
+  BPF_H,
+  BPF_IMM,
+  BPF_JA,
+  BPF_JEQ,
+  BPF_JMP,
+  BPF_JNE,
+  BPF_JSET,
+  BPF_JSGE,
+  BPF_JSLE,
+  BPF_JSLT,
+  BPF_K,
+  BPF_LD,
+  BPF_LDX,
+  BPF_MEM,
+  BPF_MOV,
+  BPF_PSEUDO_BTF_ID,
+  BPF_PSEUDO_CALL,
+  BPF_PSEUDO_FUNC,
+  BPF_PSEUDO_KFUNC_CALL,
+  BPF_PSEUDO_MAP_FD,
+  BPF_PSEUDO_MAP_IDX,
+  BPF_PSEUDO_MAP_IDX_VALUE,
+  BPF_PSEUDO_MAP_VALUE,
+  BPF_RSH,
+  BPF_ST,
+  BPF_STX,
+  BPF_W,
+  BPF_X,
+} from '../vm/opcodes.js';
 
 /** Helper ids the loader calls (spec: LSK-HELP-1). */
 export const Helper = {
@@ -97,23 +115,10 @@ export function sizeCode(bytes: number): number {
 }
 
 export function encodeInsns(insns: readonly Insn[]): Uint8Array {
-  const out = new Uint8Array(insns.length * 8);
-  const dv = new DataView(out.buffer);
-  insns.forEach((i, k) => {
-    dv.setUint8(k * 8, i.code & 0xff);
-    dv.setUint8(k * 8 + 1, ((i.src & 0xf) << 4) | (i.dst & 0xf));
-    dv.setInt16(k * 8 + 2, i.off, true);
-    dv.setInt32(k * 8 + 4, i.imm | 0, true);
-  });
-  return out;
+  return encodeBpfInsns(insns);
 }
 
+/** Instructions from bytes (a trailing partial instruction is ignored). */
 export function decodeInsns(bytes: Uint8Array): Insn[] {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Insn[] = [];
-  for (let k = 0; k + 8 <= bytes.length; k += 8) {
-    const regs = dv.getUint8(k + 1);
-    out.push({ code: dv.getUint8(k), dst: regs & 0xf, src: regs >> 4, off: dv.getInt16(k + 2, true), imm: dv.getInt32(k + 4, true) });
-  }
-  return out;
+  return parseInsns(bytes.subarray(0, bytes.length - (bytes.length % 8))).map((i) => ({ ...i }));
 }

@@ -4,7 +4,7 @@
 import { constants, createHash, privateEncrypt } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bpf_prog_verify_signature, type ProgSignatureProfile } from '../../src/keys/bpf-prog-signature.js';
-import { VirtualClock } from '../../src/keys/clock.js';
+import { KeyVirtualClock } from '../../src/keys/clock.js';
 import { KeyService, VERIFY_USE_PLATFORM_KEYRING } from '../../src/keys/key-service.js';
 import { KEY_SPEC_SESSION_KEYRING } from '../../src/keys/process-keyrings.js';
 import { Errno } from '../../src/syscall/errno.js';
@@ -121,7 +121,7 @@ describe('[PK7-ERR-3] signature pointer unreadable', () => {
 });
 
 describe('[PK7-ERR-4] user keyring revoked / expired', () => {
-  function sessionSetup(clock = new VirtualClock()): { ks: KeyService; proc: ReturnType<KeyService['createProcessKeyrings']> } {
+  function sessionSetup(clock = new KeyVirtualClock()): { ks: KeyService; proc: ReturnType<KeyService['createProcessKeyrings']> } {
     const ks = new KeyService({ clock });
     const proc = ks.createProcessKeyrings(1000);
     expect(proc.add_key('asymmetric', 'cert.pem', rsa.der, KEY_SPEC_SESSION_KEYRING)).toBeGreaterThanOrEqual(3);
@@ -140,7 +140,7 @@ describe('[PK7-ERR-4] user keyring revoked / expired', () => {
     expect(load(ks, proc)).toMatchObject({ ret: -Errno.EKEYREVOKED, rule: 'PK7-PATH-2', stage: 'verify' });
   });
   it('[PK7-PATH-2, KP-SIG-6] an expired session keyring gives EKEYEXPIRED', () => {
-    const clock = new VirtualClock();
+    const clock = new KeyVirtualClock();
     const { ks, proc } = sessionSetup(clock);
     expect(proc.keyctl_set_timeout(KEY_SPEC_SESSION_KEYRING, 60)).toBe(0);
     expect(load(ks, proc).ret).toBe(0);

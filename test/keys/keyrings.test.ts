@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bpf_prog_verify_signature } from '../../src/keys/bpf-prog-signature.js';
 import { bpf_sig_keyring_classify, system_keyring_id_check } from '../../src/keys/bpf-key.js';
-import { sequentialSerials, VirtualClock } from '../../src/keys/clock.js';
+import { sequentialSerials, KeyVirtualClock } from '../../src/keys/clock.js';
 import { KeyService } from '../../src/keys/key-service.js';
 import {
   KEY_LOOKUP_CREATE,
@@ -314,7 +314,7 @@ describe('BPF key lookups [PK7-KEY-2, PK7-KEY-3, PK7-KEY-4, KP-SIG-2]', () => {
 });
 
 describe('what user keyrings trust [PK7-KEY-5, PK7-NOT-5, PK7-TRUST-4]', () => {
-  const viaSession = (certs: TestCert[], sig: Bytes, clock?: VirtualClock) => {
+  const viaSession = (certs: TestCert[], sig: Bytes, clock?: KeyVirtualClock) => {
     const ks = new KeyService({ clock });
     const p = ks.createProcessKeyrings(1000);
     for (const c of certs) expect(p.add_key('asymmetric', 'c', c.der, KEY_SPEC_SESSION_KEYRING)).toBeGreaterThanOrEqual(3);
@@ -343,7 +343,7 @@ describe('what user keyrings trust [PK7-KEY-5, PK7-NOT-5, PK7-TRUST-4]', () => {
     expect(run().ret).toBe(-Errno.EKEYREVOKED);
   });
   it('[PK7-ERR-4] an expired key inside the ring gives EKEYEXPIRED', () => {
-    const clock = new VirtualClock();
+    const clock = new KeyVirtualClock();
     const { p, run } = viaSession([rsa], good, clock);
     const [k] = p.keyctl_read(KEY_SPEC_SESSION_KEYRING) as number[];
     expect(p.keyctl_set_timeout(k, 5)).toBe(0);

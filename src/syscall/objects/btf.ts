@@ -44,16 +44,8 @@ function extraSize(kind: number, vlen: number): number {
   }
 }
 
-export interface BtfHeader {
-  magic: number;
-  version: number;
-  flags: number;
-  hdrLen: number;
-  typeOff: number;
-  typeLen: number;
-  strOff: number;
-  strLen: number;
-}
+import type { BtfHeader } from '../../btf/btf.js';
+export type { BtfHeader };
 
 export interface BtfTypeEntry {
   readonly id: number;
