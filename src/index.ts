@@ -28,6 +28,7 @@ export * from './syscall/kernel-btf/index.js';
 
 export { makeCertificate, makeSigningIdentity, type MadeCertificate, type CertificateOptions, type SigningIdentity } from './keys/make-cert.js';
 export { readLightSkeleton, type LightSkeleton } from './loader/lskel-reader.js';
+export { loadSkeleton, type SkelRunOptions, type SkelResult, type SkelLibbpf } from './loader/skel-runtime.js';
 export { runSkeleton, applyTampers, parseTamper, KEYRING_IDS, type SkelRun, type RunSkeletonOptions, type Tamper, type KeyringName } from './scenarios/skel-run.js';
 export { skelRunToJson, type SkelLoadJson } from './scenarios/skel-report.js';
 export { timelineToJson, type TimelineCallJson, type TimelineEventJson } from './scenarios/timeline-json.js';

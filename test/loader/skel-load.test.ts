@@ -129,6 +129,25 @@ describeShared('light skeletons from the fixtures', () => {
     expect(r).toMatchObject({ err: -Errno.EACCES, errstr: 'failed to load loader prog', loaderRetval: null });
   });
 
+  it('[KP-META-1][OBS-AUD-1] signed minimal, cert in the session keyring, v6.18: the maps and program the real 6.18.44 kernel created for this skeleton, and a LOAD record for the loader and for the inner program', () => {
+    // What the real kernel reported for the same blobs (our capture, test/transcripts/kernel-6.18.44/lskel_minimal_v77.json).
+    const captured = JSON.parse(readFileSync(new URL('../transcripts/kernel-6.18.44/lskel_minimal_v77.json', import.meta.url), 'utf8')) as {
+      steps: { id: string; expect: { out?: Record<string, unknown> } }[];
+    };
+    const real = captured.steps.filter((st) => /^load\/info_(map|prog)_/.test(st.id)).map((st) => st.expect.out!);
+    const { r, k, audit } = run('v6.18', skelOf('minimal', 'v77-signed'), { cert: true });
+    expect(r).toMatchObject({ err: 0, loaderRetval: 0 });
+    const maps = [...k.mapIdr.values()].filter((m) => m.name !== '__loader.map');
+    const progs = [...k.progIdr.values()];
+    const ours = [
+      ...maps.map((m) => ({ 'info.type': m.mapType, 'info.name': m.name, 'info.key_size': m.keySize, 'info.value_size': m.valueSize, 'info.max_entries': m.maxEntries, 'info.map_flags': m.mapFlags })),
+      ...progs.map((p) => ({ 'info.type': p.type, 'info.name': p.name, 'info.tag': Buffer.from(p.tag).toString('hex'), 'info.nr_map_ids': p.usedMaps.length })),
+    ];
+    expect(ours).toEqual(real.map((o) => Object.fromEntries(Object.entries(o).filter(([key]) => key in (ours.find((x) => x['info.name'] === o['info.name']) ?? {})))));
+    const loads = audit.filter((l) => l.startsWith('type=BPF') && l.endsWith('op=LOAD'));
+    expect(loads).toHaveLength(2);
+  });
+
   it('LOAD-9 / KP-META-1: a signed skeleton with its certificate in the session keyring loads under v6.18', () => {
     const { r, k } = run('v6.18', skelOf('multi', 'v77-signed'), { cert: true });
     expect(r).toMatchObject({ err: 0, loaderRetval: 0 });
