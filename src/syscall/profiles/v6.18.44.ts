@@ -10,7 +10,7 @@ import { V6_18 } from './v6.18.js';
 
 export const V6_18_44 = deriveProfile(V6_18, [STB_1_SIGNATURE_SIZE_BOUND, STB_2_HASH_REQUIRES_FROZEN, INFO_TAIL_PADDING, BPF_MAP_EXCL_MEMBER], {
   name: 'v6.18.44',
-  summary: 'Linux 6.18.44 as observed (fixture machine): v6.18 + STB-1 + STB-2, no CONFIG_SYSTEM_DATA_VERIFICATION',
+  summary: 'Linux 6.18.44 as observed (fixture machine): v6.18 + STB-1 + STB-2 + struct bpf_map.excl, no CONFIG_SYSTEM_DATA_VERIFICATION, LSM/fentry programs refused',
   release: '6.18.44',
   config: { CONFIG_SYSTEM_DATA_VERIFICATION: false, CONFIG_KALLSYMS_ALL: false, refuseLsmAndTracingProgs: true },
 });
