@@ -274,7 +274,7 @@ function runChecks(c: Check): number {
   if (typeof early === 'number') return early;
   const subprogs = findSubprogs(prog.insns, verbose);
   if (typeof subprogs === 'number') return ctx.fail('LOAD-13', 'call to invalid destination', subprogs);
-  const sub = checkSubprogs(prog.insns, subprogs.map((s) => s.start));
+  const sub = checkSubprogs(parseInsns(prog.insns), subprogs.map((s) => s.start));
   if (sub) return c.fail('LOAD-13', sub.message, -Errno.EINVAL);
   const late = checkBtfInfoLate(l, prog, verbose, early, subprogs);
   if (late) return late;
@@ -288,10 +288,12 @@ function runChecks(c: Check): number {
   const at = checkAttachTarget(l, prog, verbose);
   if (at) return at;
   // 6. check_cfg.
-  const cfg = checkReachable(prog.insns);
+  // From here on the instructions are the CO-RE-relocated ones (check_btf_info patched them in place).
+  const relocated = parseInsns(prog.insns);
+  const cfg = checkReachable(relocated);
   if (cfg) return c.fail('LOAD-13', cfg.message, -Errno.EINVAL);
   // 7. the main pass.
-  const main = doCheck(parseInsns(prog.insns), {
+  const main = doCheck(relocated, {
     progType: prog.type,
     gplCompatible: prog.gplCompatible,
     sleepable: prog.sleepable,
