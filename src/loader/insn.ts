@@ -30,6 +30,15 @@ import {
   BPF_W,
   BPF_X,
 } from '../vm/opcodes.js';
+import {
+  BPF_FUNC_btf_find_by_name_kind,
+  BPF_FUNC_copy_from_user,
+  BPF_FUNC_kallsyms_lookup_name,
+  BPF_FUNC_probe_read_kernel,
+  BPF_FUNC_sys_bpf,
+  BPF_FUNC_sys_close,
+  BPF_FUNC_trace_printk,
+} from '../vm/helpers.js';
 import { encodeInsns as encodeBpfInsns, parseInsns } from '../vm/insn.js';
 
 export {
@@ -71,15 +80,15 @@ export {
   BPF_X,
 } from '../vm/opcodes.js';
 
-/** Helper ids the loader calls (spec: LSK-HELP-1). */
+/** Helper ids the loader calls (spec: LSK-HELP-1), from the interpreter's helper table. */
 export const Helper = {
-  trace_printk: 6,
-  probe_read_kernel: 113,
-  copy_from_user: 148,
-  sys_bpf: 166,
-  btf_find_by_name_kind: 167,
-  sys_close: 168,
-  kallsyms_lookup_name: 179,
+  trace_printk: BPF_FUNC_trace_printk,
+  probe_read_kernel: BPF_FUNC_probe_read_kernel,
+  copy_from_user: BPF_FUNC_copy_from_user,
+  sys_bpf: BPF_FUNC_sys_bpf,
+  btf_find_by_name_kind: BPF_FUNC_btf_find_by_name_kind,
+  sys_close: BPF_FUNC_sys_close,
+  kallsyms_lookup_name: BPF_FUNC_kallsyms_lookup_name,
 } as const;
 
 export const R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R5 = 5, R6 = 6, R7 = 7, R8 = 8, R9 = 9, R10 = 10;

@@ -7,6 +7,13 @@
 // the program types' ops tables; the helper names are enum bpf_func_id (uapi, ids 0..211).
 
 import { ProgType as T } from '../uapi/consts.js';
+import {
+  BPF_FUNC_btf_find_by_name_kind,
+  BPF_FUNC_copy_from_user,
+  BPF_FUNC_kallsyms_lookup_name,
+  BPF_FUNC_sys_bpf,
+  BPF_FUNC_sys_close,
+} from '../../vm/helpers.js';
 
 /** enum bpf_func_id names by id. */
 export const HELPER_NAMES: readonly string[] = [
@@ -96,12 +103,12 @@ export const SLEEPABLE_TYPES: ReadonlySet<number> = new Set([
 /** Helper ids with a known call-site rule. Every other existing helper is allowed (not modelled). */
 export const HELPER_RULES: ReadonlyMap<number, { readonly types?: ReadonlySet<number>; readonly sleepableOnly?: boolean }> = new Map([
   // The loader's own helpers: syscall_prog_func_proto only (SYS-6).
-  [166, { types: new Set([T.BPF_PROG_TYPE_SYSCALL]) }],
-  [167, { types: new Set([T.BPF_PROG_TYPE_SYSCALL]) }],
-  [168, { types: new Set([T.BPF_PROG_TYPE_SYSCALL]) }],
-  [179, { types: new Set([T.BPF_PROG_TYPE_SYSCALL]) }],
+  [BPF_FUNC_sys_bpf, { types: new Set([T.BPF_PROG_TYPE_SYSCALL]) }],
+  [BPF_FUNC_btf_find_by_name_kind, { types: new Set([T.BPF_PROG_TYPE_SYSCALL]) }],
+  [BPF_FUNC_sys_close, { types: new Set([T.BPF_PROG_TYPE_SYSCALL]) }],
+  [BPF_FUNC_kallsyms_lookup_name, { types: new Set([T.BPF_PROG_TYPE_SYSCALL]) }],
   // bpf_copy_from_user may fault, so it sleeps: sleepable programs only.
-  [148, { sleepableOnly: true }],
+  [BPF_FUNC_copy_from_user, { sleepableOnly: true }],
 ]);
 
 /**
