@@ -7,12 +7,19 @@ import { certificateToDer, KeyFormatError } from '../keys/pem.js';
 import { readLightSkeleton } from '../loader/lskel-reader.js';
 import { skelRunToJson, formatSkelRun } from '../scenarios/skel-report.js';
 import { KEYRING_NAMES, parseTamper, runSkeleton, type KeyringName, type Tamper } from '../scenarios/skel-run.js';
-import { getProfile, profileNames } from '../syscall/profiles/index.js';
+import { findToolchain, toolchainNames } from '../loader/gen-loader/profiles.js';
+import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 
 function profileList(): string {
   return profileNames()
-    .map((n) => `    ${n.padEnd(14)} ${getProfile(n)!.summary}`)
+    .map((n) => `    ${profileLabel(getProfile(n)!).padEnd(14)} ${getProfile(n)!.summary}`)
+    .join('\n');
+}
+
+function toolchainList(): string {
+  return toolchainNames()
+    .map((n) => `    ${n.padEnd(14)} ${findToolchain(n)!.flow.name}: ${findToolchain(n)!.summary}`)
     .join('\n');
 }
 
@@ -27,8 +34,11 @@ ids, fds, audit records), then the skeleton's result: result, errno, libbpf's er
 loader's return value, and the maps and programs it handed back.
 
 options:
-  --profile NAME      kernel profile (default v6.18):
+  --profile NAME      kernel profile (default ${defaultProfile().name}):
 ${profileList()}
+  --toolchain NAME    whose libbpf runs the skeleton (its bpf_load_and_run flow); default: the
+                      first toolchain that writes headers like this one (reported in the output):
+${toolchainList()}
   --cert FILE         signing certificate, PEM or DER, placed where --keyring says
   --keyring WHERE     session | builtin | secondary | platform, or a raw keyring_id number
                       session  (default with --cert): add_key("asymmetric", FILE, DER,
@@ -68,6 +78,7 @@ export const skelCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
       profile: { type: 'string' },
+      toolchain: { type: 'string' },
       cert: { type: 'string' },
       keyring: { type: 'string' },
       tamper: { type: 'string', multiple: true },
@@ -82,8 +93,9 @@ export const skelCommand: Command = {
     if (!file) throw new UsageError('missing FILE.lskel.h');
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
 
-    const profile = values.profile ?? 'v6.18';
+    const profile = values.profile ?? defaultProfile().name;
     if (!getProfile(profile)) throw new UsageError(`unknown profile '${profile}' (one of ${profileNames().join(', ')})`);
+    if (values.toolchain !== undefined && !findToolchain(values.toolchain)) throw new UsageError(`unknown toolchain '${values.toolchain}' (one of ${toolchainNames().join(', ')})`);
     let keyring: KeyringName | number | undefined;
     if (values.keyring !== undefined) {
       if ((KEYRING_NAMES as readonly string[]).includes(values.keyring)) keyring = values.keyring as KeyringName;
@@ -111,6 +123,7 @@ export const skelCommand: Command = {
     }
     const run = runSkeleton(skel, {
       profile,
+      ...(values.toolchain !== undefined ? { toolchain: values.toolchain } : {}),
       ...(certDer ? { certDer, keyDescription: values.cert } : {}),
       ...(keyring !== undefined ? { keyring } : {}),
       tampers,

@@ -7,7 +7,7 @@
 // LSK-SIGM-2/3 (the embedded hash), MHASH-7 (map->sha), TRUN-2 (retval).
 
 import { parseFields } from '../audit/format.js';
-import { BPF_DW, BPF_LD, BPF_LDX, BPF_MEM, BPF_PSEUDO_MAP_IDX, decodeInsns } from '../loader/insn.js';
+import { signatureMatchBlock } from '../loader/lskel-identify.js';
 import type { HookEvent, StageEvent, SyscallEnter, SyscallExit, TraceEvent } from '../syscall/trace.js';
 import type { SkelRun } from './skel-run.js';
 
@@ -67,27 +67,11 @@ export interface SkelFacts {
 }
 
 /**
- * The metadata hash a signed loader compares map->sha with: the four 64-bit immediates loaded into
- * r3 right after `r2 = *(u64 *)(map + 8i)` (LSK-SIGM-2/3), as the 32 digest bytes in hex.
+ * The metadata hash a signed loader compares map->sha with: the four 64-bit immediates of its
+ * signature-match block (LSK-SIGM-2/3), as the 32 digest bytes in hex; null for loaders without one.
  */
 export function embeddedMetadataHash(insns: Uint8Array): string | null {
-  const ins = decodeInsns(insns);
-  const dwords = new Map<number, bigint>();
-  for (let i = 0; i + 4 < ins.length; i++) {
-    const a = ins[i]!;
-    const ld = ins[i + 2]!;
-    const ldHash = ins[i + 3]!;
-    const hi = ins[i + 4]!;
-    const isMapIdx = a.code === (BPF_LD | BPF_DW) && a.src === BPF_PSEUDO_MAP_IDX && a.imm === 0;
-    const isShaRead = ld.code === (BPF_LDX | BPF_MEM | BPF_DW) && ld.dst === 2 && ld.src === 1 && ld.off >= 0 && ld.off < 32 && ld.off % 8 === 0;
-    const isConst = ldHash.code === (BPF_LD | BPF_DW) && ldHash.dst === 3 && ldHash.src === 0;
-    if (!isMapIdx || !isShaRead || !isConst) continue;
-    dwords.set(ld.off / 8, (BigInt(hi.imm >>> 0) << 32n) | BigInt(ldHash.imm >>> 0));
-  }
-  if (dwords.size !== 4) return null;
-  const out = Buffer.alloc(32);
-  for (let k = 0; k < 4; k++) out.writeBigUInt64LE(dwords.get(k)!, 8 * k);
-  return out.toString('hex');
+  return signatureMatchBlock(insns)?.embeddedHash ?? null;
 }
 
 function call(e: SyscallEnter, exit: SyscallExit | undefined): CallFacts {

@@ -13,6 +13,9 @@
 //   platform  — the kernel loaded it into .platform; keyring_id 2 (VERIFY_USE_PLATFORM_KEYRING).
 
 import { InputError } from '../errors.js';
+import { findToolchain, toolchainNames, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
+import { candidateToolchains } from '../loader/lskel-identify.js';
+import { schemeOfProfile } from '../schemes/registry.js';
 import { KEY_SPEC_SESSION_KEYRING } from '../keys/process-keyrings.js';
 import type { LightSkeleton } from '../loader/lskel-reader.js';
 import { loadSkeleton, type SkelResult } from '../loader/skel-runtime.js';
@@ -80,8 +83,13 @@ export function applyTampers(skel: LightSkeleton, tampers: readonly Tamper[]): {
 }
 
 export interface RunSkeletonOptions {
-  /** Kernel profile name (default v6.18). */
+  /** Kernel profile name (default: the registry's default profile, v6.18). */
   readonly profile?: string;
+  /**
+   * The toolchain whose libbpf runs the skeleton (its bpf_load_and_run flow). Default: the first
+   * registered toolchain that writes skeletons like this one (candidateToolchains).
+   */
+  readonly toolchain?: string;
   /** The signing certificate, DER. */
   readonly certDer?: Uint8Array;
   /** Where the certificate goes and which keyring_id the skeleton passes; a number = that keyring_id as is. */
@@ -99,6 +107,11 @@ export interface SkelRun {
   readonly kernel: Kernel;
   readonly proc: Process;
   readonly profile: string;
+  /** The scheme the profile belongs to. */
+  readonly scheme: string;
+  /** The toolchain whose flow ran the skeleton, and the other toolchains that could have made it. */
+  readonly toolchain: string;
+  readonly toolchainCandidates: readonly string[];
   readonly keyring: { readonly name: KeyringName | null; readonly id: number; readonly cert: boolean };
   /** The add_key(2) call for the session placement. */
   readonly addKey: SysResult | null;
@@ -111,8 +124,21 @@ export interface SkelRun {
 }
 
 /** Run `<name>__open_and_load()` for `skel` in a fresh kernel set up as `opts` says. */
+/** The toolchain that runs `skel`: the one named, else the first that fits its header. */
+export function pickToolchain(skel: LightSkeleton, name?: string): { toolchain: ToolchainProfile; candidates: ToolchainProfile[] } {
+  const candidates = candidateToolchains(skel);
+  if (name !== undefined) {
+    const t = findToolchain(name);
+    if (!t) throw new InputError(`unknown toolchain '${name}' (one of ${toolchainNames().join(', ')})`);
+    return { toolchain: t, candidates };
+  }
+  const t = candidates[0];
+  if (!t) throw new InputError(`no known toolchain writes a skeleton like '${skel.name}' (${skel.style}${skel.signature ? ', signed' : ''}); name one with --toolchain`);
+  return { toolchain: t, candidates };
+}
+
 export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}): SkelRun {
-  const profile = opts.profile ?? 'v6.18';
+  const { toolchain, candidates } = pickToolchain(skel, opts.toolchain);
   const keyringName = typeof opts.keyring === 'number' ? null : (opts.keyring ?? (opts.certDer ? 'session' : null));
   const keyringId = typeof opts.keyring === 'number' ? opts.keyring : keyringName ? KEYRING_IDS[keyringName] : 0;
   const cert = opts.certDer;
@@ -120,7 +146,7 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
 
   let kernel: Kernel;
   try {
-    kernel = new Kernel({ profile, ...(cert && keyringName === 'builtin' ? { builtinCerts: [cert] } : {}) });
+    kernel = new Kernel({ ...(opts.profile !== undefined ? { profile: opts.profile } : {}), ...(cert && keyringName === 'builtin' ? { builtinCerts: [cert] } : {}) });
   } catch (e) {
     // The only ways construction fails here: an unknown profile or a certificate the kernel refuses at boot.
     throw new InputError((e as Error).message);
@@ -137,6 +163,7 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
   }
   const { skel: loaded, applied } = applyTampers(skel, opts.tampers ?? []);
   const result = loadSkeleton(proc, loaded, {
+    flow: toolchain.flow,
     keyringId,
     ...(opts.skipFreeze ? { skipFreeze: true } : {}),
     ...(opts.skipHash ? { skipHash: true } : {}),
@@ -145,6 +172,9 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
     kernel,
     proc,
     profile: kernel.profile.name,
+    scheme: schemeOfProfile(kernel.profile.name)?.name ?? kernel.profile.scheme,
+    toolchain: toolchain.name,
+    toolchainCandidates: candidates.map((t) => t.name),
     keyring: { name: keyringName, id: keyringId, cert: !!cert },
     addKey,
     tampers: applied,

@@ -24,7 +24,7 @@ import { Btf as BtfObject, type Btf } from './objects/btf.js';
 import type { BpfMap } from './objects/map.js';
 import type { BpfProg } from './objects/prog.js';
 import { Process, type ProcessOptions } from './process.js';
-import { getProfile, V6_18, type KernelConfig, type KernelProfile } from './profiles/index.js';
+import { defaultProfile, getProfile, profileNames, type KernelConfig, type KernelProfile } from './profiles/index.js';
 import { NotEmulated, sysResult, type SysResult } from './result.js';
 import { securityBpf, securityBpfMapFree } from './security.js';
 import { Trace, traceValue, type TraceValue } from './trace.js';
@@ -34,7 +34,7 @@ import { cmdName } from './uapi/consts.js';
 import { decode, type Decoded } from './uapi/layout.js';
 
 export interface KernelOptions {
-  /** A profile or its name (default `v6.18`). */
+  /** A profile or the name of a registered one (default: the registry's default, v6.18). */
   readonly profile?: KernelProfile | string;
   /** Overrides of the profile's default config. */
   readonly config?: Partial<KernelConfig>;
@@ -100,8 +100,8 @@ export class Kernel {
 
   constructor(opts: KernelOptions = {}) {
     const p = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
-    if (typeof opts.profile === 'string' && !p) throw new RangeError(`unknown kernel profile '${opts.profile}'`);
-    this.profile = p ?? V6_18;
+    if (typeof opts.profile === 'string' && !p) throw new RangeError(`unknown kernel profile '${opts.profile}' (known: ${profileNames().join(', ')})`);
+    this.profile = p ?? defaultProfile();
     this.config = { ...this.profile.config, ...opts.config };
     this.clock = opts.clock ?? new VirtualClock();
     this.lsm = new LsmChain(opts.lsm ?? []);

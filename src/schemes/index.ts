@@ -1,0 +1,16 @@
+// The built-in schemes, one line each. Adding a scheme is a folder under src/schemes/ whose
+// index.ts calls registerScheme(), plus its line here.
+
+import './kp/index.js';
+
+export {
+  defaultScheme,
+  defaultToolchainName,
+  getScheme,
+  registerScheme,
+  schemeOfProfile,
+  schemeOfToolchain,
+  schemes,
+  type Scheme,
+  type SchemeErrnoRow,
+} from './registry.js';
