@@ -4,6 +4,7 @@
 import './kp/index.js';
 
 export {
+  defaultLsmFor,
   defaultScheme,
   defaultToolchainName,
   getScheme,

@@ -34,8 +34,10 @@ export interface Scheme {
   readonly toolchains: readonly ToolchainProfile[];
   /** The toolchain this scheme's skeletons are made with (compare, demo). */
   readonly defaultToolchain: string;
-  /** LSMs loaded by default after `capability`, by name. */
+  /** LSMs loaded by default after `capability`, by name (what `demo` and `compare` run). */
   readonly defaultLsm: readonly string[];
+  /** A different default stack for some of its profiles (e.g. a kernel without signature fields). */
+  readonly profileLsm?: Readonly<Record<string, readonly string[]>>;
 }
 
 const SCHEMES = new Map<string, Scheme>();
@@ -87,4 +89,11 @@ export function defaultScheme(): Scheme {
 /** The toolchain of the default scheme (what `gen skeleton` uses when none is named). */
 export function defaultToolchainName(): string {
   return defaultScheme().defaultToolchain;
+}
+
+/** The default LSM stack for a profile: its scheme's, or the profile's own override. */
+export function defaultLsmFor(profile: string): readonly string[] {
+  const s = BY_PROFILE.get(profile);
+  if (!s) return [];
+  return s.profileLsm?.[profile] ?? s.defaultLsm;
 }

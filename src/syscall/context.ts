@@ -5,6 +5,7 @@ import type { AuditContext } from '../audit/log.js';
 import type { LsmContext } from '../lsm/hooks.js';
 import { errnoName } from './errno.js';
 import type { Kernel } from './kernel.js';
+import { lsmKernel } from './lsm-kernel.js';
 import type { Process } from './process.js';
 import { makeBpfPtr, type BpfPtr } from './uaccess.js';
 
@@ -70,6 +71,7 @@ export class SyscallCtx {
       audit: (type, body) => {
         k.audit.log(audit, type, body);
       },
+      kernel: lsmKernel(this),
     };
   }
 }
