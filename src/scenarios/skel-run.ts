@@ -17,7 +17,7 @@ import { findToolchain, toolchainNames, type ToolchainProfile } from '../loader/
 import { candidateToolchains } from '../loader/lskel-identify.js';
 import type { LsmModule } from '../lsm/hooks.js';
 import type { LsmOptions } from '../lsm/registry.js';
-import { defaultLsmFor, schemeOfProfile } from '../schemes/registry.js';
+import { defaultLsmFor, defaultLsmOptionsFor, schemeOfProfile } from '../schemes/registry.js';
 import { defaultProfile } from '../syscall/profiles/index.js';
 import { KEY_SPEC_SESSION_KEYRING } from '../keys/process-keyrings.js';
 import type { LightSkeleton } from '../loader/lskel-reader.js';
@@ -158,12 +158,13 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
 
   const profileName = opts.profile ?? defaultProfile().name;
   const lsm = opts.lsm === 'default' ? defaultLsmFor(profileName) : (opts.lsm ?? []);
+  const lsmOptions = opts.lsmOptions ?? (opts.lsm === 'default' ? defaultLsmOptionsFor(profileName) : undefined);
   let kernel: Kernel;
   try {
     kernel = new Kernel({
       profile: profileName,
       lsm,
-      ...(opts.lsmOptions ? { lsmOptions: opts.lsmOptions } : {}),
+      ...(lsmOptions ? { lsmOptions } : {}),
       ...(cert && keyringName === 'builtin' ? { builtinCerts: [cert] } : {}),
     });
   } catch (e) {

@@ -5,6 +5,7 @@ import './kp/index.js';
 
 export {
   defaultLsmFor,
+  defaultLsmOptionsFor,
   defaultScheme,
   defaultToolchainName,
   getScheme,
