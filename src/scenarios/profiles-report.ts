@@ -48,6 +48,8 @@ export interface ToolchainJson {
   signatureMatch: string;
   headerStyle: string;
   flow: ToolchainProfile['flow'];
+  /** The PKCS#7 it makes: signer id and whether it carries signed attributes (bpftool: skid, none). */
+  signature: { sid: 'skid' | 'issuer-serial'; signedAttributes: boolean };
 }
 
 export interface SchemeJson {
@@ -115,6 +117,7 @@ function toolchainJson(t: ToolchainProfile): ToolchainJson {
     signatureMatch: t.signatureMatch,
     headerStyle: t.headerStyle,
     flow: { ...t.flow },
+    signature: { sid: t.signatureFormat?.sid ?? 'skid', signedAttributes: !!t.signatureFormat?.signedAttributes },
   };
 }
 
@@ -164,7 +167,8 @@ export function formatProfiles(r: ProfilesJson, opts: { stages?: boolean } = {})
     out.push('  toolchains:');
     for (const t of s.toolchains) {
       out.push(`    ${t.name.padEnd(22)} ${t.summary}`);
-      out.push(`    ${''.padEnd(22)} flow ${t.flow.name}; ${t.canSign ? `signs ${t.signs}${t.canSignMaps ? ' (or with -M the hash chain)' : ''}` : 'cannot sign'}`);
+      const form = t.signature.sid !== 'skid' || t.signature.signedAttributes ? ` (${t.signature.sid} signer${t.signature.signedAttributes ? ', signed attributes' : ''})` : '';
+      out.push(`    ${''.padEnd(22)} flow ${t.flow.name}; ${t.canSign ? `signs ${t.signs}${form}${t.canSignMaps ? ' (or with -M the hash chain)' : ''}` : 'cannot sign'}`);
     }
     out.push('');
   }
