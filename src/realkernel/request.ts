@@ -7,8 +7,9 @@
 //
 // Plan additions for the real-kernel backend (the emulator's replayer ignores them):
 //   "after_ok": true      skip this step when the previous one failed or was skipped (libbpf's
-//                         `if (err < 0) goto cleanup`); a skipped step is left out of the transcript
-//                         and named in its notes
+//                         `if (err < 0) goto cleanup`); "after_ok": "<step id>": skip it when that
+//                         step failed or was skipped (a cleanup close of the fd it returned).
+//                         A skipped step is left out of the transcript and named in its notes
 //   "record": [keys…]     out keys to capture (as capture.py); "klog" also captures the kernel
 //                         log lines the step produced — `type=1334` audit records go to `audit`,
 //                         the others to `klog`
@@ -34,7 +35,7 @@ export interface PlanStep {
   readonly patch?: Json[];
   readonly record?: readonly string[];
   readonly readback?: readonly string[];
-  readonly after_ok?: boolean;
+  readonly after_ok?: boolean | string;
   readonly [k: string]: Json | undefined | readonly string[];
 }
 
@@ -273,9 +274,15 @@ class CaseLowering {
     const idx = this.steps.length;
     const cmdNum = step.cmd.startsWith('BPF_') ? parseCmd(step.cmd) : undefined;
     if (step.cmd.startsWith('BPF_') && cmdNum === undefined) throw new PlanFormError(`${step.id}: unknown command ${step.cmd}`);
-    const flags = `${step.after_ok ? 'c' : ''}${step.record?.includes('klog') ? 'k' : ''}` || '-';
+    let dep = '';
+    if (typeof step.after_ok === 'string') {
+      const d = this.byId.get(step.after_ok);
+      if (!d) throw new PlanFormError(`${step.id}: after_ok names unknown step '${step.after_ok}'`);
+      dep = ` ${d.idx}`;
+    }
+    const flags = `${step.after_ok === true ? 'c' : ''}${dep ? 'd' : ''}${step.record?.includes('klog') ? 'k' : ''}` || '-';
     this.cur = { idx, step, cmdNum, bufs: new Map() };
-    this.lines.push(`STEP ${idx} ${flags}`);
+    this.lines.push(`STEP ${idx} ${flags}${dep}`);
     const relocs: string[] = [];
     let call: string;
     if (cmdNum !== undefined) {

@@ -17,7 +17,8 @@
  *   REQ 1
  *   CASE <name>
  *   BUF <id> <len> <hex|-> [fill-byte-hex]
- *   STEP <idx> <flags>          flags: '-' or letters: c = skip if the previous step failed,
+ *   STEP <idx> <flags> [<dep>]  flags: '-' or letters: c = skip if the previous step failed,
+ *                               d = skip if step <dep> failed (or was skipped),
  *                               k = collect the kernel log lines this step produced (audit barrier)
  *   PTR <buf> <off> <target>    write the u64 address of buffer <target> (-1: the fault address 0x10)
  *   I32 <buf> <off> <arg>       write an s32 (an fd or key serial) at buf+off
@@ -329,9 +330,15 @@ static void run_case(char *lines)
 			prev = cur;
 			cur = strtol(next_tok(&s), NULL, 10);
 			char *fl = next_tok(&s);
+			char *dep = next_tok(&s);
 			flags_c = fl && strchr(fl, 'c');
 			flags_k = fl && strchr(fl, 'k');
 			skip = flags_c && prev >= 0 && (!step_done[prev] || step_ret[prev] < 0);
+			if (fl && strchr(fl, 'd') && dep) {
+				long d = strtol(dep, NULL, 10);
+				if (d >= 0 && d < MAX_STEPS && (!step_done[d] || step_ret[d] < 0))
+					skip = 1;
+			}
 			if (cur < 0 || cur >= MAX_STEPS)
 				_exit(3);
 		} else if (skip) {
