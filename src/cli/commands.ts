@@ -6,9 +6,10 @@ import { demoCommand } from './cmd-demo.js';
 import { genCommand } from './cmd-gen.js';
 import { inspectCommand } from './cmd-inspect.js';
 import { keygenCommand } from './cmd-keygen.js';
+import { realCommand } from './cmd-real.js';
 import { replayCommand } from './cmd-replay.js';
 import { signCommand } from './cmd-sign.js';
 import { skelCommand } from './cmd-skel.js';
 import { verifyCommand } from './cmd-verify.js';
 
-export const commands: Command[] = [demoCommand, skelCommand, genCommand, keygenCommand, replayCommand, signCommand, verifyCommand, inspectCommand, conformanceCommand];
+export const commands: Command[] = [demoCommand, skelCommand, genCommand, keygenCommand, replayCommand, realCommand, signCommand, verifyCommand, inspectCommand, conformanceCommand];

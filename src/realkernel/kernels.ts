@@ -32,8 +32,8 @@ const DEBIAN_KERNELS: readonly DebianKernel[] = [
     profile: 'v6.18.15',
     standIn: {
       profile: 'v6.18.44',
-      config: { CONFIG_SYSTEM_DATA_VERIFICATION: true },
-      why: 'OBS-DEB-60: Debian 6.18.15 = v6.18 + STB-1 + STB-2 without STB-3, i.e. the v6.18.44 profile with CONFIG_SYSTEM_DATA_VERIFICATION=y',
+      config: { CONFIG_SYSTEM_DATA_VERIFICATION: true, refuseLsmAndTracingProgs: false },
+      why: 'OBS-DEB-60: Debian 6.18.15 = v6.18 + STB-1 + STB-2 without STB-3, i.e. the v6.18.44 profile with CONFIG_SYSTEM_DATA_VERIFICATION=y (and without the 6.18.44 VM\'s refusal of LSM programs, OBS-LSK-5: Debian\'s CONFIG_LSM has bpf)',
     },
   },
   // 7.x: linux-image-* is a meta package; the kernel is in linux-binary-*, the config in linux-base-* (OBS-DEB-1).

@@ -248,7 +248,8 @@ static int send_barrier(char *tag, size_t taglen)
 	return sendto(NL_FD, &m, m.h.nlmsg_len, 0, (struct sockaddr *)&to, sizeof(to)) < 0 ? -1 : 0;
 }
 
-/* Emit the kernel log lines since the last call as `K <step> <text>`, up to the barrier. */
+/* Emit the kernel log lines since the last call as `K <step> <text>`, up to the barrier; with
+ * step < 0, only drain them (between cases: records of the last case's exit, e.g. op=UNLOAD). */
 static void collect_kmsg(int step, int barrier)
 {
 	char tag[64] = "";
@@ -268,7 +269,8 @@ static void collect_kmsg(int step, int barrier)
 			struct timespec t;
 			clock_gettime(CLOCK_MONOTONIC, &t);
 			if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > 3000) {
-				oprintf("K %d bpfsig-runner: log barrier timed out\n", step);
+				if (step >= 0)
+					oprintf("K %d bpfsig-runner: log barrier timed out\n", step);
 				return;
 			}
 			struct pollfd pfd = {.fd = KMSG_FD, .events = POLLIN};
@@ -285,7 +287,8 @@ static void collect_kmsg(int step, int barrier)
 			return;
 		if (strstr(text, "bpfsig-barrier-"))
 			continue; /* an earlier barrier */
-		oprintf("K %d %s\n", step, text);
+		if (step >= 0)
+			oprintf("K %d %s\n", step, text);
 	}
 }
 
@@ -494,6 +497,7 @@ int main(void)
 	oprintf("U %s\n", u.s[2]);
 	oflush();
 
+	setup_child_fds(); /* the parent's own log reader, to drain between cases */
 	int cases = 0;
 	char *p = req;
 	while ((p = strstr(p, "\nCASE ")) != NULL) {
@@ -525,6 +529,7 @@ int main(void)
 		int st = 0;
 		if (pid > 0)
 			waitpid(pid, &st, 0);
+		collect_kmsg(-1, 1);
 		oprintf("E %s %d\n", name, pid < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 		oflush();
 		cases++;
