@@ -122,11 +122,21 @@ function firstLine(text: string, prefer: RegExp): string {
   return (hit ?? lines[lines.length - 1] ?? 'no output').slice(0, 300);
 }
 
-/** dpkg-deb's data archive, only the members that match (tar wildcards). */
-function extract(deb: string, dest: string, members: string[]): void {
+/** dpkg-deb's data archive, without modules and docs (or only `members`, tar wildcards). */
+function extract(deb: string, dest: string, members: string[] = []): void {
   mkdirSync(dest, { recursive: true });
-  const r = spawnSync('sh', ['-c', `dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --wildcards ${members.map((m) => `'${m}'`).join(' ')}`, 'sh', deb, dest], { encoding: 'utf8' });
+  const sel = members.length ? `--wildcards ${members.map((m) => `'${m}'`).join(' ')}` : `--exclude='*.ko' --exclude='*.ko.*' --exclude='./usr/share/*'`;
+  const r = spawnSync('sh', ['-c', `dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" ${sel}`, 'sh', deb, dest], { encoding: 'utf8' });
   if (r.status !== 0) throw new RealKernelError('registry', `unpacking ${deb} failed: ${firstLine(r.stderr ?? '', /./)}`);
+}
+
+/** The kernel image and config in an unpacked tree: boot/vmlinuz-*, boot/config-* (6.x) or usr/lib/modules/ABI/{vmlinuz,config} (7.x). */
+function findKernelFiles(root: string, abi: string): { vmlinuz?: string; config?: string } {
+  const cands = (names: string[]) => names.map((n) => join(root, n)).find((p) => existsSync(p));
+  return {
+    vmlinuz: cands([`boot/vmlinuz-${abi}`, `usr/lib/modules/${abi}/vmlinuz`, `lib/modules/${abi}/vmlinuz`]),
+    config: cands([`boot/config-${abi}`, `usr/lib/modules/${abi}/config`, `lib/modules/${abi}/config`]),
+  };
 }
 
 function progressOf(opts: FetchOptions): (line: string) => void {
@@ -149,19 +159,16 @@ export function fetchKernel(kver: string, opts: FetchOptions = {}): CachedKernel
     const debs = apt.download(pkgs, tmp);
     const bytes = debs.reduce((a, d) => a + statSync(d).size, 0);
     const x = join(tmp, 'x');
-    for (const d of debs) extract(d, x, ['./boot/*']);
-    const boot = join(x, 'boot');
-    const files = existsSync(boot) ? readdirSync(boot) : [];
-    const vmlinuz = files.find((f) => f.startsWith('vmlinuz-'));
-    const config = files.find((f) => f.startsWith('config-'));
-    if (!vmlinuz || !config) throw new RealKernelError('registry', `${pkgs.join(' + ')} hold no boot/vmlinuz-* and boot/config-* (found: ${files.join(', ') || 'nothing'})`);
+    for (const d of debs) extract(d, x);
+    const { vmlinuz, config } = findKernelFiles(x, k.abi);
+    if (!vmlinuz || !config) throw new RealKernelError('registry', `${pkgs.join(' + ')} hold no kernel image and config for ${k.abi} (looked in boot/ and usr/lib/modules/${k.abi}/)`);
     const out = join(tmp, 'out');
     mkdirSync(out);
-    renameSync(join(boot, vmlinuz), join(out, 'vmlinuz'));
-    renameSync(join(boot, config), join(out, 'config'));
+    renameSync(vmlinuz, join(out, 'vmlinuz'));
+    renameSync(config, join(out, 'config'));
     writeFileSync(
       join(out, 'package.json'),
-      JSON.stringify({ kver: k.kver, abi: k.abi, packages: debs.map((d) => d.slice(d.lastIndexOf('/') + 1)), vmlinuz, config, fetched: new Date().toISOString() }, null, 1) + '\n',
+      JSON.stringify({ kver: k.kver, abi: k.abi, packages: debs.map((d) => d.slice(d.lastIndexOf('/') + 1)), vmlinuz: vmlinuz.slice(x.length + 1), config: config.slice(x.length + 1), fetched: new Date().toISOString() }, null, 1) + '\n',
     );
     rmSync(kernelDir(k), { recursive: true, force: true });
     renameSync(out, kernelDir(k));

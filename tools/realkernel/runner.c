@@ -529,6 +529,7 @@ int main(void)
 		int st = 0;
 		if (pid > 0)
 			waitpid(pid, &st, 0);
+		usleep(20000); /* let frees that the exit deferred (op=UNLOAD records) happen */
 		collect_kmsg(-1, 1);
 		oprintf("E %s %d\n", name, pid < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 		oflush();
