@@ -7,15 +7,23 @@ import { certificateToDer, KeyFormatError } from '../keys/pem.js';
 import { readLightSkeleton } from '../loader/lskel-reader.js';
 import { skelRunToJson, formatSkelRun } from '../scenarios/skel-report.js';
 import { KEYRING_NAMES, parseTamper, runSkeleton, type KeyringName, type Tamper } from '../scenarios/skel-run.js';
-import { getProfile, profileNames } from '../syscall/profiles/index.js';
 import { debianKernels } from '../realkernel/kernels.js';
 import { realSkelToJson, runSkeletonReal } from '../realkernel/skel-load.js';
 import { formatRealSkel } from '../realkernel/report.js';
+import { findToolchain, toolchainNames } from '../loader/gen-loader/profiles.js';
+import { lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
+import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 
 function profileList(): string {
   return profileNames()
-    .map((n) => `    ${n.padEnd(14)} ${getProfile(n)!.summary}`)
+    .map((n) => `    ${profileLabel(getProfile(n)!).padEnd(14)} ${getProfile(n)!.summary}`)
+    .join('\n');
+}
+
+function toolchainList(): string {
+  return toolchainNames()
+    .map((n) => `    ${n.padEnd(14)} ${findToolchain(n)!.flow.name}: ${findToolchain(n)!.summary}`)
     .join('\n');
 }
 
@@ -30,8 +38,12 @@ ids, fds, audit records), then the skeleton's result: result, errno, libbpf's er
 loader's return value, and the maps and programs it handed back.
 
 options:
-  --profile NAME      kernel profile (default v6.18):
+  --profile NAME      kernel profile (default ${defaultProfile().name}):
 ${profileList()}
+  --toolchain NAME    whose libbpf runs the skeleton (its bpf_load_and_run flow); default: the
+                      first toolchain that writes headers like this one (reported in the output):
+${toolchainList()}
+${lsmOptionsHelp()}
   --cert FILE         signing certificate, PEM or DER, placed where --keyring says
   --keyring WHERE     session | builtin | secondary | platform, or a raw keyring_id number
                       session  (default with --cert): add_key("asymmetric", FILE, DER,
@@ -75,6 +87,9 @@ export const skelCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
       profile: { type: 'string' },
+      toolchain: { type: 'string' },
+      lsm: { type: 'string' },
+      'ipe-policy': { type: 'string' },
       cert: { type: 'string' },
       keyring: { type: 'string' },
       tamper: { type: 'string', multiple: true },
@@ -90,8 +105,9 @@ export const skelCommand: Command = {
     if (!file) throw new UsageError('missing FILE.lskel.h');
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
 
-    const profile = values.profile ?? 'v6.18';
+    const profile = values.profile ?? defaultProfile().name;
     if (!getProfile(profile)) throw new UsageError(`unknown profile '${profile}' (one of ${profileNames().join(', ')})`);
+    if (values.toolchain !== undefined && !findToolchain(values.toolchain)) throw new UsageError(`unknown toolchain '${values.toolchain}' (one of ${toolchainNames().join(', ')})`);
     let keyring: KeyringName | number | undefined;
     if (values.keyring !== undefined) {
       if ((KEYRING_NAMES as readonly string[]).includes(values.keyring)) keyring = values.keyring as KeyringName;
@@ -125,13 +141,19 @@ export const skelCommand: Command = {
         tampers,
         skipFreeze: !!values['no-freeze'],
         skipHash: !!values['no-hash'],
+        ...(values.toolchain !== undefined ? { toolchain: values.toolchain } : {}),
+        progress: (l) => io.err(l),
       });
       if (values.json) io.out(JSON.stringify(realSkelToJson(real), null, 2));
       else io.out([`bpfsig skel load ${file} --real ${values.real}`, ...formatRealSkel(real, { audit: !!values.audit })].join('\n'));
       return real.result.err === 0 ? 0 : 1;
     }
+    const lsm = parseLsmOptions(values.lsm, values['ipe-policy']);
     const run = runSkeleton(skel, {
       profile,
+      lsm: lsm.lsm,
+      ...(lsm.options ? { lsmOptions: lsm.options } : {}),
+      ...(values.toolchain !== undefined ? { toolchain: values.toolchain } : {}),
       ...(certDer ? { certDer, keyDescription: values.cert } : {}),
       ...(keyring !== undefined ? { keyring } : {}),
       tampers,

@@ -5,13 +5,14 @@
 
 import type { LightSkeleton } from '../loader/lskel-reader.js';
 import type { SkelResult } from '../loader/skel-runtime.js';
-import { applyTampers, KEYRING_IDS, type AppliedTamper, type KeyringName, type Tamper } from '../scenarios/skel-run.js';
+import { applyTampers, KEYRING_IDS, pickToolchain, type AppliedTamper, type KeyringName, type Tamper } from '../scenarios/skel-run.js';
 import { SKEL_LOAD_FORMAT, type SkelLoadJson } from '../scenarios/skel-report.js';
 import type { TimelineCallJson, TimelineEventJson } from '../scenarios/timeline-json.js';
 import type { ErrnoName } from '../syscall/errno.js';
 import { ATTR_LAYOUTS } from '../syscall/uapi/attr-layouts.js';
 import { mapTypeName, parseCmd, progTypeName } from '../syscall/uapi/consts.js';
 import { InputError } from '../errors.js';
+import { fetchKernel, readKernelConfig } from './cache.js';
 import { debianKernel } from './kernels.js';
 import type { RealStep } from './request.js';
 import { runOnRealKernel, type RealRun, type RealRunOptions } from './run.js';
@@ -25,6 +26,8 @@ export interface RealSkelOptions extends RealRunOptions {
   readonly tampers?: readonly Tamper[];
   readonly skipFreeze?: boolean;
   readonly skipHash?: boolean;
+  /** The toolchain whose bpf_load_and_run flow runs the skeleton (default: the first that fits). */
+  readonly toolchain?: string;
 }
 
 export interface RealSkelRun {
@@ -35,6 +38,10 @@ export interface RealSkelRun {
   readonly tampers: readonly AppliedTamper[];
   readonly loaded: LightSkeleton;
   readonly keyring: { readonly name: KeyringName | null; readonly id: number; readonly cert: boolean };
+  readonly toolchain: string;
+  readonly toolchainCandidates: readonly string[];
+  /** CONFIG_LSM of the build (the LSMs it enables by default). */
+  readonly lsm: readonly string[];
 }
 
 /** Load `skel` on real Debian `kver` (one boot). */
@@ -45,8 +52,9 @@ export async function runSkeletonReal(kver: string, skel: LightSkeleton, opts: R
     throw new InputError(`--keyring ${keyringName} needs the certificate inside the kernel's own keyrings; on a real kernel use --keyring session or a raw keyring id`);
   if (opts.certDer && typeof opts.keyring === 'number') throw new InputError('a certificate needs a keyring placement (session), not a raw keyring id');
   const keyringId = typeof opts.keyring === 'number' ? opts.keyring : keyringName ? KEYRING_IDS[keyringName] : 0;
+  const { toolchain, candidates } = pickToolchain(skel, opts.toolchain);
   const { skel: loaded, applied } = applyTampers(skel, opts.tampers ?? []);
-  const runOpts = { keyringId, ...(opts.skipFreeze ? { skipFreeze: true } : {}), ...(opts.skipHash ? { skipHash: true } : {}) };
+  const runOpts = { flow: toolchain.flow, keyringId, ...(opts.skipFreeze ? { skipFreeze: true } : {}), ...(opts.skipHash ? { skipHash: true } : {}) };
   const plan = skelLoadPlan(loaded, {
     ...runOpts,
     info: true,
@@ -55,7 +63,19 @@ export async function runSkeletonReal(kver: string, skel: LightSkeleton, opts: R
   const real = await runOnRealKernel(kver, [{ plan: { format: 'bpfsig-transcript/1', case: `skel load ${skel.name}`, steps: plan.steps } }], opts);
   const steps = real.plans[0]!.steps;
   const result = playBackSkeleton(loaded, plan, steps, runOpts);
-  return { real, plan, steps, result, tampers: applied, loaded, keyring: { name: keyringName, id: keyringId, cert: !!opts.certDer } };
+  const lsm = (readKernelConfig(fetchKernel(kver).config).get('CONFIG_LSM') ?? '').replace(/"/g, '').split(',').filter(Boolean);
+  return {
+    real,
+    plan,
+    steps,
+    result,
+    tampers: applied,
+    loaded,
+    keyring: { name: keyringName, id: keyringId, cert: !!opts.certDer },
+    toolchain: toolchain.name,
+    toolchainCandidates: candidates.map((t) => t.name),
+    lsm,
+  };
 }
 
 /** The `bpfsig-skel-load/1` object for a real run (plus `real`: which kernel, how it ran). */
@@ -90,6 +110,9 @@ export function realSkelToJson(run: RealSkelRun): SkelLoadJson & { real: { kver:
       exclHash: run.loaded.exclHash !== undefined,
     },
     profile: `real:${run.real.kver}`,
+    scheme: 'real kernel',
+    lsm: [...run.lsm],
+    toolchain: { name: run.toolchain, flow: run.result.flow.name, candidates: [...run.toolchainCandidates] },
     keyring: {
       placement: run.keyring.name,
       keyringId: run.keyring.id,

@@ -8,6 +8,7 @@ import type { KeysConfig } from '../keys/config.js';
 import { DEFAULT_RULES, parseAuditRule } from '../audit/rules.js';
 import { LsmChain } from '../lsm/chain.js';
 import type { LsmModule } from '../lsm/hooks.js';
+import { createLsms, type LsmOptions } from '../lsm/index.js';
 import { copyAttrIn, attrSize } from './attr.js';
 import { VirtualClock, type Clock } from './clock.js';
 import { BPF_COMMANDS } from './commands/index.js';
@@ -24,7 +25,7 @@ import { Btf as BtfObject, type Btf } from './objects/btf.js';
 import type { BpfMap } from './objects/map.js';
 import type { BpfProg } from './objects/prog.js';
 import { Process, type ProcessOptions } from './process.js';
-import { getProfile, V6_18, type KernelConfig, type KernelProfile } from './profiles/index.js';
+import { defaultProfile, getProfile, profileNames, type KernelConfig, type KernelProfile } from './profiles/index.js';
 import { NotEmulated, sysResult, type SysResult } from './result.js';
 import { securityBpf, securityBpfMapFree } from './security.js';
 import { Trace, traceValue, type TraceValue } from './trace.js';
@@ -34,13 +35,19 @@ import { cmdName } from './uapi/consts.js';
 import { decode, type Decoded } from './uapi/layout.js';
 
 export interface KernelOptions {
-  /** A profile or its name (default `v6.18`). */
+  /** A profile or the name of a registered one (default: the registry's default, v6.18). */
   readonly profile?: KernelProfile | string;
   /** Overrides of the profile's default config. */
   readonly config?: Partial<KernelConfig>;
   readonly clock?: Clock;
-  /** LSMs after `capability` (always first), in `lsm=` order. */
-  readonly lsm?: readonly LsmModule[];
+  /**
+   * LSMs after `capability` (always first), in `lsm=` order: names of registered LSMs
+   * (`deny-unsigned`, `signature-audit`, `ipe`, `hornet`, …; see lsmFactories()) or modules of
+   * your own (policyModule()).
+   */
+  readonly lsm?: readonly (string | LsmModule)[];
+  /** Options for the named LSMs (e.g. the IPE policy text). */
+  readonly lsmOptions?: LsmOptions;
   readonly audit?: {
     readonly enabled?: boolean;
     /** auditctl rules; default: every bpf() call (DEFAULT_RULES). */
@@ -100,11 +107,11 @@ export class Kernel {
 
   constructor(opts: KernelOptions = {}) {
     const p = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
-    if (typeof opts.profile === 'string' && !p) throw new RangeError(`unknown kernel profile '${opts.profile}'`);
-    this.profile = p ?? V6_18;
+    if (typeof opts.profile === 'string' && !p) throw new RangeError(`unknown kernel profile '${opts.profile}' (known: ${profileNames().join(', ')})`);
+    this.profile = p ?? defaultProfile();
     this.config = { ...this.profile.config, ...opts.config };
     this.clock = opts.clock ?? new VirtualClock();
-    this.lsm = new LsmChain(opts.lsm ?? []);
+    this.lsm = new LsmChain(createLsms(opts.lsm ?? [], opts.lsmOptions));
     this.audit = new AuditLog(this.clock, {
       enabled: (opts.audit?.enabled ?? true) && this.config.CONFIG_AUDIT,
       rules: (opts.audit?.rules ?? DEFAULT_RULES).map(parseAuditRule),
