@@ -143,8 +143,42 @@ function progressOf(opts: FetchOptions): (line: string) => void {
   return opts.progress ?? ((line) => process.stderr.write(line + '\n'));
 }
 
+/**
+ * One fetch at a time per cache (test workers and parallel commands share it): a lock folder,
+ * taken over when older than 20 minutes (a fetcher that died).
+ */
+function withCacheLock<T>(fn: () => T): T {
+  mkdirSync(cacheDir(), { recursive: true });
+  const lock = join(cacheDir(), '.lock');
+  const deadline = Date.now() + 30 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 20 * 60_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // gone meanwhile
+      }
+      if (Date.now() > deadline) throw new RealKernelError('registry', `the cache ${cacheDir()} stayed locked (${lock})`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /** Fetch and unpack one build (once); the cached files. */
 export function fetchKernel(kver: string, opts: FetchOptions = {}): CachedKernel {
+  return cachedKernel(kver) ?? withCacheLock(() => fetchKernelLocked(kver, opts));
+}
+
+function fetchKernelLocked(kver: string, opts: FetchOptions): CachedKernel {
   const hit = cachedKernel(kver);
   if (hit) return hit;
   const k = debianKernel(kver);
@@ -181,6 +215,10 @@ export function fetchKernel(kver: string, opts: FetchOptions = {}): CachedKernel
 
 /** Fetch and unpack busybox-static (once); the path of the static busybox binary. */
 export function fetchBusybox(opts: FetchOptions = {}): string {
+  return cachedBusybox() ?? withCacheLock(() => fetchBusyboxLocked(opts));
+}
+
+function fetchBusyboxLocked(opts: FetchOptions): string {
   const hit = cachedBusybox();
   if (hit) return hit;
   const progress = progressOf(opts);
