@@ -10,6 +10,10 @@ import { readLightSkeleton, type LightSkeleton } from '../../src/loader/lskel-re
 import { writeLskelHeader } from '../../src/loader/lskel-writer.js';
 import { signPkcs7 } from '../../src/keys/sign.js';
 import { runSkeleton, type RunSkeletonOptions, type SkelRun } from '../../src/scenarios/skel-run.js';
+import { loadSkeleton, type SkelResult } from '../../src/loader/skel-runtime.js';
+import { toolchain } from '../../src/loader/gen-loader/profiles.js';
+import { Kernel } from '../../src/syscall/kernel.js';
+import type { Process } from '../../src/syscall/process.js';
 import { makeCert } from '../keys/support/certs.js';
 import { objectPath, openObject } from '../loader/support.js';
 import { fixturePath, readFixture } from '../support/shared.js';
@@ -66,4 +70,64 @@ export function outerCalls(run: SkelRun): string[] {
 /** The verifier log of the loader's PROG_LOAD, when the run asked for one. */
 export function expectLoaded(run: SkelRun): void {
   expect(run.result, JSON.stringify(run.result.calls.map((c) => [c.step, c.res.ret]))).toMatchObject({ err: 0, errstr: null, loaderRetval: 0 });
+}
+
+export interface KeyringSetup {
+  /** Where the certificate goes: the session keyring (-3), the user keyring (-4), or nowhere. */
+  readonly cert?: 'session' | 'user' | 'none';
+  /** The certificate (default: the shared fixture cert for fixture skeletons is passed explicitly). */
+  readonly certDer?: Uint8Array;
+  /** skel->keyring_id (default -3, or -4 for the user placement). */
+  readonly keyringId?: number;
+}
+
+export interface RawSkelRun {
+  readonly k: Kernel;
+  readonly p: Process;
+  readonly r: SkelResult;
+  /** The verifier log the skeleton's ctx buffer holds after the run (the outer load's, if it failed). */
+  readonly log: string;
+}
+
+/**
+ * `<name>__open()` + `__load()` the way the Debian test program did (OBS-DEB-3): a fresh session
+ * keyring with the certificate, skel->keyring_id set, log_level 1 in the ctx; the bpf_load_and_run
+ * flow of the toolchain named, else the one the header implies.
+ */
+export function runDeb(profile: string, skel: LightSkeleton, o: KeyringSetup & { toolchain?: string; log?: boolean } = {}): RawSkelRun {
+  const k = new Kernel({ profile });
+  const p = k.spawn({ comm: 'skel_test' });
+  const where = o.cert ?? 'session';
+  if (where !== 'none') expect(p.addKey('asymmetric', 'bpfsig test', o.certDer ?? CERT.der, where === 'user' ? -4 : -3).ret).toBeGreaterThan(0);
+  const keyringId = o.keyringId ?? (where === 'user' ? -4 : -3);
+  const logSize = o.log === false ? 0 : 1 << 16;
+  const r = loadSkeleton(p, skel, { keyringId, ...(o.toolchain ? { flow: toolchain(o.toolchain).flow } : {}), ...(logSize ? { logLevel: 1, logSize } : {}) });
+  let log = '';
+  if (logSize) {
+    const ptr = new DataView(p.read(r.skelAddr + 16n, 8)!.buffer).getBigUint64(0, true);
+    const raw = p.read(ptr, logSize)!;
+    const nul = raw.indexOf(0);
+    log = Buffer.from(raw.subarray(0, nul < 0 ? raw.length : nul)).toString('utf8');
+  }
+  return { k, p, r, log };
+}
+
+/** The errno name of a failed step of bpf_load_and_run, e.g. `prog_load:EACCES`; `loaded` or `run:-22`. */
+export function outcome(r: SkelResult): string {
+  if (r.err === 0) return 'loaded';
+  if (r.loaderRetval !== null && r.loaderRetval < 0) return `run:${r.loaderRetval}`;
+  const last = r.calls[r.calls.length - 1]!;
+  return `${last.step}:${last.res.errno}`;
+}
+
+/** A copy of a skeleton with its blobs copied (so a test can flip bytes). */
+export function copySkel(s: LightSkeleton, over: Partial<LightSkeleton> = {}): LightSkeleton {
+  return {
+    ...s,
+    insns: s.insns.slice(),
+    data: s.data.slice(),
+    ...(s.signature ? { signature: s.signature.slice() } : {}),
+    ...(s.exclHash ? { exclHash: s.exclHash.slice() } : {}),
+    ...over,
+  };
 }

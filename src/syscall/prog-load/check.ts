@@ -36,6 +36,7 @@ import { bpfMapGet } from '../commands/fdget.js';
 import { checkBtfInfoEarly, checkBtfInfoLate, checkAttachTarget, bindKfuncs } from './btf-info.js';
 import { findSubprogs } from '../kernel-btf/btf-info.js';
 import { bpfProgCalcDigest } from './digest.js';
+import { bpfMapPtrAccess } from './map-ptr-access.js';
 import { registerLoadStage, type LoadCtx, type LoadStage } from './load.js';
 
 const LD_IMM64 = 0x18;
@@ -404,6 +405,10 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
     allowPtrLeaks: () => bpfTokenCapable(ctx, 'CAP_PERFMON'),
     ldImm64: (pc) => ldImm64View(c, pc),
     kfuncName: (insn) => kfuncName(ctx, insn.imm),
+    mapPtrAccess: (off, size) => {
+      const vmlinux = ctx.kernel.vmlinuxBtf();
+      return vmlinux ? bpfMapPtrAccess(vmlinux.model, off, size) : null;
+    },
   });
   for (const line of main.pathLog) c.verbose(line + '\n');
   c.processed = main.processed;
