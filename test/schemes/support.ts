@@ -67,9 +67,9 @@ export function outerCalls(run: SkelRun): string[] {
   return run.result.calls.map((c) => `${c.step}=${c.res.ret < 0 ? c.res.errno : 'ok'}`);
 }
 
-/** The verifier log of the loader's PROG_LOAD, when the run asked for one. */
-export function expectLoaded(run: SkelRun): void {
-  expect(run.result, JSON.stringify(run.result.calls.map((c) => [c.step, c.res.ret]))).toMatchObject({ err: 0, errstr: null, loaderRetval: 0 });
+/** bpf_load_and_run returned 0 and the loader ran to the end. */
+export function expectLoaded(r: SkelResult): void {
+  expect(r, JSON.stringify(r.calls.map((c) => [c.step, c.res.ret]))).toMatchObject({ err: 0, errstr: null, loaderRetval: 0 });
 }
 
 export interface KeyringSetup {
