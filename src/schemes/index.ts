@@ -5,6 +5,8 @@ import './kp/index.js';
 import './loadtime/index.js';
 
 export {
+  defaultLsmFor,
+  defaultLsmOptionsFor,
   defaultScheme,
   defaultToolchainName,
   getScheme,

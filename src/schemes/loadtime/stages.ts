@@ -201,6 +201,7 @@ export const LT_SIGNATURE_STAGE: LoadStage = registerLoadStage({
   phase: 'before',
   within: 'bpf_check',
   closes: SIG_SCOPE,
+  role: 'signature',
   run: (l) => {
     const c = checkState(l);
     const { ctx, prog } = c;
@@ -214,7 +215,7 @@ export const LT_SIGNATURE_STAGE: LoadStage = registerLoadStage({
     const done = (err: number, rule: string, detail: string): number => {
       putKey(l);
       c.verbose(`signature verification failed: ${err}\n`);
-      return ctx.fail(rule, 'signature verification failed', err, detail);
+      return ctx.fail('LT-SIG-2', `signature verification failed (${rule})`, err, detail);
     };
     const size = Number(l.attr.signature_size ?? 0);
     const sig = kvmemdupBpfptr(l, l.attr.signature as bigint, size);
@@ -235,7 +236,7 @@ export const LT_SIGNATURE_STAGE: LoadStage = registerLoadStage({
     c.verbose('signature verification passed\n');
     prog.signature = { verdict: 'BPF_SIG_VERIFIED', keyringType: k.keyringType, keyringSerial: k.keyringSerial };
     c.binding = SIGNED_BINDING_POLICY;
-    ctx.step('LT-SIG-2', 'signature verification passed', `${what}; prog->aux->sig = { BPF_SIG_VERIFIED, ${k.keyringType}, ${k.keyringSerial} }`);
+    ctx.step('LT-SIG-2', 'signature verification passed', `${v.rule}: ${v.detail} [keyring ${k.keyringType}${k.keyringSerial ? ` ${k.keyringSerial}` : ''}] (${what}); prog->aux->sig = { BPF_SIG_VERIFIED, ${k.keyringType}, ${k.keyringSerial} }`);
     return 0;
   },
 });
