@@ -255,7 +255,8 @@ export class Check {
         if (!next || next.code !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) return this.fail('LOAD-13', 'invalid bpf_ld_imm64 insn', -Errno.EINVAL);
         if (i.src !== 0) {
           const v = this.resolveLdImm64({ pc, srcReg: i.src, dst: i.dst, imm: i.imm, nextImm: next.imm });
-          if (typeof v !== 'bigint') return this.ctx.fail(v.id ?? (v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13'), v.error, v.errno ?? -Errno.EINVAL);
+          // A binding policy's refusal is already in the log and the trace (Check.fail).
+          if (typeof v !== 'bigint') return v.id ? (v.errno ?? -Errno.EINVAL) : this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
           this.resolved.set(pc, v);
         }
         pc++;
