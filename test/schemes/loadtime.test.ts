@@ -15,7 +15,7 @@ import { schemeOfProfile } from '../../src/schemes/registry.js';
 import { Errno } from '../../src/syscall/errno.js';
 import { Kernel } from '../../src/syscall/kernel.js';
 import { getProfile, profileForRelease } from '../../src/syscall/profiles/index.js';
-import { validateStageOrder } from '../../src/syscall/prog-load/index.js';
+import { StageOrderError, validateStageOrder } from '../../src/syscall/prog-load/index.js';
 import type { StageEvent } from '../../src/syscall/trace.js';
 import { MapType, ProgFlag, ProgType } from '../../src/syscall/uapi/consts.js';
 import { encodeInsns, insn } from '../../src/vm/insn.js';
@@ -107,6 +107,23 @@ describe('v7.3: the profile', () => {
     expect(ids.slice(ids.indexOf('LOAD-11'), ids.indexOf('LOAD-13.btf_info') + 1)).toEqual(['LOAD-11', 'LOAD-13', 'LT-LOAD-4', 'LT-LOAD-1', 'LT-SIG-2', 'LOAD-12', 'LOAD-13.btf_info']);
     expect(ids).not.toContain('LOAD-9');
     expect(ids).not.toContain('LOAD-13.fd_array');
+  });
+});
+
+describe('v7.3: the stage contracts refuse impossible orders', () => {
+  const stages = () => [...getProfile('v7.3')!.progLoadStages];
+  const move = (id: string, before: string) => {
+    const list = stages();
+    const s = list.splice(list.findIndex((x) => x.id === id), 1)[0]!;
+    list.splice(list.findIndex((x) => x.id === before), 0, s);
+    return list;
+  };
+  it('[LT-LOAD-1][LT-SIG-2] the signature before fd_array resolution: it needs fd-array', () => {
+    expect(() => validateStageOrder('bad', move('LT-SIG-2', 'LT-LOAD-1'))).toThrow(/LT-SIG-2 needs 'fd-array'/);
+  });
+  it('[LT-LOAD-4] the signature stages before bpf_check has opened the verifier log', () => {
+    expect(() => validateStageOrder('bad', move('LT-SIG-2', 'LOAD-13'))).toThrow(StageOrderError);
+    expect(() => validateStageOrder('bad', move('LT-LOAD-4', 'LOAD-13'))).toThrow(/LT-LOAD-4 needs 'verifier-log'/);
   });
 });
 
