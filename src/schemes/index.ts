@@ -5,6 +5,7 @@ import './kp/index.js';
 import './loadtime/index.js';
 
 export {
+  defaultCompareProfiles,
   defaultLsmFor,
   defaultLsmOptionsFor,
   defaultScheme,
