@@ -84,6 +84,13 @@ export interface MapView {
   readonly exclProgSha: string | null;
 }
 
+/** prog->aux->sig as a hook sees it (LT-VERD-1/2, LT-LSM-1). */
+export interface ProgSigView {
+  readonly verdict: 'BPF_SIG_UNSIGNED' | 'BPF_SIG_VERIFIED';
+  readonly keyringType: 'BPF_SIG_KEYRING_NONE' | 'BPF_SIG_KEYRING_BUILTIN' | 'BPF_SIG_KEYRING_SECONDARY' | 'BPF_SIG_KEYRING_PLATFORM' | 'BPF_SIG_KEYRING_USER';
+  readonly keyringSerial: number;
+}
+
 export interface ProgView {
   readonly id: number;
   readonly name: string;
@@ -93,6 +100,11 @@ export interface ProgView {
   /** SHA-256 digest (DIG-1), hex, once computed; null before bpf_check. */
   readonly digest: string | null;
   readonly usedMapIds: readonly number[];
+  /**
+   * prog->aux->sig: the signature verdict and keyring fields (final at security_bpf_prog_load,
+   * LT-LSM-1); null on kernels that keep no such state (v6.18 and KP's scheme, KP-LOAD-4).
+   */
+  readonly sig: ProgSigView | null;
   /** prog->aux->security: each LSM's blob for this program, by LSM name (allocated at security_bpf_prog_load). */
   readonly security: Map<string, unknown>;
 }
