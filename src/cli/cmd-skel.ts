@@ -8,7 +8,7 @@ import { readLightSkeleton } from '../loader/lskel-reader.js';
 import { skelRunToJson, formatSkelRun } from '../scenarios/skel-report.js';
 import { KEYRING_NAMES, parseTamper, runSkeleton, type KeyringName, type Tamper } from '../scenarios/skel-run.js';
 import { findToolchain, toolchainNames } from '../loader/gen-loader/profiles.js';
-import { lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
+import { LSM_OPTION_FLAGS, lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
 import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 
@@ -81,8 +81,7 @@ export const skelCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, {
       profile: { type: 'string' },
       toolchain: { type: 'string' },
-      lsm: { type: 'string' },
-      'ipe-policy': { type: 'string' },
+      ...LSM_OPTION_FLAGS,
       cert: { type: 'string' },
       keyring: { type: 'string' },
       tamper: { type: 'string', multiple: true },
@@ -125,7 +124,7 @@ export const skelCommand: Command = {
         throw e;
       }
     }
-    const lsm = parseLsmOptions(values.lsm, values['ipe-policy']);
+    const lsm = parseLsmOptions(values);
     const run = runSkeleton(skel, {
       profile,
       lsm: lsm.lsm,

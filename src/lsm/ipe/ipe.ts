@@ -26,7 +26,7 @@
 import { SYSCALL_NR } from '../../audit/rules.js';
 import { KLog } from '../../keys/klog.js';
 import { pkcs7_parse_message } from '../../keys/pkcs7-parse.js';
-import { Errno, errnoName } from '../../syscall/errno.js';
+import { Errno } from '../../syscall/errno.js';
 import type { Kernel } from '../../syscall/kernel.js';
 import type { Process } from '../../syscall/process.js';
 import type { BpfProgLoadArgs, IntegrityVerdict, LsmContext, LsmModule } from '../hooks.js';
@@ -34,6 +34,7 @@ import { LsmConfigError, registerLsm, type LsmOptions } from '../registry.js';
 import { accessRecordBody, audited, policyActivationBody, policyLoadBody, type LoadedPolicy } from './audit.js';
 import { evaluate, type IpeDecision } from './eval.js';
 import { IpePolicyError, parseIpePolicy } from './parser.js';
+import { policyVersionString } from './policy.js';
 
 /** What IPE keeps per program (struct ipe_bpf_prog): the verdict post_integrity handed it. */
 interface IpeBpfProg {
@@ -133,39 +134,49 @@ export function ipeModule(opts: LsmOptions = {}): IpeModule {
 }
 
 /** ipe_new_policy on a signed policy: verify (builtin keyring), take the content, parse. */
-function newSignedPolicy(kernel: Kernel, state: IpeState, raw: Uint8Array, file: string): LoadedPolicy | number {
+function newSignedPolicy(kernel: Kernel, state: IpeState, raw: Uint8Array, file: string, note: (text: string) => void): LoadedPolicy | number {
   // verify_pkcs7_signature(NULL, 0, pkcs7, len, NULL (builtin keyring), VERIFYING_UNSPECIFIED_SIGNATURE, set_pkcs7_data, p)
   const v = kernel.keys.verify_pkcs7_signature(null, raw, null, 'VERIFYING_UNSPECIFIED_SIGNATURE');
-  if (v.ret < 0) return v.ret;
+  if (v.ret < 0) {
+    note(`ipe: policy signature: ${v.detail}`);
+    return v.ret;
+  }
   const msg = pkcs7_parse_message(raw, { cfg: kernel.keys.config }, new KLog());
-  // pkcs7_get_content_data: no content → -ENODATA.
   if (typeof msg === 'number') return msg;
-  if (!msg.data) return -Errno.ENODATA;
+  // set_pkcs7_data sees the content; a message without any is -ENODATA (pkcs7_get_content_data).
+  if (!msg.data) {
+    note('ipe: the PKCS#7 message carries no policy (detached signature)');
+    return -Errno.ENODATA;
+  }
   try {
-    return { parsed: parseIpePolicy(Buffer.from(msg.data).toString('latin1'), { bpf: state.bpf, file }), pkcs7: raw };
+    return { parsed: parseIpePolicy(Buffer.from(msg.data).toString('utf8'), { bpf: state.bpf, file }), pkcs7: raw };
   } catch (e) {
-    if (e instanceof IpePolicyError) return e.errno;
-    throw e;
+    if (!(e instanceof IpePolicyError)) throw e;
+    note(`ipe: ${e.message}`);
+    return e.errno;
   }
 }
 
 /** A root process's write(2) of `data` to a securityfs node (its stdout redirected there). */
-function securityfsWrite(kernel: Kernel, proc: Process, node: string, data: Uint8Array, body: (ctx: LsmContext) => number): number {
+function securityfsWrite(kernel: Kernel, proc: Process, node: string, data: Uint8Array, body: (ctx: LsmContext, note: (text: string) => void) => number): number {
   const buf = proc.alloc(data, node);
   const r = kernel.syscall(proc, 'write', SYSCALL_NR.write!, [1n, buf, BigInt(data.length), 0n], { args: { fd: 1, path: `${SECURITYFS}/${node}`, count: data.length } }, (ctx) => {
-    const ret = body(ctx.lsmContext());
+    const ret = body(ctx.lsmContext(), (text) => kernel.trace.emit({ kind: 'note', sys: ctx.sys, text }));
     return ret < 0 ? ret : data.length;
   });
   return r.ret;
 }
 
-/** `cat FILE > ipe/new_policy; echo 1 > ipe/policies/<name>/active`, at startup. */
+/**
+ * `cat FILE > ipe/new_policy; echo 1 > ipe/policies/<name>/active`, at startup. A failure is what
+ * the kernel does with it: the write fails, the records say so, and IPE goes on without the policy.
+ */
 function deploySigned(kernel: Kernel, state: IpeState, raw: Uint8Array, file: string): void {
   const cat = kernel.spawn({ comm: 'cat', exe: '/usr/bin/cat', argv: ['cat', file] });
   let loaded: LoadedPolicy | null = null;
   // fs.c new_policy(): ipe_new_policy, then the policyfs node (-EEXIST for a name already deployed).
-  const ret = securityfsWrite(kernel, cat, 'new_policy', raw, (ctx) => {
-    let p = newSignedPolicy(kernel, state, raw, file);
+  const ret = securityfsWrite(kernel, cat, 'new_policy', raw, (ctx, note) => {
+    let p = newSignedPolicy(kernel, state, raw, file, note);
     if (typeof p !== 'number' && state.deployed.has(p.parsed.name)) p = -Errno.EEXIST;
     ctx.audit('IPE_POLICY_LOAD', policyLoadBody(p, cat.auid, cat.ses));
     if (typeof p === 'number') return p;
@@ -174,18 +185,20 @@ function deploySigned(kernel: Kernel, state: IpeState, raw: Uint8Array, file: st
     return 0;
   });
   const p = loaded as LoadedPolicy | null;
-  if (ret < 0 || !p) throw new LsmConfigError(`ipe: deploying ${file} through securityfs failed: new_policy write returned -${errnoNameOf(ret)}`);
+  if (ret < 0 || !p) return;
   const sh = kernel.spawn({ comm: 'sh', exe: '/usr/bin/sh', argv: ['sh', '-c', `echo 1 > ${SECURITYFS}/policies/${p.parsed.name}/active`] });
   // policy_fs.c setactive() → ipe_set_active_pol(): a lower version than the active one is -EINVAL.
-  const act = securityfsWrite(kernel, sh, `policies/${p.parsed.name}/active`, new Uint8Array(Buffer.from('1\n')), (ctx) => {
+  securityfsWrite(kernel, sh, `policies/${p.parsed.name}/active`, new Uint8Array(Buffer.from('1\n')), (ctx, note) => {
     const old = state.active;
     if (old === p) return 0;
-    if (old && versionOf(old) > versionOf(p)) return -Errno.EINVAL;
+    if (old && versionOf(old) > versionOf(p)) {
+      note(`ipe: policy '${p.parsed.name}' ${policyVersionString(p.parsed)} is older than the active '${old.parsed.name}' ${policyVersionString(old.parsed)}`);
+      return -Errno.EINVAL;
+    }
     state.active = p;
     ctx.audit('IPE_CONFIG_CHANGE', policyActivationBody(old, p, sh.auid, sh.ses));
     return 0;
   });
-  if (act < 0) throw new LsmConfigError(`ipe: activating policy '${p.parsed.name}' failed: -${errnoNameOf(act)} (its version is below the active policy's)`);
 }
 
 function versionOf(p: LoadedPolicy): bigint {
@@ -193,9 +206,6 @@ function versionOf(p: LoadedPolicy): bigint {
   return (BigInt(v.major) << 32n) | (BigInt(v.minor) << 16n) | BigInt(v.rev);
 }
 
-function errnoNameOf(ret: number): string {
-  return errnoName(-ret) ?? String(-ret);
-}
 
 registerLsm({
   name: NAME,
