@@ -4,6 +4,7 @@
 import './kp/index.js';
 
 export {
+  defaultCompareProfiles,
   defaultLsmFor,
   defaultLsmOptionsFor,
   defaultScheme,
