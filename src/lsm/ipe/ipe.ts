@@ -95,9 +95,11 @@ export function ipeModule(opts: LsmOptions = {}): IpeModule {
     // attr->keyring_id is an __s32 (UAPI-LAYOUT-3).
     const keyringId = Number(a.attr.keyring_id ?? 0) | 0;
     const decision = evaluate(pol.parsed, { op: 'BPF_PROG_LOAD', verdict, keyringId, kernel: a.kernel });
+    // spec: AUD-IPE-1, AUD-IPE-3 (denials always; allows with success_audit), AUD-SER-2
     if (audited(decision.action, state.successAudit)) {
       ctx.audit('IPE_ACCESS', accessRecordBody({ op: 'BPF_PROG_LOAD', hook: 'BPF_PROG_LOAD', enforcing: state.enforce, pid: ctx.pid, comm: ctx.comm, decision }));
     }
+    // spec: IPE-2 (-EACCES), AUD-IPE-1 (permissive: recorded, not enforced)
     const ret = decision.action === 'DENY' && state.enforce ? -Errno.EACCES : 0;
     state.evaluations.push({ prog: a.prog.name, kernel: a.kernel, verdict, keyringId, decision, ret });
     return ret;
@@ -110,6 +112,7 @@ export function ipeModule(opts: LsmOptions = {}): IpeModule {
     boot(kernel: Kernel) {
       state.bpf = kernel.profile.lsmIntegrityHooks;
       // security_add_hooks(ipe_hooks): the BPF entries exist only with CONFIG_IPE_PROP_BPF_SIGNATURE.
+      // spec: IPE-1, HN-HOOK-2
       if (state.bpf) {
         if (revision === 'v7') {
           module.hooks.bpf_prog_load_post_integrity = (a) => {
@@ -123,10 +126,11 @@ export function ipeModule(opts: LsmOptions = {}): IpeModule {
         }
       }
       if (opts.ipePolicy !== undefined) {
-        // ipe_init: ipe_new_policy(ipe_boot_policy) — a bad boot policy fails IPE's init.
+        // ipe_init: ipe_new_policy(ipe_boot_policy) — a bad boot policy fails IPE's init. spec: IPE-5, AUD-IPE-4 (no record)
         const parsed = parseIpePolicy(opts.ipePolicy, { bpf: state.bpf, ...(opts.ipePolicyFile ? { file: opts.ipePolicyFile } : {}) });
         state.active = { parsed, pkcs7: new Uint8Array(0) };
       }
+      // spec: AUD-IPE-4
       if (opts.ipePolicySigned) deploySigned(kernel, state, opts.ipePolicySigned, opts.ipePolicyFile ?? 'policy.p7b');
     },
   };
