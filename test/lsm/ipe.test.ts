@@ -3,7 +3,7 @@
 // auditing, IPE_ACCESS records inside the PROG_LOAD event, the two revisions of the integration,
 // and the IPE-4 policy against every verdict from userspace and from the kernel. The integrity
 // verdicts come from small integrity LSMs of the tests' own (Hornet is built elsewhere).
-// spec: IPE-1..6, AUD-IPE-1..3, AUD-SER-2, HN-HOOK-1/2, HN-ERR-2..5, HN-ERR-11.
+// spec: IPE-1..6, AUD-IPE-1..3, AUD-SER-2, HN-HOOK-1/2, HN-ERR-2..5, HN-ERR-11 (HN-ERR-2..5 and -11 from IPE's side).
 
 import { describe, expect, it } from 'vitest';
 import { parseFields } from '../../src/audit/format.js';
@@ -125,7 +125,7 @@ describe('IPE on a kernel with the integrity hooks (revision v7: verdict stored 
     expect(stages.filter((id) => id.startsWith('LOAD-13') || id === 'LOAD-16')).toEqual([]);
   });
 
-  it('[AUD-IPE-1][AUD-IPE-3][AUD-SER-2] the denial\'s IPE_ACCESS record comes first in the PROG_LOAD event, then SYSCALL with exit=-13', () => {
+  it('[IPE-6][AUD-IPE-1][AUD-IPE-2][AUD-IPE-3][AUD-SER-2] the denial\'s IPE_ACCESS record comes first in the PROG_LOAD event, then SYSCALL with exit=-13', () => {
     const { k, c } = kernelWith([fixed('PARTIALSIG'), 'ipe'], { ipePolicy: IPE_BPF_SIGNED_ONLY_POLICY });
     expect(load(c).res.errno).toBe('EACCES');
     const [rec] = ipeRecords(k);
@@ -143,7 +143,7 @@ describe('IPE on a kernel with the integrity hooks (revision v7: verdict stored 
     expect(ipe.state.evaluations.map((e) => [e.verdict, e.decision.match, e.decision.rule?.line, e.ret])).toEqual([['OK', 'rule', 5, 0]]);
   });
 
-  it('[AUD-IPE-1] success auditing (ipe.success_audit=1) writes the allowing rule as IPE rebuilds it', () => {
+  it('[AUD-IPE-1][AUD-IPE-2] success auditing (ipe.success_audit=1) writes the allowing rule as IPE rebuilds it', () => {
     const { k, c } = kernelWith([fixed('OK'), 'ipe'], { ipePolicy: H + 'DEFAULT action=DENY\nop=BPF_PROG_LOAD   bpf_signature=OK\tbpf_keyring=BUILTIN action=ALLOW # ok', ipeSuccessAudit: true });
     expect(load(c).res.ret).toBeGreaterThan(0);
     expect(parseFields(ipeRecords(k)[0]!.body).rule).toBe('op=BPF_PROG_LOAD bpf_signature=OK bpf_keyring=BUILTIN action=ALLOW');
@@ -249,7 +249,7 @@ const runIpe4 = (user: IntegrityVerdict, kern: IntegrityVerdict, extra: LsmOptio
   });
 
 describe('the IPE-4 policy against every verdict', () => {
-  it.each(VERDICTS)('[IPE-4][HN-ERR-2..5][HN-ERR-11] userspace load (bpf_kernel=FALSE), verdict %s', (v) => {
+  it.each(VERDICTS)('[IPE-4][HN-ERR-2][HN-ERR-4][HN-ERR-5][HN-ERR-11] userspace load (bpf_kernel=FALSE), verdict %s', (v) => {
     const r = runIpe4(v, 'UNSIGNED');
     const ipe = ipeRecords(r.kernel);
     if (v === 'OK') {
