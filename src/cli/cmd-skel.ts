@@ -11,7 +11,7 @@ import { debianKernels } from '../realkernel/kernels.js';
 import { realSkelToJson, runSkeletonReal } from '../realkernel/skel-load.js';
 import { formatRealSkel } from '../realkernel/report.js';
 import { findToolchain, toolchainNames } from '../loader/gen-loader/profiles.js';
-import { lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
+import { LSM_OPTION_FLAGS, lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
 import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 
@@ -91,8 +91,7 @@ export const skelCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, {
       profile: { type: 'string' },
       toolchain: { type: 'string' },
-      lsm: { type: 'string' },
-      'ipe-policy': { type: 'string' },
+      ...LSM_OPTION_FLAGS,
       cert: { type: 'string' },
       keyring: { type: 'string' },
       tamper: { type: 'string', multiple: true },
@@ -153,7 +152,7 @@ export const skelCommand: Command = {
       else io.out([`bpfsig skel load ${file} --real ${values.real}`, ...formatRealSkel(real, { audit: !!values.audit })].join('\n'));
       return real.result.err === 0 ? 0 : 1;
     }
-    const lsm = parseLsmOptions(values.lsm, values['ipe-policy']);
+    const lsm = parseLsmOptions(values);
     const run = runSkeleton(skel, {
       profile,
       lsm: lsm.lsm,

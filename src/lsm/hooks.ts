@@ -6,6 +6,7 @@ import type { AuditTypeName } from '../audit/types.js';
 import type { KeyService } from '../keys/key-service.js';
 import type { ProcessKeyrings } from '../keys/process-keyrings.js';
 import type { CapName, Cred } from '../syscall/creds.js';
+import type { Kernel } from '../syscall/kernel.js';
 import type { Decoded } from '../syscall/uapi/layout.js';
 
 /** A map as an integrity LSM reaches it: its view and map->ops->map_get_hash. */
@@ -186,4 +187,10 @@ export interface LsmModule {
   /** The name that appears in `lsm=` and in traces, e.g. `capability`, `bpf`. */
   readonly name: string;
   readonly hooks: Partial<IntHooks & VoidHooks>;
+  /**
+   * Called once when the kernel has booted (after its audit log and keyrings exist): the LSM's init
+   * (security_add_hooks, a boot policy) and anything userspace does at startup on its behalf (e.g.
+   * deploying an IPE policy through securityfs). Throwing refuses the configuration.
+   */
+  boot?(kernel: Kernel): void;
 }

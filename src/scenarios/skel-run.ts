@@ -170,7 +170,8 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
 
   const profileName = opts.profile ?? defaultProfile().name;
   const lsm = opts.lsm === 'default' ? defaultLsmFor(profileName) : (opts.lsm ?? []);
-  const lsmOptions = opts.lsmOptions ?? (opts.lsm === 'default' ? defaultLsmOptionsFor(profileName) : undefined);
+  // The scheme's options for its stack, with the caller's on top (e.g. --ipe-permissive keeps the scheme's policy).
+  const lsmOptions = opts.lsm === 'default' ? { ...defaultLsmOptionsFor(profileName), ...opts.lsmOptions } : opts.lsmOptions;
   let kernel: Kernel;
   try {
     kernel = new Kernel({

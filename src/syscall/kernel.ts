@@ -162,6 +162,8 @@ export class Kernel {
       const r = this.keys.load_builtin_certificate(der);
       if (r < 0) throw new RangeError(`builtin certificate rejected (${r})`);
     }
+    // The LSMs' init and startup work (e.g. IPE's boot policy), now that audit and the keyrings exist.
+    this.lsm.boot(this);
   }
 
   /** ktime_get_boottime_ns(): nanoseconds since this kernel booted. */
