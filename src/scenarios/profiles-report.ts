@@ -64,6 +64,8 @@ export interface SchemeJson {
   defaultLsm: string[];
   profiles: ProfileJson[];
   toolchains: ToolchainJson[];
+  /** The scheme's notes for docs/schemes.md (Markdown paragraphs). */
+  notes: string[];
 }
 
 export interface ProfilesJson {
@@ -134,6 +136,7 @@ function schemeJson(s: Scheme, base: KernelProfile): SchemeJson {
     defaultLsm: [...s.defaultLsm],
     profiles: s.profiles.map((p) => profileJson(p, base)),
     toolchains: s.toolchains.map(toolchainJson),
+    notes: [...(s.notes ?? [])],
   };
 }
 

@@ -2,9 +2,11 @@
 // index.ts calls registerScheme(), plus its line here.
 
 import './kp/index.js';
+import './loadtime/index.js';
 import './hornet/index.js';
 
 export {
+  defaultCompareProfiles,
   defaultLsmFor,
   defaultLsmOptionsFor,
   defaultScheme,

@@ -16,6 +16,7 @@ import { makeCertificate } from '../../../src/keys/make-cert.js';
 import { decodeOid, OIDS } from '../../../src/keys/oid.js';
 import { pkcs7_parse_message } from '../../../src/keys/pkcs7-parse.js';
 import { readExampleObject } from '../../../src/loader/examples.js';
+import { candidateToolchains, signatureForm } from '../../../src/loader/lskel-identify.js';
 import { readLightSkeleton } from '../../../src/loader/lskel-reader.js';
 import { makeSkeleton, openObjectBytes } from '../../../src/scenarios/make-skeleton.js';
 import { runSkeleton } from '../../../src/scenarios/skel-run.js';
@@ -90,7 +91,21 @@ describe('the hornet toolchains (gen_sig\'s signature over a bpftool 7.7 -S skel
   it('[HN-KP-1] the hornet skeleton loads on KP\'s kernels too (v6.18-stable): the loader, the flow and the metadata check are bpftool 7.7\'s', () => {
     const r = runSkeleton(made.hornet.skeleton, { profile: 'v6.18-stable', certDer: identity.certDer, keyring: 'session' });
     expect(r.result.err).toBe(0);
-    expect(r.toolchainCandidates).toEqual(expect.arrayContaining(['bpftool-7.7', 'hornet', 'hornet-indexed']));
+    expect(r.toolchain).toBe('hornet');
+  });
+
+  it('[TC-HGS-1][TC-BT77-5] a header\'s toolchain is told from its signature\'s form: bpftool 7.7 (SKID, no attributes), hornet / hornet-indexed (the one whose attribute this loader\'s data gives first); unsigned, bpftool 7.7 stands for both', () => {
+    const names = (skel: typeof made.hornet.skeleton) => candidateToolchains(skel).map((t) => t.name).filter((n) => n.startsWith('hornet') || n === 'bpftool-7.7');
+    expect(names(made.bpftool.skeleton)).toEqual(['bpftool-7.7']);
+    expect(names(made.hornet.skeleton)).toEqual(['hornet', 'hornet-indexed']);
+    expect(names(made.indexed.skeleton)).toEqual(['hornet-indexed', 'hornet']);
+    expect(names(made.unsigned.skeleton)).toEqual(['bpftool-7.7']);
+    // data changed after signing: the form still says gen_sig, neither attribute matches exactly
+    const tampered = { ...made.indexed.skeleton, data: made.indexed.skeleton.data.map((b, i) => (i === 100 ? b ^ 1 : b)) };
+    expect(names(tampered)).toEqual(['hornet', 'hornet-indexed']);
+    const form = signatureForm(made.hornet.loader.signature!)!;
+    expect(form.sid).toBe('issuer-serial');
+    expect([...form.attributes!.keys()]).toContain(OIDS.hornet_data);
   });
 
   it('[TC-HGS-1] reproducible: with a fixed signing time the same object and key give the same bytes; another time, another signature', () => {
