@@ -10,6 +10,7 @@ export {
   defaultLsmFor,
   defaultLsmOptionsFor,
   defaultScheme,
+  defaultToolchainFor,
   defaultToolchainName,
   getScheme,
   registerScheme,

@@ -24,6 +24,9 @@ export const HORNET_SCHEME: Scheme = {
   profiles: [HORNET_V7, HORNET_V7_POSTED, HORNET_V7_NO_KP, HORNET_V7_POSTED_NO_KP],
   toolchains: [HORNET_TOOLCHAIN, HORNET_INDEXED_TOOLCHAIN],
   defaultToolchain: 'hornet',
+  // The posted revision decodes only the indexed map entries (HN-ASN1-2).
+  profileToolchain: { 'hornet-v7-posted': 'hornet-indexed', 'hornet-v7-posted-no-kp': 'hornet-indexed' },
+  compareProfiles: ['hornet-v7', 'hornet-v7-posted'],
   // LSM order …,ipe,hornet,bpf (HN-LIM-3, LSM-STACK-3): IPE decides on Hornet's verdicts with the
   // Hornet integration's example policy (IPE-4).
   defaultLsm: ['ipe', 'hornet'],

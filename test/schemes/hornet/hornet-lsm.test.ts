@@ -352,7 +352,7 @@ describe('map checks after admission', () => {
     expect(m.hooks.bpf!({ cmd: BpfCmd.BPF_PROG_TEST_RUN, attr: { 'test.prog_fd': 55 }, size: 80, kernel: true }, ctx)).toBe(0);
   });
 
-  it('[HN-MAP-4][CLAIM-19] the fd_array slot swapped after Hornet read it: v7-posted says OK and the program binds the unsigned map; v7-toctou-fix refuses it at security_bpf_prog', () => {
+  it('[HN-MAP-4][CLAIM-19] the fd_array slot swapped after Hornet read it: v7-posted says OK and the program binds the unsigned map (only a userspace BPF_PROG_RUN is refused later); v7-toctou-fix refuses it at security_bpf_prog', () => {
     const outcome = (profile: string) => {
       let swapTo = -1;
       // Another thread rewrites fd_array[0] between Hornet's read (bpf_prog_load_integrity) and the
@@ -374,12 +374,15 @@ describe('map checks after admission', () => {
       const entry = profile === 'hornet-v7-posted' ? { sha: signed.sha, index: 0 } : { sha: signed.sha };
       const r = load(s, { signature: hornetSig([entry]), fdArray: [signed.fd] });
       const id = (fd: number) => Number(s.c.mapGetInfo(fd).info.id);
-      return { r, verdict: verdictOf(s), used: r.ret > 0 ? usedMapIds(s, r.ret) : null, signedId: id(signed.fd), evilId: id(evil.fd) };
+      const run = r.ret > 0 ? s.c.progTestRun(r.ret).res : null;
+      return { r, verdict: verdictOf(s), used: r.ret > 0 ? usedMapIds(s, r.ret) : null, signedId: id(signed.fd), evilId: id(evil.fd), run };
     };
     const posted = outcome('hornet-v7-posted');
     expect(posted.verdict).toBe('OK');
     expect(posted.r.ret).toBeGreaterThan(0);
     expect(posted.used).toEqual([posted.evilId]);
+    // … and v7-posted's own runtime re-check (HN-MAP-3) refuses to run it from userspace.
+    expect(posted.run!.errno).toBe('EPERM');
     const fixed = outcome('hornet-v7');
     expect(fixed.verdict).toBe('OK');
     expect(fixed.r.errno).toBe('EPERM');
