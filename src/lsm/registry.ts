@@ -2,7 +2,6 @@
 // in the library take these names (or user-written modules). Built-in policy modules register
 // here; IPE and scheme LSMs (Hornet) register from their own folders. spec: LSM-STACK-3, LSM-BPF-7.
 
-import type { KernelProfile } from '../syscall/profiles/profile.js';
 import type { LsmModule } from './hooks.js';
 
 /** Options a named LSM may take (each module reads what it needs). */
@@ -33,11 +32,6 @@ export interface LsmOptions {
   readonly keyringSerials?: readonly number[];
   /** Scheme-specific options (e.g. Hornet's revision), by key. */
   readonly extra?: Readonly<Record<string, unknown>>;
-  /**
-   * The kernel the LSM is built into (set by `new Kernel`): an LSM whose code differs between the
-   * kernels it models (Hornet's revisions, HN-REV-1) reads its default from here.
-   */
-  readonly profile?: KernelProfile;
 }
 
 export interface LsmFactory {

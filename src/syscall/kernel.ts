@@ -129,7 +129,7 @@ export class Kernel {
     this.profile = p ?? defaultProfile();
     this.config = { ...this.profile.config, ...opts.config };
     this.clock = opts.clock ?? new VirtualClock();
-    this.lsm = new LsmChain(createLsms(opts.lsm ?? [], { ...opts.lsmOptions, profile: this.profile }));
+    this.lsm = new LsmChain(createLsms(opts.lsm ?? [], opts.lsmOptions));
     this.audit = new AuditLog(this.clock, {
       enabled: (opts.audit?.enabled ?? true) && this.config.CONFIG_AUDIT,
       rules: (opts.audit?.rules ?? DEFAULT_RULES).map(parseAuditRule),

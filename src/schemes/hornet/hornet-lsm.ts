@@ -28,6 +28,7 @@ import type {
   BpfProgArgs,
   BpfProgLoadIntegrityArgs,
   IntegrityVerdict,
+  IntHooks,
   LsmContext,
   LsmId,
   LsmKernel,
@@ -36,6 +37,8 @@ import type {
 } from '../../lsm/hooks.js';
 import { LsmConfigError, registerLsm, type LsmOptions } from '../../lsm/registry.js';
 import { Errno, errnoName } from '../../syscall/errno.js';
+import type { Kernel } from '../../syscall/kernel.js';
+import type { KernelProfile } from '../../syscall/profiles/profile.js';
 import { BpfCmd } from '../../syscall/uapi/consts.js';
 import {
   HORNET_DATA_GRAMMAR_POSTED,
@@ -208,8 +211,13 @@ function hornetCheckProgMapsRun(progFd: number, k: LsmKernel): number {
   return 0;
 }
 
-/** The Hornet LSM as built into a kernel running `revision`. */
-export function hornetModule(revision: HornetRevision = DEFAULT_HORNET_REVISION): LsmModule {
+/** The Hornet LSM module; `revision()` tells which code it runs (known once the kernel booted it). */
+export interface HornetModule extends LsmModule {
+  revision(): HornetRevision | null;
+}
+
+/** The hooks of one revision: bpf_prog_load_integrity, and bpf_prog (v7-toctou-fix) or bpf (v7-posted). */
+function hornetHooks(revision: HornetRevision): Partial<IntHooks> {
   const integrity = (a: BpfProgLoadIntegrityArgs, ctx: LsmContext): number => {
     const k = ctx.kernel;
     if (!k) return 0; // the hook runs inside BPF_PROG_LOAD, where the kernel's internals always exist
@@ -225,47 +233,63 @@ export function hornetModule(revision: HornetRevision = DEFAULT_HORNET_REVISION)
   };
   if (revision === 'v7-toctou-fix') {
     return {
-      name: HORNET_LSMID.name,
-      hooks: {
-        bpf_prog_load_integrity: integrity,
-        bpf_prog: (a: BpfProgArgs, ctx: LsmContext) => (ctx.kernel ? hornetCheckProgMapsSubset(a.prog, ctx.kernel) : 0),
-      },
+      bpf_prog_load_integrity: integrity,
+      bpf_prog: (a: BpfProgArgs, ctx: LsmContext) => (ctx.kernel ? hornetCheckProgMapsSubset(a.prog, ctx.kernel) : 0),
     };
   }
   return {
-    name: HORNET_LSMID.name,
-    hooks: {
-      bpf_prog_load_integrity: integrity,
-      // spec: HN-MAP-3 — only userspace BPF_PROG_RUN; loads from the kernel are assumed checked.
-      bpf: (a: BpfArgs, ctx: LsmContext) => {
-        if (a.cmd !== BpfCmd.BPF_PROG_TEST_RUN || a.kernel || !ctx.kernel) return 0;
-        return hornetCheckProgMapsRun(Number(a.attr['test.prog_fd'] ?? 0), ctx.kernel);
-      },
+    bpf_prog_load_integrity: integrity,
+    // spec: HN-MAP-3 — only userspace BPF_PROG_RUN; loads from the kernel are assumed checked.
+    bpf: (a: BpfArgs, ctx: LsmContext) => {
+      if (a.cmd !== BpfCmd.BPF_PROG_TEST_RUN || a.kernel || !ctx.kernel) return 0;
+      return hornetCheckProgMapsRun(Number(a.attr['test.prog_fd'] ?? 0), ctx.kernel);
     },
   };
 }
 
 /**
- * The revision a `hornet` LSM runs: `extra.hornetRevision` if given, else the one built into the
- * kernel profile (HORNET_PROFILE_REVISION), else the newest. A kernel without Paul Moore's integrity
- * hooks cannot have Hornet (its Kconfig needs the framework). spec: HN-REV-1, HN-HOOK-1
+ * The revision a kernel runs: the one asked for (LSM option `extra.hornetRevision`), else the one
+ * built into its profile (HORNET_PROFILE_REVISION), else the newest. A kernel without Paul Moore's
+ * integrity hooks cannot have Hornet (its Kconfig needs the framework). spec: HN-REV-1, HN-HOOK-1
  */
-export function hornetRevisionFor(opts: LsmOptions): HornetRevision {
-  const asked = opts.extra?.hornetRevision;
-  if (asked !== undefined && !isHornetRevision(asked)) {
-    throw new LsmConfigError(`hornet: unknown revision '${String(asked)}' (one of ${HORNET_REVISIONS.join(', ')})`);
-  }
-  if (opts.profile && !opts.profile.lsmIntegrityHooks) {
+export function hornetRevisionFor(profile: KernelProfile, asked?: HornetRevision): HornetRevision {
+  if (!profile.lsmIntegrityHooks) {
     throw new LsmConfigError(
-      `hornet needs Paul Moore's integrity hooks (bpf_prog_load_integrity, HN-HOOK-1), which kernel profile '${opts.profile.name}' does not have; use a hornet profile (${Object.keys(HORNET_PROFILE_REVISION).join(', ')})`,
+      `hornet needs Paul Moore's integrity hooks (bpf_prog_load_integrity, HN-HOOK-1), which kernel profile '${profile.name}' does not have; use a hornet profile (${Object.keys(HORNET_PROFILE_REVISION).join(', ')})`,
     );
   }
-  return asked ?? (opts.profile ? HORNET_PROFILE_REVISION[opts.profile.name] : undefined) ?? DEFAULT_HORNET_REVISION;
+  return asked ?? HORNET_PROFILE_REVISION[profile.name] ?? DEFAULT_HORNET_REVISION;
+}
+
+/**
+ * The Hornet LSM. Its hooks are installed when the kernel boots it (security_add_hooks in
+ * hornet_init), in the shape of the revision that kernel runs; `revision` forces one.
+ */
+export function hornetModule(revision?: HornetRevision): HornetModule {
+  let running: HornetRevision | null = null;
+  const module: HornetModule = {
+    name: HORNET_LSMID.name,
+    hooks: {},
+    revision: () => running,
+    boot(kernel: Kernel) {
+      running = hornetRevisionFor(kernel.profile, revision);
+      Object.assign(module.hooks, hornetHooks(running));
+    },
+  };
+  return module;
+}
+
+/** The LSM option `extra.hornetRevision`, checked. */
+function askedRevision(opts: LsmOptions): HornetRevision | undefined {
+  const asked = opts.extra?.hornetRevision;
+  if (asked === undefined) return undefined;
+  if (!isHornetRevision(asked)) throw new LsmConfigError(`hornet: unknown revision '${String(asked)}' (one of ${HORNET_REVISIONS.join(', ')})`);
+  return asked;
 }
 
 registerLsm({
   name: HORNET_LSMID.name,
   summary: "Hornet v7 (integrity LSM, id 114): PKCS#7 over the insns + signed map hashes → a verdict for the policy LSMs (needs a hornet profile)",
   spec: ['HN-CHK-1..10', 'HN-MAP-1..4', 'HN-LIM-1..3', 'HN-REV-1', 'HN-HOOK-2'],
-  create: (opts) => hornetModule(hornetRevisionFor(opts)),
+  create: (opts) => hornetModule(askedRevision(opts)),
 });

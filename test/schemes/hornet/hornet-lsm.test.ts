@@ -14,7 +14,7 @@ import type { LsmModule } from '../../../src/lsm/hooks.js';
 import { createLsms, LsmConfigError } from '../../../src/lsm/registry.js';
 import { defaultLsmFor } from '../../../src/schemes/registry.js';
 import { hornetSignedAttribute, OID_HORNET_DATA, MAX_USED_MAPS, type HornetMapEntry, type HornetProgSecurity } from '../../../src/schemes/hornet/hornet-data.js';
-import { HORNET_LSMID, hornetModule, hornetProgSecurity, LSM_ID_HORNET } from '../../../src/schemes/hornet/hornet-lsm.js';
+import { HORNET_LSMID, hornetModule, hornetProgSecurity, LSM_ID_HORNET, type HornetModule } from '../../../src/schemes/hornet/hornet-lsm.js';
 import { Errno } from '../../../src/syscall/errno.js';
 import { BpfCmd, ProgType } from '../../../src/syscall/uapi/consts.js';
 import { arrayMap, hashMap, setup, u32 } from '../../support/kernel.js';
@@ -344,7 +344,8 @@ describe('map checks after admission', () => {
     expect(s.c.progTestRun(arrayMap(s.c)).res.errno).toBe('EINVAL');
     const fd = load(s).ret;
     expect(s.c.progTestRun(fd).res.ret).toBe(0);
-    const m = hornetModule('v7-posted');
+    const m = hornetModule();
+    setup('hornet-v7-posted', { lsm: [m] });
     const touch = () => {
       throw new Error('kernel-originated BPF_PROG_RUN must not be looked at');
     };
@@ -397,11 +398,16 @@ describe('the LSM: id, order, revisions', () => {
   });
 
   it('[HN-REV-1] each profile runs its revision (v7-toctou-fix hooks bpf_prog, v7-posted hooks bpf); extra.hornetRevision overrides; unknown revisions are refused', () => {
-    const hooksOf = (profile: string, extra: Record<string, unknown> = {}) =>
-      Object.keys(createLsms(['hornet'], { profile: setup(profile).k.profile, ...(Object.keys(extra).length ? { extra } : {}) })[0]!.hooks).sort();
-    expect(hooksOf('hornet-v7')).toEqual(['bpf_prog', 'bpf_prog_load_integrity']);
-    expect(hooksOf('hornet-v7-posted')).toEqual(['bpf', 'bpf_prog_load_integrity']);
-    expect(hooksOf('hornet-v7', { hornetRevision: 'v7-posted' })).toEqual(['bpf', 'bpf_prog_load_integrity']);
+    const hooksOf = (profile: string, extra: Record<string, unknown> = {}) => {
+      const m = createLsms(['hornet'], Object.keys(extra).length ? { extra } : {})[0] as HornetModule;
+      expect(Object.keys(m.hooks)).toEqual([]); // installed when the kernel boots it (hornet_init)
+      setup(profile, { lsm: [m] });
+      return [m.revision(), ...Object.keys(m.hooks).sort()];
+    };
+    expect(hooksOf('hornet-v7')).toEqual(['v7-toctou-fix', 'bpf_prog', 'bpf_prog_load_integrity']);
+    expect(hooksOf('hornet-v7-no-kp')).toEqual(['v7-toctou-fix', 'bpf_prog', 'bpf_prog_load_integrity']);
+    expect(hooksOf('hornet-v7-posted')).toEqual(['v7-posted', 'bpf', 'bpf_prog_load_integrity']);
+    expect(hooksOf('hornet-v7', { hornetRevision: 'v7-posted' })).toEqual(['v7-posted', 'bpf', 'bpf_prog_load_integrity']);
     expect(() => hornetKernel('hornet-v7', null, { hornetRevision: 'v8' })).toThrow(LsmConfigError);
   });
 
