@@ -116,3 +116,14 @@ acceptance('hello.bpf.o (examples/bpf)', () => openObjectBytes(readExampleObject
 describeShared('minimal.bpf.o (../shared/fixtures/bpf/minimal)', () => {
   acceptance('minimal', () => openObjectBytes(readFixture('bpf', 'minimal', 'minimal.bpf.o'), 'minimal.bpf.o'));
 });
+
+describe('bpfsig claims with the Hornet scheme in the build', () => {
+  it('[CLAIM-19][CLAIM-20] the Hornet claims run (no longer not-run): CLAIM-19 holds; CLAIM-20 holds with the HN-MAP-2 caveat', async () => {
+    const { runClaims } = await import('../../../src/scenarios/claims/run-claims.js');
+    const r = runClaims({ only: ['CLAIM-19', 'CLAIM-20'], identity });
+    const v = Object.fromEntries(r.claims.map((c) => [c.id, [c.verdict, c.caveat]]));
+    expect(v['CLAIM-19']![0]).toBe('holds');
+    expect(v['CLAIM-20']![0]).toBe('holds-with-caveat');
+    expect(String(v['CLAIM-20']![1])).toMatch(/HN-MAP-2/);
+  });
+});
