@@ -14,7 +14,7 @@ import { genLoader, loaderOutputToJson, type LoaderOutput, type LoaderSigner } f
 import { findToolchain, toolchainNames, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
 import { writeLskelHeader } from '../loader/lskel-writer.js';
 import { defaultToolchainName } from '../schemes/index.js';
-import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+import { InputError, parseCommandArgs, sourceDateEpoch, UsageError, type Command } from './command.js';
 
 const toolchainList = (): string =>
   toolchainNames()
@@ -84,19 +84,8 @@ function openObject(file: string, name: string): BpfObject {
   return r.value;
 }
 
-/**
- * The signing time a toolchain with signed attributes writes: SOURCE_DATE_EPOCH when set (the
- * reproducible-builds convention), else now — as OpenSSL's CMS_final does.
- */
-function signingTime(): Date | undefined {
-  const e = process.env.SOURCE_DATE_EPOCH;
-  if (e === undefined || e === '') return undefined;
-  if (!/^\d+$/.test(e)) throw new UsageError(`SOURCE_DATE_EPOCH must be a number of seconds, not '${e}'`);
-  return new Date(Number(e) * 1000);
-}
-
 function generate(obj: BpfObject, file: string, toolchain: ToolchainProfile, signer: LoaderSigner | undefined, signMaps: boolean): LoaderOutput {
-  const when = signingTime();
+  const when = sourceDateEpoch();
   const out = genLoader(obj, { profile: toolchain, sign: !!signer, signMaps, ...(signer ? { signer } : {}), ...(when ? { signingTime: when } : {}) });
   if (!out.ok) throw new InputError(`${file}: cannot generate the loader (${out.error.kind}): ${out.error.message}`);
   return out.value;

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { KeyFormatError } from '../keys/pem.js';
 import { signPkcs7, type SignDigest } from '../keys/sign.js';
 import { hornetMapHash, hornetSignedAttribute, type HornetMapEntry } from '../schemes/hornet/hornet-data.js';
-import { InputError, parseCommandArgs, UsageError, type Command, type Io } from './command.js';
+import { InputError, parseCommandArgs, sourceDateEpoch, UsageError, type Command, type Io } from './command.js';
 
 /** An Io that can also take raw bytes (stdout when --out is not given). */
 export interface BinaryIo extends Io {
@@ -61,14 +61,6 @@ function parseHornetMap(spec: string): HornetMapEntry {
   const index = Number(m[2]);
   if (!Number.isSafeInteger(index) || index > 0x7fffffff) throw new UsageError(`--hornet-map '${spec}': index ${m[2]} is too large`);
   return { sha, index };
-}
-
-/** SOURCE_DATE_EPOCH (reproducible builds) as the signingTime of signed attributes, else now. */
-function sourceDateEpoch(): Date | undefined {
-  const e = process.env.SOURCE_DATE_EPOCH;
-  if (e === undefined || e === '') return undefined;
-  if (!/^\d+$/.test(e)) throw new UsageError(`SOURCE_DATE_EPOCH must be a number of seconds, not '${e}'`);
-  return new Date(Number(e) * 1000);
 }
 
 export const signCommand: Command = {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contentOf, readChildren, readTlv, type Tlv } from '../../../src/keys/ber.js';
 import { KeyService } from '../../../src/keys/key-service.js';
+import { DEFAULT_EPOCH } from '../../../src/keys/clock.js';
 import { KLog } from '../../../src/keys/klog.js';
 import { makeCertificate } from '../../../src/keys/make-cert.js';
 import { decodeOid, OIDS } from '../../../src/keys/oid.js';
@@ -147,6 +148,18 @@ describe('bpfsig gen skeleton -S --toolchain hornet', () => {
     const r = await cli('gen', 'skeleton', '-S', '-k', key, '-i', cert, '--toolchain', 'hornet', obj);
     expect(r.code, r.err).toBe(0);
     const skel = readLightSkeleton(r.out, 'hello.lskel.h');
+    // SOURCE_DATE_EPOCH fixes the signing time: the same bytes as the library's skeleton (keys clock epoch)
+    process.env.SOURCE_DATE_EPOCH = String(DEFAULT_EPOCH);
+    try {
+      const again = await cli('gen', 'skeleton', '-S', '-k', key, '-i', cert, '--toolchain', 'hornet', obj);
+      expect(hex(readLightSkeleton(again.out, 'hello.lskel.h').signature!)).toBe(hex(made.hornet.loader.signature!));
+      process.env.SOURCE_DATE_EPOCH = 'yesterday';
+      const bad = await cli('gen', 'skeleton', '-S', '-k', key, '-i', cert, '--toolchain', 'hornet', obj);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(/SOURCE_DATE_EPOCH must be a number of seconds/);
+    } finally {
+      delete process.env.SOURCE_DATE_EPOCH;
+    }
     const a = anatomy(skel.signature!);
     expect(a.attrs.get(OIDS.hornet_data)).toEqual([`3026312430220420${sha256(skel.data)}`]);
     const seen: string[] = [];
