@@ -15,8 +15,11 @@ export interface CallFacts {
   readonly sys: number;
   readonly cmd: string;
   readonly size: number | null;
+  /** The return value (0 when the call never returned: see `returned`). */
   readonly ret: number;
   readonly errno: string | null;
+  /** False when the kernel oopsed inside the call and it never returned. */
+  readonly returned: boolean;
 }
 
 export interface AuditRef {
@@ -30,8 +33,10 @@ export interface AuditRef {
 }
 
 export interface SkelFacts {
-  /** The skeleton's own result. */
-  readonly err: number;
+  /** The skeleton's own result; null when `<name>__load()` never returned (`oops`). */
+  readonly err: number | null;
+  /** The kernel oops that killed the task, with the bpf_load_and_run step and syscall it happened in. */
+  readonly oops: { readonly step: string; readonly sys: number; readonly text: string; readonly where: string; readonly rule: string; readonly detail: string } | null;
   readonly errno: string | null;
   readonly errstr: string | null;
   readonly loaderRetval: number | null;
@@ -75,7 +80,7 @@ export function embeddedMetadataHash(insns: Uint8Array): string | null {
 }
 
 function call(e: SyscallEnter, exit: SyscallExit | undefined): CallFacts {
-  return { sys: e.sys, cmd: e.cmd ?? e.name, size: e.size ?? null, ret: exit?.ret ?? 0, errno: exit?.errno ?? null };
+  return { sys: e.sys, cmd: e.cmd ?? e.name, size: e.size ?? null, ret: exit?.ret ?? 0, errno: exit?.errno ?? null, returned: exit !== undefined };
 }
 
 /** Facts of a run. */
@@ -145,8 +150,10 @@ export function skelFacts(run: SkelRun): SkelFacts {
   const shaStage = events.find((e): e is StageEvent => e.kind === 'stage' && e.id === 'MHASH-7' && !e.errno && outer.some((o) => o.sys === e.sys));
   const mapSha = shaStage?.detail && /^[0-9a-f]{64}$/.test(shaStage.detail) ? shaStage.detail : null;
 
+  const o = run.result.oops;
   return {
     err: run.result.err,
+    oops: o ? { step: o.step, sys: o.sys, ...o.report } : null,
     errno: run.errno,
     errstr: run.result.errstr,
     loaderRetval: run.result.loaderRetval,
