@@ -222,10 +222,13 @@ function bpfLoadAndRun(
   }
   // TC-LB26-1: the 2026 load-time flow binds the metadata map through a counted fd_array when signed.
   if (signed && flow.fdArrayCntWhenSigned) loadFields.fd_array_cnt = flow.fdArrayCntWhenSigned;
-  // HC-UAPI-2: the -M header's opts_signature_maps (NULL and 0 without -M).
-  if (flow.signatureMaps && skel.signatureMaps?.length) {
-    loadFields.signature_maps = proc.alloc(new Uint8Array(new Int32Array(skel.signatureMaps).buffer), 'opts->signature_maps');
-    loadFields.signature_maps_size = skel.signatureMaps.length;
+  // HC-UAPI-2: attr.signature_maps / _size = opts->signature_maps / _sz, as the header assigned them
+  // (the -M header: opts_signature_maps and its count; other signed headers of that bpftool: NULL
+  // and 0). The static array lives in the program's read-only data.
+  const sm = skel.signatureMapsOpts;
+  if (flow.signatureMaps && sm) {
+    loadFields.signature_maps = sm.ptr === 'array' ? proc.alloc(new Uint8Array(new Int32Array(skel.signatureMaps!).buffer), 'opts_signature_maps') : 0n;
+    loadFields.signature_maps_size = sm.sz;
   }
   const pl = sys('prog_load', BpfCmd.BPF_PROG_LOAD, PROG_LOAD, loadFields, flow.progLoadAttrSize);
   progFd = pl.res.ret;
