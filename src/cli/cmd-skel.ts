@@ -8,6 +8,7 @@ import { readLightSkeleton } from '../loader/lskel-reader.js';
 import { skelRunToJson, formatSkelRun } from '../scenarios/skel-report.js';
 import { KEYRING_NAMES, parseTamper, runSkeleton, type KeyringName, type Tamper } from '../scenarios/skel-run.js';
 import { findToolchain, toolchainNames } from '../loader/gen-loader/profiles.js';
+import { lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
 import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 
@@ -39,6 +40,7 @@ ${profileList()}
   --toolchain NAME    whose libbpf runs the skeleton (its bpf_load_and_run flow); default: the
                       first toolchain that writes headers like this one (reported in the output):
 ${toolchainList()}
+${lsmOptionsHelp()}
   --cert FILE         signing certificate, PEM or DER, placed where --keyring says
   --keyring WHERE     session | builtin | secondary | platform, or a raw keyring_id number
                       session  (default with --cert): add_key("asymmetric", FILE, DER,
@@ -79,6 +81,8 @@ export const skelCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, {
       profile: { type: 'string' },
       toolchain: { type: 'string' },
+      lsm: { type: 'string' },
+      'ipe-policy': { type: 'string' },
       cert: { type: 'string' },
       keyring: { type: 'string' },
       tamper: { type: 'string', multiple: true },
@@ -121,8 +125,11 @@ export const skelCommand: Command = {
         throw e;
       }
     }
+    const lsm = parseLsmOptions(values.lsm, values['ipe-policy']);
     const run = runSkeleton(skel, {
       profile,
+      lsm: lsm.lsm,
+      ...(lsm.options ? { lsmOptions: lsm.options } : {}),
       ...(values.toolchain !== undefined ? { toolchain: values.toolchain } : {}),
       ...(certDer ? { certDer, keyDescription: values.cert } : {}),
       ...(keyring !== undefined ? { keyring } : {}),

@@ -15,7 +15,10 @@
 import { InputError } from '../errors.js';
 import { findToolchain, toolchainNames, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
 import { candidateToolchains } from '../loader/lskel-identify.js';
-import { schemeOfProfile } from '../schemes/registry.js';
+import type { LsmModule } from '../lsm/hooks.js';
+import type { LsmOptions } from '../lsm/registry.js';
+import { defaultLsmFor, defaultLsmOptionsFor, schemeOfProfile } from '../schemes/registry.js';
+import { defaultProfile } from '../syscall/profiles/index.js';
 import { KEY_SPEC_SESSION_KEYRING } from '../keys/process-keyrings.js';
 import type { LightSkeleton } from '../loader/lskel-reader.js';
 import { loadSkeleton, type SkelResult } from '../loader/skel-runtime.js';
@@ -101,6 +104,13 @@ export interface RunSkeletonOptions {
   readonly skipHash?: boolean;
   /** comm of the loading process (appears in audit records). */
   readonly comm?: string;
+  /**
+   * LSMs after `capability`: names of registered LSMs or modules of your own, or `'default'` for the
+   * profile's scheme's default stack (defaultLsmFor). Default: none (a kernel with only capability).
+   */
+  readonly lsm?: readonly (string | LsmModule)[] | 'default';
+  /** Options for the named LSMs (e.g. the IPE policy). */
+  readonly lsmOptions?: LsmOptions;
 }
 
 export interface SkelRun {
@@ -112,6 +122,8 @@ export interface SkelRun {
   /** The toolchain whose flow ran the skeleton, and the other toolchains that could have made it. */
   readonly toolchain: string;
   readonly toolchainCandidates: readonly string[];
+  /** The LSMs loaded after capability, in order. */
+  readonly lsm: readonly string[];
   readonly keyring: { readonly name: KeyringName | null; readonly id: number; readonly cert: boolean };
   /** The add_key(2) call for the session placement. */
   readonly addKey: SysResult | null;
@@ -144,11 +156,19 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
   const cert = opts.certDer;
   if (cert && typeof opts.keyring === 'number') throw new InputError('a certificate needs a keyring placement (session, builtin, secondary or platform), not a raw keyring id');
 
+  const profileName = opts.profile ?? defaultProfile().name;
+  const lsm = opts.lsm === 'default' ? defaultLsmFor(profileName) : (opts.lsm ?? []);
+  const lsmOptions = opts.lsmOptions ?? (opts.lsm === 'default' ? defaultLsmOptionsFor(profileName) : undefined);
   let kernel: Kernel;
   try {
-    kernel = new Kernel({ ...(opts.profile !== undefined ? { profile: opts.profile } : {}), ...(cert && keyringName === 'builtin' ? { builtinCerts: [cert] } : {}) });
+    kernel = new Kernel({
+      profile: profileName,
+      lsm,
+      ...(lsmOptions ? { lsmOptions } : {}),
+      ...(cert && keyringName === 'builtin' ? { builtinCerts: [cert] } : {}),
+    });
   } catch (e) {
-    // The only ways construction fails here: an unknown profile or a certificate the kernel refuses at boot.
+    // The ways construction fails here: an unknown profile or LSM, bad LSM options, or a certificate the kernel refuses at boot.
     throw new InputError((e as Error).message);
   }
   if (cert && (keyringName === 'secondary' || keyringName === 'platform')) {
@@ -175,6 +195,7 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
     scheme: schemeOfProfile(kernel.profile.name)?.name ?? kernel.profile.scheme,
     toolchain: toolchain.name,
     toolchainCandidates: candidates.map((t) => t.name),
+    lsm: kernel.lsm.order.slice(1),
     keyring: { name: keyringName, id: keyringId, cert: !!cert },
     addKey,
     tampers: applied,

@@ -4,6 +4,8 @@
 import './kp/index.js';
 
 export {
+  defaultLsmFor,
+  defaultLsmOptionsFor,
   defaultScheme,
   defaultToolchainName,
   getScheme,

@@ -5,6 +5,7 @@
 // reports list them from here and know no scheme by name. spec: PROF-1, PROF-2, TC-*.
 
 import { registerToolchain, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
+import type { LsmOptions } from '../lsm/registry.js';
 import { registerProfile, type KernelProfile } from '../syscall/profiles/index.js';
 
 /** One row of a scheme's errno table, as the spec words it. */
@@ -34,8 +35,12 @@ export interface Scheme {
   readonly toolchains: readonly ToolchainProfile[];
   /** The toolchain this scheme's skeletons are made with (compare, demo). */
   readonly defaultToolchain: string;
-  /** LSMs loaded by default after `capability`, by name. */
+  /** LSMs loaded by default after `capability`, by name (what `demo` and `compare` run). */
   readonly defaultLsm: readonly string[];
+  /** A different default stack for some of its profiles (e.g. a kernel without signature fields). */
+  readonly profileLsm?: Readonly<Record<string, readonly string[]>>;
+  /** Options for the default stack (e.g. the IPE policy it loads). */
+  readonly defaultLsmOptions?: LsmOptions;
 }
 
 const SCHEMES = new Map<string, Scheme>();
@@ -87,4 +92,16 @@ export function defaultScheme(): Scheme {
 /** The toolchain of the default scheme (what `gen skeleton` uses when none is named). */
 export function defaultToolchainName(): string {
   return defaultScheme().defaultToolchain;
+}
+
+/** The default LSM stack for a profile: its scheme's, or the profile's own override. */
+export function defaultLsmFor(profile: string): readonly string[] {
+  const s = BY_PROFILE.get(profile);
+  if (!s) return [];
+  return s.profileLsm?.[profile] ?? s.defaultLsm;
+}
+
+/** Options for a profile's default LSM stack. */
+export function defaultLsmOptionsFor(profile: string): LsmOptions {
+  return BY_PROFILE.get(profile)?.defaultLsmOptions ?? {};
 }

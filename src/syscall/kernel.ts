@@ -8,6 +8,7 @@ import type { KeysConfig } from '../keys/config.js';
 import { DEFAULT_RULES, parseAuditRule } from '../audit/rules.js';
 import { LsmChain } from '../lsm/chain.js';
 import type { LsmModule } from '../lsm/hooks.js';
+import { createLsms, type LsmOptions } from '../lsm/index.js';
 import { copyAttrIn, attrSize } from './attr.js';
 import { VirtualClock, type Clock } from './clock.js';
 import { BPF_COMMANDS } from './commands/index.js';
@@ -39,8 +40,14 @@ export interface KernelOptions {
   /** Overrides of the profile's default config. */
   readonly config?: Partial<KernelConfig>;
   readonly clock?: Clock;
-  /** LSMs after `capability` (always first), in `lsm=` order. */
-  readonly lsm?: readonly LsmModule[];
+  /**
+   * LSMs after `capability` (always first), in `lsm=` order: names of registered LSMs
+   * (`deny-unsigned`, `signature-audit`, `ipe`, `hornet`, …; see lsmFactories()) or modules of
+   * your own (policyModule()).
+   */
+  readonly lsm?: readonly (string | LsmModule)[];
+  /** Options for the named LSMs (e.g. the IPE policy text). */
+  readonly lsmOptions?: LsmOptions;
   readonly audit?: {
     readonly enabled?: boolean;
     /** auditctl rules; default: every bpf() call (DEFAULT_RULES). */
@@ -109,7 +116,7 @@ export class Kernel {
     this.profile = p ?? defaultProfile();
     this.config = { ...this.profile.config, ...opts.config };
     this.clock = opts.clock ?? new VirtualClock();
-    this.lsm = new LsmChain(opts.lsm ?? []);
+    this.lsm = new LsmChain(createLsms(opts.lsm ?? [], opts.lsmOptions));
     this.audit = new AuditLog(this.clock, {
       enabled: (opts.audit?.enabled ?? true) && this.config.CONFIG_AUDIT,
       rules: (opts.audit?.rules ?? DEFAULT_RULES).map(parseAuditRule),

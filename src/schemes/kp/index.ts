@@ -18,7 +18,10 @@ export const KP_SCHEME: Scheme = {
   defaultProfile: 'v6.18',
   toolchains: [BPFTOOL_7_1, BPFTOOL_7_7],
   defaultToolchain: 'bpftool-7.7',
-  defaultLsm: [],
+  // A distribution that cares runs a "signed only" BPF-LSM policy (LSM-BPF-6) and audits what it
+  // believed (AUD-FP-2); on v6.17 there is no signature field to require.
+  defaultLsm: ['deny-unsigned', 'signature-audit'],
+  profileLsm: { 'v6.17': ['signature-audit'] },
 };
 
 registerScheme(KP_SCHEME);

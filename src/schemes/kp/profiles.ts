@@ -29,6 +29,7 @@ export const V6_17: KernelProfile = {
   mapHash: { requireFrozen: false },
   progSignature: { sizeBound: null, copyFaultErrno: 'ENOMEM', rejectZeroSize: false },
   infoTailFromLastField: false,
+  lsmIntegrityHooks: false,
   digest: 'sha1',
   structBpfMapHasSha: false,
   structBpfMapExcl: false,

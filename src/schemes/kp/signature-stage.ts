@@ -58,6 +58,7 @@ export const KP_SIGNATURE_STAGE = registerLoadStage({
   needs: ['prog', 'orig-insns'],
   provides: [],
   phase: 'before',
+  role: 'signature',
   run: (l) => {
     // KP-LOAD-2: without a signature pointer the step is skipped, whatever size and keyring say.
     if (!l.attr.signature) return 0;

@@ -49,6 +49,8 @@ export class BpfProg {
   loadedByKernel = false;
   /** security_bpf_prog_load ran: the LSM blob must be freed (security_bpf_prog_free). */
   lsmBlob = false;
+  /** prog->aux->security: each LSM's blob, by LSM name (e.g. Hornet's signed map hashes, HN-CHK-9). */
+  readonly security = new Map<string, unknown>();
   /** Profiles that keep a verdict on the program (loadtime-2026) set this; v6.18 does not (KP-LOAD-4). */
   signature: ProgSignatureRecord | null = null;
   /** prog->aux->func_info: bpf_func_info records (8 bytes each: insn_off, type_id). */

@@ -63,6 +63,11 @@ export interface KernelProfile {
    * so padding must be zero (OBSERVED on 6.18.44; a 2026 selftest expects it). Before: at sizeof.
    */
   readonly infoTailFromLastField: boolean;
+  /**
+   * Paul Moore's LSM framework for BPF integrity verification (HN-HOOK-1/2): security_bpf_prog_load
+   * calls the bpf_prog_load_integrity hooks before the bpf_prog_load hooks. Absent from mainline.
+   */
+  readonly lsmIntegrityHooks: boolean;
   /** DIG-1 vs V617-4: the program digest algorithm (the tag is its first 8 bytes). */
   readonly digest: 'sha256' | 'sha1';
   /** MHASH-8 / V617-4: `struct bpf_map` starts with `u8 sha[32]` (else `ops` is at offset 0). */

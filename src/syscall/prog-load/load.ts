@@ -54,6 +54,8 @@ export type LoadResource =
   | 'id'
   | 'fd';
 
+export type StageRole = 'signature' | 'admission';
+
 /**
  * Where a stage may run relative to publication: `before` the program has an id (its failure frees
  * an unpublished program, no audit record), the `publish` stage itself (bpf_prog_alloc_id), or
@@ -101,6 +103,12 @@ export interface LoadStage {
   readonly closes?: string;
   /** A scope this stage must run inside (e.g. a check that writes to the verifier log). */
   readonly within?: string;
+  /**
+   * What the stage is to readers of the trace: `signature` for the stage that verifies a program's
+   * signature (wherever a profile puts it), `admission` for security_bpf_prog_load. Reports find
+   * these by role, not by id.
+   */
+  readonly role?: StageRole;
   /**
    * 0 to go on, or -errno to stop the load with that error. A positive value also stops the load
    * and is returned as is, as the kernel's `if (err) goto free_prog; … return err;` does; the runner
@@ -206,7 +214,7 @@ export function bpfProgLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPt
   const open: LoadStage[] = [];
   for (const stage of k.profile.progLoadStages) {
     // Every stage shows in the trace as it starts; what it found follows it.
-    ctx.enter(stage.id, stage.name);
+    ctx.enter(stage.id, stage.name, stage.role);
     let err = stage.run(l);
     // A closing stage ran its scope's exit path itself, whether it failed or not.
     if (stage.closes) open.pop();

@@ -213,6 +213,7 @@ registerLoadStage({
   needs: ['prog', 'prog-type'],
   provides: ['lsm-blob'],
   phase: 'before',
+  role: 'admission',
   name: 'security_bpf_prog_load',
   run: (l) => {
     const prog = l.prog!;
