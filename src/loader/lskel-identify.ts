@@ -80,6 +80,8 @@ function fits(t: ToolchainProfile, f: SkeletonFeatures): boolean {
   if (t.headerStyle !== f.headerStyle) return false;
   if (f.signed && !t.canSign) return false;
   if ((f.signatureMaps || f.setsSignatureMaps) && !t.canSignMaps) return false;
+  // A bpftool with -M writes opts.signature_maps / _sz into every signed header (NULL and 0 without -M).
+  if (f.signed && t.canSignMaps && !f.setsSignatureMaps) return false;
   // An unsigned loader has no signature-match block whatever the toolchain; a signed one has the toolchain's.
   if (f.signed && t.signatureMatch !== f.signatureMatch) return false;
   return true;
