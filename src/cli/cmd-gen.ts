@@ -141,7 +141,6 @@ export const genCommand: Command = {
     // TC-HCM-1: -M implies -S (and -L).
     const signMaps = !!values['sign-maps'];
     const sign = !!values.sign || signMaps;
-    if (sign && !toolchain.canSign) throw new UsageError(`${toolchain.name} cannot sign: -S needs bpftool 7.7 or later (TC-BT77-1)`);
     if (signMaps && !toolchain.canSignMaps) {
       const withM = toolchainNames().filter((n) => findToolchain(n)!.canSignMaps);
       throw new UsageError(
@@ -149,6 +148,7 @@ export const genCommand: Command = {
           (withM.length ? `use --toolchain ${withM.join(' or ')}` : 'no registered toolchain has it'),
       );
     }
+    if (sign && !toolchain.canSign) throw new UsageError(`${toolchain.name} cannot sign: -S needs bpftool 7.7 or later (TC-BT77-1)`);
 
     const signer = makeSigner(sign, values.key, values.cert);
     const obj = openObject(file, name ?? objectNameFromPath(file));
