@@ -58,6 +58,9 @@ ${lsmOptionsHelp()}
                       repeatable
   --no-freeze         skip BPF_MAP_FREEZE of the metadata map (not what libbpf does; KP-META-4)
   --no-hash           skip the BPF_OBJ_GET_INFO_BY_FD hash request (KP-META-3)
+  --stale-hash        the stale-hash trick (KP-META-4): hash the blob as signed while the map is
+                      unfrozen, then write the --tamper'ed blob and freeze
+  --no-excl           create the metadata map without excl_prog_hash (KP-META-5, LT-ERR-20)
   --audit             also print the whole audit log in auditd's format. By default the timeline
                       shows each syscall's audit records inline (BPF records with their text);
                       the SYSCALL/PROCTITLE lines are only in the full log
@@ -91,6 +94,8 @@ export const skelCommand: Command = {
       tamper: { type: 'string', multiple: true },
       'no-freeze': { type: 'boolean' },
       'no-hash': { type: 'boolean' },
+      'stale-hash': { type: 'boolean' },
+      'no-excl': { type: 'boolean' },
       audit: { type: 'boolean' },
       capable: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -139,6 +144,8 @@ export const skelCommand: Command = {
       tampers,
       skipFreeze: !!values['no-freeze'],
       skipHash: !!values['no-hash'],
+      staleHash: !!values['stale-hash'],
+      noExclHash: !!values['no-excl'],
     });
     if (values.json) io.out(JSON.stringify(skelRunToJson(run), null, 2));
     else io.out([`bpfsig skel load ${file}`, ...formatSkelRun(run, { audit: !!values.audit, capable: !!values.capable })].join('\n'));

@@ -3,6 +3,7 @@
 // The built-in schemes register their kernel profiles and toolchains before any command runs.
 import '../schemes/index.js';
 import type { Command } from './command.js';
+import { compareCommand } from './cmd-compare.js';
 import { conformanceCommand } from './cmd-conformance.js';
 import { demoCommand } from './cmd-demo.js';
 import { genCommand } from './cmd-gen.js';
@@ -14,4 +15,4 @@ import { signCommand } from './cmd-sign.js';
 import { skelCommand } from './cmd-skel.js';
 import { verifyCommand } from './cmd-verify.js';
 
-export const commands: Command[] = [demoCommand, skelCommand, genCommand, profilesCommand, keygenCommand, replayCommand, signCommand, verifyCommand, inspectCommand, conformanceCommand];
+export const commands: Command[] = [compareCommand, demoCommand, skelCommand, genCommand, profilesCommand, keygenCommand, replayCommand, signCommand, verifyCommand, inspectCommand, conformanceCommand];

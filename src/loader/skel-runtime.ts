@@ -28,6 +28,14 @@ export interface SkelRunOptions {
    */
   readonly skipFreeze?: boolean;
   readonly skipHash?: boolean;
+  /** Harness: create the metadata map without excl_prog_hash (KP-META-5, LT-ERR-20, OBS-DEB-20/31). */
+  readonly noExclHash?: boolean;
+  /**
+   * Harness: the stale-hash trick (KP-META-4, CLAIM-7): write these bytes (the blob as signed), ask
+   * for the hash while the map is unfrozen, then write the skeleton's own (tampered) blob, freeze,
+   * and load without asking again — the loader compares the cached, stale map->sha.
+   */
+  readonly staleHashOf?: Uint8Array;
 }
 
 export interface SkelResult {
@@ -165,7 +173,7 @@ function bpfLoadAndRun(
       value_size: skel.data.length,
       max_entries: 1,
       map_name: '__loader.map',
-      ...(flow.exclProgHash && skel.exclHash ? { excl_prog_hash: proc.alloc(skel.exclHash, 'excl_prog_hash'), excl_prog_hash_size: skel.exclHash.length } : {}),
+      ...(flow.exclProgHash && skel.exclHash && !o.noExclHash ? { excl_prog_hash: proc.alloc(skel.exclHash, 'excl_prog_hash'), excl_prog_hash_size: skel.exclHash.length } : {}),
     },
     flow.mapCreateAttrSize,
   );
@@ -174,8 +182,26 @@ function bpfLoadAndRun(
     failed(mc.res, 'failed to create loader map');
     return done();
   }
+  const update = (data: Uint8Array) => sys('map_update_elem', BpfCmd.BPF_MAP_UPDATE_ELEM, MAP_ELEM, { map_fd: mapFd, key: proc.alloc(4, 'key'), value: proc.alloc(data, 'opts->data'), flags: 0n }, 32);
+  const getInfoHash = () => {
+    const info = proc.alloc(encode(BPF_MAP_INFO, { hash: proc.alloc(32, 'sha'), hash_size: 32 }, BPF_MAP_INFO.sizeof!), 'bpf_map_info');
+    return sys('obj_get_info_by_fd', BpfCmd.BPF_OBJ_GET_INFO_BY_FD, OBJ_GET_INFO_BY_FD, { 'info.bpf_fd': mapFd, 'info.info': info, 'info.info_len': BPF_MAP_INFO.sizeof! }, 16);
+  };
+  if (o.staleHashOf) {
+    // KP-META-4: hash the blob as signed while the map is still writable, then replace it.
+    const first = update(o.staleHashOf);
+    if (first.res.ret < 0) {
+      failed(first.res, 'failed to update loader map');
+      return done();
+    }
+    const early = getInfoHash();
+    if (early.res.ret < 0) {
+      failed(early.res, 'failed to fetch obj info');
+      return done();
+    }
+  }
   // LSK-RUN-2
-  const up = sys('map_update_elem', BpfCmd.BPF_MAP_UPDATE_ELEM, MAP_ELEM, { map_fd: mapFd, key: proc.alloc(4, 'key'), value: proc.alloc(skel.data, 'opts->data'), flags: 0n }, 32);
+  const up = update(skel.data);
   if (up.res.ret < 0) {
     failed(up.res, 'failed to update loader map');
     return done();
@@ -188,10 +214,10 @@ function bpfLoadAndRun(
       return done();
     }
   }
-  // LSK-RUN-4: the hash is discarded; the call makes the kernel fill map->sha.
-  if (flow.getInfoHash && !o.skipHash) {
-    const info = proc.alloc(encode(BPF_MAP_INFO, { hash: proc.alloc(32, 'sha'), hash_size: 32 }, BPF_MAP_INFO.sizeof!), 'bpf_map_info');
-    const gi = sys('obj_get_info_by_fd', BpfCmd.BPF_OBJ_GET_INFO_BY_FD, OBJ_GET_INFO_BY_FD, { 'info.bpf_fd': mapFd, 'info.info': info, 'info.info_len': BPF_MAP_INFO.sizeof! }, 16);
+  // LSK-RUN-4: the hash is discarded; the call makes the kernel fill map->sha. (The stale-hash
+  // harness asked for it already, before the tamper.)
+  if (flow.getInfoHash && !o.skipHash && !o.staleHashOf) {
+    const gi = getInfoHash();
     if (gi.res.ret < 0) {
       failed(gi.res, 'failed to fetch obj info');
       return done();

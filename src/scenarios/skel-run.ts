@@ -102,6 +102,13 @@ export interface RunSkeletonOptions {
   readonly tampers?: readonly Tamper[];
   readonly skipFreeze?: boolean;
   readonly skipHash?: boolean;
+  /** Create the metadata map without excl_prog_hash (KP-META-5, LT-ERR-20). */
+  readonly noExclHash?: boolean;
+  /**
+   * The stale-hash trick (KP-META-4, CLAIM-7): the map's hash is taken over the blob as signed while
+   * the map is unfrozen, then the tampered blob (`tampers`) is written and the map frozen.
+   */
+  readonly staleHash?: boolean;
   /** comm of the loading process (appears in audit records). */
   readonly comm?: string;
   /**
@@ -187,6 +194,8 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
     keyringId,
     ...(opts.skipFreeze ? { skipFreeze: true } : {}),
     ...(opts.skipHash ? { skipHash: true } : {}),
+    ...(opts.noExclHash ? { noExclHash: true } : {}),
+    ...(opts.staleHash ? { staleHashOf: skel.data } : {}),
   });
   return {
     kernel,

@@ -5,6 +5,7 @@ import './kp/index.js';
 import './hashchain/index.js';
 
 export {
+  defaultCompareProfiles,
   defaultLsmFor,
   defaultLsmOptionsFor,
   defaultScheme,

@@ -35,6 +35,10 @@ export interface Scheme {
   readonly toolchains: readonly ToolchainProfile[];
   /** The toolchain this scheme's skeletons are made with (compare, demo). */
   readonly defaultToolchain: string;
+  /** Its skeletons are signed with -M (the hash chain over the metadata map). */
+  readonly defaultSignMaps?: boolean;
+  /** The profiles `bpfsig compare` runs by default (default: all of them). */
+  readonly compareProfiles?: readonly string[];
   /** LSMs loaded by default after `capability`, by name (what `demo` and `compare` run). */
   readonly defaultLsm: readonly string[];
   /** A different default stack for some of its profiles (e.g. a kernel without signature fields). */
@@ -104,4 +108,9 @@ export function defaultLsmFor(profile: string): readonly string[] {
 /** Options for a profile's default LSM stack. */
 export function defaultLsmOptionsFor(profile: string): LsmOptions {
   return BY_PROFILE.get(profile)?.defaultLsmOptions ?? {};
+}
+
+/** The profiles `bpfsig compare` runs when none are named: each scheme's compareProfiles, in registration order. */
+export function defaultCompareProfiles(): string[] {
+  return [...SCHEMES.values()].flatMap((s) => s.compareProfiles ?? s.profiles.map((p) => p.name));
 }

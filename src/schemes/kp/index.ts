@@ -18,6 +18,9 @@ export const KP_SCHEME: Scheme = {
   defaultProfile: 'v6.18',
   toolchains: [BPFTOOL_7_1, BPFTOOL_7_7],
   defaultToolchain: 'bpftool-7.7',
+  // v6.18.44 (no signature verification on that machine), v6.18.15 and v7.2 (the Debian builds,
+  // for --real) are named with --profiles.
+  compareProfiles: ['v6.17', 'v6.18', 'v6.18-stable'],
   // A distribution that cares runs a "signed only" BPF-LSM policy (LSM-BPF-6) and audits what it
   // believed (AUD-FP-2); on v6.17 there is no signature field to require.
   defaultLsm: ['deny-unsigned', 'signature-audit'],
