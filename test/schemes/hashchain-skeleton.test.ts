@@ -22,6 +22,7 @@ import { readLightSkeleton, type LightSkeleton } from '../../src/loader/lskel-re
 import { makeSkeleton, openObjectBytes, type MadeSkeleton } from '../../src/scenarios/make-skeleton.js';
 import { skelFacts } from '../../src/scenarios/skel-facts.js';
 import { explainRun } from '../../src/scenarios/explain-skel.js';
+import { runCompare } from '../../src/scenarios/compare/compare.js';
 import { formatSkelRun, skelRunToJson } from '../../src/scenarios/skel-report.js';
 import { runSkeleton, type RunSkeletonOptions, type Tamper } from '../../src/scenarios/skel-run.js';
 import type { SyscallEnter } from '../../src/syscall/trace.js';
@@ -334,5 +335,23 @@ describe('[HC-Q-1][HC-Q-2] the two odd outcomes through a skeleton (a hand-edite
     expect(pl.nonFd).toMatch(/returned 4$/);
     expect(r.result).toMatchObject({ err: -9, errstr: 'failed to execute loader prog', loaderRetval: null });
     expect(formatSkelRun(r).join('\n')).toContain('→ 4 — NOT AN FD');
+  });
+});
+
+describe('[CLAIM-8][SEQ-2] bpfsig compare with the hash-chain column', () => {
+  it('hashchain-v2 (its skeleton made with -M): data-byte and stale-hash fail at BPF_PROG_LOAD with EKEYREJECTED, before any LSM — no false positive; the -M skeleton under v6.18 is E2BIG', () => {
+    const r = runCompare({ profiles: ['v6.18', 'hashchain-v2'] });
+    const cell = (profile: string, c: string) => r.cells.find((x) => x.profile === profile && x.case === c && !x.cross)!;
+    expect(r.columns.find((c) => c.profile === 'hashchain-v2')).toMatchObject({ scheme: 'hashchain' });
+    for (const c of ['data-byte', 'stale-hash']) {
+      const x = cell('hashchain-v2', c);
+      expect(x.failedAt, c).toMatchObject({ syscall: 'BPF_PROG_LOAD', errno: 'EKEYREJECTED' });
+      expect(x.falsePositive, c).toBe(false);
+      expect(x.lsm.filter((h) => h.hook === 'bpf_prog_load' && h.syscall === 'BPF_PROG_LOAD' && !h.kernel), c).toEqual([]);
+    }
+    expect(cell('v6.18', 'data-byte').falsePositive).toBe(true);
+    expect(cell('hashchain-v2', 'intact').loaded).toBe(true);
+    const cross = r.cells.find((x) => x.cross && x.profile === 'v6.18' && x.recipe.toolchain === 'hashchain');
+    expect(cross?.failedAt).toMatchObject({ syscall: 'BPF_PROG_LOAD', errno: 'E2BIG' });
   });
 });
