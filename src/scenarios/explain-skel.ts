@@ -79,7 +79,9 @@ function loadSentence(f: SkelFacts): string {
     const who = signer(f.signatureStage.detail);
     parts.push(
       `BPF_PROG_LOAD (#${pl.sys}) carried a ${pl.signatureSize}-byte signature with keyring_id ${pl.keyringId}, and ${slot} returned 0: ` +
-        `the PKCS#7 signature over the ${pl.insnCnt} loader instructions verified${who ? ` (signer: ${who})` : ''}`,
+        (pl.signatureMapsSize > 0
+          ? `the PKCS#7 signature over the 32-byte digest of the ${pl.insnCnt} loader instructions and a hash chain over ${plural(pl.signatureMapsSize, 'map')} named by signature_maps verified`
+          : `the PKCS#7 signature over the ${pl.insnCnt} loader instructions verified`) + (who ? ` (signer: ${who})` : ''),
     );
   } else {
     parts.push(`BPF_PROG_LOAD (#${pl.sys}) carried a ${pl.signatureSize}-byte signature with keyring_id ${pl.keyringId}, and ${slot} failed with ${errStr(f.signatureStage.ret, f.signatureStage.errno)}${f.signatureStage.detail ? ` (${f.signatureStage.detail})` : ''}`);

@@ -46,7 +46,14 @@ export interface SkelFacts {
   readonly failedCall: (CallFacts & { readonly stage: { id: string; name: string; detail: string | null } | null }) | null;
   /** The loader's BPF_PROG_LOAD, when bpf_load_and_run got that far. */
   readonly progLoad:
-    | (CallFacts & { readonly insnCnt: number; readonly signed: boolean; readonly signatureSize: number; readonly keyringId: number })
+    | (CallFacts & {
+        readonly insnCnt: number;
+        readonly signed: boolean;
+        readonly signatureSize: number;
+        readonly keyringId: number;
+        /** attr->signature_maps_size (0 where the UAPI has no such field): maps in a signed hash chain (HC-UAPI-1). */
+        readonly signatureMapsSize: number;
+      })
     | null;
   /**
    * The signature stage of that call (the stage with role `signature`, wherever the profile puts it:
@@ -114,6 +121,7 @@ export function skelFacts(run: SkelRun): SkelFacts {
         signed: loadEnter.attr?.signature !== undefined && loadEnter.attr.signature !== '0x0' && loadEnter.attr.signature !== 0,
         signatureSize: Number(loadEnter.attr?.signature_size ?? 0),
         keyringId: Number(loadEnter.attr?.keyring_id ?? 0),
+        signatureMapsSize: Number(loadEnter.attr?.signature_maps_size ?? 0),
       }
     : null;
   const loadEvents = progLoad ? eventsOf(progLoad.sys) : [];
