@@ -181,6 +181,14 @@ describe('[HC-UAPI-2][LSK-RUN-9] bpf_load_and_run of the hash-chain libbpf', () 
     expect(progLoadCall(u).size).toBe(180);
   });
 
+  it('the account of a -M load says what was signed: the digest of the insns and a hash chain over one map', () => {
+    const r = run(make(hello(), 'hashchain', 'M').skeleton, 'hashchain-v2');
+    expect(skelFacts(r).progLoad).toMatchObject({ signed: true, signatureMapsSize: 1 });
+    expect(explainRun(skelFacts(r)).text).toContain('over the 32-byte digest of the 299 loader instructions and a hash chain over 1 map named by signature_maps verified');
+    const s = run(make(hello(), 'hashchain', 'S').skeleton, 'hashchain-v2');
+    expect(explainRun(skelFacts(s)).text).toContain('the PKCS#7 signature over the 299 loader instructions verified');
+  });
+
   it('[TC-HCM-4][SEQ-1] the -M loader still compares map->sha with its embedded hash, after the kernel verified the chain', () => {
     const r = run(make(hello(), 'hashchain', 'M').skeleton, 'hashchain-v2');
     const f = skelFacts(r);
