@@ -39,3 +39,4 @@ export { timelineToJson, type TimelineCallJson, type TimelineEventJson } from '.
 export { skelFacts, type SkelFacts } from './scenarios/skel-facts.js';
 export { explainRun, type SkelPattern } from './scenarios/explain-skel.js';
 export { runSchemeDemo, type SchemeDemo } from './scenarios/scheme-demo.js';
+export * from './realkernel/index.js';

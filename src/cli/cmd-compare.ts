@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { CASES } from '../scenarios/compare/cases.js';
 import { runCompare, type CompareResult } from '../scenarios/compare/compare.js';
 import { formatCompare, formatCompareMarkdown } from '../scenarios/compare/report-text.js';
+import { formatRaces, RACES } from '../scenarios/compare/explore-races.js';
 import { defaultCompareProfiles } from '../schemes/registry.js';
 import { profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
@@ -12,7 +13,7 @@ import { InputError, parseCommandArgs, UsageError, type Command } from './comman
 const FORMATS = ['text', 'md', 'json'] as const;
 type Format = (typeof FORMATS)[number];
 
-const usage = `usage: bpfsig compare [OBJ.bpf.o] [--profiles LIST] [--cases LIST] [--no-cross]
+const usage = `usage: bpfsig compare [OBJ.bpf.o] [--profiles LIST] [--cases LIST] [--no-cross] [--races]
                       [--format text|md|json] [--out FILE] [--details]
 
 Runs every scheme on the same object (default: the built-in example, examples/bpf/hello.bpf.o):
@@ -29,6 +30,10 @@ options:
   --cases LIST      comma-separated case ids (default: all):
 ${CASES.map((c) => `                      ${c.id.padEnd(12)} ${c.title}`).join('\n')}
   --no-cross        leave out the cross-toolchain cells
+  --races           also run each built-in race at every stage boundary of each profile's loader
+                    BPF_PROG_LOAD (a second thread of the loading process), and report which
+                    boundaries change the outcome:
+${RACES.map((r) => `                      ${r.id.padEnd(16)} ${r.title}`).join('\n')}
   --format F        text (default: the matrix, then a summary), md, json (bpfsig-compare/1,
                     docs/cli.md)
   --details         (text) every cell in full: stages, hooks with verdicts, audit records
@@ -49,6 +54,7 @@ export const compareCommand: Command = {
       format: { type: 'string' },
       out: { type: 'string' },
       details: { type: 'boolean' },
+      races: { type: 'boolean' },
     });
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
     const format = (values.format ?? 'text') as Format;
@@ -71,8 +77,14 @@ export const compareCommand: Command = {
       ...(profiles ? { profiles } : {}),
       ...(cases ? { cases } : {}),
       cross: !values['no-cross'],
+      races: !!values.races,
     });
-    const text = format === 'json' ? JSON.stringify(r, null, 2) : format === 'md' ? formatCompareMarkdown(r) : formatCompare(r, { details: !!values.details }).join('\n');
+    const text =
+      format === 'json'
+        ? JSON.stringify(r, null, 2)
+        : format === 'md'
+          ? formatCompareMarkdown(r)
+          : [...formatCompare(r, { details: !!values.details }), ...(r.races ? ['', ...formatRaces(r.races)] : [])].join('\n');
     if (values.out) {
       try {
         writeFileSync(values.out, text.endsWith('\n') ? text : text + '\n');

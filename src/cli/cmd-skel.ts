@@ -7,8 +7,11 @@ import { certificateToDer, KeyFormatError } from '../keys/pem.js';
 import { readLightSkeleton } from '../loader/lskel-reader.js';
 import { skelRunToJson, formatSkelRun } from '../scenarios/skel-report.js';
 import { KEYRING_NAMES, parseTamper, runSkeleton, type KeyringName, type Tamper } from '../scenarios/skel-run.js';
+import { debianKernels } from '../realkernel/kernels.js';
+import { realSkelToJson, runSkeletonReal } from '../realkernel/skel-load.js';
+import { formatRealSkel } from '../realkernel/report.js';
 import { findToolchain, toolchainNames } from '../loader/gen-loader/profiles.js';
-import { lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
+import { LSM_OPTION_FLAGS, lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
 import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 
@@ -65,6 +68,10 @@ ${lsmOptionsHelp()}
                       shows each syscall's audit records inline (BPF records with their text);
                       the SYSCALL/PROCTITLE lines are only in the full log
   --capable           show capable() checks in the timeline
+  --real KVER         run the same load on a real Debian kernel under QEMU instead of the
+                      emulator (${debianKernels().map((k) => k.kver).join(', ')}; see docs/realkernel.md).
+                      Only --keyring session (or a raw keyring id) is possible there; the timeline
+                      lists the calls of the loading process with their audit records
   --json              one JSON object (format bpfsig-skel-load/1, see docs/cli.md): result, errno,
                       errstr, loaderRetval, profile, keyring, tampers, maps, progs, timeline, audit
 
@@ -87,8 +94,7 @@ export const skelCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, {
       profile: { type: 'string' },
       toolchain: { type: 'string' },
-      lsm: { type: 'string' },
-      'ipe-policy': { type: 'string' },
+      ...LSM_OPTION_FLAGS,
       cert: { type: 'string' },
       keyring: { type: 'string' },
       tamper: { type: 'string', multiple: true },
@@ -99,6 +105,7 @@ export const skelCommand: Command = {
       audit: { type: 'boolean' },
       capable: { type: 'boolean' },
       json: { type: 'boolean' },
+      real: { type: 'string' },
     });
     const [sub, file, ...extra] = positionals;
     if (sub !== 'load') throw new UsageError(sub === undefined ? 'missing subcommand: load' : `unknown subcommand '${sub}' (only 'load')`);
@@ -133,7 +140,22 @@ export const skelCommand: Command = {
         throw e;
       }
     }
-    const lsm = parseLsmOptions(values.lsm, values['ipe-policy']);
+    if (values.real !== undefined) {
+      if (values.profile) throw new UsageError('--real and --profile exclude each other (the real kernel maps to its own profile)');
+      const real = await runSkeletonReal(values.real, skel, {
+        ...(certDer ? { certDer, keyDescription: values.cert } : {}),
+        ...(keyring !== undefined ? { keyring } : {}),
+        tampers,
+        skipFreeze: !!values['no-freeze'],
+        skipHash: !!values['no-hash'],
+        ...(values.toolchain !== undefined ? { toolchain: values.toolchain } : {}),
+        progress: (l) => io.err(l),
+      });
+      if (values.json) io.out(JSON.stringify(realSkelToJson(real), null, 2));
+      else io.out([`bpfsig skel load ${file} --real ${values.real}`, ...formatRealSkel(real, { audit: !!values.audit })].join('\n'));
+      return real.result.err === 0 ? 0 : 1;
+    }
+    const lsm = parseLsmOptions(values);
     const run = runSkeleton(skel, {
       profile,
       lsm: lsm.lsm,

@@ -10,9 +10,10 @@ import { genCommand } from './cmd-gen.js';
 import { inspectCommand } from './cmd-inspect.js';
 import { keygenCommand } from './cmd-keygen.js';
 import { profilesCommand } from './cmd-profiles.js';
+import { realCommand } from './cmd-real.js';
 import { replayCommand } from './cmd-replay.js';
 import { signCommand } from './cmd-sign.js';
 import { skelCommand } from './cmd-skel.js';
 import { verifyCommand } from './cmd-verify.js';
 
-export const commands: Command[] = [compareCommand, demoCommand, skelCommand, genCommand, profilesCommand, keygenCommand, replayCommand, signCommand, verifyCommand, inspectCommand, conformanceCommand];
+export const commands: Command[] = [compareCommand, demoCommand, skelCommand, genCommand, profilesCommand, keygenCommand, replayCommand, realCommand, signCommand, verifyCommand, inspectCommand, conformanceCommand];

@@ -3,7 +3,7 @@
 // user names none; `explain` reports it. spec: LSK-SIGM-1..6 (the signature-match block), LSK-HDR-*,
 // TC-BT77-5, TC-HCM-2 (opts_signature_maps), TC-LB26-1 (a signed loader without a hash compare).
 
-import { BPF_DW, BPF_JMP, BPF_JNE, BPF_LD, BPF_LDX, BPF_MEM, BPF_PSEUDO_MAP_IDX, BPF_X, decodeInsns } from './insn.js';
+import { BPF_DW, BPF_JMP, BPF_JNE, BPF_K, BPF_LD, BPF_LDX, BPF_MEM, BPF_PSEUDO_MAP_IDX, BPF_W, BPF_X, decodeInsns } from './insn.js';
 import { findToolchain, toolchainNames, type SignatureMatch, type ToolchainProfile } from './gen-loader/profiles.js';
 import type { LightSkeleton } from './lskel-reader.js';
 
@@ -14,12 +14,20 @@ export interface SignatureMatchBlock {
   readonly blocks: readonly number[];
   /** Where each mismatch jumps (insn index). */
   readonly jumpTargets: readonly number[];
+  /**
+   * The 2026-06 exclusivity check before the compares (LSK-SIGM-8): `r2 = *(u32 *)(map + 32)`,
+   * `if r2 != 1 goto cleanup`; its first instruction, or null when absent (libbpf 1.7).
+   */
+  readonly exclCheck: number | null;
+  /** Which libbpf emitted it: 1.7 (off-by-one jumps, no excl check) or the 2026-06 hardened loader. */
+  readonly kind: Exclude<SignatureMatch, 'none'>;
 }
 
 /**
  * The signature-match block of a signed loader (LSK-SIGM-2/3): four times `r1 = map[idx 0]`,
- * `r2 = *(u64 *)(r1 + 8k)`, `r3 = IMM64`, `r7 = -EINVAL`, `if r2 != r3 goto …`. Null when the loader
- * has none (unsigned, or a 2026 load-time loader).
+ * `r2 = *(u64 *)(r1 + 8k)`, `r3 = IMM64`, `r7 = -EINVAL`, `if r2 != r3 goto …`, in the 2026-06
+ * hardened loader preceded by the `map->excl` check (LSK-SIGM-8, TC-LB2606-4). Null when the loader
+ * has none (unsigned, or a 2026 load-time loader, LSK-SIGM-7).
  */
 export function signatureMatchBlock(insns: Uint8Array): SignatureMatchBlock | null {
   const ins = decodeInsns(insns);
@@ -38,6 +46,16 @@ export function signatureMatchBlock(insns: Uint8Array): SignatureMatchBlock | nu
     dwords.set(ld.off / 8, { imm: (BigInt(hi.imm >>> 0) << 32n) | BigInt(lo.imm >>> 0), at: i, target: i + 7 + jne.off });
   }
   if (dwords.size !== 4) return null;
+  // LSK-SIGM-8: r1 = map[idx 0]; r2 = *(u32 *)(r1 + 32); r7 = -EINVAL; if r2 != 1 goto …, right before block 0.
+  const first = dwords.get(0)!.at;
+  const e = first - 5;
+  const exclCheck =
+    e >= 0 &&
+    ins[e]!.code === (BPF_LD | BPF_DW) && ins[e]!.src === BPF_PSEUDO_MAP_IDX && ins[e]!.imm === 0 &&
+    ins[e + 2]!.code === (BPF_LDX | BPF_MEM | BPF_W) && ins[e + 2]!.dst === 2 && ins[e + 2]!.src === 1 && ins[e + 2]!.off === 32 &&
+    ins[e + 4]!.code === (BPF_JMP | BPF_JNE | BPF_K) && ins[e + 4]!.dst === 2 && ins[e + 4]!.imm === 1
+      ? e
+      : null;
   const out = Buffer.alloc(32);
   const blocks: number[] = [];
   const jumpTargets: number[] = [];
@@ -47,7 +65,7 @@ export function signatureMatchBlock(insns: Uint8Array): SignatureMatchBlock | nu
     blocks.push(d.at);
     jumpTargets.push(d.target);
   }
-  return { embeddedHash: out.toString('hex'), blocks, jumpTargets };
+  return { embeddedHash: out.toString('hex'), blocks, jumpTargets, exclCheck, kind: exclCheck !== null ? 'libbpf-2026-06' : 'libbpf-1.7' };
 }
 
 /** Structural facts about a skeleton that tell toolchains apart. */
@@ -70,7 +88,7 @@ export function skeletonFeatures(skel: LightSkeleton): SkeletonFeatures {
     signed: skel.signature !== undefined,
     signatureMaps: skel.signatureMaps !== undefined,
     setsSignatureMaps: skel.signatureMapsOpts !== undefined,
-    signatureMatch: block ? 'libbpf-1.7' : 'none',
+    signatureMatch: block?.kind ?? 'none',
     block,
   };
 }

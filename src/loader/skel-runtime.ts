@@ -14,6 +14,13 @@ import { BpfCmd, MapType, ProgFlag, ProgType } from '../syscall/uapi/consts.js';
 import { encode, lastFieldEnd, readField } from '../syscall/uapi/layout.js';
 import type { LightSkeleton } from './lskel-reader.js';
 
+/**
+ * What the runtime needs of the loading process: its memory, bpf(2) and close(2). An emulated
+ * Process is one; src/realkernel/ records the same flow through this boundary to run it on a real
+ * kernel, and plays the real answers back through it.
+ */
+export type SkelProcess = Pick<Process, 'alloc' | 'bpf' | 'read' | 'close'>;
+
 export interface SkelRunOptions {
   /** The bpf_load_and_run flow; default: that of the first registered toolchain that fits the header (candidateToolchains). */
   readonly flow?: LoaderFlow;
@@ -64,7 +71,7 @@ export interface SkelResult {
 const LOADER_LICENSE = 'Dual BSD/GPL';
 
 /** skel_alloc + the parts of __open that matter here: ctx.sz, log settings, mmapable initial values. */
-function openSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOptions): bigint {
+function openSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptions): bigint {
   // ctx | maps | progs | links | (keyring_id) — the kernel reads ctx.sz bytes of it (LSK-CTX-4).
   const size = skel.ctxSize + 4 * skel.links.length + 8;
   const bytes = new Uint8Array(size);
@@ -84,7 +91,7 @@ function openSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOptions):
 }
 
 /** Run `<name>__open()` + `<name>__load()` for a parsed skeleton in a process. */
-export function loadSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOptions = {}): SkelResult {
+export function loadSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptions = {}): SkelResult {
   const flow = opts.flow ?? defaultFlow(skel);
   const skelAddr = openSkeleton(proc, skel, opts);
   const calls: { step: string; res: SysResult }[] = [];
@@ -126,7 +133,7 @@ class KilledIn extends Error {
 
 /** bpf_load_and_run(opts), libbpf's sequence with its attr sizes and errstr strings (LSK-RUN-1..7). */
 function bpfLoadAndRun(
-  proc: Process,
+  proc: SkelProcess,
   skel: LightSkeleton,
   ctxAddr: bigint,
   flow: LoaderFlow,

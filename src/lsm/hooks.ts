@@ -6,6 +6,7 @@ import type { AuditTypeName } from '../audit/types.js';
 import type { KeyService } from '../keys/key-service.js';
 import type { ProcessKeyrings } from '../keys/process-keyrings.js';
 import type { CapName, Cred } from '../syscall/creds.js';
+import type { Kernel } from '../syscall/kernel.js';
 import type { Decoded } from '../syscall/uapi/layout.js';
 
 /** A map as an integrity LSM reaches it: its view and map->ops->map_get_hash. */
@@ -84,6 +85,13 @@ export interface MapView {
   readonly exclProgSha: string | null;
 }
 
+/** prog->aux->sig as a hook sees it (LT-VERD-1/2, LT-LSM-1). */
+export interface ProgSigView {
+  readonly verdict: 'BPF_SIG_UNSIGNED' | 'BPF_SIG_VERIFIED';
+  readonly keyringType: 'BPF_SIG_KEYRING_NONE' | 'BPF_SIG_KEYRING_BUILTIN' | 'BPF_SIG_KEYRING_SECONDARY' | 'BPF_SIG_KEYRING_PLATFORM' | 'BPF_SIG_KEYRING_USER';
+  readonly keyringSerial: number;
+}
+
 export interface ProgView {
   readonly id: number;
   readonly name: string;
@@ -93,6 +101,11 @@ export interface ProgView {
   /** SHA-256 digest (DIG-1), hex, once computed; null before bpf_check. */
   readonly digest: string | null;
   readonly usedMapIds: readonly number[];
+  /**
+   * prog->aux->sig: the signature verdict and keyring fields (final at security_bpf_prog_load,
+   * LT-LSM-1); null on kernels that keep no such state (v6.18 and KP's scheme, KP-LOAD-4).
+   */
+  readonly sig: ProgSigView | null;
   /** prog->aux->security: each LSM's blob for this program, by LSM name (allocated at security_bpf_prog_load). */
   readonly security: Map<string, unknown>;
 }
@@ -174,4 +187,10 @@ export interface LsmModule {
   /** The name that appears in `lsm=` and in traces, e.g. `capability`, `bpf`. */
   readonly name: string;
   readonly hooks: Partial<IntHooks & VoidHooks>;
+  /**
+   * Called once when the kernel has booted (after its audit log and keyrings exist): the LSM's init
+   * (security_add_hooks, a boot policy) and anything userspace does at startup on its behalf (e.g.
+   * deploying an IPE policy through securityfs). Throwing refuses the configuration.
+   */
+  boot?(kernel: Kernel): void;
 }

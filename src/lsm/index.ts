@@ -4,3 +4,4 @@ export { capabilityModule } from './capability.js';
 export { policyModule } from './policy.js';
 export { createLsms, findLsm, lsmFactories, LsmConfigError, registerLsm, type LsmFactory, type LsmOptions } from './registry.js';
 export { denyUnsignedModule, signatureAuditModule } from './policies.js';
+export * from './ipe/index.js';

@@ -10,6 +10,24 @@ export interface LsmOptions {
   readonly ipePolicy?: string;
   /** Where the IPE policy came from, for messages. */
   readonly ipePolicyFile?: string;
+  /**
+   * IPE: a PKCS#7-signed policy (DER, the policy text as its content), deployed from userspace at
+   * startup through securityfs (`new_policy`, then `policies/<name>/active`), which writes
+   * IPE_POLICY_LOAD and IPE_CONFIG_CHANGE records (AUD-IPE-4). `ipePolicy` is a boot policy instead
+   * (CONFIG_IPE_BOOT_POLICY: active from IPE's init, no record).
+   */
+  readonly ipePolicySigned?: Uint8Array;
+  /** IPE: enforcing (default) or permissive — the boot parameter `ipe.enforce=` (AUD-IPE-1 `enforcing=`). */
+  readonly ipeEnforce?: boolean;
+  /** IPE: audit ALLOW decisions too — `ipe.success_audit=1`; by default IPE audits only denials. */
+  readonly ipeSuccessAudit?: boolean;
+  /**
+   * IPE: which revision of the Hornet integration. `v7` (default; the patch merged into the LSM tree
+   * and in linux-next): post_integrity stores the verdict in the program's blob and bpf_prog_load
+   * evaluates the policy (verdict NONE when no integrity LSM ran). `v5`: the evaluation happens in
+   * bpf_prog_load_post_integrity itself, so only loads an integrity LSM reported on are evaluated.
+   */
+  readonly ipeRevision?: 'v7' | 'v5';
   /** Keyring allow-list policies: allowed keyring serials (signing.rst, LT-LSM-3). */
   readonly keyringSerials?: readonly number[];
   /** Scheme-specific options (e.g. Hornet's revision), by key. */
@@ -29,7 +47,7 @@ export interface LsmFactory {
 
 /** An LSM name the registry does not know, or options a module refuses. */
 export class LsmConfigError extends Error {
-  override readonly name = 'LsmConfigError';
+  override readonly name: string = 'LsmConfigError';
 }
 
 const FACTORIES = new Map<string, LsmFactory>();

@@ -18,6 +18,7 @@ import { candidateToolchains } from '../loader/lskel-identify.js';
 import type { LsmModule } from '../lsm/hooks.js';
 import type { LsmOptions } from '../lsm/registry.js';
 import { defaultLsmFor, defaultLsmOptionsFor, schemeOfProfile } from '../schemes/registry.js';
+import { armRace, type RaceRecord, type RaceSchedule } from './races.js';
 import { defaultProfile } from '../syscall/profiles/index.js';
 import { KEY_SPEC_SESSION_KEYRING } from '../keys/process-keyrings.js';
 import type { LightSkeleton } from '../loader/lskel-reader.js';
@@ -118,6 +119,8 @@ export interface RunSkeletonOptions {
   readonly lsm?: readonly (string | LsmModule)[] | 'default';
   /** Options for the named LSMs (e.g. the IPE policy). */
   readonly lsmOptions?: LsmOptions;
+  /** A second thread's syscalls at a stage boundary of the loader's BPF_PROG_LOAD (src/scenarios/races.ts). */
+  readonly race?: RaceSchedule;
 }
 
 export interface SkelRun {
@@ -131,6 +134,8 @@ export interface SkelRun {
   readonly toolchainCandidates: readonly string[];
   /** The LSMs loaded after capability, in order. */
   readonly lsm: readonly string[];
+  /** What the race's second thread did, and where; null when no race was asked for or it never fired. */
+  readonly race: RaceRecord | null;
   readonly keyring: { readonly name: KeyringName | null; readonly id: number; readonly cert: boolean };
   /** The add_key(2) call for the session placement. */
   readonly addKey: SysResult | null;
@@ -165,7 +170,8 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
 
   const profileName = opts.profile ?? defaultProfile().name;
   const lsm = opts.lsm === 'default' ? defaultLsmFor(profileName) : (opts.lsm ?? []);
-  const lsmOptions = opts.lsmOptions ?? (opts.lsm === 'default' ? defaultLsmOptionsFor(profileName) : undefined);
+  // The scheme's options for its stack, with the caller's on top (e.g. --ipe-permissive keeps the scheme's policy).
+  const lsmOptions = opts.lsm === 'default' ? { ...defaultLsmOptionsFor(profileName), ...opts.lsmOptions } : opts.lsmOptions;
   let kernel: Kernel;
   try {
     kernel = new Kernel({
@@ -189,6 +195,7 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
     addKey = proc.addKey('asymmetric', opts.keyDescription ?? 'bpfsig signing key', cert, KEY_SPEC_SESSION_KEYRING);
   }
   const { skel: loaded, applied } = applyTampers(skel, opts.tampers ?? []);
+  const race = opts.race ? armRace(proc, opts.race) : null;
   const result = loadSkeleton(proc, loaded, {
     flow: toolchain.flow,
     keyringId,
@@ -205,6 +212,7 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
     toolchain: toolchain.name,
     toolchainCandidates: candidates.map((t) => t.name),
     lsm: kernel.lsm.order.slice(1),
+    race: race?.fired() ?? null,
     keyring: { name: keyringName, id: keyringId, cert: !!cert },
     addKey,
     tampers: applied,

@@ -3,6 +3,7 @@
 
 import './kp/index.js';
 import './hashchain/index.js';
+import './loadtime/index.js';
 
 export {
   defaultCompareProfiles,

@@ -25,6 +25,7 @@ import { Btf as BtfObject, type Btf } from './objects/btf.js';
 import type { BpfMap } from './objects/map.js';
 import type { BpfProg } from './objects/prog.js';
 import { Process, type ProcessOptions } from './process.js';
+import type { LoadCtx } from './prog-load/load.js';
 import { defaultProfile, getProfile, profileNames, type KernelConfig, type KernelProfile } from './profiles/index.js';
 import { KernelOops, NotEmulated, sysResult, TaskKilled, type OopsReport, type SysResult } from './result.js';
 import { securityBpf, securityBpfMapFree } from './security.js';
@@ -71,6 +72,18 @@ export interface KernelOptions {
   readonly firstPid?: number;
 }
 
+/** Where a staged syscall is about to run its next stage. */
+export interface StageBoundary {
+  readonly ctx: SyscallCtx;
+  /** The load's state (the program, its used maps so far). */
+  readonly load: LoadCtx;
+  readonly cmd: string;
+  /** The stage about to run (its spec id). */
+  readonly stage: string;
+  /** Its position in the profile's list. */
+  readonly index: number;
+}
+
 export type BpfCommandFn = (ctx: SyscallCtx, attr: Uint8Array, uattr: BpfPtr, size: number) => number;
 
 export class Kernel {
@@ -102,6 +115,11 @@ export class Kernel {
   readonly tracePipe: string[] = [];
   /** The kernel's symbol table (kfuncs, ksyms, attach targets, bpf_kallsyms_lookup_name). */
   kallsyms: Kallsyms = new Kallsyms([]);
+  /**
+   * Called at every stage boundary of a staged path (BPF_PROG_LOAD), before the stage runs: the
+   * race harness runs another thread's syscalls there (src/scenarios/races.ts). Null normally.
+   */
+  interleave: ((at: StageBoundary) => void) | null = null;
   /** The CO-RE candidate caches (kernel-wide state in the kernel, like here). */
   readonly coreCache = new CoreCandCache();
   /**
@@ -149,6 +167,8 @@ export class Kernel {
       const r = this.keys.load_builtin_certificate(der);
       if (r < 0) throw new RangeError(`builtin certificate rejected (${r})`);
     }
+    // The LSMs' init and startup work (e.g. IPE's boot policy), now that audit and the keyrings exist.
+    this.lsm.boot(this);
   }
 
   /** ktime_get_boottime_ns(): nanoseconds since this kernel booted. */
@@ -186,6 +206,13 @@ export class Kernel {
     this.processes.set(proc.pid, proc);
     return proc;
   }
+  /** A second thread of `proc` (shared fds, memory and keyrings; its own task id). */
+  spawnThread(proc: Process, comm = proc.comm): Process {
+    const t = new Process(this, this.nextPid++, proc.cred, { threadOf: proc, comm, exe: proc.exe, argv: proc.argv, ppid: proc.ppid, auid: proc.auid, ses: proc.ses, tty: proc.tty });
+    this.processes.set(t.pid, t);
+    return t;
+  }
+
 
   /**
    * Run a syscall for a process: clock tick, trace entry, audit context, the body, audit exit,

@@ -112,6 +112,7 @@ export function progView(prog: BpfProg): ProgView {
     sleepable: prog.sleepable,
     digest: prog.digest ? Buffer.from(prog.digest).toString('hex') : null,
     usedMapIds: prog.usedMaps.map((m) => m.id),
+    sig: prog.signature ? { ...prog.signature } : null,
     security: prog.security,
   };
   VIEWS.set(view, prog);
@@ -127,12 +128,20 @@ function progLoadTraceArgs(ctx: SyscallCtx, prog: BpfProg, attr: Decoded): Recor
     kernel: ctx.isKernel,
     signature: traceValue(sig),
     ...(sig ? { signature_size: Number(attr.signature_size ?? 0), keyring_id: Number(attr.keyring_id ?? 0) } : {}),
+    ...sigArgs(prog),
   };
+}
+
+/** The verdict fields on a hook's trace line (LT-VERD-1/2), where the kernel keeps them. */
+function sigArgs(prog: BpfProg): Record<string, TraceValue> {
+  const s = prog.signature;
+  return s ? { sig_verdict: s.verdict, sig_keyring_type: s.keyringType, sig_keyring_serial: s.keyringSerial } : {};
 }
 
 /**
  * security_bpf_prog_load(prog, attr, token, kernel). LOAD-12, KP-LSM-3: the LSM sees the raw attr
- * (with `signature`, `signature_size`, `keyring_id`) and whether the call came from the kernel. On a
+ * (with `signature`, `signature_size`, `keyring_id`) and whether the call came from the kernel; on a
+ * kernel that keeps a verdict (7.3) also prog->aux->sig, already final (LT-LSM-1), in the trace args. On a
  * kernel with Paul Moore's integrity hooks (HN-HOOK-1, LSM-STACK-6) the bpf_prog_load_integrity
  * hooks run first; an integrity LSM hands its verdict to the policy LSMs through
  * security_bpf_prog_load_post_integrity, and a non-zero answer stops the chain before any
@@ -171,7 +180,7 @@ export function securityBpfProgLoadPostIntegrity(ctx: SyscallCtx, prog: BpfProg,
 
 /** security_bpf_prog(prog), from bpf_prog_new_fd. LOAD-18, KP-LSM-4 */
 export function securityBpfProg(ctx: SyscallCtx, prog: BpfProg): number {
-  return ctx.kernel.lsm.callInt('bpf_prog', { prog: progView(prog) }, ctx.lsmContext(), recorder(ctx), { prog: prog.name, id: prog.id });
+  return ctx.kernel.lsm.callInt('bpf_prog', { prog: progView(prog) }, ctx.lsmContext(), recorder(ctx), { prog: prog.name, id: prog.id, ...sigArgs(prog) });
 }
 
 /** security_bpf_prog_free(prog): a void hook. */

@@ -181,7 +181,12 @@ function generate(obj: BpfObject, options: GenLoaderOptions): LoaderOutput {
       fail('unsupported', `map '${m.name}': ${m.type === MapType.PROG_ARRAY ? 'prog-array' : 'map-in-map'} slot initialisation is not supported in loader mode`, Errno.EOPNOTSUPP);
   }
 
-  const gen = new BpfGen({ kfuncStoreFdFirst: profile.kfuncStoreFdFirst, genHash: sign && profile.signatureMatch === 'libbpf-1.7' });
+  const gen = new BpfGen({
+    kfuncStoreFdFirst: profile.kfuncStoreFdFirst,
+    genHash: sign,
+    signatureMatch: profile.signatureMatch,
+    skipCtxOverrides: profile.signedSkipsCtxOverrides,
+  });
   // bpf_object_load(): bpf_gen__init(extra_log_level = 0, obj->nr_programs, obj->nr_maps)
   gen.init(0, obj.programs.length, obj.maps.length);
 

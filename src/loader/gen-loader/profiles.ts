@@ -35,7 +35,9 @@ export type SignatureMatch =
   /** none: unsigned loaders, and the 2026 load-time loader (the kernel checks the metadata) */
   | 'none'
   /** libbpf 1.7: four dword compares of map->sha, the v6.18-era off-by-one jump (LSK-SIGM-6) */
-  | 'libbpf-1.7';
+  | 'libbpf-1.7'
+  /** libbpf 2026-06 (5a5b5b0d, 7e3bab2a): `map->excl` (u32 at 32) must be 1, then the compares, jumps fixed (LSK-SIGM-8, TC-LB2606-1/4) */
+  | 'libbpf-2026-06';
 
 export interface ToolchainProfile {
   /** `bpftool-7.7`, `hashchain`, … (the name `--toolchain` takes). */
@@ -60,6 +62,8 @@ export interface ToolchainProfile {
   readonly canSignMaps: boolean;
   /** The loader's metadata check when signing (gen_hash). */
   readonly signatureMatch: SignatureMatch;
+  /** A signed (gen_hash) loader ignores the ctx max_entries / initial_value overrides (TC-LB2606-5/6, kept by TC-LB26-1). */
+  readonly signedSkipsCtxOverrides: boolean;
   /** What the PKCS#7 signature covers: the loader insns (TC-BT77-3) or insns ‖ metadata (TC-LB26-2). -M overrides (TC-HCM-3). */
   readonly signs: 'insns' | 'insns-data';
   /** .lskel.h style: 7.1 assigns string literals directly; 7.7 uses static arrays and casts. */

@@ -99,6 +99,14 @@ export const CASES: readonly CaseDef[] = [
     build: (i) => ({ skel: i.signed, options: { ...session(i), tampers: flip('data', i.dataOffset), staleHash: true } }),
   },
   { id: 'no-freeze', title: 'the metadata map is never frozen', spec: ['STB-2', 'LT-ERR-4', 'HN-CHK-9'], needsSignature: true, build: (i) => ({ skel: i.signed, options: { ...session(i), skipFreeze: true } }) },
+  {
+    id: 'map-swap',
+    title: "a second thread swaps a frozen, tampered copy of the metadata map into the loader's fd_array slot (dup2) right after admission",
+    spec: ['CLAIM-19', 'CLAIM-21', 'HN-MAP-4', 'HN-MAP-1', 'HC-NOT-3', 'LT-LOAD-3'],
+    needsSignature: true,
+    tampers: true,
+    build: (i) => ({ skel: i.signed, options: { ...session(i), race: { op: { op: 'swap-slot', content: 'tampered' }, at: { afterRole: 'admission' }, dataOffset: i.dataOffset } } }),
+  },
   { id: 'no-excl', title: 'the metadata map is created without excl_prog_hash', spec: ['KP-META-5', 'CLAIM-22', 'LT-ERR-20', 'OBS-DEB-20'], needsSignature: true, build: (i) => ({ skel: i.signed, options: { ...session(i), noExclHash: true } }) },
 ];
 

@@ -47,6 +47,8 @@ export interface CellFacts {
   readonly falsePositive: boolean;
   /** What made it one (empty when it is not). */
   readonly falsePositiveEvidence: readonly string[];
+  /** A race's second thread: where it ran and what it did. */
+  readonly race: { readonly boundary: string; readonly calls: readonly string[] } | null;
 }
 
 const HOOKS_SHOWN = new Set(['bpf_prog_load', 'bpf_prog_load_integrity', 'bpf_prog_load_post_integrity', 'bpf_prog']);
@@ -123,5 +125,6 @@ export function cellFacts(run: SkelRun): CellFacts {
     audit: formatAuditd(run.kernel.audit.records),
     falsePositive: evidence.length > 0,
     falsePositiveEvidence: [...new Set(evidence)],
+    race: run.race ? { boundary: run.race.boundary, calls: [...run.race.calls] } : null,
   };
 }

@@ -18,6 +18,7 @@ import { tamperTarget } from '../scheme-demo.js';
 import { runSkeleton } from '../skel-run.js';
 import { CASES, type CaseDef, type CaseInputs } from './cases.js';
 import { cellFacts, type CellFacts } from './cell.js';
+import { exploreRace, RACES, type RaceExploration } from './explore-races.js';
 
 export const COMPARE_FORMAT = 'bpfsig-compare/1';
 
@@ -41,6 +42,8 @@ export interface CompareOptions {
   /** The scheme key (default: a fresh RSA-2048 identity) and the "other" key of the wrong-key case. */
   readonly identity?: SigningIdentity;
   readonly otherIdentity?: SigningIdentity;
+  /** Also explore every stage boundary of each profile's loader load with each built-in race. */
+  readonly races?: boolean;
 }
 
 export interface CompareColumn {
@@ -75,6 +78,8 @@ export interface CompareResult {
   readonly cases: readonly { readonly id: string; readonly title: string; readonly spec: readonly string[] }[];
   readonly cells: readonly CompareCell[];
   readonly skipped: readonly CompareSkip[];
+  /** With `races`: per profile and race, the outcome at every stage boundary. */
+  readonly races?: readonly RaceExploration[];
 }
 
 function recipeOf(profile: string): Recipe {
@@ -143,7 +148,9 @@ export function runCompare(opts: CompareOptions = {}): CompareResult {
     const { skel, options } = c.build(m.inputs);
     const run = runSkeleton(skel, { ...options, profile, toolchain: recipe.toolchain, lsm: 'default', comm: 'skel_loader' });
     const facts = cellFacts(run);
-    cells.push({ profile, case: c.id, recipe, cross, ...facts, tamperAccepted: (c.tampers ?? false) && m.canSign && facts.loaded });
+    // A race that never reached what the loader uses changed nothing that was signed.
+    const raced = run.race === null || run.race.effective;
+    cells.push({ profile, case: c.id, recipe, cross, ...facts, tamperAccepted: (c.tampers ?? false) && m.canSign && facts.loaded && raced });
     return run;
   };
   for (const profile of profiles) {
@@ -160,6 +167,15 @@ export function runCompare(opts: CompareOptions = {}): CompareResult {
     const recipes = [...new Map(profiles.map((p) => [recipeName(recipeOf(p)), recipeOf(p)])).values()];
     for (const profile of profiles) for (const r of recipes) if (recipeName(r) !== recipeName(recipeOf(profile))) runCell(profile, intact, r, true);
   }
+  const races: RaceExploration[] = [];
+  if (opts.races) {
+    for (const race of RACES)
+      for (const profile of profiles) {
+        const recipe = recipeOf(profile);
+        const m = inputsFor(recipe);
+        if (m.canSign) races.push(exploreRace(profile, recipe.toolchain, m.inputs, race));
+      }
+  }
   return {
     format: COMPARE_FORMAT,
     object: { file: object.file, name: obj.name, sha256: createHash('sha256').update(object.bytes).digest('hex') },
@@ -167,6 +183,7 @@ export function runCompare(opts: CompareOptions = {}): CompareResult {
     cases: cases.map((c) => ({ id: c.id, title: c.title, spec: [...c.spec] })),
     cells,
     skipped,
+    ...(opts.races ? { races } : {}),
   };
 }
 

@@ -75,6 +75,7 @@ function cellDetail(c: CompareCell): string[] {
   const out = [head];
   if (c.failedAt) out.push(`  failed at ${c.failedAt.syscall} (#${c.failedAt.sys}) stage ${c.failedAt.stage ?? '?'}: ${c.failedAt.oops ? `KERNEL OOPS (${c.failedAt.oops}); the task was killed` : (c.failedAt.errno ?? c.failedAt.ret)}`);
   out.push(`  skeleton result ${c.skeleton.result ?? 'none (never returned)'}${c.skeleton.errno ? ` (${c.skeleton.errno})` : ''}${c.skeleton.errstr ? ` "${c.skeleton.errstr}"` : ''}; loader retval ${c.loaderRetval ?? 'none'}`);
+  if (c.race) out.push(`  second thread before ${c.race.boundary}: ${c.race.calls.join('; ')}`);
   for (const h of c.lsm.filter((x) => x.lsm !== 'none')) {
     out.push(`  lsm ${h.hook}[${h.lsm}] ${h.prog ?? ''}${h.kernel ? ' kernel' : ''}${h.verdict ? ` verdict=${h.verdict}` : ''} → ${h.ret}  (${h.syscall} #${h.sys})`);
   }

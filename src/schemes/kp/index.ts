@@ -4,7 +4,7 @@
 
 import { registerScheme, type Scheme } from '../registry.js';
 import { V6_17, V6_18, V6_18_15, V6_18_44, V6_18_STABLE, V7_2 } from './profiles.js';
-import { BPFTOOL_7_1, BPFTOOL_7_7 } from './toolchains.js';
+import { BPFTOOL_7_1, BPFTOOL_7_7, BPFTOOL_7_8 } from './toolchains.js';
 
 export const KP_SCHEME: Scheme = {
   name: 'kp',
@@ -16,7 +16,7 @@ export const KP_SCHEME: Scheme = {
   specIds: ['KP-LOAD-1', 'KP-SIG-1', 'KP-META-1', 'KP-LSM-3', 'STB-1', 'STB-2', 'STB-3', 'V617-1', 'OBS-DEB-60'],
   profiles: [V6_17, V6_18, V6_18_STABLE, V6_18_44, V6_18_15, V7_2],
   defaultProfile: 'v6.18',
-  toolchains: [BPFTOOL_7_1, BPFTOOL_7_7],
+  toolchains: [BPFTOOL_7_1, BPFTOOL_7_7, BPFTOOL_7_8],
   defaultToolchain: 'bpftool-7.7',
   // v6.18.44 (no signature verification on that machine), v6.18.15 and v7.2 (the Debian builds,
   // for --real) are named with --profiles.

@@ -36,15 +36,41 @@ import { bpfMapGet } from '../commands/fdget.js';
 import { checkBtfInfoEarly, checkBtfInfoLate, checkAttachTarget, bindKfuncs } from './btf-info.js';
 import { findSubprogs } from '../kernel-btf/btf-info.js';
 import { bpfProgCalcDigest } from './digest.js';
+import { bpfMapPtrAccess } from './map-ptr-access.js';
 import { registerLoadStage, type LoadCtx, type LoadStage } from './load.js';
 
 const LD_IMM64 = 0x18;
+const CALL = 0x85;
 
 /** Kernel address we give a BPF_PSEUDO_FUNC value: a code address for sub-program `idx`. */
 const FUNC_ADDR_BASE = 0xffff_ffff_c000_0000n;
 
+/**
+ * How the verifier is about to bind an object to the program: a map named by an ld_imm64 (by raw
+ * fd, or by fd_array index — `bound` says whether process_fd_array already took it), or a kfunc's
+ * module BTF (call `off` ≠ 0, an fd_array index).
+ */
+export type Binding =
+  | { readonly kind: 'map'; readonly via: 'fd' | 'fd_array'; readonly map: BpfMap; readonly bound: boolean; readonly pc: number }
+  | { readonly kind: 'kfunc-btf'; readonly off: number; readonly pc: number };
+
+/**
+ * A rule a stage installs on bpf_check's state (Check.binding) to refuse some bindings, e.g. a
+ * scheme that allows a signed program only the maps its signature covered (LT-LOAD-3). Returns 0 to
+ * allow, or -errno after writing its verifier-log line (Check.fail).
+ */
+export interface BindingPolicy {
+  readonly name: string;
+  bind(c: Check, b: Binding): number;
+}
+
+/** A failed resolution, with the rule that refused it when that is not the generic LOAD-13/EXCL-4. */
+type CheckResolveError = ResolveError & { readonly id?: string };
+
 /** The verifier's state for one check. */
 export class Check {
+  /** Installed by a stage that restricts what the program may bind (null: no restriction). */
+  binding: BindingPolicy | null = null;
   readonly used: BpfMap[] = [];
   /** What bpf_insn_prepare_dump will show for each resolved ld_imm64, by pc: (src_reg, imm, next imm). */
   readonly dumpLdImm64 = new Map<number, readonly [number, number, number]>();
@@ -101,12 +127,19 @@ export class Check {
     return new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true);
   }
 
-  /** The map an ld_imm64 names, taken into used_maps; or an error for the decoder. */
-  resolveMap(fd: number): BpfMap | ResolveError {
+  /**
+   * The map an ld_imm64 names, taken into used_maps; or an error for the decoder. `via` (the walk's
+   * ld_imm64s) puts the binding before the installed policy, if any.
+   */
+  resolveMap(fd: number, via?: { via: 'fd' | 'fd_array'; pc: number }): BpfMap | CheckResolveError {
     const got = bpfMapGet(this.ctx, fd);
     if (typeof got === 'number') {
       this.verbose(`fd ${fd} is not pointing to valid bpf_map\n`);
       return { error: `fd ${fd} is not pointing to valid bpf_map`, errno: got };
+    }
+    if (via && this.binding) {
+      const refused = this.binding.bind(this, { kind: 'map', via: via.via, map: got.map, bound: this.used.includes(got.map), pc: via.pc });
+      if (refused) return { error: this.lastLogLine(), errno: refused, id: this.binding.name };
     }
     const err = this.addUsedMap(got.map);
     if (err) return { error: this.lastLogLine(), errno: err };
@@ -118,7 +151,7 @@ export class Check {
   }
 
   /** resolve_pseudo_ldimm64, one instruction at a time (called by the decoder in program order). */
-  resolveLdImm64(q: LdImm64Query): bigint | ResolveError {
+  resolveLdImm64(q: LdImm64Query): bigint | CheckResolveError {
     switch (q.srcReg) {
       case Pseudo.BPF_PSEUDO_MAP_FD:
       case Pseudo.BPF_PSEUDO_MAP_IDX:
@@ -130,7 +163,8 @@ export class Check {
           return { error: 'unrecognized bpf_ld_imm64 insn', errno: -Errno.EINVAL };
         }
         let fd = q.imm;
-        if (q.srcReg === Pseudo.BPF_PSEUDO_MAP_IDX || q.srcReg === Pseudo.BPF_PSEUDO_MAP_IDX_VALUE) {
+        const byIdx = q.srcReg === Pseudo.BPF_PSEUDO_MAP_IDX || q.srcReg === Pseudo.BPF_PSEUDO_MAP_IDX_VALUE;
+        if (byIdx) {
           const e = this.fdArrayEntry(q.imm);
           if (typeof e !== 'number') {
             this.verbose(e.msg + '\n');
@@ -138,7 +172,7 @@ export class Check {
           }
           fd = e;
         }
-        const map = this.resolveMap(fd);
+        const map = this.resolveMap(fd, { via: byIdx ? 'fd_array' : 'fd', pc: q.pc });
         if (!('kaddr' in map)) return map;
         // The dump names the map by id, as BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_VALUE (PINFO-4).
         this.dumpLdImm64.set(q.pc, [isValue ? Pseudo.BPF_PSEUDO_MAP_VALUE : Pseudo.BPF_PSEUDO_MAP_FD, map.id, isValue ? q.nextImm : 0]);
@@ -185,6 +219,26 @@ export class Check {
   }
 
   /**
+   * add_kfunc_call's BTF lookup for kfunc calls into module BTF (call `off` ≠ 0, an fd_array index):
+   * the installed policy may refuse the binding before the kfunc is looked up. 0 or -errno.
+   */
+  bindKfuncBtfs(): number {
+    if (!this.binding) return 0;
+    const insns = parseInsns(this.prog.insns);
+    for (let pc = 0; pc < insns.length; pc++) {
+      const i = insns[pc]!;
+      if (i.code === LD_IMM64) {
+        pc++;
+        continue;
+      }
+      if (i.code !== CALL || i.src !== Pseudo.BPF_PSEUDO_KFUNC_CALL || i.off === 0) continue;
+      const refused = this.binding.bind(this, { kind: 'kfunc-btf', off: i.off, pc });
+      if (refused) return refused;
+    }
+    return 0;
+  }
+
+  /**
    * resolve_pseudo_ldimm64's walk: each instruction in order — reserved LDX fields, ld_imm64 pairs
    * and their resolution (maps, the exclusive-map check), unknown opcodes. Returns 0 or -errno.
    */
@@ -201,7 +255,8 @@ export class Check {
         if (!next || next.code !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) return this.fail('LOAD-13', 'invalid bpf_ld_imm64 insn', -Errno.EINVAL);
         if (i.src !== 0) {
           const v = this.resolveLdImm64({ pc, srcReg: i.src, dst: i.dst, imm: i.imm, nextImm: next.imm });
-          if (typeof v !== 'bigint') return this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
+          // A binding policy's refusal is already in the log and the trace (Check.fail).
+          if (typeof v !== 'bigint') return v.id ? (v.errno ?? -Errno.EINVAL) : this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
           this.resolved.set(pc, v);
         }
         pc++;
@@ -309,6 +364,9 @@ export const CHECK_BTF_INFO = checkStage('LOAD-13.btf_info', 'check_subprogs and
   if (typeof early === 'number') return early;
   const subprogs = findSubprogs(prog.insns, verbose);
   if (typeof subprogs === 'number') return ctx.fail('LOAD-13', 'call to invalid destination', subprogs);
+  // add_subprog_and_kfunc: a kfunc in module BTF binds that BTF (an installed policy may refuse it).
+  const kfuncBtf = c.bindKfuncBtfs();
+  if (kfuncBtf) return kfuncBtf;
   const sub = checkSubprogs(parseInsns(prog.insns), subprogs.map((s) => s.start));
   if (sub) return c.fail('LOAD-13', sub.message, -Errno.EINVAL);
   return checkBtfInfoLate(l, prog, verbose, early, subprogs);
@@ -348,6 +406,10 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
     allowPtrLeaks: () => bpfTokenCapable(ctx, 'CAP_PERFMON'),
     ldImm64: (pc) => ldImm64View(c, pc),
     kfuncName: (insn) => kfuncName(ctx, insn.imm),
+    mapPtrAccess: (off, size) => {
+      const vmlinux = ctx.kernel.vmlinuxBtf();
+      return vmlinux ? bpfMapPtrAccess(vmlinux.model, off, size) : null;
+    },
   });
   for (const line of main.pathLog) c.verbose(line + '\n');
   c.processed = main.processed;

@@ -28,6 +28,8 @@ export {
   CHECK_CFG,
   Check,
   checkState,
+  type Binding,
+  type BindingPolicy,
   DO_CHECK,
   PROCESS_FD_ARRAY,
   RESOLVE_PSEUDO_LDIMM64,

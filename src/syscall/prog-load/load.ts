@@ -212,7 +212,11 @@ export function bpfProgLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPt
     published: false,
   };
   const open: LoadStage[] = [];
-  for (const stage of k.profile.progLoadStages) {
+  const stages = k.profile.progLoadStages;
+  for (let index = 0; index < stages.length; index++) {
+    const stage = stages[index]!;
+    // Another thread may run here (the race harness); the stage then sees what it left.
+    k.interleave?.({ ctx, load: l, cmd: 'BPF_PROG_LOAD', stage: stage.id, index });
     // Every stage shows in the trace as it starts; what it found follows it.
     ctx.enter(stage.id, stage.name, stage.role);
     let err = stage.run(l);
