@@ -257,11 +257,16 @@ export class Kernel {
     return this.exit(ctx, name, info.cmd, r.ret, r.unsupported);
   }
 
-  /** make_task_dead() after an oops: the task's files are closed and it makes no further syscalls. */
+  /**
+   * make_task_dead() after an oops: the task makes no further syscalls; exit_files() drops its
+   * reference to the fd table, which closes the files only when no other live thread shares it.
+   */
   private killTask(ctx: SyscallCtx, report: OopsReport): void {
-    this.oopses.push({ pid: ctx.proc.pid, sys: ctx.sys, report });
-    ctx.proc.killed = report;
-    for (const fd of ctx.proc.fds.fds()) this.closeFd(ctx, fd);
+    const proc = ctx.proc;
+    this.oopses.push({ pid: proc.pid, sys: ctx.sys, report });
+    proc.killed = report;
+    const shared = [...this.processes.values()].some((p) => p !== proc && p.fds === proc.fds && !p.killed);
+    if (!shared) for (const fd of proc.fds.fds()) this.closeFd(ctx, fd);
   }
 
   /**

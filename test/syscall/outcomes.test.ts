@@ -144,6 +144,19 @@ describe('a kernel oops inside a syscall', () => {
     expect(arrayMap(q)).toBe(3);
   });
 
+  it('[HC-Q-2] a thread that oopses dies alone: the fd table it shares with a live thread stays open, that thread goes on', () => {
+    const k = new Kernel({ profile: oopsing });
+    const leader = k.spawn();
+    const map = arrayMap(new BpfClient(leader));
+    const thread = k.spawnThread(leader, 'worker');
+    expect(() => new BpfClient(thread).progLoad({ progType: SOCKET_FILTER, insns: RET0 })).toThrow(TaskKilled);
+    expect(thread.killed).not.toBeNull();
+    expect(leader.killed).toBeNull();
+    expect(leader.fds.get(map)).toBeDefined();
+    expect(k.mapIdr.size).toBe(1);
+    expect(arrayMap(new BpfClient(leader))).toBe(map + 1);
+  });
+
   it('[HC-Q-2] the text timeline and the JSON timeline show an oops, never an errno', () => {
     const k = new Kernel({ profile: oopsing });
     const c = new BpfClient(k.spawn());
