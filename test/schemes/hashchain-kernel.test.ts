@@ -307,25 +307,39 @@ describe('[HC-NOT-1..5] what the chain does not check', () => {
     expect(hook).toBeLessThan(bind);
   });
 
-  it('[HC-NOT-3][CLAIM-21] the dup2 window, shown from one thread: an fd swapped between the chain\'s read and bpf_check\'s → the signature verified map A, the program binds map B, and the load succeeds', () => {
-    // The swap is made where another thread could make it: after LOAD-9, before LOAD-13. A policy
-    // LSM on bpf_prog_load runs exactly there, so it stands in for that thread (it changes the fd
-    // table the way dup2(fd_B, fd_A) would; it is not what an LSM does).
-    let p: ReturnType<typeof setup>['p'] | undefined;
-    let swap: [number, number] | undefined;
-    const racer = policyModule({ bpf_prog_load: () => (swap && p ? (p.fds.dup2(swap[0], swap[1]), 0) : 0) }, 'racer');
-    const e = env('hashchain-v2', { lsm: [racer] });
-    p = e.p;
+  it('[HC-NOT-3][CLAIM-21] the dup2 window: a second thread dup2()s another map over the fd between the signature stage and bpf_check → the signature verified map A, the program binds map B, and the load succeeds', () => {
+    const e = env();
     const a = arrayMap(e.c, 8, 1, 'signed_A');
     const b = arrayMap(e.c, 8, 1, 'unsigned_B');
     expect(e.c.mapUpdate(b, u32(0), new Uint8Array(8).fill(0x66)).ret).toBe(0);
-    swap = [b, a];
+    // The kernel offers every stage boundary of a BPF_PROG_LOAD (Kernel.interleave); the other thread
+    // of the process (its own task, same fd table) runs dup2 right after the signature stage.
+    const thread = e.k.spawnThread(e.p, 'racer');
+    let raced: string | undefined;
+    e.k.interleave = (at) => {
+      const prev = e.k.profile.progLoadStages[at.index - 1];
+      if (raced === undefined && at.cmd === 'BPF_PROG_LOAD' && !at.ctx.isKernel && prev?.role === 'signature') {
+        raced = at.stage;
+        expect(thread.dup2(b, a).ret).toBe(a);
+      }
+    };
     const r = hcLoad(e.c, { insns: USES_MAP_IDX0, fdArray: [a], maps: [0], signature: sign(chainDigest(USES_MAP_IDX0, [arrayArea(8, 1)])) });
+    expect(raced).toBe('LOAD-10');
     expect(r.res.ret).toBeGreaterThan(2);
     const prog = e.p.fds.get(r.res.ret)!.object as BpfProg;
     expect(prog.usedMaps.map((m) => m.name)).toEqual(['unsigned_B']);
     const hashed = hcSteps(e.k, r.res.sys).find((x) => x.kind === 'stage' && x.id === 'HC-CHK-4');
     expect(hashed && hashed.kind === 'stage' && hashed.detail).toContain("'signed_A'");
+    // The same swap before the signature stage: the chain hashes map B and the signature fails.
+    const f = env();
+    const a2 = arrayMap(f.c, 8, 1, 'signed_A');
+    const b2 = arrayMap(f.c, 8, 1, 'unsigned_B');
+    expect(f.c.mapUpdate(b2, u32(0), new Uint8Array(8).fill(0x66)).ret).toBe(0);
+    const t2 = f.k.spawnThread(f.p, 'racer');
+    f.k.interleave = (at) => {
+      if (at.stage === 'LOAD-9.hashchain-v2' && !at.ctx.isKernel) expect(t2.dup2(b2, a2).ret).toBe(a2);
+    };
+    expect(hcLoad(f.c, { insns: USES_MAP_IDX0, fdArray: [a2], maps: [0], signature: sign(chainDigest(USES_MAP_IDX0, [arrayArea(8, 1)])) }).res.errno).toBe('EKEYREJECTED');
   });
 
   it('[KP-LOAD-2] without a signature pointer the whole function is skipped: signature_maps is not even read', () => {

@@ -363,3 +363,33 @@ describe('[CLAIM-8][SEQ-2] bpfsig compare with the hash-chain column', () => {
     expect(cross?.failedAt).toMatchObject({ syscall: 'BPF_PROG_LOAD', errno: 'E2BIG' });
   });
 });
+
+describe('[HC-NOT-3][CLAIM-21] races between the chain and bpf_check (the race harness)', () => {
+  const m = () => make(hello(), 'hashchain', 'M').skeleton;
+
+  it('a tampered copy of the metadata map dup2()ed over its fd right after the signature stage: the chain verified the original, the loader binds the copy — the load succeeds and the loader\'s own compare fails in TEST_RUN (the false positive is back)', () => {
+    const r = run(m(), 'hashchain-v2', { race: { op: { op: 'swap-slot', content: 'tampered' }, at: { afterRole: 'signature' }, dataOffset: 100 } });
+    expect(r.race).toMatchObject({ boundary: 'LOAD-10', effective: true, bound: ['swapped'] });
+    expect(skelFacts(r).signatureStage).toMatchObject({ ret: 0 });
+    expect(r.result).toMatchObject({ err: -22, errstr: 'error returned by loader prog', loaderRetval: -22 });
+  });
+
+  it('a copy as signed (same bytes, not the exclusive map the loader made) swapped in the same place: bound, and the skeleton loads', () => {
+    const r = run(m(), 'hashchain-v2', { race: { op: { op: 'swap-slot', content: 'as-signed' }, at: { afterRole: 'signature' }, dataOffset: 0 } });
+    expect(r.race).toMatchObject({ effective: true, bound: ['swapped'] });
+    expect(r.result.err).toBe(0);
+  });
+
+  it('the same tampered swap before the signature stage: the chain hashes the copy → EKEYREJECTED at BPF_PROG_LOAD', () => {
+    const r = run(m(), 'hashchain-v2', { race: { op: { op: 'swap-slot', content: 'tampered' }, at: { beforeStage: 'LOAD-9.hashchain-v2' }, dataOffset: 100 } });
+    expect(r.race?.boundary).toBe('LOAD-9.hashchain-v2');
+    expect(r.errno).toBe('EKEYREJECTED');
+  });
+
+  it('[HC-NOT-1] MAP_UPDATE_ELEM of the metadata map after the chain: refused, the map is frozen (by libbpf, not by the scheme)', () => {
+    const r = run(m(), 'hashchain-v2', { race: { op: { op: 'update-metadata' }, at: { afterRole: 'signature' }, dataOffset: 100 } });
+    expect(r.race).toMatchObject({ effective: false });
+    expect(r.race!.calls[0]).toMatch(/EPERM/);
+    expect(r.result.err).toBe(0);
+  });
+});
