@@ -35,6 +35,7 @@ import { bpfProgPut, freeUnpublishedProg } from './prog-fd.js';
  *  - `used-maps`   every map the instructions reference resolved (resolve_pseudo_ldimm64)
  *  - `verified`    the main pass ran (do_check stand-in) and the program is decoded
  *  - `checked`     bpf_check returned 0
+ *  - `sig-verdict` prog->aux->sig filled in (a kernel that keeps the signature verdict, LT-VERD-1)
  *  - `id`          the program is published (bpf_prog_alloc_id)
  *  - `fd`          the fd handed out (bpf_prog_new_fd)
  */
@@ -51,6 +52,7 @@ export type LoadResource =
   | 'used-maps'
   | 'verified'
   | 'checked'
+  | 'sig-verdict'
   | 'id'
   | 'fd';
 
