@@ -20,7 +20,7 @@ const ERRNO_SHORT: Record<string, string> = { EKEYREJECTED: 'EKEYREJ', EOPNOTSUP
 export function cellCode(c: CompareCell): string {
   if (c.loaded) return c.tamperAccepted ? 'ok*' : 'ok';
   const f = c.failedAt;
-  const errno = f?.errno ?? c.skeleton.errno ?? '?';
+  const errno = f?.oops ? 'OOPS' : (f?.errno ?? c.skeleton.errno ?? '?');
   const code = `${ERRNO_SHORT[errno] ?? errno}/${f ? (SYSCALL_SHORT[f.syscall] ?? f.syscall) : '?'}`;
   return c.falsePositive ? `!${code}` : code;
 }
@@ -73,8 +73,8 @@ export function formatCompareMatrix(r: CompareResult): string[] {
 function cellDetail(c: CompareCell): string[] {
   const head = `${c.profile} / ${c.case}${c.cross ? ` (cross: ${recipeName(c.recipe)})` : ''}: ${c.loaded ? 'loaded' : 'not loaded'}${c.falsePositive ? '  FALSE POSITIVE' : ''}${c.tamperAccepted ? '  LOADED TAMPERED CONTENT' : ''}`;
   const out = [head];
-  if (c.failedAt) out.push(`  failed at ${c.failedAt.syscall} (#${c.failedAt.sys}) stage ${c.failedAt.stage ?? '?'}: ${c.failedAt.errno ?? c.failedAt.ret}`);
-  out.push(`  skeleton result ${c.skeleton.result}${c.skeleton.errno ? ` (${c.skeleton.errno})` : ''}${c.skeleton.errstr ? ` "${c.skeleton.errstr}"` : ''}; loader retval ${c.loaderRetval ?? 'none'}`);
+  if (c.failedAt) out.push(`  failed at ${c.failedAt.syscall} (#${c.failedAt.sys}) stage ${c.failedAt.stage ?? '?'}: ${c.failedAt.oops ? `KERNEL OOPS (${c.failedAt.oops}); the task was killed` : (c.failedAt.errno ?? c.failedAt.ret)}`);
+  out.push(`  skeleton result ${c.skeleton.result ?? 'none (never returned)'}${c.skeleton.errno ? ` (${c.skeleton.errno})` : ''}${c.skeleton.errstr ? ` "${c.skeleton.errstr}"` : ''}; loader retval ${c.loaderRetval ?? 'none'}`);
   if (c.race) out.push(`  second thread before ${c.race.boundary}: ${c.race.calls.join('; ')}`);
   for (const h of c.lsm.filter((x) => x.lsm !== 'none')) {
     out.push(`  lsm ${h.hook}[${h.lsm}] ${h.prog ?? ''}${h.kernel ? ' kernel' : ''}${h.verdict ? ` verdict=${h.verdict}` : ''} → ${h.ret}  (${h.syscall} #${h.sys})`);
