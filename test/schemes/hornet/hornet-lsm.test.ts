@@ -312,7 +312,7 @@ describe('map checks after admission', () => {
     expect(hookCalls(none.k, 'bpf_prog').map((h) => h.ret)).toEqual([0]);
   });
 
-  it('[HN-MAP-3] v7-posted: userspace BPF_PROG_RUN re-checks the used maps: unchanged → runs; an unsigned used map frozen after the load → -EPERM (HN-ERR-9)', () => {
+  it('[HN-MAP-3][HN-ERR-9] v7-posted: userspace BPF_PROG_RUN re-checks the used maps: unchanged → runs; an unsigned used map frozen after the load → -EPERM', () => {
     const s = hornetKernel('hornet-v7-posted');
     const signed = frozenMap(s, value);
     const later = arrayMap(s.c, 8, 1, 'later');
@@ -327,7 +327,7 @@ describe('map checks after admission', () => {
     expect(hornetNotes(s.k).at(-1)).toMatch(/HN-MAP-3/);
   });
 
-  it('[HN-MAP-3] v7-posted: every signed hash must be covered — a signed map the program does not use (Hornet read fd_array[1], the verifier bound only [0]) → -EPERM', () => {
+  it('[HN-MAP-3][HN-ERR-9] v7-posted: every signed hash must be covered — a signed map the program does not use (Hornet read fd_array[1], the verifier bound only [0]) → -EPERM', () => {
     const s = hornetKernel('hornet-v7-posted');
     const a = frozenMap(s, value);
     const b = frozenMap(s, value.map((x) => x + 7));

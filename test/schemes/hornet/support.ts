@@ -5,10 +5,9 @@ import { makeSigningIdentity, type SigningIdentity } from '../../../src/keys/mak
 import type { LsmModule } from '../../../src/lsm/hooks.js';
 import { findLsm } from '../../../src/lsm/registry.js';
 import { makeSkeleton } from '../../../src/scenarios/make-skeleton.js';
-import type { SkelRun } from '../../../src/scenarios/skel-run.js';
 import type { BpfObject } from '../../../src/loader/elf/object-types.js';
 import { Errno } from '../../../src/syscall/errno.js';
-import type { HookEvent, NoteEvent, TraceEvent } from '../../../src/syscall/trace.js';
+import type { HookEvent, NoteEvent } from '../../../src/syscall/trace.js';
 import type { Kernel } from '../../../src/syscall/kernel.js';
 
 /**
@@ -46,14 +45,3 @@ export const hookCalls = (k: Kernel, hook: string): HookEvent[] => k.trace.event
 /** Hornet's notes (the HN-CHK row behind each verdict), in order. */
 export const hornetNotes = (k: Kernel): string[] =>
   k.trace.events.filter((e): e is NoteEvent => e.kind === 'note' && e.text.startsWith('hornet')).map((e) => e.text);
-
-/** The verdicts handed to policy LSMs: [prog, kernel, verdict]. */
-export const verdicts = (k: Kernel): [string, boolean, string][] =>
-  hookCalls(k, 'bpf_prog_load_post_integrity')
-    .filter((h) => h.lsm !== 'none' || true)
-    .map((h) => [String(h.args.prog), h.args.kernel === true, String(h.args.verdict)]);
-
-/** Audit records of a run: [type, body]. */
-export const auditOf = (r: SkelRun): [string, string][] => r.kernel.audit.records.map((x) => [x.type, x.body]);
-
-export const eventsOfKind = <K extends TraceEvent['kind']>(k: Kernel, kind: K) => k.trace.events.filter((e) => e.kind === kind);
