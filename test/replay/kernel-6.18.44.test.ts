@@ -26,6 +26,9 @@ const FILE_RULES: Record<string, string> = {
   'lskel_multi_v77.json': '[OBS-LSK-1][LSK-RUN-1][LSK-RUN-6][LSK-CTX-4]',
   'lskel_signed_insns.json': '[OBS-LSK-2][OBS-LSK-3][OBS-LSK-4][OBS-PROF-1][LSK-SIGM-6][LSK-HASH-2][KP-LOAD-2]',
   'kfunc_and_lsm.json': '[OBS-LSK-5][LSK-HELP-1][LSK-PROG-6]',
+  'map_types.json': '[MC-4][MC-6][MC-7][MC-9][MC-10][MC-12][MHASH-3][EXCL-3][CAP-6]',
+  'map_elems.json': '[ELEM-1][ELEM-3][EXCL-3]',
+  'map_lru.json': '[ELEM-3][MC-10]',
 };
 
 // ---- why the emulator disagrees (diagnosed per step) ---------------------------------------------

@@ -671,6 +671,463 @@ def plan_kfunc_and_lsm(shared):
                 steps)
 
 
+# ---- map types: creation checks, bpf_map_info, element commands, LRU order -------------------------
+
+(HASH, ARRAY, PROG_ARRAY, PERF_EVENT_ARRAY, PERCPU_HASH, PERCPU_ARRAY, LRU_HASH, LRU_PERCPU_HASH, LPM_TRIE,
+ ARRAY_OF_MAPS, HASH_OF_MAPS, QUEUE, STACK, SK_STORAGE, RINGBUF, INODE_STORAGE, TASK_STORAGE, BLOOM_FILTER,
+ USER_RINGBUF, CGRP_STORAGE) = (1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 22, 23, 24, 27, 28, 29, 30, 31, 32)
+F_NO_PREALLOC, F_NO_COMMON_LRU, F_NUMA_NODE, F_RDONLY_PROG, F_ZERO_SEED = 1, 2, 4, 128, 64
+F_CLONE, F_MMAPABLE, F_PRESERVE_ELEMS, F_INNER_MAP = 512, 1024, 2048, 4096
+MAP_INFO_ALL = ['info_len', 'info.type', 'info.key_size', 'info.value_size', 'info.max_entries', 'info.map_flags',
+                'info.name', 'info.map_extra', 'info.btf_key_type_id', 'info.btf_value_type_id',
+                'info.btf_vmlinux_value_type_id', 'info.ifindex']
+# BTF the map cases use: [1] int, [2] long long, [3] struct lpm_key {int prefixlen; int data;},
+# [4] struct val16 {long long a; long long b;}, [5] char, [6] char[65407], [7] char[65408]
+BTF_STRINGS = ['', 'int', 'long long', 'lpm_key', 'prefixlen', 'data', 'val16', 'a', 'b', 'char']
+
+
+def btf_blob():
+    strs = b''
+    off = {}
+    for s in BTF_STRINGS:
+        off[s] = len(strs)
+        strs += s.encode() + b'\0'
+
+    def int_t(name, size, bits):
+        return struct.pack('<III', off[name], 1 << 24, size) + struct.pack('<I', (1 << 24) | bits)
+
+    def struct_t(name, size, members):
+        b = struct.pack('<III', off[name], (4 << 24) | len(members), size)
+        for m, t, bit in members:
+            b += struct.pack('<III', off[m], t, bit)
+        return b
+
+    types = (int_t('int', 4, 32) + int_t('long long', 8, 64) + struct_t('lpm_key', 8, [('prefixlen', 1, 0), ('data', 1, 32)])
+             + struct_t('val16', 16, [('a', 2, 0), ('b', 2, 64)]) + struct.pack('<IIII', off['char'], 1 << 24, 1, 8)
+             + struct.pack('<IIIIII', 0, 3 << 24, 0, 5, 1, 65407) + struct.pack('<IIIIII', 0, 3 << 24, 0, 5, 1, 65408))
+    hdr = struct.pack('<HBBIIIII', 0xeb9f, 1, 0, 24, 0, len(types), len(types), len(strs))
+    return hdr + types + strs
+
+
+def btf_load(id_):
+    b = btf_blob()
+    return step(id_, 'BPF_BTF_LOAD', 28, {'btf': {'buf': b.hex()}, 'btf_size': len(b)})
+
+
+def created(id_, name=None, info=True, **kw):
+    """A map that must be created, and its bpf_map_info."""
+    s = [map_create(id_, name=name or id_[:15], **kw)]
+    if info:
+        s.append(get_info(id_ + '_info', {'fd': id_}, 'bpf_map_info', 104, record=MAP_INFO_ALL))
+    return s
+
+
+def elem(id_, cmd, fd, key=None, value=None, flags=0, record=None, note=None, size=32):
+    a = {'map_fd': fd if isinstance(fd, (dict, int)) else {'fd': fd}}
+    if key is not None:
+        a['key'] = key if isinstance(key, dict) else {'buf': key}
+    if value is not None:
+        a['value' if cmd != 'BPF_MAP_GET_NEXT_KEY' else 'next_key'] = value if isinstance(value, dict) else {'buf': value}
+    if flags:
+        a['flags'] = flags
+    return step(id_, cmd, size, a, record, note)
+
+
+def upd(id_, fd, key, value, flags=0, note=None):
+    return elem(id_, 'BPF_MAP_UPDATE_ELEM', fd, key, value, flags, note=note)
+
+
+def look(id_, fd, key, vlen, note=None, flags=0):
+    return elem(id_, 'BPF_MAP_LOOKUP_ELEM', fd, key, {'buf_len': vlen, 'fill': 'ee'}, flags, record=['value'], note=note)
+
+
+def pop(id_, fd, key, vlen, note=None, flags=0):
+    return elem(id_, 'BPF_MAP_LOOKUP_AND_DELETE_ELEM', fd, key, {'buf_len': vlen, 'fill': 'ee'}, flags, record=['value'], note=note)
+
+
+def dele(id_, fd, key, note=None):
+    return elem(id_, 'BPF_MAP_DELETE_ELEM', fd, key, note=note)
+
+
+def nextk(id_, fd, key, klen, note=None):
+    return elem(id_, 'BPF_MAP_GET_NEXT_KEY', fd, key, {'buf_len': klen, 'fill': 'ee'}, record=['next_key'], note=note, size=24)
+
+
+def u32(v):
+    return struct.pack('<I', v).hex()
+
+
+def plan_map_types():
+    btf = {'fd': 'btf'}
+    storage = lambda t, **kw: dict(map_type=t, key=4, value=16, max_entries=0, map_flags=F_NO_PREALLOC, btf_fd=btf,
+                                   btf_key_type_id=1, btf_value_type_id=4, **kw)
+    steps = [btf_load('btf')]
+    # PERCPU_HASH
+    steps += created('percpu_hash', map_type=PERCPU_HASH, max_entries=4)
+    steps += created('percpu_hash_noprealloc', map_type=PERCPU_HASH, max_entries=4, map_flags=F_NO_PREALLOC)
+    steps += created('percpu_hash_btf', map_type=PERCPU_HASH, value=8, max_entries=4, btf_fd=btf, btf_key_type_id=1, btf_value_type_id=2)
+    steps += [map_create('percpu_hash_val_32768', map_type=PERCPU_HASH, value=32768),
+              map_create('percpu_hash_val_32769', map_type=PERCPU_HASH, value=32769),
+              map_create('percpu_hash_numa', map_type=PERCPU_HASH, map_flags=F_NUMA_NODE, numa_node=0),
+              map_create('percpu_hash_no_common_lru', map_type=PERCPU_HASH, map_flags=F_NO_COMMON_LRU),
+              map_create('percpu_hash_key_0', map_type=PERCPU_HASH, key=0),
+              map_create('percpu_hash_flags_mmapable', map_type=PERCPU_HASH, map_flags=F_MMAPABLE),
+              map_create('hash_btf_keyless', map_type=HASH, value=8, max_entries=4, btf_fd=btf, btf_value_type_id=2),
+              map_create('hash_btf_value_size_mismatch', map_type=HASH, value=4, max_entries=4, btf_fd=btf,
+                         btf_key_type_id=1, btf_value_type_id=2),
+              map_create('percpu_hash_btf_keyless', map_type=PERCPU_HASH, value=8, max_entries=4, btf_fd=btf, btf_value_type_id=2),
+              map_create('lru_btf_keyless', map_type=LRU_HASH, value=8, max_entries=4, btf_fd=btf, btf_value_type_id=2),
+              map_create('percpu_array_btf_keyless', map_type=PERCPU_ARRAY, value=8, max_entries=1, btf_fd=btf, btf_value_type_id=2)]
+    # LRU_HASH / LRU_PERCPU_HASH
+    steps += created('lru_hash', map_type=LRU_HASH, max_entries=4)
+    steps += created('lru_nocommon_3', map_type=LRU_HASH, max_entries=3, map_flags=F_NO_COMMON_LRU)
+    steps += created('lru_nocommon_5', map_type=LRU_HASH, max_entries=5, map_flags=F_NO_COMMON_LRU)
+    steps += created('lru_nocommon_1', map_type=LRU_HASH, max_entries=1, map_flags=F_NO_COMMON_LRU)
+    steps += created('lru_numa', map_type=LRU_HASH, max_entries=4, map_flags=F_NUMA_NODE, numa_node=0)
+    steps += created('lru_zero_seed', map_type=LRU_HASH, max_entries=4, map_flags=F_ZERO_SEED)
+    steps += [map_create('lru_no_prealloc', map_type=LRU_HASH, map_flags=F_NO_PREALLOC),
+              map_create('lru_nocommon_numa', map_type=LRU_HASH, map_flags=F_NO_COMMON_LRU | F_NUMA_NODE, numa_node=0),
+              map_create('lru_value_too_big', map_type=LRU_HASH, value=4194252),
+              map_create('lru_max_2g_plus_1', map_type=LRU_HASH, max_entries=0x80000001)]
+    steps += created('lru_percpu_hash', map_type=LRU_PERCPU_HASH, max_entries=4)
+    steps += created('lru_percpu_nocommon_3', map_type=LRU_PERCPU_HASH, max_entries=3, map_flags=F_NO_COMMON_LRU)
+    steps += [map_create('lru_percpu_no_prealloc', map_type=LRU_PERCPU_HASH, map_flags=F_NO_PREALLOC),
+              map_create('lru_percpu_val_32769', map_type=LRU_PERCPU_HASH, value=32769),
+              map_create('lru_percpu_numa', map_type=LRU_PERCPU_HASH, map_flags=F_NUMA_NODE, numa_node=0)]
+    # QUEUE / STACK
+    steps += created('queue', map_type=QUEUE, key=0, value=4, max_entries=3)
+    steps += created('queue_rdonly_prog', map_type=QUEUE, key=0, value=4, max_entries=3, map_flags=F_RDONLY_PROG)
+    steps += created('stack', map_type=STACK, key=0, value=4, max_entries=3)
+    steps += [map_create('queue_key_4', map_type=QUEUE, key=4, value=4, max_entries=3),
+              map_create('queue_value_0', map_type=QUEUE, key=0, value=0, max_entries=3),
+              map_create('queue_max_0', map_type=QUEUE, key=0, value=4, max_entries=0),
+              map_create('queue_no_prealloc', map_type=QUEUE, key=0, value=4, max_entries=3, map_flags=F_NO_PREALLOC),
+              map_create('queue_value_4m_plus_1', map_type=QUEUE, key=0, value=4 * 1024 * 1024 + 1, max_entries=1),
+              map_create('queue_btf_value', map_type=QUEUE, key=0, value=4, max_entries=3, btf_fd=btf, btf_value_type_id=1),
+              map_create('stack_key_4', map_type=STACK, key=4, value=4, max_entries=3),
+              map_create('stack_map_extra', map_type=STACK, key=0, value=4, max_entries=3, map_extra=1)]
+    # BLOOM_FILTER
+    steps += created('bloom', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16)
+    steps += created('bloom_extra_15', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, map_extra=15)
+    steps += created('bloom_btf_keyless', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, btf_fd=btf, btf_value_type_id=1)
+    steps += created('bloom_zero_seed', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, map_flags=F_ZERO_SEED)
+    steps += [map_create('bloom_extra_16', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, map_extra=16),
+              map_create('bloom_extra_high_bits', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, map_extra=0x100000005),
+              map_create('bloom_key_4', map_type=BLOOM_FILTER, key=4, value=4, max_entries=16),
+              map_create('bloom_value_0', map_type=BLOOM_FILTER, key=0, value=0, max_entries=16),
+              map_create('bloom_max_0', map_type=BLOOM_FILTER, key=0, value=4, max_entries=0),
+              map_create('bloom_no_prealloc', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, map_flags=F_NO_PREALLOC),
+              map_create('bloom_value_4m_plus_1', map_type=BLOOM_FILTER, key=0, value=4 * 1024 * 1024 + 1, max_entries=1),
+              map_create('bloom_btf_key_int', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, btf_fd=btf,
+                         btf_key_type_id=1, btf_value_type_id=1),
+              map_create('hash_map_extra_1', map_type=HASH, map_extra=1)]
+    # LPM_TRIE
+    steps += created('lpm', map_type=LPM_TRIE, key=8, value=8, max_entries=16, map_flags=F_NO_PREALLOC)
+    steps += created('lpm_key_5', map_type=LPM_TRIE, key=5, value=1, max_entries=1, map_flags=F_NO_PREALLOC)
+    steps += created('lpm_key_260', map_type=LPM_TRIE, key=260, value=8, max_entries=1, map_flags=F_NO_PREALLOC)
+    steps += created('lpm_btf', map_type=LPM_TRIE, key=8, value=8, max_entries=16, map_flags=F_NO_PREALLOC, btf_fd=btf,
+                     btf_key_type_id=3, btf_value_type_id=2)
+    steps += [map_create('lpm_prealloc', map_type=LPM_TRIE, key=8, value=8, max_entries=16),
+              map_create('lpm_key_4', map_type=LPM_TRIE, key=4, value=8, max_entries=16, map_flags=F_NO_PREALLOC),
+              map_create('lpm_key_261', map_type=LPM_TRIE, key=261, value=8, max_entries=16, map_flags=F_NO_PREALLOC),
+              map_create('lpm_value_0', map_type=LPM_TRIE, key=8, value=0, max_entries=16, map_flags=F_NO_PREALLOC),
+              map_create('lpm_max_0', map_type=LPM_TRIE, key=8, value=8, max_entries=0, map_flags=F_NO_PREALLOC),
+              map_create('lpm_zero_seed', map_type=LPM_TRIE, key=8, value=8, max_entries=16, map_flags=F_NO_PREALLOC | F_ZERO_SEED),
+              map_create('lpm_btf_key_not_struct', map_type=LPM_TRIE, key=8, value=8, max_entries=16, map_flags=F_NO_PREALLOC,
+                         btf_fd=btf, btf_key_type_id=2, btf_value_type_id=2)]
+    # PROG_ARRAY, PERF_EVENT_ARRAY
+    steps += created('prog_array', map_type=PROG_ARRAY, key=4, value=4, max_entries=4)
+    steps += [map_create('prog_array_value_8', map_type=PROG_ARRAY, value=8),
+              map_create('prog_array_key_8', map_type=PROG_ARRAY, key=8, value=4),
+              map_create('prog_array_rdonly_prog', map_type=PROG_ARRAY, value=4, map_flags=F_RDONLY_PROG),
+              map_create('prog_array_mmapable', map_type=PROG_ARRAY, value=4, map_flags=F_MMAPABLE),
+              map_create('prog_array_btf', map_type=PROG_ARRAY, value=4, btf_fd=btf, btf_key_type_id=1, btf_value_type_id=1),
+              map_create('prog_array_max_0', map_type=PROG_ARRAY, value=4, max_entries=0)]
+    steps += created('perf_array', map_type=PERF_EVENT_ARRAY, key=4, value=4, max_entries=2)
+    steps += created('perf_array_preserve', map_type=PERF_EVENT_ARRAY, key=4, value=4, max_entries=2, map_flags=F_PRESERVE_ELEMS)
+    steps += [map_create('perf_array_value_8', map_type=PERF_EVENT_ARRAY, value=8, max_entries=2),
+              map_create('perf_array_max_0', map_type=PERF_EVENT_ARRAY, value=4, max_entries=0),
+              map_create('array_preserve_elems', map_type=ARRAY, map_flags=F_PRESERVE_ELEMS)]
+    # ARRAY_OF_MAPS, HASH_OF_MAPS: inner map templates
+    dig = prog_digest(RET0)
+    steps += [map_create('inner_array', value=8, max_entries=2, name='inner_arr'),
+              map_create('inner_excl', value=8, max_entries=2, name='inner_excl', excl_prog_hash={'buf': dig.hex()},
+                         excl_prog_hash_size=32)]
+    steps += created('array_of_maps', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'inner_array'})
+    steps += created('hash_of_maps', map_type=HASH_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'inner_array'})
+    steps += created('aom_inner_excl', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'inner_excl'})
+    steps += created('array_inner_fd_999', value=8, max_entries=2, inner_map_fd=999)
+    steps += [map_create('aom_inner_fd_0', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd=0),
+              map_create('aom_inner_fd_999', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd=999),
+              map_create('aom_value_8', map_type=ARRAY_OF_MAPS, value=8, max_entries=4, inner_map_fd={'fd': 'inner_array'}),
+              map_create('aom_inner_is_aom', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'array_of_maps'}),
+              map_create('aom_inner_prog_array', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'prog_array'}),
+              map_create('aom_inner_perf_array', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'perf_array'}),
+              map_create('aom_inner_queue', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'queue'}),
+              map_create('aom_inner_lpm', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'lpm'}),
+              map_create('aom_inner_bloom', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'bloom'}),
+              map_create('aom_inner_lru', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'lru_hash'}),
+              map_create('aom_inner_percpu_hash', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'percpu_hash'}),
+              map_create('hom_value_8', map_type=HASH_OF_MAPS, value=8, max_entries=4, inner_map_fd={'fd': 'inner_array'}),
+              map_create('hom_no_common_lru', map_type=HASH_OF_MAPS, value=4, max_entries=4, map_flags=F_NO_COMMON_LRU,
+                         inner_map_fd={'fd': 'inner_array'})]
+    steps += created('hom_no_prealloc', map_type=HASH_OF_MAPS, value=4, max_entries=4, map_flags=F_NO_PREALLOC,
+                     inner_map_fd={'fd': 'inner_array'})
+    # RINGBUF / USER_RINGBUF
+    steps += created('ringbuf', map_type=RINGBUF, key=0, value=0, max_entries=4096)
+    steps += created('ringbuf_numa', map_type=RINGBUF, key=0, value=0, max_entries=8192, map_flags=F_NUMA_NODE, numa_node=0)
+    steps += created('user_ringbuf', map_type=USER_RINGBUF, key=0, value=0, max_entries=4096)
+    steps += [map_create('ringbuf_12288', map_type=RINGBUF, key=0, value=0, max_entries=12288),
+              map_create('ringbuf_1m', map_type=RINGBUF, key=0, value=0, max_entries=1 << 20),
+              map_create('ringbuf_rdonly_prog', map_type=RINGBUF, key=0, value=0, max_entries=4096, map_flags=F_RDONLY_PROG),
+              map_create('ringbuf_btf_value', map_type=RINGBUF, key=0, value=0, max_entries=4096, btf_fd=btf, btf_value_type_id=1),
+              map_create('user_ringbuf_key_4', map_type=USER_RINGBUF, key=4, value=0, max_entries=4096),
+              map_create('user_ringbuf_2048', map_type=USER_RINGBUF, key=0, value=0, max_entries=2048),
+              map_create('aom_inner_ringbuf', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'ringbuf'})]
+    # local storage
+    for t, n in [(SK_STORAGE, 'sk_storage'), (INODE_STORAGE, 'inode_storage'), (TASK_STORAGE, 'task_storage'),
+                 (CGRP_STORAGE, 'cgrp_storage')]:
+        steps += created(n, **storage(t))
+        steps += [map_create(n + '_prealloc', **{**storage(t), 'map_flags': 0}),
+                  map_create(n + '_max_1', **{**storage(t), 'max_entries': 1}),
+                  map_create(n + '_no_btf', map_type=t, key=4, value=16, max_entries=0, map_flags=F_NO_PREALLOC),
+                  map_create(n + '_key_8', **{**storage(t), 'key': 8}),
+                  map_create(n + '_key_type_long', **{**storage(t), 'btf_key_type_id': 2}),
+                  map_create(n + '_clone', **{**storage(t), 'map_flags': F_NO_PREALLOC | F_CLONE}),
+                  map_create(n + '_value_65407', **{**storage(t), 'value': 65407, 'btf_value_type_id': 6}),
+                  map_create(n + '_value_65408', **{**storage(t), 'value': 65408, 'btf_value_type_id': 7}),
+                  map_create(n + '_aom_inner', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': n})]
+    return plan('map_types', 'Map creation per type (map_alloc_check, map_alloc, map_check_btf) and bpf_map_info',
+                ['Run as root on one CPU (taskset -c 0). BTF: [1] int, [2] long long, [3] struct lpm_key {int prefixlen; int data;}, [4] struct val16 {long long a, b;}, [5] char, [6] char[65407], [7] char[65408].',
+                 'Map sizes are key 4, value 8, max_entries 1 unless the step says otherwise; every created map is followed by its bpf_map_info.',
+                 IDS_NOTE],
+                steps)
+
+
+def plan_map_elems():
+    steps = []
+    # PERCPU_HASH: values hold every possible CPU's copy (2 CPUs × round_up(4, 8))
+    steps += [map_create('pch', map_type=PERCPU_HASH, key=4, value=4, max_entries=2, name='pch'),
+              upd('pch_update_1', 'pch', u32(1), 'aabbccdd11223344' + '5566778899aabbcc'),
+              look('pch_lookup_1', 'pch', u32(1), 16),
+              upd('pch_update_1_noexist', 'pch', u32(1), '00' * 16, flags=1),
+              upd('pch_update_2', 'pch', u32(2), '01000000000000000200000000000000'),
+              upd('pch_update_3_full', 'pch', u32(3), '00' * 16),
+              nextk('pch_next_null', 'pch', None, 4),
+              pop('pch_lookup_and_delete_1', 'pch', u32(1), 16),
+              look('pch_lookup_1_gone', 'pch', u32(1), 16),
+              dele('pch_delete_2', 'pch', u32(2)),
+              dele('pch_delete_2_again', 'pch', u32(2)),
+              nextk('pch_next_empty', 'pch', None, 4)]
+    # QUEUE / STACK
+    q = 'queue'
+    steps += [map_create(q, map_type=QUEUE, key=0, value=4, max_entries=3, name='q'),
+              upd('q_push_a', q, None, u32(0xa)), upd('q_push_b', q, None, u32(0xb)), upd('q_push_c', q, None, u32(0xc)),
+              upd('q_push_d_full', q, None, u32(0xd)),
+              upd('q_push_d_exist', q, None, u32(0xd), flags=2, note='BPF_EXIST on a full queue drops the oldest'),
+              upd('q_push_noexist', q, None, u32(0xe), flags=1),
+              upd('q_push_flags_3', q, None, u32(0xe), flags=3),
+              upd('q_push_f_lock', q, None, u32(0xe), flags=4),
+              upd('q_push_with_key', q, u32(0), u32(0xe)),
+              look('q_peek', q, None, 4),
+              look('q_peek_flags_lock', q, None, 4, flags=4),
+              pop('q_pop_1', q, None, 4), pop('q_pop_2', q, None, 4), pop('q_pop_3', q, None, 4),
+              pop('q_pop_empty', q, None, 4), look('q_peek_empty', q, None, 4),
+              pop('q_pop_flags_1', q, None, 4, flags=1),
+              dele('q_delete', q, None), nextk('q_next_key', q, None, 4)]
+    s = 'stack'
+    steps += [map_create(s, map_type=STACK, key=0, value=4, max_entries=3, name='s'),
+              upd('s_push_a', s, None, u32(0xa)), upd('s_push_b', s, None, u32(0xb)), upd('s_push_c', s, None, u32(0xc)),
+              upd('s_push_d_full', s, None, u32(0xd)),
+              upd('s_push_d_exist', s, None, u32(0xd), flags=2, note='BPF_EXIST on a full stack drops the oldest (bottom)'),
+              look('s_peek', s, None, 4),
+              pop('s_pop_1', s, None, 4), pop('s_pop_2', s, None, 4), pop('s_pop_3', s, None, 4), pop('s_pop_empty', s, None, 4)]
+    # BLOOM_FILTER with a zero seed: which values a 64-bit, 1-hash filter holding 1 reports as maybe present
+    b = 'bloom'
+    steps += [map_create(b, map_type=BLOOM_FILTER, key=0, value=4, max_entries=1, map_extra=1, map_flags=F_ZERO_SEED, name='bloom1'),
+              upd('bloom_push_1', b, None, u32(1)),
+              upd('bloom_push_flags_exist', b, None, u32(2), flags=2),
+              upd('bloom_push_with_key', b, u32(0), u32(2))]
+    steps += [elem(f'bloom_peek_{v}', 'BPF_MAP_LOOKUP_ELEM', b, None, u32(v)) for v in range(1, 17)]
+    steps += [pop('bloom_pop', b, None, 4), dele('bloom_delete', b, None), nextk('bloom_next_key', b, None, 4)]
+    b5 = 'bloom5'
+    steps += [map_create(b5, map_type=BLOOM_FILTER, key=0, value=8, max_entries=4, map_flags=F_ZERO_SEED, name='bloom5')]
+    steps += [upd(f'bloom5_push_{v}', b5, None, struct.pack('<Q', v * 1000).hex()) for v in (1, 2, 3)]
+    steps += [elem(f'bloom5_peek_{v}', 'BPF_MAP_LOOKUP_ELEM', b5, None, struct.pack('<Q', v * 1000).hex()) for v in range(1, 13)]
+    # LPM_TRIE: key = u32 prefixlen + 4 bytes of address
+    lpm = 'lpm'
+    k = lambda plen, a: struct.pack('<I', plen).hex() + bytes(a).hex()
+    steps += [map_create(lpm, map_type=LPM_TRIE, key=8, value=4, max_entries=4, map_flags=F_NO_PREALLOC, name='lpm'),
+              upd('lpm_10_8', lpm, k(8, [10, 0, 0, 0]), u32(1)),
+              upd('lpm_10_1_16', lpm, k(16, [10, 1, 0, 0]), u32(2)),
+              upd('lpm_10_1_2_3_32', lpm, k(32, [10, 1, 2, 3]), u32(3)),
+              upd('lpm_prefix_33', lpm, k(33, [10, 1, 2, 3]), u32(9)),
+              upd('lpm_10_8_noexist', lpm, k(8, [10, 0, 0, 0]), u32(9), flags=1),
+              upd('lpm_192_168_16_exist', lpm, k(16, [192, 168, 0, 0]), u32(9), flags=2),
+              upd('lpm_flags_3', lpm, k(8, [10, 0, 0, 0]), u32(9), flags=3),
+              look('lpm_lookup_10_1_2_3', lpm, k(32, [10, 1, 2, 3]), 4),
+              look('lpm_lookup_10_1_9_9', lpm, k(32, [10, 1, 9, 9]), 4),
+              look('lpm_lookup_10_9_9_9', lpm, k(32, [10, 9, 9, 9]), 4),
+              look('lpm_lookup_11_0_0_0', lpm, k(32, [11, 0, 0, 0]), 4),
+              look('lpm_lookup_10_1_2_3_len_12', lpm, k(12, [10, 1, 2, 3]), 4),
+              look('lpm_lookup_prefix_33', lpm, k(33, [10, 1, 2, 3]), 4),
+              nextk('lpm_next_null', lpm, None, 8),
+              nextk('lpm_next_after_32', lpm, k(32, [10, 1, 2, 3]), 8),
+              nextk('lpm_next_after_16', lpm, k(16, [10, 1, 0, 0]), 8),
+              nextk('lpm_next_after_8', lpm, k(8, [10, 0, 0, 0]), 8),
+              nextk('lpm_next_after_missing', lpm, k(24, [10, 1, 2, 0]), 8),
+              upd('lpm_192_168_16', lpm, k(16, [192, 168, 0, 0]), u32(4)),
+              upd('lpm_full', lpm, k(16, [172, 16, 0, 0]), u32(5)),
+              upd('lpm_replace_when_full', lpm, k(16, [192, 168, 0, 0]), u32(6)),
+              nextk('lpm_next_null_4', lpm, None, 8),
+              pop('lpm_lookup_and_delete', lpm, k(8, [10, 0, 0, 0]), 4),
+              dele('lpm_delete_10_1_16', lpm, k(16, [10, 1, 0, 0])),
+              dele('lpm_delete_10_1_16_again', lpm, k(16, [10, 1, 0, 0])),
+              dele('lpm_delete_prefix_33', lpm, k(33, [10, 1, 0, 0])),
+              look('lpm_lookup_10_1_9_9_after', lpm, k(32, [10, 1, 9, 9]), 4)]
+    # PROG_ARRAY
+    pa = 'prog_array'
+    steps += [map_create(pa, map_type=PROG_ARRAY, key=4, value=4, max_entries=2, name='pa'),
+              prog_load('sf_prog', RET0, prog_name='pa_sf'),
+              prog_load('syscall_prog', RET0, prog_type=SYSCALL, prog_flags=BPF_F_SLEEPABLE, prog_name='pa_sys'),
+              map_create('plain_map', name='plain'),
+              upd('pa_update_sf', pa, u32(0), {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'sf_prog'}]}),
+              elem('pa_lookup_0', 'BPF_MAP_LOOKUP_ELEM', pa, u32(0), {'buf_len': 4}, note='the value is the program id (global: not recorded)'),
+              upd('pa_update_syscall_type', pa, u32(1), {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'syscall_prog'}]},
+                  note='the first program fixed the array\'s program type'),
+              upd('pa_update_map_fd', pa, u32(1), {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'plain_map'}]}),
+              upd('pa_update_fd_999', pa, u32(1), u32(999)),
+              upd('pa_update_index_5', pa, u32(5), {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'sf_prog'}]}),
+              upd('pa_update_noexist', pa, u32(1), {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'sf_prog'}]}, flags=1),
+              nextk('pa_next_null', pa, None, 4),
+              look('pa_lookup_1_empty', pa, u32(1), 4),
+              dele('pa_delete_0', pa, u32(0)), dele('pa_delete_0_again', pa, u32(0)), dele('pa_delete_5', pa, u32(5)),
+              look('pa_lookup_0_gone', pa, u32(0), 4)]
+    # ARRAY_OF_MAPS / HASH_OF_MAPS
+    steps += [map_create('tmpl', value=8, max_entries=2, name='tmpl'),
+              map_create('aom', map_type=ARRAY_OF_MAPS, value=4, max_entries=2, inner_map_fd={'fd': 'tmpl'}, name='aom'),
+              map_create('hom', map_type=HASH_OF_MAPS, value=4, max_entries=2, inner_map_fd={'fd': 'tmpl'}, name='hom'),
+              map_create('in_same', value=8, max_entries=2, name='in_same'),
+              map_create('in_max3', value=8, max_entries=3, name='in_max3'),
+              map_create('in_val4', value=4, max_entries=2, name='in_val4'),
+              map_create('in_hash', map_type=HASH, value=8, max_entries=2, name='in_hash'),
+              map_create('in_rdonly', value=8, max_entries=2, map_flags=F_RDONLY_PROG, name='in_rdonly'),
+              map_create('in_excl', value=8, max_entries=2, name='in_excl', excl_prog_hash={'buf': prog_digest(RET0).hex()},
+                         excl_prog_hash_size=32),
+              map_create('tmpl_inner', value=8, max_entries=2, map_flags=F_INNER_MAP, name='tmpl_inner'),
+              map_create('aom_inner_flag', map_type=ARRAY_OF_MAPS, value=4, max_entries=2, inner_map_fd={'fd': 'tmpl_inner'}, name='aom_if'),
+              map_create('in_max3_inner', value=8, max_entries=3, map_flags=F_INNER_MAP, name='in_max3_if'),
+              prog_load('aom_sf_prog', RET0, prog_name='aom_sf')]
+    fdv = lambda ref: {'buf_len': 8, 'patch': [{'offset': 0, 'fd': ref}]}
+    steps += [upd('aom_update_same', 'aom', u32(0), fdv('in_same')),
+              upd('aom_update_max3', 'aom', u32(1), fdv('in_max3')),
+              upd('aom_update_val4', 'aom', u32(1), fdv('in_val4')),
+              upd('aom_update_hash', 'aom', u32(1), fdv('in_hash')),
+              upd('aom_update_rdonly', 'aom', u32(1), fdv('in_rdonly')),
+              upd('aom_update_excl', 'aom', u32(1), fdv('in_excl')),
+              upd('aom_update_prog', 'aom', u32(1), fdv('aom_sf_prog')),
+              upd('aom_update_outer_self', 'aom', u32(1), fdv('aom')),
+              upd('aom_update_fd_999', 'aom', u32(1), u32(999)),
+              upd('aom_update_index_2', 'aom', u32(2), fdv('in_same')),
+              upd('aom_update_noexist', 'aom', u32(0), fdv('in_same'), flags=1),
+              elem('aom_lookup_0', 'BPF_MAP_LOOKUP_ELEM', 'aom', u32(0), {'buf_len': 4}, note='the value is the inner map id (not recorded)'),
+              nextk('aom_next_0', 'aom', u32(0), 4),
+              dele('aom_delete_0', 'aom', u32(0)), dele('aom_delete_0_again', 'aom', u32(0)),
+              look('aom_lookup_0_gone', 'aom', u32(0), 4),
+              upd('aom_if_update_max3', 'aom_inner_flag', u32(0), fdv('in_max3')),
+              upd('aom_if_update_max3_inner', 'aom_inner_flag', u32(0), fdv('in_max3_inner')),
+              upd('hom_update_7', 'hom', u32(7), fdv('in_same')),
+              upd('hom_update_8_val4', 'hom', u32(8), fdv('in_val4')),
+              upd('hom_update_9', 'hom', u32(9), fdv('in_excl')),
+              upd('hom_update_10_full', 'hom', u32(10), fdv('in_same')),
+              upd('hom_update_7_noexist', 'hom', u32(7), fdv('in_same'), flags=1),
+              elem('hom_lookup_7', 'BPF_MAP_LOOKUP_ELEM', 'hom', u32(7), {'buf_len': 4}),
+              look('hom_lookup_8', 'hom', u32(8), 4),
+              pop('hom_lookup_and_delete_7', 'hom', u32(7), 4),
+              dele('hom_delete_9', 'hom', u32(9)), dele('hom_delete_9_again', 'hom', u32(9))]
+    # PERF_EVENT_ARRAY
+    pe = 'perf_array'
+    steps += [map_create(pe, map_type=PERF_EVENT_ARRAY, key=4, value=4, max_entries=2, name='pe'),
+              upd('pe_update_map_fd', pe, u32(0), fdv('tmpl')),
+              upd('pe_update_fd_999', pe, u32(0), u32(999)),
+              upd('pe_update_index_2', pe, u32(2), fdv('tmpl')),
+              look('pe_lookup_0', pe, u32(0), 4), dele('pe_delete_0', pe, u32(0)), nextk('pe_next_null', pe, None, 4)]
+    # RINGBUF / USER_RINGBUF
+    for t, n in [(RINGBUF, 'rb'), (USER_RINGBUF, 'urb')]:
+        steps += [map_create(n, map_type=t, key=0, value=0, max_entries=4096, name=n),
+                  look(n + '_lookup_null', n, None, 8), upd(n + '_update_null', n, None, '00' * 8),
+                  dele(n + '_delete_null', n, None), nextk(n + '_next_null', n, None, 4), pop(n + '_lookup_and_delete', n, None, 8)]
+    # local storage: keys are fds of sockets, files, pidfds, cgroups; here only bpf object fds exist
+    steps.append(btf_load('btf'))
+    for t, n in [(SK_STORAGE, 'sk'), (INODE_STORAGE, 'inode'), (TASK_STORAGE, 'task'), (CGRP_STORAGE, 'cgrp')]:
+        m = n + '_storage'
+        steps += [map_create(m, map_type=t, key=4, value=16, max_entries=0, map_flags=F_NO_PREALLOC, btf_fd={'fd': 'btf'},
+                             btf_key_type_id=1, btf_value_type_id=4, name=m),
+                  look(n + '_lookup_map_fd', m, {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'tmpl'}]}, 16),
+                  look(n + '_lookup_fd_999', m, u32(999), 16),
+                  dele(n + '_delete_map_fd', m, {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'tmpl'}]}),
+                  nextk(n + '_next_null', m, None, 4),
+                  pop(n + '_lookup_and_delete', m, {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'tmpl'}]}, 16)]
+        if n != 'inode':
+            steps.append(upd(n + '_update_map_fd', m, {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'tmpl'}]}, '00' * 16,
+                             note='(no inode-storage update: every anonymous bpf fd shares one inode on the real kernel)'))
+    return plan('map_elems', 'Element commands per map type: percpu values, queue/stack push-pop-peek, bloom filter, LPM trie, fd maps, ring buffers, local storage',
+                ['Run as root on one CPU (taskset -c 0). Keys and values are little-endian u32 unless the step says otherwise.',
+                 'Lookups of fd maps return object ids, which are global: those values are not recorded.',
+                 IDS_NOTE],
+                steps)
+
+
+def plan_map_lru():
+    steps = []
+
+    def lru(prefix, t=LRU_HASH, max_entries=4, flags=0, vlen=8):
+        return [map_create(prefix + '/map', map_type=t, key=4, value=vlen, max_entries=max_entries,
+                           map_flags=flags | F_ZERO_SEED, name='lru')]
+
+    def fill(prefix, keys, vlen=8, tag='update'):
+        return [upd(f'{prefix}/{tag}_{k}', prefix + '/map', u32(k), struct.pack('<I', k).hex() + '00' * (vlen - 4)) for k in keys]
+
+    def probe(prefix, keys, tag, vlen=8):
+        return [look(f'{prefix}/{tag}_lookup_{k}', prefix + '/map', u32(k), vlen) for k in keys]
+
+    # A: common LRU, 4 entries: the 5th key evicts the least recently inserted one
+    steps += lru('a') + fill('a', [1, 2, 3, 4]) + probe('a', [1], 'sys') + fill('a', [5]) + probe('a', [1, 2, 3, 4, 5], 'after')
+    steps += [nextk('a/next_null', 'a/map', None, 4)]
+    # B: updating an existing key of a full map takes a free node first (evicting the oldest)
+    steps += lru('b') + fill('b', [1, 2, 3, 4]) + fill('b', [2], tag='again') + probe('b', [1, 2, 3, 4], 'after')
+    # C: a delete frees a node for the next insert
+    steps += lru('c') + fill('c', [1, 2, 3, 4]) + [dele('c/delete_2', 'c/map', u32(2))] + fill('c', [5, 6]) + probe('c', [1, 2, 3, 4, 5, 6], 'after')
+    # D: per-CPU LRU lists (BPF_F_NO_COMMON_LRU): 4 entries over 2 CPUs, all updates from CPU 0
+    steps += lru('d', flags=F_NO_COMMON_LRU) + fill('d', [1, 2, 3]) + probe('d', [1, 2, 3], 'after') + fill('d', [4, 5]) + probe('d', [1, 2, 3, 4, 5], 'after2')
+    # E: 8 entries (target_free 2)
+    steps += lru('e', max_entries=8) + fill('e', range(1, 9)) + fill('e', [9]) + probe('e', range(1, 10), 'after') + fill('e', [10, 11]) + probe('e', range(1, 12), 'after2')
+    # F: 16 entries, longer history
+    steps += lru('f', max_entries=16) + fill('f', range(1, 17)) + fill('f', [3, 5], tag='again') + fill('f', range(17, 21)) + probe('f', range(1, 21), 'after')
+    # G: LRU_PERCPU_HASH, values for 2 CPUs
+    steps += lru('g', t=LRU_PERCPU_HASH, vlen=8) + [upd(f'g/update_{k}', 'g/map', u32(k), (struct.pack('<Q', k) * 2).hex()) for k in range(1, 6)]
+    steps += [look(f'g/after_lookup_{k}', 'g/map', u32(k), 16) for k in range(1, 6)]
+    steps += [upd('g/update_1_exist', 'g/map', u32(1), '00' * 16, flags=2), upd('g/update_5_exist', 'g/map', u32(5), 'ff' * 16, flags=2),
+              look('g/lookup_5', 'g/map', u32(5), 16), pop('g/lookup_and_delete_5', 'g/map', u32(5), 16)]
+    # H: lookups from a BPF program set the reference bit; syscall lookups do not
+    prog = (mov64_reg(6, 1) + ldx(4, 2, 6, 0) + stx(4, 10, 2, -4) + ld_imm64(1, PSEUDO_MAP_FD, 20) + mov64_reg(2, 10)
+            + add64_imm(2, -4) + call(1) + mov64_imm(0, 0) + exit_())
+    steps += lru('h') + [dup2('h/map_fd20', 'h/map', 20)] + fill('h', [1, 2, 3, 4])
+    steps += [prog_load('h/load_lookup_prog', prog, prog_type=SYSCALL, prog_flags=BPF_F_SLEEPABLE, prog_name='lru_lookup'),
+              test_run('h/prog_lookup_1', 'h/load_lookup_prog', ctx_size_in=4, ctx_in={'buf': u32(1)}, record=['test.retval'])]
+    steps += fill('h', [5]) + probe('h', [1, 2, 3, 4, 5], 'after')
+    # I: flags and deletes
+    steps += lru('i') + fill('i', [1]) + [upd('i/update_1_noexist', 'i/map', u32(1), '00' * 8, flags=1),
+                                           upd('i/update_2_exist', 'i/map', u32(2), '00' * 8, flags=2),
+                                           upd('i/update_flags_3', 'i/map', u32(2), '00' * 8, flags=3),
+                                           pop('i/lookup_and_delete_1', 'i/map', u32(1), 8),
+                                           dele('i/delete_1_again', 'i/map', u32(1))] + fill('i', [1, 2, 3, 4, 5, 6], tag='fill') + probe('i', range(1, 7), 'after')
+    return plan('map_lru', 'LRU hash maps: which keys a deterministic sequence of updates evicts (common and per-CPU LRU lists)',
+                ['Run as root pinned to CPU 0 (taskset -c 0): every LRU list operation happens on CPU 0. Maps use BPF_F_ZERO_SEED.',
+                 'Keys are u32 1, 2, …; values carry the key. Each run (a/, b/, …) uses a fresh map.', IDS_NOTE],
+                steps)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--shared', default=os.environ.get('BPFSIG_SHARED', '/work/shared'))
@@ -683,7 +1140,7 @@ def main():
                         'The bpftool 7.1 (libbpf 1.1) loader of `minimal`: no FREEZE, no GET_INFO, smaller attrs (LSK-RUN-9)'),
              plan_lskel('lskel_multi_v77', 'multi', 'v77', a.shared,
                         'The bpftool 7.7 unsigned loader of `multi` (2 programs, a sub-program, HASH map, .data, .rodata.str1.1)'),
-             plan_lskel_signed(a.shared), plan_kfunc_and_lsm(a.shared)]
+             plan_lskel_signed(a.shared), plan_kfunc_and_lsm(a.shared), plan_map_types(), plan_map_elems(), plan_map_lru()]
     for name, p in plans:
         with open(os.path.join(PLANS, name + '.json'), 'w') as f:
             f.write(json.dumps(p, indent=1) + '\n')
