@@ -1128,6 +1128,158 @@ def plan_map_lru():
                 steps)
 
 
+# ---- the verifier: helper argument types, loops, and the rewrites GET_INFO shows ---------------------
+
+
+def jmp(op, dst, off, imm=0, src=None, w32=False):
+    """A conditional jump: op one of eq, gt, ge, set, ne, sgt, sge, lt, le, slt, sle; K form unless src is given."""
+    ops = {'eq': 0x10, 'gt': 0x20, 'ge': 0x30, 'set': 0x40, 'ne': 0x50, 'sgt': 0x60, 'sge': 0x70, 'lt': 0xa0, 'le': 0xb0,
+           'slt': 0xc0, 'sle': 0xd0}
+    code = (0x06 if w32 else 0x05) | ops[op] | (0x08 if src is not None else 0)
+    return insn(code, dst, src or 0, off, imm)
+
+
+def alu(op, dst, src=None, imm=0, w32=False, off=0):
+    ops = {'add': 0x00, 'sub': 0x10, 'mul': 0x20, 'div': 0x30, 'or': 0x40, 'and': 0x50, 'lsh': 0x60, 'rsh': 0x70,
+           'mod': 0x90, 'xor': 0xa0, 'mov': 0xb0, 'arsh': 0xc0}
+    code = (0x04 if w32 else 0x07) | ops[op] | (0x08 if src is not None else 0)
+    return insn(code, dst, src or 0, off, imm)
+
+
+def st(size, dst, off, imm):
+    return insn({1: 0x72, 2: 0x6a, 4: 0x62, 8: 0x7a}[size], dst, 0, off, imm)
+
+
+XLATED = ['info.xlated_prog_len', 'info.verified_insns', 'info.xlated_prog_insns:masked']
+
+
+def xlated_info(id_, prog_step, nbytes=512):
+    return get_info(id_, {'fd': prog_step}, 'bpf_prog_info', 232,
+                    fields={'xlated_prog_len': nbytes, 'xlated_prog_insns': {'buf_len': nbytes}}, record=XLATED)
+
+
+def plan_prog_verifier():
+    key_on_stack = st(4, 10, -4, 0) + mov64_reg(2, 10) + add64_imm(2, -4)
+    lookup = lambda fd: key_on_stack + ld_imm64(1, PSEUDO_MAP_FD, fd) + call(1)
+    steps = [
+        map_create('arr', value=8, max_entries=4, name='arr'),
+        dup2('arr_fd20', 'arr', 20),
+        prog_load('printk_r1_scalar_0', mov64_imm(1, 0) + mov64_imm(2, 4) + call(6) + RET0, record=['log_buf'], **with_log(),
+                  note='a NULL where bpf_trace_printk\'s format must be memory'),
+        prog_load('printk_r2_uninit', mov64_reg(1, 10) + add64_imm(1, -8) + st(8, 10, -8, 0) + call(6) + RET0, record=['log_buf'], **with_log()),
+        prog_load('printk_r2_pointer', mov64_reg(1, 10) + add64_imm(1, -8) + st(8, 10, -8, 0) + mov64_reg(2, 10) + call(6) + RET0,
+                  record=['log_buf'], **with_log(), note='a pointer where the size must be a scalar'),
+        prog_load('lookup_r1_fp', key_on_stack + mov64_reg(1, 10) + call(1) + RET0, record=['log_buf'], **with_log(),
+                  note='a stack pointer where the map must be'),
+        prog_load('lookup_r2_map_ptr', ld_imm64(1, PSEUDO_MAP_FD, 20) + mov64_reg(2, 1) + call(1) + RET0,
+                  note='the map pointer (R1 after the ld_imm64) as the key (the log, which shows the map\'s kernel address, is not recorded)'),
+        prog_load('lookup_r2_ctx', mov64_reg(6, 1) + ld_imm64(1, PSEUDO_MAP_FD, 20) + mov64_reg(2, 6) + call(1) + RET0,
+                  note='the ctx as the key'),
+        prog_load('lookup_ok', lookup(20) + RET0, record=['log_buf'], **with_log()),
+        prog_load('lookup_result_unchecked_to_printk', lookup(20) + mov64_reg(1, 0) + mov64_imm(2, 8) + call(6) + RET0,
+                  record=['log_buf'], **with_log(), note='bpf_map_lookup_elem\'s result may be NULL'),
+        prog_load('lookup_result_checked_to_printk', lookup(20) + jmp('eq', 0, 3) + mov64_reg(1, 0) + mov64_imm(2, 8) + call(6) + RET0,
+                  record=['log_buf'], **with_log()),
+        prog_load('copy_from_user_dst_ctx', mov64_imm(2, 8) + mov64_imm(3, 0) + call(148) + RET0, prog_type=SYSCALL,
+                  prog_flags=BPF_F_SLEEPABLE, record=['log_buf'], **with_log()),
+        prog_load('sys_bpf_attr_scalar', mov64_imm(1, 0) + mov64_imm(2, 0) + mov64_imm(3, 8) + call(166) + RET0, prog_type=SYSCALL,
+                  prog_flags=BPF_F_SLEEPABLE, record=['log_buf'], **with_log()),
+        # loops
+        prog_load('loop_const_10', mov64_imm(0, 0) + add64_imm(0, 1) + jmp('lt', 0, -2, 10) + exit_(), record=['log_buf'], **with_log(),
+                  note='a loop the known values bound: walked to the end'),
+        prog_load('loop_const_100', mov64_imm(0, 0) + add64_imm(0, 1) + jmp('lt', 0, -2, 100) + exit_(), record=['log_buf'],
+                  **with_log(1, 65536)),
+        prog_load('loop_ja_self', mov64_imm(0, 0) + ja(-1) + exit_(), record=['log_buf'], **with_log(), note='`goto +-1`: nothing changes'),
+        prog_load('loop_two_insns', mov64_imm(0, 0) + mov64_imm(1, 5) + mov64_imm(1, 5) + jmp('eq', 0, -2, 0) + exit_(),
+                  record=['log_buf'], **with_log()),
+        prog_load('loop_decrement_to_0', mov64_imm(0, 5) + add64_imm(0, -1) + jmp('ne', 0, -2, 0) + exit_(), record=['log_buf'], **with_log()),
+        prog_load('loop_unknown_bound', ldx(4, 2, 1, 0) + mov64_imm(0, 0) + add64_imm(0, 1) + jmp('lt', 0, -2, src=2) + exit_(),
+                  note='r2 = skb->len: the kernel walks the loop with r2\'s range until the instruction limit (no log)'),
+        prog_load('loop_known_forever', mov64_imm(0, 0) + add64_imm(0, 1) + jmp('ne', 0, -2, 0) + exit_(),
+                  note='r0 counts up and never returns to 0 within the limit: too large (no log)'),
+    ]
+    return plan('prog_verifier', 'The verifier\'s refusals: helper argument types and loops (SOCKET_FILTER, GPL, log level 1)',
+                ['Programs are SOCKET_FILTER unless the step says otherwise; arr is an ARRAY (key 4, value 8, 4 entries) at fd 20.', IDS_NOTE],
+                steps)
+
+
+def plan_prog_xlated():
+    key0 = st(4, 10, -4, 0) + mov64_reg(2, 10) + add64_imm(2, -4)
+    look = lambda fd: key0 + ld_imm64(1, PSEUDO_MAP_FD, fd) + call(1) + RET0
+    maps = [('array', dict(value=8, max_entries=4)), ('array_v12', dict(value=12, max_entries=3)),
+            ('array_v24', dict(value=24, max_entries=3)), ('array_inner', dict(value=8, max_entries=4, map_flags=F_INNER_MAP)),
+            ('percpu_array', dict(map_type=PERCPU_ARRAY, value=8, max_entries=4)), ('hash', dict(map_type=HASH, max_entries=4)),
+            ('hash_k6', dict(map_type=HASH, key=6, max_entries=4)), ('percpu_hash', dict(map_type=PERCPU_HASH, max_entries=4)),
+            ('lru_hash', dict(map_type=LRU_HASH, max_entries=4)), ('lru_percpu', dict(map_type=LRU_PERCPU_HASH, max_entries=4)),
+            ('lpm', dict(map_type=LPM_TRIE, key=8, max_entries=4, map_flags=F_NO_PREALLOC)),
+            ('aom', dict(map_type=ARRAY_OF_MAPS, value=4, max_entries=2, inner_map_fd={'fd': 'inner'})),
+            ('hom', dict(map_type=HASH_OF_MAPS, value=4, max_entries=2, inner_map_fd={'fd': 'inner'}))]
+    steps = [map_create('inner', value=8, max_entries=2, name='inner')]
+    fd = 20
+    for name, kw in maps:
+        steps += [map_create(name, name=name, **kw), dup2(name + '_fd', name, fd),
+                  prog_load('lookup_' + name, look(fd) if name not in ('lpm', 'hash_k6') else st(4, 10, -8, 8) + st(4, 10, -4, 0)
+                            + mov64_reg(2, 10) + add64_imm(2, -8) + ld_imm64(1, PSEUDO_MAP_FD, fd) + call(1) + RET0),
+                  xlated_info('xlated_lookup_' + name, 'lookup_' + name)]
+        fd += 1
+    upd_prog = (key0 + st(8, 10, -16, 0) + mov64_reg(3, 10) + add64_imm(3, -16) + mov64_imm(4, 0) + ld_imm64(1, PSEUDO_MAP_FD, 20)
+                + call(2) + RET0)
+    two_lookups = key0 + ld_imm64(1, PSEUDO_MAP_FD, 20) + call(1) + key0 + ld_imm64(1, PSEUDO_MAP_FD, 25) + call(1) + RET0
+    ro = 40
+    prog_ro = (ld_imm64(1, PSEUDO_MAP_VALUE, ro, 0) + ldx(8, 0, 1, 0) + jmp('eq', 0, 1, 1) + mov64_imm(0, 5) + exit_())
+    steps += [
+        prog_load('update_array', upd_prog), xlated_info('xlated_update_array', 'update_array'),
+        prog_load('two_lookups', two_lookups), xlated_info('xlated_two_lookups', 'two_lookups'),
+        prog_load('smp_processor_id', call(8) + exit_()), xlated_info('xlated_smp_processor_id', 'smp_processor_id'),
+        prog_load('ktime_get_ns', call(5) + exit_()), xlated_info('xlated_ktime_get_ns', 'ktime_get_ns'),
+        prog_load('jiffies64', call(118) + exit_(), prog_type=TRACEPOINT), xlated_info('xlated_jiffies64', 'jiffies64'),
+        prog_load('get_current_task', call(35) + exit_(), prog_type=TRACEPOINT), xlated_info('xlated_get_current_task', 'get_current_task'),
+        prog_load('prandom', call(7) + exit_()), xlated_info('xlated_prandom', 'prandom'),
+    ]
+    for name, body in [('div64_x', alu('div', 0, 1)), ('mod64_x', alu('mod', 0, 1)), ('div32_x', alu('div', 0, 1, w32=True)),
+                       ('mod32_x', alu('mod', 0, 1, w32=True)), ('sdiv64_x', alu('div', 0, 1, off=1)), ('smod64_x', alu('mod', 0, 1, off=1)),
+                       ('sdiv32_x', alu('div', 0, 1, w32=True, off=1)), ('smod32_x', alu('mod', 0, 1, w32=True, off=1)),
+                       ('sdiv64_k_minus_1', alu('div', 0, imm=-1, off=1)), ('smod64_k_minus_1', alu('mod', 0, imm=-1, off=1)),
+                       ('sdiv32_k_minus_1', alu('div', 0, imm=-1, w32=True, off=1)), ('smod32_k_minus_1', alu('mod', 0, imm=-1, w32=True, off=1)),
+                       ('div64_k', alu('div', 0, imm=3)), ('mod64_k', alu('mod', 0, imm=3))]:
+        steps += [prog_load(name, ldx(4, 0, 1, 0) + ldx(4, 1, 1, 4) + body + exit_()), xlated_info('xlated_' + name, name)]
+    for name, code in [
+        ('dead_branch_never', mov64_imm(0, 0) + jmp('eq', 0, 1, 1) + mov64_imm(0, 2) + exit_()),
+        ('dead_branch_always', mov64_imm(0, 0) + jmp('eq', 0, 1, 0) + mov64_imm(0, 2) + exit_()),
+        ('dead_two_sides', ldx(4, 0, 1, 0) + jmp('eq', 0, 2, 0) + mov64_imm(0, 1) + exit_() + mov64_imm(0, 2) + exit_()),
+        ('ja_0', mov64_imm(0, 0) + ja(0) + exit_()),
+        ('dead_subprog_call_skipped', mov64_imm(0, 0) + jmp('eq', 0, 1, 0) + insn(0x85, 0, 1, 0, 1) + exit_() + mov64_imm(0, 3) + exit_()),
+        ('ctx_len_protocol', ldx(4, 0, 1, 0) + ldx(4, 2, 1, 16) + alu('add', 0, 2) + exit_()),
+    ]:
+        steps += [prog_load(name, code), xlated_info('xlated_' + name, name)]
+    for name, code in [('tc_ctx_data', ldx(4, 0, 1, 76) + ldx(4, 2, 1, 80) + RET0),
+                       ('tc_ctx_mark_write', mov64_imm(2, 1) + stx(4, 1, 2, 8) + RET0)]:
+        steps += [prog_load(name, code, prog_type=3), xlated_info('xlated_' + name, name)]
+    loop_cb = (mov64_imm(1, 4) + ld_imm64(2, 4, 6) + mov64_imm(3, 0) + mov64_imm(4, 0) + call(181) + RET0 + mov64_imm(0, 0) + exit_())
+    loop_flags = (mov64_imm(1, 4) + ld_imm64(2, 4, 6) + mov64_imm(3, 0) + mov64_imm(4, 1) + call(181) + RET0 + mov64_imm(0, 0) + exit_())
+    steps += [prog_load('bpf_loop_no_btf', loop_cb, record=['log_buf'], **with_log(),
+                        note='a callback sub-program needs BTF func_info; none here')]
+    # a frozen read-only map value makes the branch constant
+    steps += [map_create('ro_map', value=8, max_entries=1, map_flags=F_RDONLY_PROG, name='ro'),
+              upd('ro_set_1', 'ro_map', u32(0), '0100000000000000'),
+              dup2('ro_fd', 'ro_map', ro),
+              prog_load('ro_not_frozen', prog_ro), xlated_info('xlated_ro_not_frozen', 'ro_not_frozen'),
+              step('ro_freeze', 'BPF_MAP_FREEZE', 4, {'map_fd': {'fd': 'ro_map'}}),
+              prog_load('ro_frozen', prog_ro), xlated_info('xlated_ro_frozen', 'ro_frozen'),
+              map_create('rw_map', value=8, max_entries=1, name='rw'),
+              upd('rw_set_1', 'rw_map', u32(0), '0100000000000000'),
+              step('rw_freeze', 'BPF_MAP_FREEZE', 4, {'map_fd': {'fd': 'rw_map'}}),
+              dup2('rw_fd', 'rw_map', ro),
+              prog_load('rw_frozen', prog_ro, note='frozen, but programs may write it: not constant'),
+              xlated_info('xlated_rw_frozen', 'rw_frozen')]
+    return plan('prog_xlated', 'What the verifier rewrites: map lookup inlining, helper inlining, div/mod guards, dead code; xlated_prog_len and the translated instructions',
+                ['SOCKET_FILTER programs (GPL) unless the step says otherwise. `info.xlated_prog_insns:masked` is the translated program with '
+                 'every ld_imm64 immediate, every helper/kfunc call immediate and the per-CPU address of an inlined '
+                 'bpf_get_smp_processor_id zeroed (map ids and kernel addresses vary; tools/capture).',
+                 'Map lookups use key 0 on the stack at fp-4 (fp-8 for the LPM trie).', IDS_NOTE],
+                steps)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--shared', default=os.environ.get('BPFSIG_SHARED', '/work/shared'))
@@ -1140,7 +1292,8 @@ def main():
                         'The bpftool 7.1 (libbpf 1.1) loader of `minimal`: no FREEZE, no GET_INFO, smaller attrs (LSK-RUN-9)'),
              plan_lskel('lskel_multi_v77', 'multi', 'v77', a.shared,
                         'The bpftool 7.7 unsigned loader of `multi` (2 programs, a sub-program, HASH map, .data, .rodata.str1.1)'),
-             plan_lskel_signed(a.shared), plan_kfunc_and_lsm(a.shared), plan_map_types(), plan_map_elems(), plan_map_lru()]
+             plan_lskel_signed(a.shared), plan_kfunc_and_lsm(a.shared), plan_map_types(), plan_map_elems(), plan_map_lru(),
+             plan_prog_verifier(), plan_prog_xlated()]
     for name, p in plans:
         with open(os.path.join(PLANS, name + '.json'), 'w') as f:
             f.write(json.dumps(p, indent=1) + '\n')

@@ -159,6 +159,9 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
   if (typeof m === 'number') return ctx.fail('MC-10', `${mapTypeName(mapType)} map_alloc`, m);
   const map = m;
   map.innerMapMeta = meta;
+  // bpf_bypass_spec_v1 at allocation: the creator's CAP_PERFMON (or CAP_SYS_ADMIN); read from the
+  // credentials, without the capable() hook the kernel's perfmon_capable() also calls.
+  map.bypassSpecV1 = ctx.proc.cred.caps.has('CAP_PERFMON') || ctx.proc.cred.caps.has('CAP_SYS_ADMIN');
   const freeMap = (id: string, name: string, err: number): number => {
     k.mapPut(map);
     return ctx.fail(id, name, err);

@@ -79,6 +79,11 @@ export abstract class BpfMap {
   writeActive = 0;
   /** Writable mmaps (counted in bpf_map_write_active too). */
   writableMmaps = 0;
+  /**
+   * map->bypass_spec_v1: the creator could bypass Spectre v1 hardening (perfmon_capable or
+   * mitigations off), so inlined array lookups need no index masking.
+   */
+  bypassSpecV1 = true;
   /** EXCL-2: SHA-256 of the only program allowed to use the map, or null. */
   exclProgSha: Uint8Array | null = null;
   refcnt = 1;
