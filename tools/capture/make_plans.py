@@ -550,7 +550,7 @@ def skel_ctx(obj, pointers=True, init=None):
 
 def lskel_run(prefix, obj, flavour, shared, *, excl=False, data_flip=None, freeze=True, get_info_hash=True,
               signature=None, keyring=0, insns_flavour=None, log=False, pointers=True, init=None, inspect=True,
-              record_ctx=None, extra_after=()):
+              record_ctx=None, extra_after=(), prog_info=None):
     """One bpf_load_and_run as libbpf 1.7 (flavour v77*) or 1.1 (v71) makes it, step by step (LSK-RUN-1..7)."""
     v71 = flavour == 'v71'
     base = f'bpf/{obj}/{obj}.{flavour}'
@@ -587,10 +587,15 @@ def lskel_run(prefix, obj, flavour, shared, *, excl=False, data_flip=None, freez
     steps.append(test_run(p('run'), p('prog_load'), ctx_size_in=s['ctx_sz'], ctx_in=skel_ctx(obj, pointers, init), record=run_rec))
     if inspect:
         ref = lambda off: {'fd': p('run'), 'out': 'test.ctx_in', 'offset': off}  # noqa: E731
-        for m, off in s['maps'].items():
-            steps.append(get_info(p(f'info_map_{m}'), ref(off), 'bpf_map_info', 104, record=MAP_INFO_KEYS))
+        if prog_info is None:
+            for m, off in s['maps'].items():
+                steps.append(get_info(p(f'info_map_{m}'), ref(off), 'bpf_map_info', 104, record=MAP_INFO_KEYS))
         for prog, off in s['progs'].items():
-            steps.append(get_info(p(f'info_prog_{prog}'), ref(off), 'bpf_prog_info', 232, record=PROG_INFO_KEYS))
+            if prog_info is None:
+                steps.append(get_info(p(f'info_prog_{prog}'), ref(off), 'bpf_prog_info', 232, record=PROG_INFO_KEYS))
+            else:
+                steps.append(get_info(p(f'xlated_{prog}'), ref(off), 'bpf_prog_info', 232, record=prog_info,
+                                      fields={'xlated_prog_len': 4096, 'xlated_prog_insns': {'buf_len': 4096}}))
     steps += list(extra_after)
     steps += [close(p('close_loader_map'), p('map_create')), close(p('close_loader_prog'), p('prog_load'))]
     return steps
@@ -1203,6 +1208,45 @@ def plan_prog_verifier():
                 steps)
 
 
+def plan_lskel_xlated(shared):
+    rec = ['info.name', 'info.xlated_prog_len', 'info.verified_insns', 'info.xlated_prog_insns:masked']
+    steps = []
+    for obj in ('minimal', 'multi', 'kfunc'):
+        steps += lskel_run(obj, obj, 'v77', shared, prog_info=rec)
+    return plan('lskel_xlated', 'The fixture objects\' programs as their bpftool 7.7 loaders create them: the translated program the verifier leaves (xlated_prog_len, the instructions)',
+                LSK_NOTES + ['`info.xlated_prog_insns:masked`: ld_imm64, helper/kfunc call immediates and per-CPU addresses zeroed (tools/capture).'],
+                steps)
+
+
+def plan_all_maps():
+    """examples/bpf/all_maps.bpf.o through its light-skeleton loader (blobs from tools/capture/gen_blobs.mjs, inlined)."""
+    blobs = os.path.join(HERE, 'blobs')
+    rd = lambda f: open(os.path.join(blobs, f), 'rb').read()  # noqa: E731
+    insns, data = rd('all_maps.v77.insns.bin'), rd('all_maps.v77.data.bin')
+    ctx = json.load(open(os.path.join(blobs, 'all_maps.v77.ctx.json')))
+    c = bytearray(ctx['size'])
+    struct.pack_into('<I', c, 0, ctx['size'])
+    steps = [step('map_create', 'BPF_MAP_CREATE', 92, {'map_type': 2, 'key_size': 4, 'value_size': len(data), 'max_entries': 1,
+                                                         'map_name': '__loader.map'}),
+             step('map_update', 'BPF_MAP_UPDATE_ELEM', 32, {'map_fd': {'fd': 'map_create'}, 'key': {'buf': '00000000'}, 'value': {'buf': data.hex()}}),
+             step('map_freeze', 'BPF_MAP_FREEZE', 4, {'map_fd': {'fd': 'map_create'}}),
+             get_info('map_get_info_hash', {'fd': 'map_create'}, 'bpf_map_info', 104, fields={'hash': {'buf_len': 32}, 'hash_size': 32},
+                      record=['info.hash']),
+             step('prog_load', 'BPF_PROG_LOAD', 168, {'prog_type': SYSCALL, 'insn_cnt': len(insns) // 8, 'insns': {'buf': insns.hex()},
+                                                       'license': {'str': 'Dual BSD/GPL'}, 'prog_flags': BPF_F_SLEEPABLE,
+                                                       'prog_name': '__loader.prog', 'fd_array': {'fd_array': ['map_create']}}),
+             test_run('run', 'prog_load', ctx_size_in=ctx['size'], ctx_in={'buf': c.hex()}, record=['test.retval', 'test.ctx_in'])]
+    ref = lambda off: {'fd': 'run', 'out': 'test.ctx_in', 'offset': off}  # noqa: E731
+    for m, off in ctx['maps'].items():
+        steps.append(get_info('info_' + m, ref(off), 'bpf_map_info', 104, record=MAP_INFO_ALL))
+    for prog, off in ctx['progs'].items():
+        steps.append(get_info('xlated_' + prog, ref(off), 'bpf_prog_info', 232, record=PROG_INFO_KEYS + XLATED,
+                              fields={'xlated_prog_len': 4096, 'xlated_prog_insns': {'buf_len': 4096}}))
+    return plan('all_maps', 'examples/bpf/all_maps.bpf.o (one map of each modelled type) loaded by its bpftool 7.7 style light skeleton: every map\'s bpf_map_info',
+                ['The loader blobs are generated by bpfsig (tools/capture/gen_blobs.mjs, byte-identical to bpftool 7.7 -L for the fixture objects) and inlined.',
+                 IDS_NOTE], steps, root='.')
+
+
 def plan_prog_xlated():
     key0 = st(4, 10, -4, 0) + mov64_reg(2, 10) + add64_imm(2, -4)
     look = lambda fd: key0 + ld_imm64(1, PSEUDO_MAP_FD, fd) + call(1) + RET0
@@ -1293,7 +1337,8 @@ def main():
              plan_lskel('lskel_multi_v77', 'multi', 'v77', a.shared,
                         'The bpftool 7.7 unsigned loader of `multi` (2 programs, a sub-program, HASH map, .data, .rodata.str1.1)'),
              plan_lskel_signed(a.shared), plan_kfunc_and_lsm(a.shared), plan_map_types(), plan_map_elems(), plan_map_lru(),
-             plan_prog_verifier(), plan_prog_xlated()]
+             plan_prog_verifier(), plan_prog_xlated(), plan_lskel_xlated(a.shared),
+             plan_all_maps()]
     for name, p in plans:
         with open(os.path.join(PLANS, name + '.json'), 'w') as f:
             f.write(json.dumps(p, indent=1) + '\n')

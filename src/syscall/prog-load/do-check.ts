@@ -125,8 +125,10 @@ interface Checkpoint {
   readonly depth: number;
   /** Registers mark_chain_precision marked precise in this state. */
   readonly precise: Set<number>;
-  /** The state's key when every value in it is known (for the exact comparison). */
-  readonly key?: string;
+  /** The state's key (stateKey). */
+  readonly key: string;
+  /** Every value in the state is known (the loop check compares only such states). */
+  readonly known: boolean;
   /** sl->miss_cnt: visits that added a state while this one was in the list. */
   miss: number;
 }
@@ -298,9 +300,13 @@ function valueKey(v: RegValue | undefined): string {
     return `${k}=${String(x)}`;
   }).join(',');
 }
-function stateKey(regs: Regs, stack: Stack, depth: number): string {
+function frameKey(regs: Regs, stack: Stack): string {
   const st = [...stack].sort(([a], [b]) => a - b).map(([spi, sl]) => `${spi}:${sl.types}:${valueKey(sl.spill)}`).join('/');
-  return depth + '|' + regs.map(valueKey).join(';') + '|' + st;
+  return regs.map(valueKey).join(';') + '|' + st;
+}
+/** A state's identity: the registers and stack of every frame and the return addresses. */
+function stateKey(regs: Regs, stack: Stack, frames: readonly Frame[]): string {
+  return frames.map((f) => `${f.ret}<${frameKey(f.regs, f.stack)}>`).join('') + frameKey(regs, stack);
 }
 
 /** The stack slot text print_verifier_state shows: `fp-8=0`, `fp-8=0000????`, `fp-16=ctx()`. */
@@ -498,20 +504,25 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
   /** is_state_visited without pruning: the infinite-loop check and the choice to add a checkpoint. */
   /** env->explored_states: the checkpoints at each instruction, newest first. */
   const explored = new Map<number, Checkpoint[]>();
+  const PRUNED = '';
   const stateVisited = (pc: number, h: Hist): string | undefined => {
     const force = s.jmpHist > 40;
     let add = force || (jmps - prevJmps >= 2 && processed - prevInsns >= 8);
-    const key = knownState(s) ? stateKey(s.regs, s.stack, s.frames.length) : undefined;
+    const known = knownState(s);
+    const key = stateKey(s.regs, s.stack, s.frames);
     const list = explored.get(pc) ?? [];
     let cnt = 0;
     for (let idx = 0; idx < list.length; idx++) {
       const cp = list[idx]!;
       cnt++;
       if (s.ancestors.has(cp)) {
-        if (key !== undefined && cp.key === key) {
+        if (known && cp.known && cp.key === key) {
           return `infinite loop detected at insn ${pc}\ncur state:${allState(s.regs, s.stack)}\nold state:${allState(cp.regs, cp.stack, cp.precise)}`;
         }
         if (!force && jmps - prevJmps < 20 && processed - prevInsns < 100) add = false;
+      } else if (cp.key === key) {
+        // A fully walked checkpoint with the same state: what follows was checked (prune).
+        return PRUNED;
       }
       // miss: a state that never prunes anything is dropped after a few misses
       if (add) cp.miss++;
@@ -519,7 +530,7 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
     }
     maxStatesPerInsn = Math.max(maxStatesPerInsn, cnt);
     if (!add) return undefined;
-    const cp: Checkpoint = { pc, regs: s.regs.slice(), stack: s.stack, depth: s.frames.length, precise: new Set(), ...(key !== undefined ? { key } : {}), miss: 0 };
+    const cp: Checkpoint = { pc, regs: s.regs.slice(), stack: s.stack, depth: s.frames.length, precise: new Set(), key, known, miss: 0 };
     h.cp = cp;
     list.unshift(cp);
     explored.set(pc, list);
@@ -555,6 +566,7 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
       const h: Hist = { pc, prev: s.hist };
       if (prune[pc]) {
         const loop = stateVisited(pc, h);
+        if (loop === PRUNED) break;
         if (loop) return fail('LOAD-13', loop, -Errno.EINVAL);
       }
       s.hist = h;
