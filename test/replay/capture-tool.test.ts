@@ -62,7 +62,7 @@ describe('loader blobs the capture plans inline (tools/capture/blobs)', () => {
     const { genLoader } = await import('../../src/loader/gen-loader/gen-loader.js');
     const r = readElf(new Uint8Array(readFileSync(join(ROOT, 'examples/bpf/all_maps.bpf.o'))), { objectName: 'all_maps_bpf' });
     if (!r.ok) throw new Error(r.error.message);
-    const out = genLoader(r.value, {});
+    const out = genLoader(r.value, { profile: 'bpftool-7.7' });
     if (!out.ok) throw new Error(out.error.message);
     expect(Buffer.from(out.value.insns).equals(readFileSync(join(ROOT, 'tools/capture/blobs/all_maps.v77.insns.bin')))).toBe(true);
     expect(Buffer.from(out.value.data).equals(readFileSync(join(ROOT, 'tools/capture/blobs/all_maps.v77.data.bin')))).toBe(true);

@@ -14,7 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 for (const obj of ['all_maps']) {
   const r = readElf(new Uint8Array(readFileSync(join(here, '../../examples/bpf', `${obj}.bpf.o`))), { objectName: `${obj}_bpf` });
   if (!r.ok) throw new Error(`${obj}: ${r.error.message}`);
-  const out = genLoader(r.value, {});
+  const out = genLoader(r.value, { profile: 'bpftool-7.7' });
   if (!out.ok) throw new Error(`${obj}: ${out.error.message}`);
   const o = out.value;
   writeFileSync(join(here, 'blobs', `${obj}.v77.insns.bin`), o.insns);

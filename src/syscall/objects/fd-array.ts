@@ -17,7 +17,7 @@ import { MapFlag, MapType } from '../uapi/consts.js';
 import { arrayGetNextKey, arrayMapAllocCheck, arrayMapCheckBtf, keyIndex } from './arraymap.js';
 import type { Btf } from './btf.js';
 import { bpfMapFdGetPtr } from './map_in_map.js';
-import { BpfMap, type ElemCtx, type MapAttr, type MapEnv } from './map.js';
+import { BpfMap, NO_FDS, type ElemCtx, type MapAttr, type MapEnv } from './map.js';
 
 /** fd_array_map_alloc_check */
 export function fdArrayMapAllocCheck(attr: MapAttr): number {
@@ -85,7 +85,7 @@ export class FdArrayMap extends BpfMap {
     return out;
   }
 
-  sysUpdate(key: Uint8Array | null, value: Uint8Array, flags: bigint, ctx: ElemCtx): number {
+  sysUpdate(key: Uint8Array | null, value: Uint8Array, flags: bigint, ctx: ElemCtx = NO_FDS): number {
     const i = keyIndex(key);
     if (flags !== 0n) return -Errno.EINVAL;
     if (i === undefined || i >= this.maxEntries) return -Errno.E2BIG;

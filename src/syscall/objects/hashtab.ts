@@ -30,7 +30,7 @@ import { ElemFlag, MapFlag, MapType } from '../uapi/consts.js';
 import { updateMode, roundUp8 } from './arraymap.js';
 import { BpfLru, LruNode } from './bpf_lru_list.js';
 import { bpfMapFdGetPtr } from './map_in_map.js';
-import { BpfMap, type ElemCtx, type MapAttr, type MapEnv } from './map.js';
+import { BpfMap, NO_FDS, type ElemCtx, type MapAttr, type MapEnv } from './map.js';
 import { ValuePool } from './value-pool.js';
 
 const KMALLOC_MAX_SIZE = 4 * 1024 * 1024;
@@ -338,7 +338,7 @@ export class HtabMap extends BpfMap {
     return e ? this.readValue(e) : -Errno.ENOENT;
   }
 
-  sysUpdate(key: Uint8Array | null, value: Uint8Array, flags: bigint, ctx: ElemCtx): number {
+  sysUpdate(key: Uint8Array | null, value: Uint8Array, flags: bigint, ctx: ElemCtx = NO_FDS): number {
     if (!key) return -Errno.EINVAL;
     if (this.mapType === T.BPF_MAP_TYPE_HASH_OF_MAPS) {
       // bpf_fd_htab_map_update_elem: the fd first, then the element.

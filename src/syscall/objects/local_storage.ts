@@ -16,7 +16,7 @@ import { Errno } from '../errno.js';
 import type { OpenFile } from '../file.js';
 import { ElemFlag, MapFlag, MapType } from '../uapi/consts.js';
 import type { Btf } from './btf.js';
-import { BpfMap, type ElemCtx, type MapAttr, type MapEnv } from './map.js';
+import { BpfMap, NO_FDS, type ElemCtx, type MapAttr, type MapEnv } from './map.js';
 
 const SIZEOF_BPF_LOCAL_STORAGE_ELEM = 128;
 export const BPF_LOCAL_STORAGE_MAX_VALUE_SIZE = 0xffff - SIZEOF_BPF_LOCAL_STORAGE_ELEM;
@@ -61,13 +61,13 @@ export class LocalStorageMap extends BpfMap {
     }
   }
 
-  sysLookup(key: Uint8Array | null, ctx: ElemCtx): Uint8Array | number {
+  sysLookup(key: Uint8Array | null, ctx: ElemCtx = NO_FDS): Uint8Array | number {
     const o = this.owner(key, ctx);
     if (typeof o === 'number') return o;
     return this.data.get(o)?.slice() ?? -Errno.ENOENT;
   }
 
-  sysUpdate(key: Uint8Array | null, value: Uint8Array, flags: bigint, ctx: ElemCtx): number {
+  sysUpdate(key: Uint8Array | null, value: Uint8Array, flags: bigint, ctx: ElemCtx = NO_FDS): number {
     const o = this.owner(key, ctx);
     if (typeof o === 'number') return o;
     const mode = flags & ~BigInt(ElemFlag.BPF_F_LOCK);
@@ -79,7 +79,7 @@ export class LocalStorageMap extends BpfMap {
     return 0;
   }
 
-  sysDelete(key: Uint8Array | null, ctx: ElemCtx): number {
+  sysDelete(key: Uint8Array | null, ctx: ElemCtx = NO_FDS): number {
     const o = this.owner(key, ctx);
     if (typeof o === 'number') return o;
     return this.data.delete(o) ? 0 : -Errno.ENOENT;

@@ -165,10 +165,10 @@ export abstract class BpfMap {
    * Element lookup for the syscall (bpf_map_copy_value): the value bytes, or -errno (ENOENT when
    * absent). Queue, stack and bloom filter maps peek here: a bloom filter gets the caller's value.
    */
-  abstract sysLookup(key: Uint8Array | null, ctx: ElemCtx, value?: Uint8Array): Uint8Array | number;
+  abstract sysLookup(key: Uint8Array | null, ctx?: ElemCtx, value?: Uint8Array): Uint8Array | number;
   /** Element update for the syscall (bpf_map_update_value): 0 or -errno. `value` has sysValueSize bytes. */
-  abstract sysUpdate(key: Uint8Array | null, value: Uint8Array, flags: bigint, ctx: ElemCtx): number;
-  abstract sysDelete(key: Uint8Array | null, ctx: ElemCtx): number;
+  abstract sysUpdate(key: Uint8Array | null, value: Uint8Array, flags: bigint, ctx?: ElemCtx): number;
+  abstract sysDelete(key: Uint8Array | null, ctx?: ElemCtx): number;
   /** map_get_next_key: the next key, or -errno. */
   abstract getNextKey(key: Uint8Array | null): Uint8Array | number;
   /** Bytes of storage the map holds (map_mem_usage). */
@@ -178,7 +178,7 @@ export abstract class BpfMap {
    * BPF_MAP_LOOKUP_AND_DELETE_ELEM: only queue and stack maps (pop) and the hash family have it;
    * for every other type the syscall answers -ENOTSUPP.
    */
-  sysLookupAndDelete(_key: Uint8Array | null, _flags: bigint, _ctx: ElemCtx): Uint8Array | number {
+  sysLookupAndDelete(_key: Uint8Array | null, _flags: bigint, _ctx?: ElemCtx): Uint8Array | number {
     return -Errno.ENOTSUPP;
   }
 

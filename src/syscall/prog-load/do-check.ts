@@ -45,6 +45,8 @@ export interface DoCheckEnv {
   /** What an ld_imm64 at pc loads (resolved by the check stage), and how the log names it. */
   readonly ldImm64: (pc: number) => { readonly value: RegValue; readonly text: string };
   readonly kfuncName: (insn: BpfInsn) => string;
+  /** btf_struct_access over `struct bpf_map` for a load through a map pointer: the refusal, or null (OBS-DEB-32). */
+  readonly mapPtrAccess?: (off: number, size: number) => string | null;
   /**
    * bpf_map_direct_read: `size` bytes at `off` of the value of the map `ref` when the map is frozen
    * and read-only for programs (bpf_map_is_rdonly), else undefined.
@@ -605,6 +607,10 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
         const base = s.regs[i.src]!;
         if (base.kind === 'map_ptr' && !env.allowPtrLeaks()) {
           return fail('CAP-4', "'struct bpf_map' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN", -Errno.EACCES);
+        }
+        if (base.kind === 'map_ptr') {
+          const refused = env.mapPtrAccess?.(i.off, SIZE_BYTES[i.code & 0x18] ?? 8);
+          if (refused) return fail('OBS-DEB-32', refused, -Errno.EACCES);
         }
         const size = SIZE_BYTES[i.code & 0x18] ?? 8;
         if (base.kind === 'ctx') {
