@@ -7,11 +7,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readElf } from '../../dist/loader/elf/read-object.js';
-import { genLoader } from '../../dist/loader/gen-loader/gen-loader.js';
+import { genLoader, readElf } from '../../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-for (const obj of ['all_maps']) {
+for (const obj of ['all_maps', 'hello', 'subprog', 'kfunc_core']) {
   const r = readElf(new Uint8Array(readFileSync(join(here, '../../examples/bpf', `${obj}.bpf.o`))), { objectName: `${obj}_bpf` });
   if (!r.ok) throw new Error(`${obj}: ${r.error.message}`);
   const out = genLoader(r.value, { profile: 'bpftool-7.7' });

@@ -120,6 +120,7 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
     hasExcl: k.profile.structBpfMapExcl,
     maxMapBytes: k.limits.maxMapBytes,
     fdget: (fd) => ctx.proc.fds.get(fd),
+    exclMapNotInner: k.profile.exclMapNotInner === true,
     capableSysAdmin: () => capable(ctx, 'CAP_SYS_ADMIN'),
     put: { map: (m) => k.mapPut(m), prog: (p) => bpfProgPut(k, p as BpfProg) },
   };
@@ -151,7 +152,7 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
   // Map-in-map types take the inner map template first (bpf_map_meta_alloc).
   let meta: BpfMap | null = null;
   if (ops.innerMap) {
-    const mm = bpfMapMetaAlloc(env.fdget, n('inner_map_fd'));
+    const mm = bpfMapMetaAlloc(env.fdget, n('inner_map_fd'), env.exclMapNotInner === true);
     if (typeof mm === 'number') return ctx.fail('MC-10', 'bpf_map_meta_alloc(inner_map_fd)', mm);
     meta = mm;
   }

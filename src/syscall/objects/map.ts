@@ -42,6 +42,8 @@ export interface MapEnv {
   readonly fdget?: (fd: number) => OpenFile | undefined;
   /** capable(CAP_SYS_ADMIN) of the creator, asked only where a type needs it (BPF_F_ZERO_SEED on hash maps). */
   readonly capableSysAdmin?: () => boolean;
+  /** EXCL-3 on this kernel: an exclusive map cannot be an inner map (template or element). */
+  readonly exclMapNotInner?: boolean;
   /** Drop references a map holds on other objects (bpf_map_put, bpf_prog_put). */
   readonly put?: { map(m: BpfMap): void; prog(p: unknown): void };
 }
@@ -192,6 +194,11 @@ export abstract class BpfMap {
   /** Does the type have map->ops->map_meta_equal? Types without it cannot be inner maps (-ENOTSUPP). */
   get hasMetaEqual(): boolean {
     return true;
+  }
+
+  /** Does this kernel refuse exclusive maps as inner maps (EXCL-3)? */
+  get exclMapNotInner(): boolean {
+    return this.env.exclMapNotInner === true;
   }
 
   /**

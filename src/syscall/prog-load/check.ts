@@ -437,6 +437,8 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
     seen: main.seen,
     callMaps: main.callMaps,
     ctxAccess: main.ctxAccess,
+    loopInline: main.loopInline,
+    stackDepth: main.stackDepth,
     bpfCapable: bpfTokenCapable(ctx, 'CAP_BPF'),
     bypassSpecV1: (m) => m.bypassSpecV1,
     layout: {

@@ -90,6 +90,10 @@ export interface DoCheckResult {
   readonly callMaps: ReadonlyMap<number, unknown>;
   /** Loads and stores whose base register was the context (insn_aux_data ptr_type PTR_TO_CTX). */
   readonly ctxAccess: ReadonlySet<number>;
+  /** bpf_loop calls that can be inlined (loop_inline_state): the callback's start, or undefined when they cannot. */
+  readonly loopInline: ReadonlyMap<number, number | undefined>;
+  /** subprog_info[].stack_depth: the deepest stack byte each sub-program (by start) touches. */
+  readonly stackDepth: ReadonlyMap<number, number>;
 }
 
 export const POISONED = Symbol('map ptr poisoned');
@@ -117,6 +121,10 @@ interface Frame {
   /** The caller's registers, restored (but for R0-R5) when the callee exits. */
   readonly regs: Regs;
   readonly stack: Stack;
+  /** The frame's sub-program starts here (stack depth is per sub-program). */
+  readonly entry: number;
+  /** A callback a helper calls: its R0 is not the helper's result (which is a scalar). */
+  readonly callback?: boolean;
 }
 
 /** A state the walk kept at a prune point (an explored state, env->explored_states). */
@@ -148,6 +156,8 @@ interface PathState {
   regs: Regs;
   stack: Stack;
   frames: readonly Frame[];
+  /** Where the current frame's sub-program starts. */
+  frameEntry: number;
   /** Registers touched since the last state print (env->scratched_regs). */
   scratched: Set<number>;
   /** Stack slots touched since the last state print (env->scratched_stack_slots). */
@@ -411,6 +421,13 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
   const seen = new Uint8Array(n);
   const callMaps = new Map<number, unknown>();
   const ctxAccess = new Set<number>();
+  const loopInline = new Map<number, number | undefined>();
+  const stackDepth = new Map<number, number>();
+  /** update_stack_depth for the current frame's sub-program. */
+  const touchStack = (off: number) => {
+    const entry = s.frames.length ? s.frameEntry : 0;
+    if (-off > (stackDepth.get(entry) ?? 0)) stackDepth.set(entry, -off);
+  };
   const names: InsnNames = {
     helper: (id) => (id >= 0 && id < BPF_FUNC_MAX_ID ? helperName(id) : undefined),
     ldImm64: (pc) => env.ldImm64(pc).text,
@@ -446,7 +463,7 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
   initial[1] = { kind: 'ctx' };
   initial[FP] = { kind: 'fp' };
   const pending: PathState[] = [
-    { pc: 0, regs: initial, stack: new Map(), frames: [], scratched: new Set([1, FP]), scratchedStack: new Set(), lines: [], noteable: false, hist: null, ancestors: new Set(), jmpHist: 0 },
+    { pc: 0, regs: initial, stack: new Map(), frames: [], frameEntry: 0, scratched: new Set([1, FP]), scratchedStack: new Set(), lines: [], noteable: false, hist: null, ancestors: new Set(), jmpHist: 0 },
   ];
   let s: PathState = pending[0]!;
   const result = (error?: DoCheckError): DoCheckResult => ({
@@ -460,6 +477,8 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
     seen,
     callMaps,
     ctxAccess,
+    loopInline,
+    stackDepth,
   });
   const fail = (id: string, message: string, errno: number): DoCheckResult => result({ id, message, errno });
   /** print_insn_state: the registers touched since the last print, as a note on the last line or a line of their own. */
@@ -548,6 +567,7 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
     regs,
     stack: s.stack,
     frames: s.frames,
+    frameEntry: s.frameEntry,
     scratched: new Set(regs.flatMap((v, r) => (v ? [r] : []))),
     scratchedStack: new Set([...s.stack.keys()]),
     lines: [],
@@ -622,6 +642,7 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
           const c = env.readOnlyValue?.(base.ref, (base.off ?? 0) + i.off, size);
           if (c !== undefined) v = { kind: 'const', value: c };
         }
+        if (base.kind === 'fp' && base.off !== 'var') touchStack((base.off ?? 0) + i.off);
         if (base.kind === 'fp' && base.off !== 'var' && (i.code & 0xe0) === 0x60) v = stackRead(s.stack, (base.off ?? 0) + i.off, size);
         write(i.dst, v);
         s.pc++;
@@ -632,6 +653,7 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
         if (base?.kind === 'fp' && base.off !== 'var') {
           const mem = (i.code & 0xe0) === 0x60;
           const size = SIZE_BYTES[i.code & 0x18] ?? 8;
+          touchStack((base.off ?? 0) + i.off);
           const w = stackWrite(s.stack, (base.off ?? 0) + i.off, size, mem && cls === 0x03 ? s.regs[i.src] : mem ? undefined : UNKNOWN, cls === 0x02 ? i.imm : undefined);
           s.stack = w.stack;
           s.scratchedStack.add(w.spi);
@@ -657,20 +679,22 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
         // exit: back to the caller, whose R6-R9 survive and whose R0 is the callee's return value
         const f = s.frames[s.frames.length - 1];
         if (!f) break;
-        const r0 = s.regs[0]!;
+        const r0 = f.callback ? SCALAR : s.regs[0]!;
         s.frames = s.frames.slice(0, -1);
         s.regs = f.regs.map((v, r) => (r <= 5 ? undefined : v));
         s.stack = f.stack;
+        s.frameEntry = f.entry;
         write(0, r0);
         s.pc = f.ret;
         continue;
       }
       if (op === 0x80) {
         if (i.src === Pseudo.BPF_PSEUDO_CALL) {
-          s.frames = [...s.frames, { ret: pc + 1, regs: s.regs, stack: s.stack }];
+          s.frames = [...s.frames, { ret: pc + 1, regs: s.regs, stack: s.stack, entry: s.frameEntry }];
           s.stack = new Map();
           s.regs = s.regs.map((v, r) => (r >= 1 && r <= 5 ? v : r === FP ? { kind: 'fp' } : undefined));
           s.pc = pc + i.imm + 1;
+          s.frameEntry = s.pc;
           continue;
         }
         let ret: RegValue = UNKNOWN;
@@ -683,6 +707,8 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
               const bad = checkFuncArg(proto, a, s.regs[a + 1]);
               if (bad) return fail('LOAD-13', bad, -Errno.EACCES);
               if (s.regs[a + 1]) s.scratched.add(a + 1);
+              const reg = s.regs[a + 1];
+              if (reg?.kind === 'fp' && typeof reg.off === 'number' && reg.off < 0) touchStack(reg.off);
             }
             const map = proto.args[0] === 'const_map_ptr' ? s.regs[1] : undefined;
             if (map?.kind === 'map_ptr') {
@@ -699,6 +725,22 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
             }
             else if (proto.ret === 'ringbuf_mem_or_null') ret = { kind: 'ringbuf_mem_or_null', id: ++nextId };
           }
+        }
+        const cb = s.regs[2];
+        if (i.src === 0 && i.imm === 181 && cb?.kind === 'func') {
+          // bpf_loop: the verifier walks the callback (callback(index, ctx)); update_loop_inline_state
+          // records whether every visit saw the same callback and a constant 0 in flags.
+          const flags0 = s.regs[4]?.kind === 'const' && s.regs[4].value === 0n;
+          const before = loopInline.get(pc);
+          loopInline.set(pc, !loopInline.has(pc) ? (flags0 ? cb.subprog : undefined) : before !== undefined && flags0 && before === cb.subprog ? before : undefined);
+          if (flags0) markPrecise([4]);
+          const ctxArg = s.regs[3];
+          s.frames = [...s.frames, { ret: pc + 1, regs: s.regs, stack: s.stack, entry: s.frameEntry, callback: true }];
+          s.stack = new Map();
+          s.regs = s.regs.map((_v, r) => (r === 1 ? SCALAR : r === 2 ? ctxArg : r === FP ? { kind: 'fp' } : undefined));
+          s.pc = cb.subprog;
+          s.frameEntry = cb.subprog;
+          continue;
         }
         for (let r = 1; r <= 5; r++) s.regs[r] = undefined;
         write(0, ret);

@@ -11,6 +11,8 @@
 //      PERCPU_HASH, LRU_HASH, ARRAY_OF_MAPS, HASH_OF_MAPS), bpf_get_smp_processor_id and
 //      bpf_jiffies64;
 //   4. jit_subprogs: a bpf-to-bpf call shows its offset in `off` and the callee's index in `imm`.
+//   0. optimize_bpf_loop: a bpf_loop call with a known callback and flags 0 becomes the loop
+//      (19 instructions: the bound check, R6-R8 saved below the sub-program's stack, the calls);
 // Every patch and removal moves the jumps that cross it (bpf_patch_insn_data / bpf_remove_insns:
 // bpf_adj_branches). CONFIRMED by source reading (kernel/bpf/verifier.c, core.c, arraymap.c,
 // hashtab.c, net/core/filter.c); each shape is OBSERVED on this machine's 6.18.44 kernel
@@ -18,7 +20,7 @@
 //
 // The rewritten program is what GET_INFO shows; the interpreter keeps running the instructions as
 // loaded (the helpers behave as the inlined code does). Not modelled (the instructions stay as
-// loaded): bpf_loop inlining, tail-call and kfunc fixups, the tracing helpers' inlining
+// loaded): tail-call and kfunc fixups, the tracing helpers' inlining
 // (bpf_get_func_arg …), fastcall spill/fill removal, other __sk_buff fields and other context
 // types' conversions, and the speculation hardening of unprivileged programs.
 
@@ -54,6 +56,10 @@ export interface XlatedInput {
   readonly callMaps: ReadonlyMap<number, unknown>;
   /** Loads and stores whose base register was the context (aux->ptr_type == PTR_TO_CTX). */
   readonly ctxAccess: ReadonlySet<number>;
+  /** bpf_loop calls that can be inlined: the call's pc → the callback's start. */
+  readonly loopInline?: ReadonlyMap<number, number | undefined>;
+  /** subprog_info[].stack_depth by sub-program start. */
+  readonly stackDepth?: ReadonlyMap<number, number>;
   /** env->bpf_capable: the dead-code passes run only for it. */
   readonly bpfCapable: boolean;
   /** map->bypass_spec_v1 of a map (no index masking in the inlined array lookup). */
@@ -208,6 +214,33 @@ function mapGenLookup(map: BpfMap, inp: XlatedInput): BpfInsn[] | undefined {
   }
 }
 
+/** inline_bpf_loop: the loop bpf_loop(nr_loops, callback, ctx, 0) runs, R6-R8 saved at `base`. */
+function inlineBpfLoop(base: number): BpfInsn[] {
+  const [R3, R6, R7, R8, R10] = [3, 6, 7, 8, 10];
+  const stx = (dst: number, src: number, off: number) => mk(STX_MEM | DW, dst, src, off);
+  return [
+    jmpK(0xb0, R1, 2, 0x80_0000), // if r1 <= BPF_MAX_LOOPS goto +2
+    alu(MOV, R0, 0, -7, true, false), // w0 = -E2BIG
+    ja(16),
+    stx(R10, R6, base),
+    stx(R10, R7, base + 8),
+    stx(R10, R8, base + 16),
+    alu(MOV, R6, R1, 0, false, true),
+    alu(MOV, R7, 0, 0, true, false),
+    alu(MOV, R8, R3, 0, false, true),
+    mk(JMP | JGE | X, R7, R6, 5), // if r7 >= r6 goto +5
+    alu(MOV, R1, R7, 0, false, true),
+    alu(MOV, R2, R8, 0, false, true),
+    mk(CALL, 0, 1, 0, 0), // the callback (offset set after patching)
+    alu(ADD, R7, 0, 1, false, false),
+    jmpK(JEQ, R0, -6, 0),
+    alu(MOV, R0, R7, 0, false, true),
+    ldx(DW, R6, R10, base),
+    ldx(DW, R7, R10, base + 8),
+    ldx(DW, R8, R10, base + 16),
+  ];
+}
+
 /** The div/mod fixups of do_misc_fixups, or undefined when the instruction needs none. */
 function divModFixup(i: BpfInsn): BpfInsn[] | undefined {
   const cls = i.code & 0x07;
@@ -257,16 +290,45 @@ function divModFixup(i: BpfInsn): BpfInsn[] | undefined {
  */
 export function translate(inp: XlatedInput): { insns: BpfInsn[]; orig: (number | undefined)[] } {
   const p = new Program(inp.insns);
+  // 0. optimize_bpf_loop
+  if (inp.loopInline?.size) {
+    const starts = [0];
+    inp.insns.forEach((ins, pc) => {
+      if (isPseudoCall(ins) || isPseudoFunc(ins)) starts.push(pc + ins.imm + 1);
+    });
+    const sorted = [...new Set(starts)].sort((a, b) => a - b);
+    for (let i = 0; i < p.slots.length; i++) {
+      const s = p.slots[i]!;
+      if (s.orig === undefined || s.insn.code !== CALL || s.insn.src !== 0 || s.insn.imm !== 181) continue;
+      const cb = inp.loopInline.get(s.orig);
+      if (cb === undefined) continue;
+      const sub = sorted.filter((x) => x <= s.orig!).pop() ?? 0;
+      const depth = inp.stackDepth?.get(sub) ?? 0;
+      const base = -(depth + 24 + (Math.ceil(depth / 8) * 8 - depth));
+      const patch = inlineBpfLoop(base);
+      p.patch(i, patch);
+      const callAt = i + 12;
+      const target = p.slots.findIndex((x) => x.orig === cb);
+      p.slots[callAt]!.insn = { ...p.slots[callAt]!.insn, imm: target - callAt - 1 };
+      i += patch.length - 1;
+    }
+  }
   // 1. dead code (bpf_capable)
   if (inp.bpfCapable) {
+    const seenAt = (k: number) => {
+      const o = p.slots[k]?.orig;
+      return o === undefined ? k < p.slots.length : !!inp.seen[o];
+    };
     p.slots.forEach((s, i) => {
-      if (!isCondJump(s.insn)) return;
-      if (!inp.seen[i + 1]) s.insn = { ...ja(s.insn.off) };
-      else if (!inp.seen[i + 1 + s.insn.off]) s.insn = ja(0);
+      if (!isCondJump(s.insn) || s.orig === undefined) return;
+      if (!seenAt(i + 1)) s.insn = { ...ja(s.insn.off) };
+      else if (!seenAt(i + 1 + s.insn.off)) s.insn = ja(0);
     });
     for (let i = 0; i < p.slots.length; i++) {
       let j = 0;
-      while (i + j < p.slots.length && !inp.seen[p.slots[i + j]!.orig!]) j++;
+      // instructions an earlier pass inserted (bpf_loop) count as seen
+      const unseen = (k: number) => p.slots[k]!.orig !== undefined && !inp.seen[p.slots[k]!.orig!];
+      while (i + j < p.slots.length && unseen(i + j)) j++;
       if (j) p.remove(i, j);
     }
     for (let i = 0; i < p.slots.length; i++) {
