@@ -42,7 +42,8 @@ options (bpftool's):
                        to reproduce, byte for byte
   --json               (gen loader) one JSON object
 
-exit status: 0 on success, 1 for an unusable object, key or certificate, 2 for bad usage.`;
+exit status: 0 on success, 2 for bad usage, 3 for an unusable object, key or certificate, 70 for
+an internal error.`;
 
 function readFile(path: string, what: string): Uint8Array {
   try {

@@ -9,6 +9,7 @@ import { skelRunToJson, formatSkelRun } from '../scenarios/skel-report.js';
 import { KEYRING_NAMES, parseTamper, runSkeleton, type KeyringName, type Tamper } from '../scenarios/skel-run.js';
 import { getProfile, profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+import { EXIT } from './exit-codes.js';
 
 function profileList(): string {
   return profileNames()
@@ -50,8 +51,9 @@ ${profileList()}
   --json              one JSON object (format bpfsig-skel-load/1, see docs/cli.md): result, errno,
                       errstr, loaderRetval, profile, keyring, tampers, maps, progs, timeline, audit
 
-exit status: 0 when the skeleton loaded, 1 when it did not or the input is unusable, 2 for bad
-usage.`;
+exit status: 0 the skeleton loaded, 1 the modelled kernel refused it, 2 bad usage, 3 unusable
+input, 4 not emulated (a call reached a path bpfsig does not model: no kernel answer), 70 internal
+error.`;
 
 function readFile(path: string, what: string): Uint8Array {
   try {
@@ -119,6 +121,6 @@ export const skelCommand: Command = {
     });
     if (values.json) io.out(JSON.stringify(skelRunToJson(run), null, 2));
     else io.out([`bpfsig skel load ${file}`, ...formatSkelRun(run, { audit: !!values.audit, capable: !!values.capable })].join('\n'));
-    return run.result.err === 0 ? 0 : 1;
+    return run.result.outcome === 'loaded' ? EXIT.OK : run.result.outcome === 'not-emulated' ? EXIT.NOT_EMULATED : EXIT.REJECTED;
   },
 };

@@ -3,6 +3,7 @@
 // process. spec: LSK-RUN-1..9 (sequence, attr sizes, errstr strings), LSK-HDR-3 (open/load),
 // LSK-CTX-1..4 (ctx layout), TC-BT77-5 (keyring_id from the skeleton), OBS-LSK-* (the real runs).
 
+import { InputError } from '../errors.js';
 import type { Process } from '../syscall/process.js';
 import type { SysResult } from '../syscall/result.js';
 import { BPF_MAP_INFO, MAP_CREATE, MAP_ELEM, MAP_FREEZE, OBJ_GET_INFO_BY_FD, PROG_LOAD, PROG_TEST_RUN } from '../syscall/uapi/attr-layouts.js';
@@ -30,8 +31,15 @@ export interface SkelRunOptions {
 }
 
 export interface SkelResult {
-  /** What `<name>__load()` returned: 0 or a negative errno. */
+  /**
+   * loaded: `__load()` returned 0; rejected: it returned a kernel errno; not-emulated: a call on the
+   * way reached a path bpfsig does not model, so there is no kernel answer (notEmulated says which).
+   */
+  readonly outcome: 'loaded' | 'rejected' | 'not-emulated';
+  /** What `<name>__load()` returned: 0 or a negative errno (NOT_EMULATED_RET when not emulated). */
   readonly err: number;
+  /** The path bpfsig does not model, when outcome is 'not-emulated'. */
+  readonly notEmulated?: string;
   /** opts->errstr: which step failed, in libbpf's words; null on success. */
   readonly errstr: string | null;
   /** The loader program's return value (test.retval), when it ran. */
@@ -59,8 +67,12 @@ function openSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOptions):
   if (opts.logSize) dv.setBigUint64(16, proc.alloc(opts.logSize, 'skel log_buf'), true);
   skel.maps.forEach((m, i) => {
     if (!m.initialValue) return;
-    // skel_prep_map_data: an anonymous shared mapping holding the initial value.
-    const area = new Uint8Array(m.mmapSize ?? 4096);
+    // skel_prep_map_data: mmap(mmap_sz) — whole pages — then memcpy(val_sz). A copy past the
+    // mapping would fault in the real program; mmap of 0 bytes fails (EINVAL) and __open() with it.
+    const mapped = Math.ceil((m.mmapSize ?? 4096) / 4096) * 4096;
+    if (mapped === 0 || m.initialValue.length > mapped)
+      throw new InputError(`skel_prep_map_data for ${m.ident}: ${m.initialValue.length}-byte initial value, ${m.mmapSize}-byte mapping (the real __open() would ${mapped === 0 ? 'fail in mmap' : 'fault in memcpy'})`);
+    const area = new Uint8Array(mapped);
     area.set(m.initialValue);
     dv.setBigUint64(24 + 16 * i + 8, proc.alloc(area, `skel ${m.ident} initial value`), true);
   });
@@ -74,7 +86,7 @@ export function loadSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOp
   const r = bpfLoadAndRun(proc, skel, skelAddr, libbpf, opts);
   const mapFds: Record<string, number> = {};
   const progFds: Record<string, number> = {};
-  if (r.err === 0) {
+  if (r.outcome === 'loaded') {
     const ctx = proc.read(skelAddr, skel.ctxSize)!;
     const dv = new DataView(ctx.buffer, ctx.byteOffset);
     skel.maps.forEach((m, i) => (mapFds[m.ident] = dv.getInt32(24 + 16 * i, true)));
@@ -105,15 +117,19 @@ function bpfLoadAndRun(
   let errstr: string | null = null;
   let loaderRetval: number | null = null;
   let err = 0;
+  let notEmulated: string | undefined;
   const done = () => {
     if (mapFd >= 0) proc.close(mapFd);
     if (progFd >= 0) proc.close(progFd);
-    return { err, errstr, loaderRetval, calls };
+    const outcome = notEmulated !== undefined ? 'not-emulated' : err === 0 ? 'loaded' : 'rejected';
+    return { outcome, err, errstr, loaderRetval, calls, ...(notEmulated !== undefined ? { notEmulated } : {}) } as const;
   };
-  // set_err: err = -errno (userspace build).
+  // set_err: err = -errno (userspace build). A call bpfsig does not model has no errno to set:
+  // the run stops there as not emulated.
   const failed = (res: SysResult, what: string) => {
     errstr = what;
     err = res.ret;
+    if (res.outcome === 'not-emulated') notEmulated = res.unsupported ?? 'not emulated';
   };
 
   // LSK-RUN-1: skel_map_create (1.7: attr size 92 with excl_prog_hash; 1.1: 72).
@@ -132,13 +148,13 @@ function bpfLoadAndRun(
     v17 ? 92 : 72,
   );
   mapFd = mc.res.ret;
-  if (mapFd < 0) {
+  if (mc.res.outcome !== 'ok') {
     failed(mc.res, 'failed to create loader map');
     return done();
   }
   // LSK-RUN-2
   const up = sys('map_update_elem', BpfCmd.BPF_MAP_UPDATE_ELEM, MAP_ELEM, { map_fd: mapFd, key: proc.alloc(4, 'key'), value: proc.alloc(skel.data, 'opts->data'), flags: 0n }, 32);
-  if (up.res.ret < 0) {
+  if (up.res.outcome !== 'ok') {
     failed(up.res, 'failed to update loader map');
     return done();
   }
@@ -146,7 +162,7 @@ function bpfLoadAndRun(
     // LSK-RUN-3
     if (!o.skipFreeze) {
       const fr = sys('map_freeze', BpfCmd.BPF_MAP_FREEZE, MAP_FREEZE, { map_fd: mapFd }, 4);
-      if (fr.res.ret < 0) {
+      if (fr.res.outcome !== 'ok') {
         failed(fr.res, 'failed to freeze map');
         return done();
       }
@@ -155,7 +171,7 @@ function bpfLoadAndRun(
     if (!o.skipHash) {
       const info = proc.alloc(encode(BPF_MAP_INFO, { hash: proc.alloc(32, 'sha'), hash_size: 32 }, BPF_MAP_INFO.sizeof!), 'bpf_map_info');
       const gi = sys('obj_get_info_by_fd', BpfCmd.BPF_OBJ_GET_INFO_BY_FD, OBJ_GET_INFO_BY_FD, { 'info.bpf_fd': mapFd, 'info.info': info, 'info.info_len': BPF_MAP_INFO.sizeof! }, 16);
-      if (gi.res.ret < 0) {
+      if (gi.res.outcome !== 'ok') {
         failed(gi.res, 'failed to fetch obj info');
         return done();
       }
@@ -185,7 +201,7 @@ function bpfLoadAndRun(
   }
   const pl = sys('prog_load', BpfCmd.BPF_PROG_LOAD, PROG_LOAD, loadFields, v17 ? 168 : 128);
   progFd = pl.res.ret;
-  if (progFd < 0) {
+  if (pl.res.outcome !== 'ok') {
     failed(pl.res, 'failed to load loader prog');
     return done();
   }
@@ -197,7 +213,7 @@ function bpfLoadAndRun(
     { 'test.prog_fd': progFd, 'test.ctx_in': ctxAddr, 'test.ctx_size_in': skel.ctxSize },
     80,
   );
-  if (tr.res.ret < 0) {
+  if (tr.res.outcome !== 'ok') {
     failed(tr.res, 'failed to execute loader prog');
     return done();
   }

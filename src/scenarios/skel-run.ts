@@ -106,7 +106,7 @@ export interface SkelRun {
   /** The skeleton as loaded (tampers applied). */
   readonly loaded: LightSkeleton;
   readonly result: SkelResult;
-  /** Name of result.err's errno, or null when the skeleton loaded. */
+  /** Name of result.err's errno when the kernel rejected; null when it loaded or was not emulated. */
   readonly errno: string | null;
 }
 
@@ -150,6 +150,6 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
     tampers: applied,
     loaded,
     result,
-    errno: result.err < 0 ? (errnoName(-result.err) ?? String(-result.err)) : null,
+    errno: result.outcome === 'rejected' ? (errnoName(-result.err) ?? String(-result.err)) : null,
   };
 }

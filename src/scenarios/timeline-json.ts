@@ -4,6 +4,7 @@
 // documents the shape. It is built from the trace alone, like the text timeline.
 
 import type { ErrnoName } from '../syscall/errno.js';
+import type { SysOutcome } from '../syscall/result.js';
 import type { TraceEvent, TraceValue } from '../syscall/trace.js';
 
 export type TimelineEventJson =
@@ -40,9 +41,15 @@ export interface TimelineCallJson {
   attr: Record<string, TraceValue> | null;
   /** Other syscalls' arguments. */
   args: Record<string, TraceValue> | null;
-  /** The return value: >= 0, or a negative errno. Null if the call never returned (should not happen). */
+  /**
+   * ok / errno: the modelled kernel's answer; not-emulated: bpfsig does not model the path (ret is
+   * then null and `notEmulated` says which path). Null if the call never returned.
+   */
+  outcome: SysOutcome | null;
+  /** The return value: >= 0, or a negative errno. Null if not emulated or never returned. */
   ret: number | null;
   errno: ErrnoName | null;
+  notEmulated: string | null;
   events: TimelineEventJson[];
 }
 
@@ -70,8 +77,10 @@ export function timelineToJson(events: readonly TraceEvent[], opts: TimelineJson
         size: e.size ?? null,
         attr: e.attr ? { ...e.attr } : null,
         args: e.args ? { ...e.args } : null,
+        outcome: null,
         ret: null,
         errno: null,
+        notEmulated: null,
         events: [],
       };
       calls.push(c);
@@ -83,8 +92,10 @@ export function timelineToJson(events: readonly TraceEvent[], opts: TimelineJson
     if (!c) continue; // events outside any syscall (none in practice)
     switch (e.kind) {
       case 'exit':
-        c.ret = e.ret;
+        c.outcome = e.outcome;
+        c.ret = e.outcome === 'not-emulated' ? null : e.ret;
         c.errno = e.errno;
+        c.notEmulated = e.unsupported ?? null;
         break;
       case 'stage':
         c.events.push({ kind: 'stage', id: e.id, name: e.name, ret: e.ret ?? null, errno: e.errno ?? null, detail: e.detail ?? null, ...(e.enter ? { enter: true } : {}) });

@@ -25,7 +25,7 @@ import type { BpfMap } from './objects/map.js';
 import type { BpfProg } from './objects/prog.js';
 import { Process, type ProcessOptions } from './process.js';
 import { getProfile, V6_18, type KernelConfig, type KernelProfile } from './profiles/index.js';
-import { NotEmulated, sysResult, type SysResult } from './result.js';
+import { NOT_EMULATED_RET, NotEmulated, sysResult, type SysResult } from './result.js';
 import { securityBpf, securityBpfMapFree } from './security.js';
 import { Trace, traceValue, type TraceValue } from './trace.js';
 import { kernelPtr, type BpfPtr } from './uaccess.js';
@@ -206,7 +206,8 @@ export class Kernel {
     const actx = this.audit.syscallEntry(proc.auditTask(), nr, args);
     const ctx = new SyscallCtx(this, proc, sys, actx, false, null);
     const { ret, unsupported } = this.run(ctx, body);
-    this.audit.syscallExit(actx, ret);
+    // A path bpfsig does not model has no exit value to audit: no SYSCALL record is made up for it.
+    if (unsupported === undefined) this.audit.syscallExit(actx, ret);
     return this.exit(ctx, name, info.cmd, ret, unsupported);
   }
 
@@ -242,7 +243,7 @@ export class Kernel {
     } catch (e) {
       if (e instanceof NotEmulated) {
         this.trace.emit({ kind: 'note', sys: ctx.sys, text: `not emulated: ${e.message}` });
-        return { ret: -Errno.ENOSYS, unsupported: e.message };
+        return { ret: NOT_EMULATED_RET, unsupported: e.message };
       }
       throw e;
     } finally {
@@ -257,7 +258,8 @@ export class Kernel {
       sys: ctx.sys,
       name,
       ...(cmd ? { cmd } : {}),
-      ret,
+      outcome: r.outcome,
+      ret: r.ret,
       errno: r.errno,
       ...(unsupported ? { unsupported } : {}),
     });

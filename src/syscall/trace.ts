@@ -5,6 +5,7 @@
 // spec: PROF-3 (trace vocabulary), LSM-EMU-1 (every hook call recorded with its return).
 
 import type { ErrnoName } from './errno.js';
+import type { SysOutcome } from './result.js';
 
 /** JSON-safe attr values: u64 and pointers as `0x…` strings, names as strings. */
 export type TraceValue = number | string;
@@ -84,9 +85,11 @@ export interface SyscallExit extends Base {
   readonly kind: 'exit';
   readonly name: string;
   readonly cmd?: string;
+  /** 'not-emulated': bpfsig does not model the path (ret is then NOT_EMULATED_RET, not an errno). */
+  readonly outcome: SysOutcome;
   readonly ret: number;
   readonly errno: ErrnoName | null;
-  /** Set when the emulator does not model the path that was asked for. */
+  /** Set when the emulator does not model the path that was asked for: what it is. */
   readonly unsupported?: string;
 }
 
