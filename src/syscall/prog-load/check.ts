@@ -19,7 +19,7 @@
 
 import { decodeProgram, type LdImm64Query, type ResolveError } from '../../vm/decode.js';
 import { isKnownOpcode } from '../../vm/check.js';
-import { parseInsns } from '../../vm/insn.js';
+import { InsnArray } from '../../vm/insn-array.js';
 import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
 import type { BpfMap } from '../objects/map.js';
@@ -189,15 +189,15 @@ class Check {
    * and their resolution (maps, the exclusive-map check), unknown opcodes. Returns 0 or -errno.
    */
   resolveWalk(): number {
-    const insns = parseInsns(this.prog.insns);
+    const insns = InsnArray.decode(this.prog.insns);
     const n = insns.length;
     for (let pc = 0; pc < n; pc++) {
-      const i = insns[pc]!;
+      const i = insns.get(pc)!;
       const cls = i.code & 0x07;
       const mode = i.code & 0xe0;
       if (cls === 0x01 && ((mode !== 0x60 && mode !== 0x80) || i.imm !== 0)) return this.fail('LOAD-13', 'BPF_LDX uses reserved fields', -Errno.EINVAL);
       if (i.code === LD_IMM64) {
-        const next = insns[pc + 1];
+        const next = insns.get(pc + 1);
         if (!next || next.code !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) return this.fail('LOAD-13', 'invalid bpf_ld_imm64 insn', -Errno.EINVAL);
         if (i.src !== 0) {
           const v = this.resolveLdImm64({ pc, srcReg: i.src, dst: i.dst, imm: i.imm, nextImm: next.imm });
@@ -274,7 +274,7 @@ function runChecks(c: Check): number {
   if (typeof early === 'number') return early;
   const subprogs = findSubprogs(prog.insns, verbose);
   if (typeof subprogs === 'number') return ctx.fail('LOAD-13', 'call to invalid destination', subprogs);
-  const sub = checkSubprogs(parseInsns(prog.insns), subprogs.map((s) => s.start));
+  const sub = checkSubprogs(InsnArray.decode(prog.insns), subprogs.map((s) => s.start));
   if (sub) return c.fail('LOAD-13', sub.message, -Errno.EINVAL);
   const late = checkBtfInfoLate(l, prog, verbose, early, subprogs);
   if (late) return late;
@@ -289,7 +289,7 @@ function runChecks(c: Check): number {
   if (at) return at;
   // 6. check_cfg.
   // From here on the instructions are the CO-RE-relocated ones (check_btf_info patched them in place).
-  const relocated = parseInsns(prog.insns);
+  const relocated = InsnArray.decode(prog.insns);
   const cfg = checkReachable(relocated);
   if (cfg) return c.fail('LOAD-13', cfg.message, -Errno.EINVAL);
   // 7. the main pass.
@@ -300,6 +300,7 @@ function runChecks(c: Check): number {
     allowPtrLeaks: () => bpfTokenCapable(ctx, 'CAP_PERFMON'),
     ldImm64: (pc) => ldImm64View(c, pc),
     kfuncName: (insn) => kfuncName(ctx, insn.imm),
+    log: c.log.level !== 0,
   });
   for (const line of main.pathLog) c.verbose(line + '\n');
   c.processed = main.processed;

@@ -16,6 +16,7 @@
 import { checkInsn } from '../../vm/check.js';
 import { insnText, noteAlignment, regText, type InsnNames, type RegValue } from './verifier-text.js';
 import type { BpfInsn } from '../../vm/insn.js';
+import { insnAt, type Insns } from '../../vm/insn-array.js';
 import { Errno } from '../errno.js';
 import { Limits, Pseudo } from '../uapi/consts.js';
 import { BPF_FUNC_MAX_ID, GPL_ONLY_HELPERS, HELPER_RULES, TRACING_FAMILY_TYPES, helperName, isNetOnlyHelper } from './prog-types.js';
@@ -29,6 +30,12 @@ export interface DoCheckEnv {
   /** What an ld_imm64 at pc loads (resolved by the check stage), and how the log names it. */
   readonly ldImm64: (pc: number) => { readonly value: RegValue; readonly text: string };
   readonly kfuncName: (insn: BpfInsn) => string;
+  /**
+   * Build the log_level 1 path lines (default true). With the log off (log_level 0) nobody reads
+   * them, and on a long straight path they are a string per instruction: the check stage passes
+   * false then.
+   */
+  readonly log?: boolean;
 }
 
 export interface DoCheckError {
@@ -143,9 +150,10 @@ function aluValue(i: BpfInsn, dst: RegValue | undefined, src: RegValue | undefin
 const isMapPtr = (v: RegValue | undefined) => v?.kind === 'map_ptr';
 const isCtx = (v: RegValue | undefined) => v?.kind === 'ctx';
 
-export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResult {
+export function doCheck(insns: Insns, env: DoCheckEnv): DoCheckResult {
   const limit = Limits.BPF_COMPLEXITY_LIMIT_INSNS;
   const n = insns.length;
+  const logOn = env.log ?? true;
   let processed = 0;
   let maxCtx = 0;
   const names: InsnNames = {
@@ -167,18 +175,20 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
         return fail('LOAD-13', `BPF program is too large. Processed ${limit + 1} insn`, -Errno.E2BIG);
       }
       const pc = s.pc;
-      const i = insns[pc]!;
-      // print_insn_state, then the instruction (do_check at log_level 1).
-      const shown = [...s.scratched].sort((a, b) => a - b).filter((r) => s.regs[r]).map((r) => ' ' + regText(r, s.regs[r]!)).join('');
-      if (s.scratched.size && shown) {
-        if (s.noteable) {
-          const last = s.lines.length - 1;
-          s.lines[last] = s.lines[last]! + ' '.repeat(noteAlignment(s.lines[last]!.length + 1)) + ';' + shown;
-        } else s.lines.push(`${pc}:${shown}`);
+      const i = insnAt(insns, pc)!;
+      if (logOn) {
+        // print_insn_state, then the instruction (do_check at log_level 1).
+        const shown = [...s.scratched].sort((a, b) => a - b).filter((r) => s.regs[r]).map((r) => ' ' + regText(r, s.regs[r]!)).join('');
+        if (s.scratched.size && shown) {
+          if (s.noteable) {
+            const last = s.lines.length - 1;
+            s.lines[last] = s.lines[last]! + ' '.repeat(noteAlignment(s.lines[last]!.length + 1)) + ';' + shown;
+          } else s.lines.push(`${pc}:${shown}`);
+        }
+        s.scratched.clear();
+        s.lines.push(`${pc}: ${insnText(insns, pc, names)}`);
+        s.noteable = true;
       }
-      s.scratched = new Set();
-      s.lines.push(`${pc}: ${insnText(insns, pc, names)}`);
-      s.noteable = true;
       const encoding = checkInsn(insns, pc);
       if (encoding) return fail('LOAD-13', encoding, encoding === 'frame pointer is read only' ? -Errno.EACCES : -Errno.EINVAL);
       for (const r of readsOf(i)) {
