@@ -51,6 +51,11 @@ export interface SkelLoadJson {
   timeline: TimelineCallJson[];
   /** The audit log in auditd's text format, one line per record. */
   audit: string[];
+  /**
+   * Trace events and audit records the kernel's retention ring dropped before these were read
+   * (0 for a run shorter than the ring: the timeline and audit log above are then complete).
+   */
+  dropped: { trace: number; audit: number };
 }
 
 /** A ctx slot that does not hold what the skeleton expects there. */
@@ -113,6 +118,7 @@ export function skelRunToJson(run: SkelRun): SkelLoadJson {
     progs,
     timeline: timelineToJson(run.kernel.trace.events),
     audit: formatAuditd(run.kernel.audit.records),
+    dropped: { trace: run.kernel.trace.dropped, audit: run.kernel.audit.dropped },
   };
 }
 
@@ -158,8 +164,14 @@ export interface SkelTextOptions {
 export function formatSkelRun(run: SkelRun, opts: SkelTextOptions = {}): string[] {
   const json = skelRunToJson(run);
   const out = [`skeleton ${json.skeleton.name} (${json.skeleton.style}, ${json.skeleton.insnCnt} loader insns, ${json.skeleton.dataSize}-byte data blob${json.skeleton.signatureSize !== null ? `, ${json.skeleton.signatureSize}-byte signature` : ', unsigned'})`];
-  out.push(describeSetup(run), '', '== timeline', ...renderTimeline(run.kernel.trace.events, { capable: !!opts.capable }));
+  out.push(describeSetup(run), '', '== timeline');
+  if (json.dropped.trace) out.push(`(the ${json.dropped.trace} oldest trace events were dropped: the kernel keeps the newest ${run.kernel.trace.capacity})`);
+  out.push(...renderTimeline(run.kernel.trace.events, { capable: !!opts.capable }));
   out.push('', '== result', resultLine(run), ...objectLines(json));
-  if (opts.audit) out.push('', '== audit log (auditd format)', ...json.audit);
+  if (opts.audit) {
+    out.push('', '== audit log (auditd format)');
+    if (json.dropped.audit) out.push(`(the ${json.dropped.audit} oldest audit records were dropped by the retention ring)`);
+    out.push(...json.audit);
+  }
   return out;
 }

@@ -27,7 +27,7 @@ import { Process, type ProcessOptions } from './process.js';
 import { getProfile, V6_18, type KernelConfig, type KernelProfile } from './profiles/index.js';
 import { NOT_EMULATED_RET, NotEmulated, sysResult, type SysResult } from './result.js';
 import { securityBpf, securityBpfMapFree } from './security.js';
-import { Trace, traceValue, type TraceValue } from './trace.js';
+import { Trace, traceValue, type RetentionOptions, type TraceValue } from './trace.js';
 import { kernelPtr, type BpfPtr } from './uaccess.js';
 import { ATTR_LAYOUTS } from './uapi/attr-layouts.js';
 import { cmdName } from './uapi/consts.js';
@@ -46,7 +46,11 @@ export interface KernelOptions {
     /** auditctl rules; default: every bpf() call (DEFAULT_RULES). */
     readonly rules?: readonly string[];
     readonly firstSerial?: number;
+    /** How many records the log keeps (default: the newest DEFAULT_AUDIT_CAPACITY; keepAll: every one). */
+    readonly retention?: RetentionOptions;
   };
+  /** How many trace events the kernel keeps (default: the newest DEFAULT_TRACE_CAPACITY; keepAll: every one). */
+  readonly trace?: RetentionOptions;
   /** kernel.unprivileged_bpf_disabled (default 2, as with CONFIG_BPF_UNPRIV_DEFAULT_OFF=y). */
   readonly unprivilegedBpfDisabled?: 0 | 1 | 2;
   /** Emulator resource limit: one map's storage above this fails with -ENOMEM (default 256 MiB). */
@@ -70,7 +74,7 @@ export class Kernel {
   readonly profile: KernelProfile;
   readonly config: KernelConfig;
   readonly clock: Clock;
-  readonly trace = new Trace();
+  readonly trace: Trace;
   readonly audit: AuditLog;
   readonly lsm: LsmChain;
   /** Kernel memory (the top half of every process's address space). */
@@ -105,7 +109,9 @@ export class Kernel {
     this.config = { ...this.profile.config, ...opts.config };
     this.clock = opts.clock ?? new VirtualClock();
     this.lsm = new LsmChain(opts.lsm ?? []);
+    this.trace = new Trace(opts.trace);
     this.audit = new AuditLog(this.clock, {
+      ...(opts.audit?.retention ? { retention: opts.audit.retention } : {}),
       enabled: (opts.audit?.enabled ?? true) && this.config.CONFIG_AUDIT,
       rules: (opts.audit?.rules ?? DEFAULT_RULES).map(parseAuditRule),
       firstSerial: opts.audit?.firstSerial ?? 1,
