@@ -58,7 +58,9 @@ const LOADER_LICENSE = 'Dual BSD/GPL';
 /** skel_alloc + the parts of __open that matter here: ctx.sz, log settings, mmapable initial values. */
 function openSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOptions): bigint {
   // ctx | maps | progs | links | (keyring_id) — the kernel reads ctx.sz bytes of it (LSK-CTX-4).
-  const size = skel.ctxSize + 4 * skel.links.length + 8;
+  // The struct is laid out from the maps and programs; ctx.sz is what the skeleton says (a header
+  // may say anything there: the kernel then reads that many bytes).
+  const size = structSize(skel) + 4 * skel.links.length + 8;
   const bytes = new Uint8Array(size);
   const dv = new DataView(bytes.buffer);
   dv.setUint32(0, skel.ctxSize, true); // ctx.sz
@@ -79,6 +81,11 @@ function openSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOptions):
   return proc.alloc(bytes, `struct ${skel.name}`);
 }
 
+/** offsetof(struct <name>, links): the ctx, the map descriptors and the program descriptors. */
+function structSize(skel: LightSkeleton): number {
+  return 24 + 16 * skel.maps.length + 4 * skel.progs.length;
+}
+
 /** Run `<name>__open()` + `<name>__load()` for a parsed skeleton in a process. */
 export function loadSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOptions = {}): SkelResult {
   const libbpf = opts.libbpf ?? (skel.style === 'bpftool-7.7' ? 'libbpf-1.7' : 'libbpf-1.1');
@@ -87,7 +94,7 @@ export function loadSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOp
   const mapFds: Record<string, number> = {};
   const progFds: Record<string, number> = {};
   if (r.outcome === 'loaded') {
-    const ctx = proc.read(skelAddr, skel.ctxSize)!;
+    const ctx = proc.read(skelAddr, structSize(skel))!;
     const dv = new DataView(ctx.buffer, ctx.byteOffset);
     skel.maps.forEach((m, i) => (mapFds[m.ident] = dv.getInt32(24 + 16 * i, true)));
     skel.progs.forEach((p, j) => (progFds[p] = dv.getInt32(24 + 16 * skel.maps.length + 4 * j, true)));

@@ -1,0 +1,62 @@
+// The 0-false-accept sweep (issue L): single-byte changes of signed light skeletons must never
+// load. For every toolchain that can sign (PROFILES[...].canSign — today bpftool-7.7; a toolchain
+// added to the registry is swept with no change here), hello.bpf.o is generated and signed with
+// a fresh key, then loaded once unchanged (the control: it must load) and once per mutation —
+// every byte of the loader instructions (opts_insn) and of the signature (opts_sig), and a seeded
+// sample of the data blob (opts_data) — with the certificate in the session keyring. A mutated
+// skeleton that loads is a false accept: the kernel refuses a changed signature or loader, and the
+// signed loader's metadata hash check refuses changed data. spec: KP-SIG-2, KP-META-1..2.
+
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { signPkcs7 } from '../../dist/keys/sign.js';
+import { readElf } from '../../dist/loader/elf/read-object.js';
+import { genLoader } from '../../dist/loader/gen-loader/gen-loader.js';
+import { PROFILES } from '../../dist/loader/gen-loader/profiles.js';
+import { readLightSkeleton } from '../../dist/loader/lskel-reader.js';
+import { writeLskelHeader } from '../../dist/loader/lskel-writer.js';
+import { runSkeleton } from '../../dist/scenarios/skel-run.js';
+import { identity, skelOutcome, snapshotIdentity } from './targets.mjs';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DATA_SAMPLE = 256;
+
+export const SWEEP = {
+  setup(saved) {
+    const id = identity(saved);
+    const bytes = new Uint8Array(readFileSync(join(REPO, 'examples', 'bpf', 'hello.bpf.o')));
+    const plan = [];
+    const skels = {};
+    for (const [tc, prof] of Object.entries(PROFILES)) {
+      if (!prof.canSign) continue;
+      const o = readElf(bytes, { objectName: 'hello_bpf' });
+      const g = genLoader(o.value, { profile: tc, sign: true, signer: (insns) => signPkcs7(insns, { key: id.privateKey, cert: id.certDer }) });
+      if (!g.ok) throw new Error(`${tc}: ${g.error.message}`);
+      const skel = readLightSkeleton(writeLskelHeader(o.value, g.value), `hello.${tc}.lskel.h`);
+      skels[tc] = skel;
+      plan.push({ toolchain: tc, blob: null, offset: -1 });
+      for (let i = 0; i < skel.insns.length; i++) plan.push({ toolchain: tc, blob: 'insns', offset: i });
+      for (let i = 0; i < skel.signature.length; i++) plan.push({ toolchain: tc, blob: 'sig', offset: i });
+      for (let i = 0; i < DATA_SAMPLE; i++) plan.push({ toolchain: tc, blob: 'data', offset: null, of: skel.data.length });
+    }
+    return { id, plan, skels };
+  },
+  snapshot: (st) => snapshotIdentity(st.id),
+  gen(r, st, i) {
+    const p = st.plan[i % st.plan.length];
+    return p.offset === null ? { ...p, offset: r.int(p.of) } : { ...p };
+  },
+  run(input, st) {
+    const skel = st.skels[input.toolchain];
+    const run = runSkeleton(skel, { profile: 'v6.18', certDer: st.id.certDer, keyring: 'session', tampers: input.blob ? [{ blob: input.blob, offset: input.offset }] : [] });
+    const o = skelOutcome(run);
+    o.control = input.blob === null;
+    return o;
+  },
+  check(o) {
+    if (o.control && o.kind !== 'ok') return `the unchanged signed skeleton did not load (${o.kind} ${o.errno ?? o.reason ?? ''}): the sweep cannot tell accept from refuse`;
+    if (!o.control && o.kind === 'ok') return 'FALSE ACCEPT: a skeleton with one byte changed loaded';
+    return undefined;
+  },
+};
