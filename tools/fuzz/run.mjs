@@ -29,6 +29,7 @@ try {
       target: { type: 'string', multiple: true },
       out: { type: 'string', default: join(here, '..', '..', 'fuzz-failures') },
       hang: { type: 'string', default: '30' },
+      'require-complete': { type: 'boolean' },
       replay: { type: 'string' },
       worker: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -118,7 +119,7 @@ if (args.worker) {
       const file = writeFailure(name, seed, i, input, r.failure, r.stack, target.snapshot?.(state));
       process.stdout.write(`fail ${i} ${JSON.stringify({ failure: r.failure, file })}\n`);
     } else {
-      const k = r.outcome.kind === 'parse-error' ? `parse-error:${r.outcome.name}` : r.outcome.kind === 'errno' ? `errno:${r.outcome.errno}` : r.outcome.kind;
+      const k = (r.outcome.kind === 'parse-error' ? `parse-error:${r.outcome.name}` : r.outcome.kind === 'errno' ? `errno:${r.outcome.errno}` : r.outcome.kind) + (r.outcome.unchecked ? ' (unchecked sig byte)' : '');
       counts[k] = (counts[k] ?? 0) + 1;
     }
   }
@@ -182,6 +183,10 @@ for (const name of targets) {
   console.log(`${name.padEnd(10)} ${String(summary.inputs).padStart(7)} inputs, ${fails.length} failures${summary.complete ? ' (complete)' : ''}${kinds ? `  [${kinds}]` : ''}`);
   for (const f of fails.slice(0, 10)) console.log(`  FAIL #${f.i}: ${f.failure}${f.file ? `\n    input: ${f.file}\n    replay: npm run fuzz -- --replay ${f.file}` : ''}`);
   if (fails.length) anyFail = true;
+  if (args['require-complete'] && !summary.complete) {
+    console.log(`  FAIL: ${name} did not finish its plan in ${seconds} s (--require-complete)`);
+    anyFail = true;
+  }
 }
 console.log(anyFail ? 'fuzz: FAILURES (see above)' : `fuzz: 0 failures (seed ${seed})`);
 process.exit(anyFail ? 1 : 0);
