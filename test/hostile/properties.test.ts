@@ -133,7 +133,7 @@ function leafGrammar(tag: number) {
 }
 
 describe('ASN.1 properties (asn1_ber_decoder, der)', () => {
-  it('[PK7-ASN-1] a DER TLV of any content up to the decoder’s 65535-byte limit decodes to that content', () => {
+  it('[PK7-PARSE-1] a DER TLV of any content up to the decoder’s 65535-byte limit decodes to that content', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 600 }), fc.integer({ min: 0, max: 70_000 }), (content, pad) => {
         const body = pad > 600 && pad < 66_000 ? new Uint8Array(pad).fill(0x5a) : content;
@@ -152,7 +152,7 @@ describe('ASN.1 properties (asn1_ber_decoder, der)', () => {
     );
   });
 
-  it('[PK7-ASN-1] derLength is minimal: short form below 128, else 0x80|k and k big-endian bytes with no leading zero', () => {
+  it('derLength is minimal: short form below 128, else 0x80|k and k big-endian bytes with no leading zero', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (n) => {
         const l = derLength(n);
@@ -168,7 +168,7 @@ describe('ASN.1 properties (asn1_ber_decoder, der)', () => {
     );
   });
 
-  it('[PK7-ASN-1] a SEQUENCE of OCTET STRINGs decodes element by element, in order', () => {
+  it('[PK7-PARSE-2] a SEQUENCE of OCTET STRINGs decodes element by element, in order', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 200 }), { minLength: 1, maxLength: 6 }), (items) => {
         const got: Uint8Array[] = [];
@@ -190,7 +190,7 @@ describe('ASN.1 properties (asn1_ber_decoder, der)', () => {
     );
   });
 
-  it('[PK7-ASN-1] every proper prefix of a valid encoding is refused with an errno, never an exception', () => {
+  it('[PK7-PARSE-2] every proper prefix of a valid encoding is refused with an errno, never an exception', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 80 }), { minLength: 1, maxLength: 4 }), fc.nat(), (items, cut) => {
         const enc = der.seq(...items.map((b) => der.octet(b)));
@@ -204,7 +204,7 @@ describe('ASN.1 properties (asn1_ber_decoder, der)', () => {
     );
   });
 
-  it('[PK7-ASN-1] arbitrary bytes: the decoder returns 0 or a kernel errno, never throws', () => {
+  it('[PK7-PARSE-2] arbitrary bytes: the decoder returns 0 or a kernel errno, never throws', () => {
     const g = asn1.seq<unknown>('seq', [asn1.leaf('a', ASN1_OTS), asn1.any('b', { optional: true })]);
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {

@@ -123,8 +123,9 @@ if (args.worker) {
       counts[k] = (counts[k] ?? 0) + 1;
     }
   }
-  process.stdout.write(`done ${JSON.stringify({ inputs: i, failures, counts, complete: i >= limit })}\n`);
-  process.exit(0);
+  // Let stdout drain before exiting: a pipe the parent is slow to read is written asynchronously.
+  process.stdout.write(`done ${JSON.stringify({ inputs: i, failures, counts, complete: i >= limit })}\n`, () => process.exit(0));
+  await new Promise(() => {}); // the write callback ends the process; nothing below is for workers
 }
 
 // Parent: one child per target, in turn.
@@ -161,7 +162,8 @@ for (const name of targets) {
         } else if (line.startsWith('done ')) summary = JSON.parse(line.slice(5));
       }
     });
-    child.on('exit', async (code, signal) => {
+    // 'close': the process ended and its stdout was read to the end.
+    child.on('close', async (code, signal) => {
       clearTimeout(timer);
       if (!summary) {
         // Killed (hang) or crashed outright: rebuild the input it was on and keep it.

@@ -86,7 +86,9 @@ export const TARGETS = {
     },
     run(input, st) {
       if (!st.kernel || input.fresh || ++st.uses > 200) {
-        st.kernel = new Kernel({ profile: 'v6.18', trace: { capacity: 2000 }, audit: { retention: { capacity: 2000 } } });
+        // maxMapBytes: the emulator's per-map storage limit (default 256 MiB) kept small, so 200
+        // inputs on one kernel cannot hold gigabytes of maps.
+        st.kernel = new Kernel({ profile: 'v6.18', maxMapBytes: 4 << 20, trace: { capacity: 2000 }, audit: { retention: { capacity: 2000 } } });
         st.uses = 0;
       }
       const p = st.kernel.spawn(input.caps ? {} : { uid: 1000, caps: [] });
@@ -126,7 +128,7 @@ export const TARGETS = {
       // False accepts: changed data, or a changed signature value (the RSA-2048 encryptedDigest, the
       // last 256 bytes of a bpftool-style PKCS#7), that still verifies. Other changes may verify, as
       // in the kernel: its ASN.1 decoder ignores bytes after the outer SEQUENCE, and the parser
-      // does not check SignedData.digestAlgorithms or algorithm parameters (PK7-* rules).
+      // does not check SignedData.digestAlgorithms or algorithm parameters (PK7-PARSE-3, PK7-PARSE-9).
       if (o.kind === 'ok') {
         const a = st.sig;
         const b = sig;
