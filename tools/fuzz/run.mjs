@@ -11,7 +11,8 @@
 // stored input). Exit status 0 when no target failed, 1 otherwise, 2 bad usage.
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -32,6 +33,7 @@ try {
       'require-complete': { type: 'boolean' },
       replay: { type: 'string' },
       worker: { type: 'boolean' },
+      progress: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -110,9 +112,14 @@ if (args.worker) {
   let i = 0;
   // A target with a finite plan (the sweep) stops when every planned input ran.
   const limit = state.plan?.length ?? Infinity;
+  // Progress for the parent's watchdog: the index of the input being run, in a 4-byte file
+  // (one pwrite per input; a line per input on the pipe would slow both processes down).
+  const pfd = openSync(args.progress, 'w');
+  const cur = Buffer.alloc(4);
   for (; i < limit && performance.now() < deadline; i++) {
     const input = target.gen(rng(mix(seed, i)), state, i);
-    process.stdout.write(`at ${i}\n`);
+    cur.writeUInt32LE(i);
+    writeSync(pfd, cur, 0, 4, 0);
     const r = runOne(target, input, state);
     if (r.failure) {
       failures++;
@@ -132,31 +139,44 @@ if (args.worker) {
 console.log(`fuzz: seed ${seed}, ${seconds} s per target, targets ${targets.join(', ')}`);
 let anyFail = false;
 for (const name of targets) {
+  const progress = join(tmpdir(), `bpfsig-fuzz-${process.pid}-${name}`);
+  writeFileSync(progress, Buffer.alloc(4, 0xff));
   const res = await new Promise((done) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--worker', '--target', name, '--seed', String(seed), '--seconds', String(seconds), '--out', resolve(args.out)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--worker', '--target', name, '--seed', String(seed), '--seconds', String(seconds), '--out', resolve(args.out), '--progress', progress], { stdio: ['ignore', 'pipe', 'inherit'] });
     let last = -1;
     let buf = '';
     let summary;
     const fails = [];
-    let timer;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
+    // Watchdog: the input index in the progress file must move within --hang seconds.
+    let changed = performance.now();
+    const readProgress = () => {
+      const b = Buffer.alloc(4);
+      const fd = openSync(progress, 'r');
+      try {
+        readSync(fd, b, 0, 4, 0);
+      } finally {
+        closeSync(fd);
+      }
+      const v = b.readUInt32LE(0);
+      return v === 0xffffffff ? -1 : v;
+    };
+    const timer = setInterval(() => {
+      const now = readProgress();
+      if (now !== last) {
+        last = now;
+        changed = performance.now();
+      } else if (performance.now() - changed > Number(args.hang) * 1000 && !summary) {
         fails.push({ i: last, failure: `hang: input #${last} ran longer than ${args.hang} s` });
         child.kill('SIGKILL');
-      }, Number(args.hang) * 1000);
-    };
-    arm();
+      }
+    }, 250);
     child.stdout.on('data', (d) => {
       buf += d;
       let nl;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (line.startsWith('at ')) {
-          last = Number(line.slice(3));
-          arm();
-        } else if (line.startsWith('fail ')) {
+        if (line.startsWith('fail ')) {
           const sp = line.indexOf(' ', 5);
           fails.push({ i: Number(line.slice(5, sp)), ...JSON.parse(line.slice(sp + 1)) });
         } else if (line.startsWith('done ')) summary = JSON.parse(line.slice(5));
@@ -164,7 +184,9 @@ for (const name of targets) {
     });
     // 'close': the process ended and its stdout was read to the end.
     child.on('close', async (code, signal) => {
-      clearTimeout(timer);
+      clearInterval(timer);
+      last = readProgress();
+      rmSync(progress, { force: true });
       if (!summary) {
         // Killed (hang) or crashed outright: rebuild the input it was on and keep it.
         // (A target with a random key regenerates a different one here: the file records the input as rebuilt.)
