@@ -1,5 +1,8 @@
 // Public API of bpfsig.
 
+// The built-in schemes register their kernel profiles and toolchains.
+export * from './schemes/index.js';
+
 export * from './syscall/errno.js';
 export * from './syscall/memory.js';
 export { Kernel, type KernelOptions } from './syscall/kernel.js';
@@ -28,10 +31,12 @@ export * from './syscall/kernel-btf/index.js';
 
 export { makeCertificate, makeSigningIdentity, type MadeCertificate, type CertificateOptions, type SigningIdentity } from './keys/make-cert.js';
 export { readLightSkeleton, type LightSkeleton } from './loader/lskel-reader.js';
-export { loadSkeleton, type SkelRunOptions, type SkelResult, type SkelLibbpf } from './loader/skel-runtime.js';
+export { loadSkeleton, defaultFlow, type SkelRunOptions, type SkelResult } from './loader/skel-runtime.js';
+export { candidateToolchains, signatureMatchBlock, skeletonFeatures, type SignatureMatchBlock, type SkeletonFeatures } from './loader/lskel-identify.js';
 export { runSkeleton, applyTampers, parseTamper, KEYRING_IDS, type SkelRun, type RunSkeletonOptions, type Tamper, type KeyringName } from './scenarios/skel-run.js';
 export { skelRunToJson, type SkelLoadJson } from './scenarios/skel-report.js';
 export { timelineToJson, type TimelineCallJson, type TimelineEventJson } from './scenarios/timeline-json.js';
 export { skelFacts, type SkelFacts } from './scenarios/skel-facts.js';
 export { explainRun, type SkelPattern } from './scenarios/explain-skel.js';
 export { runSchemeDemo, type SchemeDemo } from './scenarios/scheme-demo.js';
+export * from './realkernel/index.js';

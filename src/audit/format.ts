@@ -11,12 +11,12 @@ import type { AuditRecord } from './log.js';
 import { AuditType } from './types.js';
 
 /** Types auditd 3.0.9 has no name for (it writes `UNKNOWN[n]`). */
-const UNNAMED_IN_AUDITD = new Set<number>([1420, 1421, 1422, 1423, 1424, 1425, 1426]);
+const UNNAMED_IN_AUDITD = new Set<number>([1420, 1421, 1422, 1423, 1424, 1425, 1426, 1427]);
 
 export interface AuditdTextOptions {
   /** Write EOE lines too (auditd itself does not). */
   readonly eoe?: boolean;
-  /** Name every type, instead of auditd 3.0.9's `UNKNOWN[n]` for 1420–1426. */
+  /** Name every type, instead of auditd 3.0.9's `UNKNOWN[n]` for 1420–1427. */
   readonly allTypeNames?: boolean;
 }
 

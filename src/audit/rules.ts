@@ -3,6 +3,7 @@
 
 /** x86-64 syscall numbers of the calls the emulator handles. */
 export const SYSCALL_NR: Readonly<Record<string, number>> = {
+  write: 1,
   close: 3,
   dup2: 33,
   add_key: 248,

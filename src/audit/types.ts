@@ -21,6 +21,12 @@ export const AuditType = {
   LANDLOCK_DOMAIN: 1424,
   MAC_TASK_CONTEXTS: 1425,
   MAC_OBJ_CONTEXTS: 1426,
+  /**
+   * A BPF-LSM program's own audit record (the `test_lsm_audit_kfuncs` selftest's type; status of
+   * the kfuncs UNCONFIRMED, AUD-TYPE-1). bpfsig's `signature-audit` policy, standing in for such a
+   * program, writes it (docs/fidelity.md).
+   */
+  BPF_LSM_ACCESS: 1427,
   KERNEL: 2000,
 } as const;
 export type AuditTypeName = keyof typeof AuditType;

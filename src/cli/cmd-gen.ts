@@ -10,14 +10,18 @@ import { signerCertificate, signPkcs7 } from '../keys/sign.js';
 import { objectNameFromPath, readElf } from '../loader/elf/read-object.js';
 import type { BpfObject } from '../loader/elf/object-types.js';
 import { genLoader, loaderOutputToJson, type LoaderOutput, type LoaderSigner } from '../loader/gen-loader/gen-loader.js';
-import { PROFILES, type ToolchainProfileName } from '../loader/gen-loader/profiles.js';
+import { findToolchain, toolchainNames, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
 import { writeLskelHeaderChecked } from '../loader/lskel-writer.js';
+import { defaultToolchainName } from '../schemes/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 
-const TOOLCHAINS = Object.keys(PROFILES) as ToolchainProfileName[];
+const toolchainList = (): string =>
+  toolchainNames()
+    .map((n) => `                         ${n.padEnd(12)} ${findToolchain(n)!.summary}`)
+    .join('\n');
 
-const usage = `usage: bpfsig gen skeleton [-L] [-S -k KEY.pem -i CERT] [--name NAME] [--toolchain T] OBJ.bpf.o [name NAME]
-       bpfsig gen loader [-S -k KEY.pem -i CERT] [--toolchain T] [--json] OBJ.bpf.o
+const usage = `usage: bpfsig gen skeleton [-L] [-S [-M] -k KEY.pem -i CERT] [--name NAME] [--toolchain T] OBJ.bpf.o [name NAME]
+       bpfsig gen loader [-S [-M] -k KEY.pem -i CERT] [--toolchain T] [--json] OBJ.bpf.o
 
 gen skeleton   the light skeleton header bpftool writes, to stdout. -L is accepted and implied:
                bpfsig only generates light skeletons (the loader program and its data blob,
@@ -29,16 +33,18 @@ gen loader     the same generation, showing the loader itself: with --json one o
 
 options (bpftool's):
   -L, --use-loader     light skeleton (the default and only kind)
-  -S, --sign           sign the loader: embed the metadata hash check, SHA-256 of the loader as
-                       excl_prog_hash, and a PKCS#7 signature over the loader instructions; needs
-                       -k and -i (bpftool 7.7 only)
+  -S, --sign           sign the loader: SHA-256 of the loader as excl_prog_hash and a PKCS#7
+                       signature over what the toolchain signs (the loader instructions, or
+                       insns ‖ metadata for loadtime); needs -k and -i and a toolchain that signs
+  -M, --sign-maps      sign the hash chain over the loader and its metadata map (implies -S;
+                       the hash-chain bpftool patch, --toolchain hashchain)
   -k KEY.pem           private key, PEM
   -i CERT              signing certificate, PEM or DER, with a subjectKeyIdentifier
   --name NAME          skeleton and object name (bpftool: 'gen skeleton OBJ name NAME'); it also
                        prefixes internal map names. Default: the file name without .o, e.g.
                        minimal.bpf.o → minimal_bpf
-  --toolchain T        ${TOOLCHAINS.join(' | ')} (default bpftool-7.7): which bpftool/libbpf
-                       to reproduce, byte for byte
+  --toolchain T        which bpftool/libbpf to reproduce, byte for byte (default ${defaultToolchainName()}):
+${toolchainList()}
   --json               (gen loader) one JSON object
 
 exit status: 0 on success, 2 for bad usage, 3 for an unusable object, key or certificate, 70 for
@@ -65,7 +71,7 @@ function makeSigner(sign: boolean, keyPath: string | undefined, certPath: string
     // Fail now, not in the middle of generation: a key that does not match the certificate, a
     // certificate without subjectKeyIdentifier ("certificate has no keyid"), an unsupported key.
     signPkcs7(new Uint8Array(8), { key, cert: cert.der });
-    return (insns) => signPkcs7(insns, { key, cert: cert.der });
+    return (content) => signPkcs7(content, { key, cert: cert.der });
   } catch (e) {
     if (e instanceof KeyFormatError) throw new InputError(`-k '${keyPath}' / -i '${certPath}': ${e.message}`);
     throw e;
@@ -78,8 +84,8 @@ function openObject(file: string, name: string): BpfObject {
   return r.value;
 }
 
-function generate(obj: BpfObject, file: string, toolchain: ToolchainProfileName, signer: LoaderSigner | undefined): LoaderOutput {
-  const out = genLoader(obj, { profile: toolchain, sign: !!signer, ...(signer ? { signer } : {}) });
+function generate(obj: BpfObject, file: string, toolchain: ToolchainProfile, signer: LoaderSigner | undefined, signMaps: boolean): LoaderOutput {
+  const out = genLoader(obj, { profile: toolchain, sign: !!signer, signMaps, ...(signer ? { signer } : {}) });
   if (!out.ok) throw new InputError(`${file}: cannot generate the loader (${out.error.kind}): ${out.error.message}`);
   return out.value;
 }
@@ -89,11 +95,12 @@ const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest(
 
 function loaderSummary(file: string, out: LoaderOutput): string {
   const lines = [
-    `${file}: ${PROFILES[out.profile].bpftool} light-skeleton loader (libbpf ${PROFILES[out.profile].libbpf})`,
+    `${file}: ${out.profile.name} light-skeleton loader (bpftool ${out.profile.bpftool}, libbpf ${out.profile.libbpf})`,
     `  insns      ${out.insns.length / 8} instructions, ${out.insns.length} bytes, sha256 ${sha256(out.insns)}`,
     `  data       ${out.data.length} bytes, sha256 ${sha256(out.data)}`,
     `  signature  ${out.signature ? `${out.signature.length} bytes (PKCS#7, DER)` : 'none (unsigned)'}`,
     `  excl hash  ${out.exclHash ? hex(out.exclHash) : 'none'}`,
+    ...(out.signatureMaps ? [`  signed maps fd_array index ${out.signatureMaps.join(', ')} (hash chain)`] : []),
     `  ctx        ${out.ctx.size} bytes (ctx.sz)`,
     ...out.ctx.maps.map((m) => `    map  ${m.ident.padEnd(16)} '${m.name}' desc at ctx+${m.offset}`),
     ...out.ctx.progs.map((p) => `    prog ${p.name.padEnd(16)} desc at ctx+${p.offset}`),
@@ -109,6 +116,7 @@ export const genCommand: Command = {
     const { values, positionals } = parseCommandArgs(argv, {
       'use-loader': { type: 'boolean', short: 'L' },
       sign: { type: 'boolean', short: 'S' },
+      'sign-maps': { type: 'boolean', short: 'M' },
       key: { type: 'string', short: 'k' },
       cert: { type: 'string', short: 'i' },
       name: { type: 'string' },
@@ -128,13 +136,17 @@ export const genCommand: Command = {
     if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`--name '${name}' is not a C identifier`);
     if (sub === 'loader' && name !== undefined) throw new UsageError('--name applies to gen skeleton');
     if (sub === 'skeleton' && values.json) throw new UsageError('--json applies to gen loader (gen skeleton writes the header)');
-    const toolchain = (values.toolchain ?? 'bpftool-7.7') as ToolchainProfileName;
-    if (!TOOLCHAINS.includes(toolchain)) throw new UsageError(`--toolchain must be one of ${TOOLCHAINS.join(', ')}, not '${values.toolchain}'`);
-    if (values.sign && !PROFILES[toolchain].canSign) throw new UsageError(`${toolchain} cannot sign: -S needs bpftool 7.7 (TC-BT77-1)`);
+    const toolchain = findToolchain(values.toolchain ?? defaultToolchainName());
+    if (!toolchain) throw new UsageError(`--toolchain must be one of ${toolchainNames().join(', ')}, not '${values.toolchain}'`);
+    // TC-HCM-1: -M implies -S (and -L).
+    const signMaps = !!values['sign-maps'];
+    const sign = !!values.sign || signMaps;
+    if (sign && !toolchain.canSign) throw new UsageError(`${toolchain.name} cannot sign: -S needs bpftool 7.7 or later (TC-BT77-1)`);
+    if (signMaps && !toolchain.canSignMaps) throw new UsageError(`${toolchain.name} has no -M: signing map hash chains is the hash-chain bpftool patch (TC-HCM-1)`);
 
-    const signer = makeSigner(!!values.sign, values.key, values.cert);
+    const signer = makeSigner(sign, values.key, values.cert);
     const obj = openObject(file, name ?? objectNameFromPath(file));
-    const out = generate(obj, file, toolchain, signer);
+    const out = generate(obj, file, toolchain, signer, signMaps);
     if (sub === 'loader') {
       io.out(values.json ? JSON.stringify(loaderOutputToJson(out), null, 2) : loaderSummary(file, out));
       return 0;

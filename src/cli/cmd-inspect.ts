@@ -12,7 +12,8 @@ import { SEC_SLEEPABLE } from '../loader/elf/section-defs.js';
 import { R_BPF_NAMES } from '../loader/elf/symbols.js';
 import { SHF_EXECINSTR } from '../loader/elf/elf-file.js';
 import { effectiveMapFlags, mapIdent } from '../loader/gen-loader/gen-loader.js';
-import { PROFILES } from '../loader/gen-loader/profiles.js';
+import { toolchain, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
+import { defaultToolchainName } from '../schemes/index.js';
 import { attachTypeName, mapFlagNames, mapTypeName, progTypeName } from '../loader/uapi.js';
 
 const USAGE = `usage: bpfsig inspect OBJ.bpf.o [--json]
@@ -49,8 +50,8 @@ export interface InspectReport {
   };
 }
 
-export function inspectObject(obj: BpfObject, file: string): InspectReport {
-  const profile = PROFILES['bpftool-7.7'];
+/** What `bpfsig inspect` reports for an object; map flags as `profile`'s libbpf would create them. */
+export function inspectObject(obj: BpfObject, file: string, profile: ToolchainProfile = toolchain(defaultToolchainName())): InspectReport {
   const btf = obj.btf;
   const sectionName = (idx: number) => obj.elf.sections[idx]?.name ?? `#${idx}`;
   return {

@@ -5,6 +5,8 @@ import { InputError } from '../errors.js';
 import { replayTranscript, type ReplayReport } from '../scenarios/replay.js';
 import { loadTranscript } from '../scenarios/transcript.js';
 import { getProfile, profileNames } from '../syscall/profiles/index.js';
+import { debianKernels } from '../realkernel/kernels.js';
+import { replayOnReal } from '../realkernel/replay-real.js';
 import { parseCommandArgs, UsageError, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 
@@ -23,7 +25,11 @@ transcript, 4 no step disagrees but some were not emulated, 70 internal error.
   --root NAME=DIR  where fixture files of root NAME live (default: two folders above the
                    transcript, e.g. --root shared/fixtures=../shared/fixtures)
   --json           one JSON object per run: {"files":[…], "ok": bool}
-  --verbose        list agreeing steps too (default: only the others, plus counts)`;
+  --verbose        list agreeing steps too (default: only the others, plus counts)
+  --real KVER      run the files (transcripts or plans: steps without expect) on a real Debian
+                   kernel under QEMU (one of ${debianKernels().map((k) => k.kver).join(', ')}), then replay what it
+                   answered through the profile that models it; 'kernel' is then the real kernel
+  --save DIR       with --real: write the real kernel's transcripts into DIR`;
 
 function total(reports: readonly ReplayReport[]): { s: number; d: number; u: number } {
   return reports.reduce((a, r) => ({ s: a.s + r.steps.length, d: a.d + r.counts.disagree, u: a.u + r.counts.unsupported }), { s: 0, d: 0, u: 0 });
@@ -52,6 +58,8 @@ export const replayCommand: Command = {
       verbose: { type: 'boolean', short: 'v' },
       profile: { type: 'string' },
       root: { type: 'string', multiple: true },
+      real: { type: 'string' },
+      save: { type: 'string' },
     });
     if (positionals.length === 0) throw new UsageError('no transcript given');
     if (values.profile && !getProfile(values.profile)) throw new UsageError(`unknown profile '${values.profile}' (one of ${profileNames().join(', ')})`);
@@ -62,6 +70,30 @@ export const replayCommand: Command = {
       roots.set(r.slice(0, eq), resolve(r.slice(eq + 1)));
     }
     const reports: ReplayReport[] = [];
+    if (values.save && values.real === undefined) throw new UsageError('--save needs --real');
+    if (values.real !== undefined) {
+      const rr = await replayOnReal(values.real, positionals, {
+        roots,
+        ...(values.profile ? { profile: values.profile } : {}),
+        ...(values.save ? { save: values.save } : {}),
+        progress: (l) => io.err(l),
+      });
+      const header = `real kernel ${rr.real.uname} under QEMU (${rr.real.accel}, ${(rr.real.bootMs / 1000).toFixed(1)} s)`;
+      if (values.json) {
+        io.out(JSON.stringify({ ok: rr.files.every((f) => f.emulator?.ok), real: { kver: rr.real.kver, uname: rr.real.uname, accel: rr.real.accel, bootMs: rr.real.bootMs }, files: rr.files.map((f) => ({ file: f.file, note: f.note, transcript: f.transcript, emulator: f.emulator })) }, null, 2));
+      } else {
+        io.out(header);
+        for (const f of rr.files) {
+          if (f.note) io.out(`  note: ${f.note}`);
+          if (f.emulator) io.out(renderText(f.emulator, !!values.verbose));
+          else {
+            io.out(`${f.file}  (real kernel only)`);
+            for (const s of f.transcript.steps) io.out(`  ${s.id.padEnd(44)} ${s.cmd.padEnd(24)} kernel ${s.expect.errno ?? `ret=${s.expect.ret}`}`);
+          }
+        }
+      }
+      return rr.files.every((f) => f.emulator?.ok) ? 0 : 1;
+    }
     for (const file of positionals) {
       const t = loadTranscript(file);
       try {

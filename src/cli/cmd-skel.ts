@@ -7,13 +7,24 @@ import { certificateToDer, KeyFormatError } from '../keys/pem.js';
 import { readLightSkeleton } from '../loader/lskel-reader.js';
 import { skelRunToJson, formatSkelRun } from '../scenarios/skel-report.js';
 import { KEYRING_NAMES, parseTamper, runSkeleton, type KeyringName, type Tamper } from '../scenarios/skel-run.js';
-import { getProfile, profileNames } from '../syscall/profiles/index.js';
+import { debianKernels } from '../realkernel/kernels.js';
+import { realSkelToJson, runSkeletonReal } from '../realkernel/skel-load.js';
+import { formatRealSkel } from '../realkernel/report.js';
+import { findToolchain, toolchainNames } from '../loader/gen-loader/profiles.js';
+import { LSM_OPTION_FLAGS, lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
+import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 
 function profileList(): string {
   return profileNames()
-    .map((n) => `    ${n.padEnd(14)} ${getProfile(n)!.summary}`)
+    .map((n) => `    ${profileLabel(getProfile(n)!).padEnd(14)} ${getProfile(n)!.summary}`)
+    .join('\n');
+}
+
+function toolchainList(): string {
+  return toolchainNames()
+    .map((n) => `    ${n.padEnd(14)} ${findToolchain(n)!.flow.name}: ${findToolchain(n)!.summary}`)
     .join('\n');
 }
 
@@ -28,8 +39,12 @@ ids, fds, audit records), then the skeleton's result: result, errno, libbpf's er
 loader's return value, and the maps and programs it handed back.
 
 options:
-  --profile NAME      kernel profile (default v6.18):
+  --profile NAME      kernel profile (default ${defaultProfile().name}):
 ${profileList()}
+  --toolchain NAME    whose libbpf runs the skeleton (its bpf_load_and_run flow); default: the
+                      first toolchain that writes headers like this one (reported in the output):
+${toolchainList()}
+${lsmOptionsHelp()}
   --cert FILE         signing certificate, PEM or DER, placed where --keyring says
   --keyring WHERE     session | builtin | secondary | platform, or a raw keyring_id number
                       session  (default with --cert): add_key("asymmetric", FILE, DER,
@@ -44,10 +59,17 @@ ${profileList()}
                       repeatable
   --no-freeze         skip BPF_MAP_FREEZE of the metadata map (not what libbpf does; KP-META-4)
   --no-hash           skip the BPF_OBJ_GET_INFO_BY_FD hash request (KP-META-3)
+  --stale-hash        the stale-hash trick (KP-META-4): hash the blob as signed while the map is
+                      unfrozen, then write the --tamper'ed blob and freeze
+  --no-excl           create the metadata map without excl_prog_hash (KP-META-5, LT-ERR-20)
   --audit             also print the whole audit log in auditd's format. By default the timeline
                       shows each syscall's audit records inline (BPF records with their text);
                       the SYSCALL/PROCTITLE lines are only in the full log
   --capable           show capable() checks in the timeline
+  --real KVER         run the same load on a real Debian kernel under QEMU instead of the
+                      emulator (${debianKernels().map((k) => k.kver).join(', ')}; see docs/realkernel.md).
+                      Only --keyring session (or a raw keyring id) is possible there; the timeline
+                      lists the calls of the loading process with their audit records
   --json              one JSON object (format bpfsig-skel-load/1, see docs/cli.md): result, errno,
                       errstr, loaderRetval, profile, keyring, tampers, maps, progs, timeline, audit
 
@@ -70,22 +92,28 @@ export const skelCommand: Command = {
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {
       profile: { type: 'string' },
+      toolchain: { type: 'string' },
+      ...LSM_OPTION_FLAGS,
       cert: { type: 'string' },
       keyring: { type: 'string' },
       tamper: { type: 'string', multiple: true },
       'no-freeze': { type: 'boolean' },
       'no-hash': { type: 'boolean' },
+      'stale-hash': { type: 'boolean' },
+      'no-excl': { type: 'boolean' },
       audit: { type: 'boolean' },
       capable: { type: 'boolean' },
       json: { type: 'boolean' },
+      real: { type: 'string' },
     });
     const [sub, file, ...extra] = positionals;
     if (sub !== 'load') throw new UsageError(sub === undefined ? 'missing subcommand: load' : `unknown subcommand '${sub}' (only 'load')`);
     if (!file) throw new UsageError('missing FILE.lskel.h');
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
 
-    const profile = values.profile ?? 'v6.18';
+    const profile = values.profile ?? defaultProfile().name;
     if (!getProfile(profile)) throw new UsageError(`unknown profile '${profile}' (one of ${profileNames().join(', ')})`);
+    if (values.toolchain !== undefined && !findToolchain(values.toolchain)) throw new UsageError(`unknown toolchain '${values.toolchain}' (one of ${toolchainNames().join(', ')})`);
     let keyring: KeyringName | number | undefined;
     if (values.keyring !== undefined) {
       if ((KEYRING_NAMES as readonly string[]).includes(values.keyring)) keyring = values.keyring as KeyringName;
@@ -111,13 +139,34 @@ export const skelCommand: Command = {
         throw e;
       }
     }
+    if (values.real !== undefined) {
+      if (values.profile) throw new UsageError('--real and --profile exclude each other (the real kernel maps to its own profile)');
+      const real = await runSkeletonReal(values.real, skel, {
+        ...(certDer ? { certDer, keyDescription: values.cert } : {}),
+        ...(keyring !== undefined ? { keyring } : {}),
+        tampers,
+        skipFreeze: !!values['no-freeze'],
+        skipHash: !!values['no-hash'],
+        ...(values.toolchain !== undefined ? { toolchain: values.toolchain } : {}),
+        progress: (l) => io.err(l),
+      });
+      if (values.json) io.out(JSON.stringify(realSkelToJson(real), null, 2));
+      else io.out([`bpfsig skel load ${file} --real ${values.real}`, ...formatRealSkel(real, { audit: !!values.audit })].join('\n'));
+      return real.result.err === 0 ? 0 : 1;
+    }
+    const lsm = parseLsmOptions(values);
     const run = runSkeleton(skel, {
       profile,
+      lsm: lsm.lsm,
+      ...(lsm.options ? { lsmOptions: lsm.options } : {}),
+      ...(values.toolchain !== undefined ? { toolchain: values.toolchain } : {}),
       ...(certDer ? { certDer, keyDescription: values.cert } : {}),
       ...(keyring !== undefined ? { keyring } : {}),
       tampers,
       skipFreeze: !!values['no-freeze'],
       skipHash: !!values['no-hash'],
+      staleHash: !!values['stale-hash'],
+      noExclHash: !!values['no-excl'],
     });
     if (values.json) io.out(JSON.stringify(skelRunToJson(run), null, 2));
     else io.out([`bpfsig skel load ${file}`, ...formatSkelRun(run, { audit: !!values.audit, capable: !!values.capable })].join('\n'));

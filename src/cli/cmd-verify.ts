@@ -3,12 +3,13 @@
 // spec: KP-SIG-2..7, PK7-KEY-1, PK7-KEY-7, PK7-VER-*, LT-VERD-2
 
 import { readFileSync } from 'node:fs';
-import { bpf_prog_verify_signature, BPF_SIGNATURE_SIZE_LIMIT } from '../keys/bpf-prog-signature.js';
+import { bpf_prog_verify_signature } from '../keys/bpf-prog-signature.js';
 import { KeyService } from '../keys/key-service.js';
 import { KLog, resultName } from '../keys/klog.js';
 import { certificatesToDer, KeyFormatError } from '../keys/pem.js';
 import { KEY_SPEC_SESSION_KEYRING } from '../keys/process-keyrings.js';
 import { errnoName } from '../syscall/errno.js';
+import { defaultProfile, getProfile, profileNames, progSignatureRules } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command, type Io } from './command.js';
 import { EXIT } from './exit-codes.js';
 
@@ -33,7 +34,8 @@ options:
   --sig FILE          the DER PKCS#7 signature
   --cert FILES        certificates (PEM, PEM bundles or DER), comma-separated
   --keyring NAME      builtin (default) | secondary | platform | session
-  --profile NAME      v6.18 (default) | v6.18-stable (8 KiB signature bound, EFAULT on bad copies)
+  --profile NAME      a kernel profile that verifies signatures (default ${defaultProfile().name}); its
+                      rules apply: size bound, zero size, copy errors (see bpfsig profiles)
   --json              print one JSON object
   --verbose           also print the kernel log lines`;
 
@@ -63,8 +65,10 @@ export const verifyCommand: Command = {
     for (const req of ['in', 'sig', 'cert'] as const) if (!values[req]) throw new UsageError(`--${req} is required`);
     const keyring = (values.keyring ?? 'builtin') as KeyringName;
     if (!(keyring in KEYRINGS)) throw new UsageError(`--keyring must be one of ${Object.keys(KEYRINGS).join(', ')}`);
-    const profile = values.profile ?? 'v6.18';
-    if (profile !== 'v6.18' && profile !== 'v6.18-stable') throw new UsageError(`--profile must be v6.18 or v6.18-stable`);
+    const kp = values.profile === undefined ? defaultProfile() : getProfile(values.profile);
+    if (!kp) throw new UsageError(`unknown profile '${values.profile}' (one of ${profileNames().join(', ')})`);
+    if (!kp.uapi.has('signing-6.18')) throw new UsageError(`profile ${kp.name} has no signature fields in BPF_PROG_LOAD (V617-1): nothing to verify`);
+    const profile = kp.name;
 
     const data = readInput(values.in!, '--in');
     const sig = readInput(values.sig!, '--sig');
@@ -99,9 +103,8 @@ export const verifyCommand: Command = {
     const res = bpf_prog_verify_signature(
       ks,
       { keyringId, signatureSize: sig.length, copySignature: () => sig, insns: data, proc },
-      profile === 'v6.18'
-        ? { copyErrorsAsEnomem: true, systemDataVerification: true }
-        : { copyErrorsAsEnomem: false, systemDataVerification: true, signatureSizeLimit: BPF_SIGNATURE_SIZE_LIMIT },
+      // The profile's rules; the signature is verified, whatever the modelled machine's config says.
+      progSignatureRules(kp, { ...kp.config, CONFIG_SYSTEM_DATA_VERIFICATION: true }),
     );
     const result = resultName(res.ret);
     if (values.json) {

@@ -1,14 +1,19 @@
 // Every `bpfsig` subcommand, in the order `bpfsig help` lists them.
 
+// The built-in schemes register their kernel profiles and toolchains before any command runs.
+import '../schemes/index.js';
 import type { Command } from './command.js';
+import { compareCommand } from './cmd-compare.js';
 import { conformanceCommand } from './cmd-conformance.js';
 import { demoCommand } from './cmd-demo.js';
 import { genCommand } from './cmd-gen.js';
 import { inspectCommand } from './cmd-inspect.js';
 import { keygenCommand } from './cmd-keygen.js';
+import { profilesCommand } from './cmd-profiles.js';
+import { realCommand } from './cmd-real.js';
 import { replayCommand } from './cmd-replay.js';
 import { signCommand } from './cmd-sign.js';
 import { skelCommand } from './cmd-skel.js';
 import { verifyCommand } from './cmd-verify.js';
 
-export const commands: Command[] = [demoCommand, skelCommand, genCommand, keygenCommand, replayCommand, signCommand, verifyCommand, inspectCommand, conformanceCommand];
+export const commands: Command[] = [compareCommand, demoCommand, skelCommand, genCommand, profilesCommand, keygenCommand, replayCommand, realCommand, signCommand, verifyCommand, inspectCommand, conformanceCommand];

@@ -31,7 +31,7 @@ export interface ProgSignatureProfile {
   readonly copyErrorsAsEnomem: boolean;
   /** CONFIG_SYSTEM_DATA_VERIFICATION (KP-SIG-6 step 1). */
   readonly systemDataVerification: boolean;
-  /** 2026 trees: signature_size == 0 → -EINVAL (LT-ERR-9); otherwise it reaches the parser (KP-Q-3). */
+  /** 2026 trees (7.3, OBS-DEB-42/44): signature_size == 0 → -EINVAL (LT-ERR-9); otherwise it reaches the parser (KP-Q-3, EBADMSG as observed on 6.18.15). */
   readonly rejectZeroSize?: boolean;
   /** Usage the kfunc passes (PK7-PATH-3); default VERIFYING_UNSPECIFIED_SIGNATURE. */
   readonly usage?: KeyBeingUsedFor;
@@ -73,7 +73,7 @@ export function bpf_prog_verify_signature(ks: KeyService, input: ProgSignatureIn
     return early(-Errno.EINVAL, 'STB-1', `bpf: signature_size ${signatureSize} > ${profile.signatureSizeLimit}`, 'size', keyringId);
   }
   if (profile.rejectZeroSize && signatureSize === 0) {
-    return early(-Errno.EINVAL, 'KP-Q-3', 'bpf: signature_size is 0', 'size', keyringId);
+    return early(-Errno.EINVAL, 'LT-ERR-9', 'bpf: signature_size is 0', 'size', keyringId);
   }
   // spec: KP-SIG-2, KP-SIG-3 — the keyring is resolved before the signature is copied.
   const bkey: BpfKey | null =

@@ -6,6 +6,6 @@ export type { LoaderError, LoaderErrorKind } from './errors.js';
 export {
   genLoader, loaderOutputToJson, type GenLoaderOptions, type LoaderOutput, type LoaderSigner, type CtxLayout,
 } from './gen-loader/gen-loader.js';
-export { PROFILES as TOOLCHAIN_PROFILES, type ToolchainProfileName } from './gen-loader/profiles.js';
+export { findToolchain, registerToolchain, toolchain, toolchainNames, type LoaderFlow, type SignatureMatch, type ToolchainProfile } from './gen-loader/profiles.js';
 export { writeLskelHeader, type LskelOptions } from './lskel-writer.js';
 export { DEFAULT_EXAMPLE, EXAMPLE_OBJECTS, exampleObjectPath, readExampleObject, type ExampleObjectName } from './examples.js';

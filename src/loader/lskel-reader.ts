@@ -28,6 +28,8 @@ export interface LightSkeleton {
   readonly data: Uint8Array;
   readonly signature?: Uint8Array;
   readonly exclHash?: Uint8Array;
+  /** `opts_signature_maps` of a `-M` header: fd_array indexes of the signed maps (TC-HCM-2). */
+  readonly signatureMaps?: readonly number[];
   /** ctx.sz = offsetof(struct, links) = 24 + 16·maps + 4·progs (LSK-CTX-4). */
   readonly ctxSize: number;
 }
@@ -157,6 +159,13 @@ export function readLightSkeleton(text: string, file = 'header'): LightSkeleton 
   if (insns.length % 8) throw new InputError(`${file}: loader instructions are ${insns.length} bytes, not a multiple of 8`);
   const signature = literalAfter(text, String.raw`static const char opts_sig\[\][^=]*=`);
   const exclHash = literalAfter(text, String.raw`static const char opts_excl_hash\[\][^=]*=`);
+  const sigMaps = /static const int opts_signature_maps\[(\d+)\][^=]*=\s*\{([^}]*)\}/.exec(text);
+  let signatureMaps: number[] | undefined;
+  if (sigMaps) {
+    signatureMaps = sigMaps[2]!.split(',').map((x) => x.trim()).filter((x) => x.length > 0).map(Number);
+    if (signatureMaps.some((x) => !Number.isSafeInteger(x)) || signatureMaps.length !== Number(sigMaps[1]))
+      throw new InputError(`${file}: opts_signature_maps[${sigMaps[1]}] does not hold ${sigMaps[1]} integers`);
+  }
 
   // Initial values of mmapable maps, from __open(): the literal handed to skel_prep_map_data and
   // the map whose initial_value receives the result.
@@ -183,6 +192,7 @@ export function readLightSkeleton(text: string, file = 'header'): LightSkeleton 
     data,
     ...(signature ? { signature } : {}),
     ...(exclHash ? { exclHash } : {}),
+    ...(signatureMaps ? { signatureMaps } : {}),
     ctxSize: 24 + 16 * maps.length + 4 * progs.length,
   };
 }

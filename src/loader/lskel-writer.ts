@@ -9,7 +9,6 @@ import { emitTypeDecl } from './btf-c-decl.js';
 import { type BpfMap, type BpfObject, mapIsInternal, progIsSubprog } from './elf/object-types.js';
 import { AttachType, MapFlag, ProgType } from './uapi.js';
 import { mapIdent, profileBtf, type LoaderOutput } from './gen-loader/gen-loader.js';
-import { PROFILES } from './gen-loader/profiles.js';
 
 export interface LskelOptions {
   /**
@@ -85,7 +84,7 @@ export function writeLskelHeaderChecked(obj: BpfObject, loader: LoaderOutput, op
 }
 
 export function writeLskelHeader(obj: BpfObject, loader: LoaderOutput, options: LskelOptions = {}): string {
-  const profile = PROFILES[loader.profile];
+  const profile = loader.profile;
   const v77 = profile.headerStyle === 'v7.7';
   const signed = loader.signature !== undefined && loader.exclHash !== undefined;
   const name = options.name ?? obj.name;

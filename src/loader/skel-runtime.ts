@@ -1,9 +1,13 @@
 // The light-skeleton runtime: `<name>__open()` and `<name>__load()` of a generated header, with
-// bpf_load_and_run() as libbpf's skel_internal.h implements it (1.7 and 1.1), run in an emulated
-// process. spec: LSK-RUN-1..9 (sequence, attr sizes, errstr strings), LSK-HDR-3 (open/load),
-// LSK-CTX-1..4 (ctx layout), TC-BT77-5 (keyring_id from the skeleton), OBS-LSK-* (the real runs).
+// bpf_load_and_run() as a libbpf's skel_internal.h implements it, run in an emulated process. Which
+// libbpf is data (a LoaderFlow, from the toolchain registry): attr sizes, which steps run, which
+// fields are passed. spec: LSK-RUN-1..9 (sequence, attr sizes, errstr strings), LSK-HDR-3
+// (open/load), LSK-CTX-1..4 (ctx layout), TC-BT77-5 (keyring_id from the skeleton), HC-UAPI-2
+// (signature_maps), TC-LB26-1 (fd_array_cnt, no GET_INFO), OBS-LSK-* and OBS-DEB-* (the real runs).
 
 import { InputError } from '../errors.js';
+import type { LoaderFlow } from './gen-loader/profiles.js';
+import { candidateToolchains } from './lskel-identify.js';
 import type { Process } from '../syscall/process.js';
 import type { SysResult } from '../syscall/result.js';
 import { BPF_MAP_INFO, MAP_CREATE, MAP_ELEM, MAP_FREEZE, OBJ_GET_INFO_BY_FD, PROG_LOAD, PROG_TEST_RUN } from '../syscall/uapi/attr-layouts.js';
@@ -11,12 +15,16 @@ import { BpfCmd, MapType, ProgFlag, ProgType } from '../syscall/uapi/consts.js';
 import { encode, lastFieldEnd, readField } from '../syscall/uapi/layout.js';
 import type { LightSkeleton } from './lskel-reader.js';
 
-/** libbpf version whose skel_internal.h runs the loader. */
-export type SkelLibbpf = 'libbpf-1.7' | 'libbpf-1.1';
+/**
+ * What the runtime needs of the loading process: its memory, bpf(2) and close(2). An emulated
+ * Process is one; src/realkernel/ records the same flow through this boundary to run it on a real
+ * kernel, and plays the real answers back through it.
+ */
+export type SkelProcess = Pick<Process, 'alloc' | 'bpf' | 'read' | 'close'>;
 
 export interface SkelRunOptions {
-  /** Default: 1.7 for a bpftool 7.7 header, 1.1 for a 7.1 header. */
-  readonly libbpf?: SkelLibbpf;
+  /** The bpf_load_and_run flow; default: that of the first registered toolchain that fits the header (candidateToolchains). */
+  readonly flow?: LoaderFlow;
   /** skel->keyring_id (signed 7.7 skeletons; 0 = builtin keyring unless set, KP-Q-5). */
   readonly keyringId?: number;
   /** skel->ctx.log_level / log_size: the loader copies them into its inner loads. */
@@ -28,6 +36,14 @@ export interface SkelRunOptions {
    */
   readonly skipFreeze?: boolean;
   readonly skipHash?: boolean;
+  /** Harness: create the metadata map without excl_prog_hash (KP-META-5, LT-ERR-20, OBS-DEB-20/31). */
+  readonly noExclHash?: boolean;
+  /**
+   * Harness: the stale-hash trick (KP-META-4, CLAIM-7): write these bytes (the blob as signed), ask
+   * for the hash while the map is unfrozen, then write the skeleton's own (tampered) blob, freeze,
+   * and load without asking again — the loader compares the cached, stale map->sha.
+   */
+  readonly staleHashOf?: Uint8Array;
 }
 
 export interface SkelResult {
@@ -49,6 +65,8 @@ export interface SkelResult {
   readonly progFds: Record<string, number>;
   /** The syscalls bpf_load_and_run made, in order. */
   readonly calls: readonly { step: string; res: SysResult }[];
+  /** The flow that ran. */
+  readonly flow: LoaderFlow;
   /** Address of the skeleton struct (its ctx) in the process. */
   readonly skelAddr: bigint;
 }
@@ -56,7 +74,7 @@ export interface SkelResult {
 const LOADER_LICENSE = 'Dual BSD/GPL';
 
 /** skel_alloc + the parts of __open that matter here: ctx.sz, log settings, mmapable initial values. */
-function openSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOptions): bigint {
+function openSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptions): bigint {
   // ctx | maps | progs | links | (keyring_id) — the kernel reads ctx.sz bytes of it (LSK-CTX-4).
   // The struct is laid out from the maps and programs; ctx.sz is what the skeleton says (a header
   // may say anything there: the kernel then reads that many bytes).
@@ -69,6 +87,7 @@ function openSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOptions):
   if (opts.logSize) dv.setBigUint64(16, proc.alloc(opts.logSize, 'skel log_buf'), true);
   skel.maps.forEach((m, i) => {
     if (!m.initialValue) return;
+    // skel_prep_map_data: an anonymous shared mapping holding the initial value.
     // skel_prep_map_data: mmap(mmap_sz) — whole pages — then memcpy(val_sz). A copy past the
     // mapping would fault in the real program; mmap of 0 bytes fails (EINVAL) and __open() with it.
     const mapped = Math.ceil((m.mmapSize ?? 4096) / 4096) * 4096;
@@ -87,33 +106,39 @@ function structSize(skel: LightSkeleton): number {
 }
 
 /** Run `<name>__open()` + `<name>__load()` for a parsed skeleton in a process. */
-export function loadSkeleton(proc: Process, skel: LightSkeleton, opts: SkelRunOptions = {}): SkelResult {
-  const libbpf = opts.libbpf ?? (skel.style === 'bpftool-7.7' ? 'libbpf-1.7' : 'libbpf-1.1');
+export function loadSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptions = {}): SkelResult {
+  const flow = opts.flow ?? defaultFlow(skel);
   const skelAddr = openSkeleton(proc, skel, opts);
-  const r = bpfLoadAndRun(proc, skel, skelAddr, libbpf, opts);
+  const r = bpfLoadAndRun(proc, skel, skelAddr, flow, opts);
   const mapFds: Record<string, number> = {};
   const progFds: Record<string, number> = {};
-  if (r.outcome === 'loaded') {
+  if (r.err === 0) {
     const ctx = proc.read(skelAddr, structSize(skel))!;
     const dv = new DataView(ctx.buffer, ctx.byteOffset);
     skel.maps.forEach((m, i) => (mapFds[m.ident] = dv.getInt32(24 + 16 * i, true)));
     skel.progs.forEach((p, j) => (progFds[p] = dv.getInt32(24 + 16 * skel.maps.length + 4 * j, true)));
   }
-  return { ...r, mapFds, progFds, skelAddr };
+  return { ...r, mapFds, progFds, skelAddr, flow };
+}
+
+/** The flow of the first registered toolchain whose skeletons look like this one. */
+export function defaultFlow(skel: LightSkeleton): LoaderFlow {
+  const t = candidateToolchains(skel)[0];
+  if (!t) throw new RangeError(`no registered toolchain writes ${skel.style} skeletons like '${skel.name}'`);
+  return t.flow;
 }
 
 /** bpf_load_and_run(opts), libbpf's sequence with its attr sizes and errstr strings (LSK-RUN-1..7). */
 function bpfLoadAndRun(
-  proc: Process,
+  proc: SkelProcess,
   skel: LightSkeleton,
   ctxAddr: bigint,
-  libbpf: SkelLibbpf,
+  flow: LoaderFlow,
   o: SkelRunOptions,
-): Omit<SkelResult, 'mapFds' | 'progFds' | 'skelAddr'> {
+): Omit<SkelResult, 'mapFds' | 'progFds' | 'skelAddr' | 'flow'> {
   const calls: { step: string; res: SysResult }[] = [];
-  const v17 = libbpf === 'libbpf-1.7';
   const sys = (step: string, cmd: number, layout: typeof MAP_CREATE, fields: Record<string, number | bigint | string>, size: number) => {
-    const attr = encode(layout, fields, Math.max(size, lastFieldEnd(layout, new Set(['signing-6.18'])))).subarray(0, size);
+    const attr = encode(layout, fields, Math.max(size, lastFieldEnd(layout, new Set(['signing-6.18', 'hashchain-v2'])))).subarray(0, size);
     const addr = proc.alloc(attr.slice(), `${step} attr`);
     const res = proc.bpf(cmd, addr, size);
     calls.push({ step, res });
@@ -140,6 +165,7 @@ function bpfLoadAndRun(
   };
 
   // LSK-RUN-1: skel_map_create (1.7: attr size 92 with excl_prog_hash; 1.1: 72).
+  const signed = flow.signatureFields && skel.signature !== undefined;
   const mc = sys(
     'map_create',
     BpfCmd.BPF_MAP_CREATE,
@@ -150,41 +176,58 @@ function bpfLoadAndRun(
       value_size: skel.data.length,
       max_entries: 1,
       map_name: '__loader.map',
-      ...(v17 && skel.exclHash ? { excl_prog_hash: proc.alloc(skel.exclHash, 'excl_prog_hash'), excl_prog_hash_size: skel.exclHash.length } : {}),
+      ...(flow.exclProgHash && skel.exclHash && !o.noExclHash ? { excl_prog_hash: proc.alloc(skel.exclHash, 'excl_prog_hash'), excl_prog_hash_size: skel.exclHash.length } : {}),
     },
-    v17 ? 92 : 72,
+    flow.mapCreateAttrSize,
   );
   mapFd = mc.res.ret;
   if (mc.res.outcome !== 'ok') {
     failed(mc.res, 'failed to create loader map');
     return done();
   }
+  const update = (data: Uint8Array) => sys('map_update_elem', BpfCmd.BPF_MAP_UPDATE_ELEM, MAP_ELEM, { map_fd: mapFd, key: proc.alloc(4, 'key'), value: proc.alloc(data, 'opts->data'), flags: 0n }, 32);
+  const getInfoHash = () => {
+    const info = proc.alloc(encode(BPF_MAP_INFO, { hash: proc.alloc(32, 'sha'), hash_size: 32 }, BPF_MAP_INFO.sizeof!), 'bpf_map_info');
+    return sys('obj_get_info_by_fd', BpfCmd.BPF_OBJ_GET_INFO_BY_FD, OBJ_GET_INFO_BY_FD, { 'info.bpf_fd': mapFd, 'info.info': info, 'info.info_len': BPF_MAP_INFO.sizeof! }, 16);
+  };
+  if (o.staleHashOf) {
+    // KP-META-4: hash the blob as signed while the map is still writable, then replace it.
+    const first = update(o.staleHashOf);
+    if (first.res.outcome !== 'ok') {
+      failed(first.res, 'failed to update loader map');
+      return done();
+    }
+    const early = getInfoHash();
+    if (early.res.outcome !== 'ok') {
+      failed(early.res, 'failed to fetch obj info');
+      return done();
+    }
+  }
   // LSK-RUN-2
-  const up = sys('map_update_elem', BpfCmd.BPF_MAP_UPDATE_ELEM, MAP_ELEM, { map_fd: mapFd, key: proc.alloc(4, 'key'), value: proc.alloc(skel.data, 'opts->data'), flags: 0n }, 32);
+  const up = update(skel.data);
   if (up.res.outcome !== 'ok') {
     failed(up.res, 'failed to update loader map');
     return done();
   }
-  if (v17) {
-    // LSK-RUN-3
-    if (!o.skipFreeze) {
-      const fr = sys('map_freeze', BpfCmd.BPF_MAP_FREEZE, MAP_FREEZE, { map_fd: mapFd }, 4);
-      if (fr.res.outcome !== 'ok') {
-        failed(fr.res, 'failed to freeze map');
-        return done();
-      }
-    }
-    // LSK-RUN-4: the hash is discarded; the call makes the kernel fill map->sha.
-    if (!o.skipHash) {
-      const info = proc.alloc(encode(BPF_MAP_INFO, { hash: proc.alloc(32, 'sha'), hash_size: 32 }, BPF_MAP_INFO.sizeof!), 'bpf_map_info');
-      const gi = sys('obj_get_info_by_fd', BpfCmd.BPF_OBJ_GET_INFO_BY_FD, OBJ_GET_INFO_BY_FD, { 'info.bpf_fd': mapFd, 'info.info': info, 'info.info_len': BPF_MAP_INFO.sizeof! }, 16);
-      if (gi.res.outcome !== 'ok') {
-        failed(gi.res, 'failed to fetch obj info');
-        return done();
-      }
+  // LSK-RUN-3
+  if (flow.freeze && !o.skipFreeze) {
+    const fr = sys('map_freeze', BpfCmd.BPF_MAP_FREEZE, MAP_FREEZE, { map_fd: mapFd }, 4);
+    if (fr.res.outcome !== 'ok') {
+      failed(fr.res, 'failed to freeze map');
+      return done();
     }
   }
-  // LSK-RUN-5: attr size offsetofend(keyring_id) = 168 (1.7) or offsetofend(fd_array) = 128 (1.1).
+  // LSK-RUN-4: the hash is discarded; the call makes the kernel fill map->sha. (The stale-hash
+  // harness asked for it already, before the tamper.)
+  if (flow.getInfoHash && !o.skipHash && !o.staleHashOf) {
+    const gi = getInfoHash();
+    if (gi.res.outcome !== 'ok') {
+      failed(gi.res, 'failed to fetch obj info');
+      return done();
+    }
+  }
+  // LSK-RUN-5: attr size offsetofend(keyring_id) = 168 (1.7), offsetofend(fd_array) = 128 (1.1),
+  // offsetofend(signature_maps_size) = 180 (hash chains, HC-UAPI-2).
   const ctx = proc.read(ctxAddr, 24)!;
   const cdv = new DataView(ctx.buffer, ctx.byteOffset);
   const loadFields: Record<string, number | bigint | string> = {
@@ -199,14 +242,21 @@ function bpfLoadAndRun(
     log_buf: cdv.getBigUint64(16, true),
     prog_flags: ProgFlag.BPF_F_SLEEPABLE,
   };
-  if (v17) {
+  if (flow.signatureFields) {
     if (skel.signature) {
       loadFields.signature = proc.alloc(skel.signature, 'opts->signature');
       loadFields.signature_size = skel.signature.length;
     }
     loadFields.keyring_id = o.keyringId ?? 0;
   }
-  const pl = sys('prog_load', BpfCmd.BPF_PROG_LOAD, PROG_LOAD, loadFields, v17 ? 168 : 128);
+  // TC-LB26-1: the 2026 load-time flow binds the metadata map through a counted fd_array when signed.
+  if (signed && flow.fdArrayCntWhenSigned) loadFields.fd_array_cnt = flow.fdArrayCntWhenSigned;
+  // HC-UAPI-2: the -M header's opts_signature_maps (NULL and 0 without -M).
+  if (flow.signatureMaps && skel.signatureMaps?.length) {
+    loadFields.signature_maps = proc.alloc(new Uint8Array(new Int32Array(skel.signatureMaps).buffer), 'opts->signature_maps');
+    loadFields.signature_maps_size = skel.signatureMaps.length;
+  }
+  const pl = sys('prog_load', BpfCmd.BPF_PROG_LOAD, PROG_LOAD, loadFields, flow.progLoadAttrSize);
   progFd = pl.res.ret;
   if (pl.res.outcome !== 'ok') {
     failed(pl.res, 'failed to load loader prog');

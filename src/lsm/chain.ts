@@ -3,6 +3,7 @@
 // called), LSM-STACK-2 (void hooks call every LSM), LSM-STACK-3 (capability is always first),
 // LSM-STACK-4 (capability implements no bpf_* hook), LSM-EMU-1 (every call recorded).
 
+import type { Kernel } from '../syscall/kernel.js';
 import type { TraceValue } from '../syscall/trace.js';
 import { capabilityModule } from './capability.js';
 import type { IntHookName, IntHooks, LsmContext, LsmModule, VoidHookName, VoidHooks } from './hooks.js';
@@ -26,6 +27,11 @@ export class LsmChain {
   /** The active LSMs in call order, e.g. `capability,bpf`. */
   get order(): string[] {
     return this.modules.map((m) => m.name);
+  }
+
+  /** Each module's boot step, in `lsm=` order (the kernel calls this once, at the end of boot). */
+  boot(kernel: Kernel): void {
+    for (const m of this.modules) m.boot?.(kernel);
   }
 
   add(module: LsmModule): void {

@@ -3,16 +3,72 @@
 // security_capable, where the capability LSM answers first).
 
 import type { AuditTypeName } from '../audit/types.js';
+import type { KeyService } from '../keys/key-service.js';
+import type { ProcessKeyrings } from '../keys/process-keyrings.js';
 import type { CapName, Cred } from '../syscall/creds.js';
+import type { Kernel } from '../syscall/kernel.js';
 import type { Decoded } from '../syscall/uapi/layout.js';
 
-/** What hook callbacks can reach: the calling process and the audit log (for AVC-style records). */
+/** A map as an integrity LSM reaches it: its view and map->ops->map_get_hash. */
+export interface LsmMap {
+  readonly view: MapView;
+  /** map_get_hash: SHA-256 of the value area (arrays, MHASH-7), or -EINVAL for types without it (HC-CHK-4). */
+  hash(): Uint8Array | number;
+}
+
+/** A program reached by fd (e.g. test.prog_fd in security_bpf), with what it holds. */
+export interface LsmProg {
+  readonly view: ProgView;
+  /** prog->aux->used_maps. */
+  usedMaps(): LsmMap[];
+}
+
+/**
+ * The kernel internals an LSM's C code would touch directly (struct bpf_prog, copy_from_bpfptr,
+ * fdget, the keys subsystem). Integrity LSMs (Hornet) need them; policy LSMs usually do not.
+ */
+export interface LsmKernel {
+  /** copy_from_bpfptr on the current call's pointers (kernel pointers when the call came from a BPF program). */
+  copyFromBpfptr(addr: bigint, len: number, offset?: number): Uint8Array | null;
+  /** The map behind an fd of the calling process, or -EBADF (empty fd) / -EINVAL (not a map). */
+  mapByFd(fd: number): LsmMap | number;
+  /** The program behind an fd of the calling process, or -EBADF / -EINVAL. */
+  progByFd(fd: number): LsmProg | number;
+  /** prog->aux->used_maps of a program (after bpf_check bound them). */
+  usedMaps(prog: ProgView): LsmMap[];
+  /** The keys subsystem and the calling process's keyrings (pkcs7 parsing, lookup_user_key). */
+  readonly keys: KeyService;
+  readonly keyrings: ProcessKeyrings;
+}
+
+/** What hook callbacks can reach: the calling process, the audit log, and the kernel's internals. */
 export interface LsmContext {
   readonly pid: number;
   readonly comm: string;
   readonly cred: Cred;
   /** Emit an audit record of the given type into the current syscall's event (AUD-SER-2). */
   audit(type: AuditTypeName, body: string): void;
+  /** Kernel internals; absent outside a syscall (e.g. a free hook from a kernel thread). */
+  readonly kernel?: LsmKernel;
+}
+
+/** enum lsm_integrity_verdict (final values). spec: HN-VERD-1, HN-VERD-2 */
+export const LsmIntegrityVerdict = {
+  NONE: 0,
+  OK: 1,
+  UNSIGNED: 2,
+  PARTIALSIG: 3,
+  UNKNOWNKEY: 4,
+  UNEXPECTED: 5,
+  FAULT: 6,
+  BADSIG: 7,
+} as const;
+export type IntegrityVerdict = keyof typeof LsmIntegrityVerdict;
+
+/** struct lsm_id: the integrity LSM that computed a verdict. spec: HN-HOOK-2, HN-LIM-3 */
+export interface LsmId {
+  readonly name: string;
+  readonly id: number;
 }
 
 /** A kernel object as hooks see it: enough to write a policy, without reaching into internals. */
@@ -29,6 +85,13 @@ export interface MapView {
   readonly exclProgSha: string | null;
 }
 
+/** prog->aux->sig as a hook sees it (LT-VERD-1/2, LT-LSM-1). */
+export interface ProgSigView {
+  readonly verdict: 'BPF_SIG_UNSIGNED' | 'BPF_SIG_VERIFIED';
+  readonly keyringType: 'BPF_SIG_KEYRING_NONE' | 'BPF_SIG_KEYRING_BUILTIN' | 'BPF_SIG_KEYRING_SECONDARY' | 'BPF_SIG_KEYRING_PLATFORM' | 'BPF_SIG_KEYRING_USER';
+  readonly keyringSerial: number;
+}
+
 export interface ProgView {
   readonly id: number;
   readonly name: string;
@@ -38,6 +101,13 @@ export interface ProgView {
   /** SHA-256 digest (DIG-1), hex, once computed; null before bpf_check. */
   readonly digest: string | null;
   readonly usedMapIds: readonly number[];
+  /**
+   * prog->aux->sig: the signature verdict and keyring fields (final at security_bpf_prog_load,
+   * LT-LSM-1); null on kernels that keep no such state (v6.18 and KP's scheme, KP-LOAD-4).
+   */
+  readonly sig: ProgSigView | null;
+  /** prog->aux->security: each LSM's blob for this program, by LSM name (allocated at security_bpf_prog_load). */
+  readonly security: Map<string, unknown>;
 }
 
 export interface CapableArgs {
@@ -70,6 +140,20 @@ export interface BpfProgLoadArgs {
 export interface BpfProgArgs {
   readonly prog: ProgView;
 }
+/**
+ * bpf_prog_load_integrity(prog, attr, token, kernel), called inside security_bpf_prog_load before
+ * the bpf_prog_load hooks (HN-HOOK-1). Only these callbacks get `postIntegrity`: the rule that only
+ * integrity LSMs call security_bpf_prog_load_post_integrity (HN-HOOK-2) is kept by construction.
+ */
+export interface BpfProgLoadIntegrityArgs extends BpfProgLoadArgs {
+  /** security_bpf_prog_load_post_integrity(prog, attr, token, kernel, lsmid, verdict): the policy LSMs' answer. */
+  postIntegrity(lsmid: LsmId, verdict: IntegrityVerdict): number;
+}
+/** bpf_prog_load_post_integrity(…, lsmid, verdict): a verdict handed to policy LSMs (IPE, BPF LSM). HN-HOOK-2 */
+export interface BpfProgLoadPostIntegrityArgs extends BpfProgLoadArgs {
+  readonly lsmid: LsmId;
+  readonly verdict: IntegrityVerdict;
+}
 export interface BpfMapFreeArgs {
   readonly map: MapView;
 }
@@ -84,6 +168,8 @@ export interface IntHooks {
   bpf_map(a: BpfMapArgs, ctx: LsmContext): number;
   bpf_map_create(a: BpfMapCreateArgs, ctx: LsmContext): number;
   bpf_prog_load(a: BpfProgLoadArgs, ctx: LsmContext): number;
+  bpf_prog_load_integrity(a: BpfProgLoadIntegrityArgs, ctx: LsmContext): number;
+  bpf_prog_load_post_integrity(a: BpfProgLoadPostIntegrityArgs, ctx: LsmContext): number;
   bpf_prog(a: BpfProgArgs, ctx: LsmContext): number;
 }
 
@@ -101,4 +187,10 @@ export interface LsmModule {
   /** The name that appears in `lsm=` and in traces, e.g. `capability`, `bpf`. */
   readonly name: string;
   readonly hooks: Partial<IntHooks & VoidHooks>;
+  /**
+   * Called once when the kernel has booted (after its audit log and keyrings exist): the LSM's init
+   * (security_add_hooks, a boot policy) and anything userspace does at startup on its behalf (e.g.
+   * deploying an IPE policy through securityfs). Throwing refuses the configuration.
+   */
+  boot?(kernel: Kernel): void;
 }

@@ -46,7 +46,7 @@ function eventOf(a: AuditRef): string {
   return `event ${a.serial}${a.syscall ? ` (syscall=${a.syscall}${a.a0 ? ` a0=${a.a0}` : ''})` : ''}`;
 }
 
-/** The signer named in LOAD-9's verdict, e.g. `key 71937755 ("bpfsig demo")`. */
+/** The signer named in the signature stage's verdict, e.g. `key 71937755 ("bpfsig demo")`. */
 function signer(detail: string | null): string | null {
   const m = detail ? /Direct signer is (key \d+ \("[^"]*"\))/.exec(detail) : null;
   return m ? m[1]! : null;
@@ -67,18 +67,19 @@ export function classify(f: SkelFacts): SkelPattern {
 function loadSentence(f: SkelFacts): string {
   const pl = f.progLoad!;
   const parts: string[] = [];
+  const slot = f.signatureSlot ? `${f.signatureSlot.name} (${f.signatureSlot.id})` : null;
   if (!pl.signed) {
-    parts.push(`BPF_PROG_LOAD (#${pl.sys}) of the ${pl.insnCnt}-instruction loader carried no signature, so bpf_prog_verify_signature (LOAD-9) was skipped`);
+    parts.push(`BPF_PROG_LOAD (#${pl.sys}) of the ${pl.insnCnt}-instruction loader carried no signature, so ${slot ? `${slot} was skipped` : 'nothing was verified'}`);
   } else if (!f.signatureStage) {
     parts.push(`BPF_PROG_LOAD (#${pl.sys}) carried a ${pl.signatureSize}-byte signature (keyring_id ${pl.keyringId}) but this kernel has no signature stage`);
   } else if (f.signatureStage.ret === 0) {
     const who = signer(f.signatureStage.detail);
     parts.push(
-      `BPF_PROG_LOAD (#${pl.sys}) carried a ${pl.signatureSize}-byte signature with keyring_id ${pl.keyringId}, and bpf_prog_verify_signature (LOAD-9) returned 0: ` +
+      `BPF_PROG_LOAD (#${pl.sys}) carried a ${pl.signatureSize}-byte signature with keyring_id ${pl.keyringId}, and ${slot} returned 0: ` +
         `the PKCS#7 signature over the ${pl.insnCnt} loader instructions verified${who ? ` (signer: ${who})` : ''}`,
     );
   } else {
-    parts.push(`BPF_PROG_LOAD (#${pl.sys}) carried a ${pl.signatureSize}-byte signature with keyring_id ${pl.keyringId}, and bpf_prog_verify_signature (LOAD-9) failed with ${errStr(f.signatureStage.ret, f.signatureStage.errno)}${f.signatureStage.detail ? ` (${f.signatureStage.detail})` : ''}`);
+    parts.push(`BPF_PROG_LOAD (#${pl.sys}) carried a ${pl.signatureSize}-byte signature with keyring_id ${pl.keyringId}, and ${slot} failed with ${errStr(f.signatureStage.ret, f.signatureStage.errno)}${f.signatureStage.detail ? ` (${f.signatureStage.detail})` : ''}`);
   }
   if (f.lsmProgLoad) {
     const h = f.lsmProgLoad;

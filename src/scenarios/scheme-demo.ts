@@ -8,15 +8,13 @@
 
 import { InputError } from '../errors.js';
 import { makeSigningIdentity, type SigningIdentity } from '../keys/make-cert.js';
-import { signPkcs7 } from '../keys/sign.js';
-import { objectNameFromPath, readElf } from '../loader/elf/read-object.js';
 import { DEFAULT_EXAMPLE, exampleObjectPath, readExampleObject, type ExampleObjectName } from '../loader/examples.js';
-import { genLoader } from '../loader/gen-loader/gen-loader.js';
 import { decodeInsns } from '../loader/insn.js';
-import { readLightSkeleton, type LightSkeleton } from '../loader/lskel-reader.js';
-import { writeLskelHeader } from '../loader/lskel-writer.js';
+import type { LightSkeleton } from '../loader/lskel-reader.js';
+import { defaultToolchainName } from '../schemes/registry.js';
 import type { SyscallEnter } from '../syscall/trace.js';
 import { contrastSentence, explainRun, type SkelPattern } from './explain-skel.js';
+import { makeSkeleton, openObjectBytes } from './make-skeleton.js';
 import { skelFacts, type SkelFacts } from './skel-facts.js';
 import { runSkeleton, type SkelRun } from './skel-run.js';
 
@@ -97,17 +95,20 @@ export function runSchemeDemo(opts: SchemeDemoOptions = {}): SchemeDemo {
   const bytes = readExampleObject(example);
   const objectPath = exampleObjectPath(example);
   if (!bytes) throw new InputError(`the example object ${objectPath} is not installed (the package's examples/bpf/ folder is missing)`);
-  const opened = readElf(bytes, { objectName: objectNameFromPath(objectPath) });
-  if (!opened.ok) throw new InputError(`${objectPath}: ${opened.error.message}`);
-  const obj = opened.value;
-
+  const obj = openObjectBytes(bytes, objectPath);
   const identity = opts.identity ?? makeSigningIdentity({ cn: DEMO_CN });
-  const gen = genLoader(obj, { profile: 'bpftool-7.7', sign: true, signer: (insns) => signPkcs7(insns, { key: identity.privateKey, cert: identity.certDer }) });
-  if (!gen.ok) throw new InputError(`${objectPath}: ${gen.error.message}`);
-  const header = writeLskelHeader(obj, gen.value);
-  const skeleton = readLightSkeleton(header, `${obj.name}.lskel.h`);
+  const { header, skeleton } = makeSkeleton(obj, { toolchain: defaultToolchainName(), identity, name: obj.name });
 
-  const setup = { certDer: identity.certDer, keyring: 'session' as const, keyDescription: DEMO_KEY_DESCRIPTION, comm: 'demo_loader', ...(opts.profile ? { profile: opts.profile } : {}) };
+  // The profile's scheme's default LSM stack: a "signed only" policy and signature-audit on v6.18,
+  // so the timeline shows LSMs that decided, and the audit log what they believed (AUD-FP-2).
+  const setup = {
+    certDer: identity.certDer,
+    keyring: 'session' as const,
+    keyDescription: DEMO_KEY_DESCRIPTION,
+    comm: 'demo_loader',
+    lsm: 'default' as const,
+    ...(opts.profile ? { profile: opts.profile } : {}),
+  };
   const run1 = runSkeleton(skeleton, setup);
 
   let target: { offset: number; what: string };

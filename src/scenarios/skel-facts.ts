@@ -2,12 +2,12 @@
 // from the loader instructions that were loaded): the loader's BPF_PROG_LOAD, its signature stage,
 // the LSM's answer, the audit records, the BPF_PROG_TEST_RUN and the calls the loader made from
 // inside it. The explanations of `bpfsig demo` are written from these facts only.
-// spec: KP-LOAD-1..3 (LOAD-9 placement and failure), KP-LSM-3 (the hook sees the signature),
+// spec: KP-LOAD-1..3 (the signature stage's placement and failure), KP-LSM-3 (the hook sees the signature),
 // KP-AUD-1/2 and OBS-AUD-1 (which event holds which record), KP-META-1/2 (the loader's hash check),
 // LSK-SIGM-2/3 (the embedded hash), MHASH-7 (map->sha), TRUN-2 (retval).
 
 import { parseFields } from '../audit/format.js';
-import { BPF_DW, BPF_LD, BPF_LDX, BPF_MEM, BPF_PSEUDO_MAP_IDX, decodeInsns } from '../loader/insn.js';
+import { signatureMatchBlock } from '../loader/lskel-identify.js';
 import type { HookEvent, StageEvent, SyscallEnter, SyscallExit, TraceEvent } from '../syscall/trace.js';
 import type { SkelRun } from './skel-run.js';
 
@@ -43,8 +43,14 @@ export interface SkelFacts {
   readonly progLoad:
     | (CallFacts & { readonly insnCnt: number; readonly signed: boolean; readonly signatureSize: number; readonly keyringId: number })
     | null;
-  /** LOAD-9 (bpf_prog_verify_signature) in that call: absent when the kernel skipped it (no signature or no stage). */
-  readonly signatureStage: { readonly ret: number; readonly errno: string | null; readonly detail: string | null } | null;
+  /**
+   * The signature stage of that call (the stage with role `signature`, wherever the profile puts it:
+   * LOAD-9 on v6.18): its id and name, and what it concluded; null when the kernel skipped it (no
+   * signature) or has none.
+   */
+  readonly signatureStage: { readonly id: string; readonly name: string; readonly ret: number; readonly errno: string | null; readonly detail: string | null } | null;
+  /** The signature stage the call entered (even when it found no signature to check), or null if the profile has none. */
+  readonly signatureSlot: { readonly id: string; readonly name: string } | null;
   /** security_bpf_prog_load for the loader. */
   readonly lsmProgLoad: { readonly ret: number; readonly lsm: string; readonly signature: string; readonly signatureSize: number | null; readonly kernel: boolean } | null;
   readonly loaderProgId: number | null;
@@ -67,27 +73,11 @@ export interface SkelFacts {
 }
 
 /**
- * The metadata hash a signed loader compares map->sha with: the four 64-bit immediates loaded into
- * r3 right after `r2 = *(u64 *)(map + 8i)` (LSK-SIGM-2/3), as the 32 digest bytes in hex.
+ * The metadata hash a signed loader compares map->sha with: the four 64-bit immediates of its
+ * signature-match block (LSK-SIGM-2/3), as the 32 digest bytes in hex; null for loaders without one.
  */
 export function embeddedMetadataHash(insns: Uint8Array): string | null {
-  const ins = decodeInsns(insns);
-  const dwords = new Map<number, bigint>();
-  for (let i = 0; i + 4 < ins.length; i++) {
-    const a = ins[i]!;
-    const ld = ins[i + 2]!;
-    const ldHash = ins[i + 3]!;
-    const hi = ins[i + 4]!;
-    const isMapIdx = a.code === (BPF_LD | BPF_DW) && a.src === BPF_PSEUDO_MAP_IDX && a.imm === 0;
-    const isShaRead = ld.code === (BPF_LDX | BPF_MEM | BPF_DW) && ld.dst === 2 && ld.src === 1 && ld.off >= 0 && ld.off < 32 && ld.off % 8 === 0;
-    const isConst = ldHash.code === (BPF_LD | BPF_DW) && ldHash.dst === 3 && ldHash.src === 0;
-    if (!isMapIdx || !isShaRead || !isConst) continue;
-    dwords.set(ld.off / 8, (BigInt(hi.imm >>> 0) << 32n) | BigInt(ldHash.imm >>> 0));
-  }
-  if (dwords.size !== 4) return null;
-  const out = Buffer.alloc(32);
-  for (let k = 0; k < 4; k++) out.writeBigUInt64LE(dwords.get(k)!, 8 * k);
-  return out.toString('hex');
+  return signatureMatchBlock(insns)?.embeddedHash ?? null;
 }
 
 function call(e: SyscallEnter, exit: SyscallExit | undefined): CallFacts {
@@ -122,7 +112,8 @@ export function skelFacts(run: SkelRun): SkelFacts {
       }
     : null;
   const loadEvents = progLoad ? eventsOf(progLoad.sys) : [];
-  const sigStage = loadEvents.find((e): e is StageEvent => e.kind === 'stage' && e.id === 'LOAD-9' && !e.enter);
+  const sigEnter = loadEvents.find((e): e is StageEvent => e.kind === 'stage' && !!e.enter && e.role === 'signature');
+  const sigStage = sigEnter ? loadEvents.find((e): e is StageEvent => e.kind === 'stage' && e.id === sigEnter.id && !e.enter) : undefined;
   const hook = loadEvents.find((e): e is HookEvent => e.kind === 'hook' && e.hook === 'bpf_prog_load');
   const loaderAlloc = loadEvents.find((e) => e.kind === 'object' && e.action === 'alloc_id' && e.type === 'prog');
   const loaderProgId = loaderAlloc && loaderAlloc.kind === 'object' ? loaderAlloc.id : null;
@@ -169,7 +160,8 @@ export function skelFacts(run: SkelRun): SkelFacts {
     outerCalls,
     failedCall: failed ? { ...failed, stage: failedStage ? { id: failedStage.id, name: failedStage.name, detail: failedStage.detail ?? null } : null } : null,
     progLoad,
-    signatureStage: sigStage ? { ret: sigStage.ret ?? 0, errno: sigStage.errno ?? null, detail: sigStage.detail ?? null } : null,
+    signatureSlot: sigEnter ? { id: sigEnter.id, name: sigEnter.name } : null,
+    signatureStage: sigStage && sigEnter ? { id: sigEnter.id, name: sigEnter.name, ret: sigStage.ret ?? 0, errno: sigStage.errno ?? null, detail: sigStage.detail ?? null } : null,
     lsmProgLoad: hook
       ? {
           ret: hook.ret,

@@ -25,6 +25,12 @@ export interface SkelLoadJson {
   /** The header's skeleton struct and blob sizes. */
   skeleton: { name: string; style: string; insnCnt: number; dataSize: number; signatureSize: number | null; exclHash: boolean };
   profile: string;
+  /** The scheme the profile belongs to (src/schemes/<name>). */
+  scheme: string;
+  /** The LSMs loaded after capability, in order. */
+  lsm: string[];
+  /** The toolchain whose libbpf flow ran the skeleton, and its bpf_load_and_run flow. */
+  toolchain: { name: string; flow: string; candidates: string[] };
   /** Where the certificate was placed and which keyring_id the skeleton passed. */
   keyring: { placement: string | null; keyringId: number; cert: boolean; addKey: { ret: number; errno: string | null } | null };
   tampers: { blob: string; offset: number; before: number; after: number }[];
@@ -101,6 +107,9 @@ export function skelRunToJson(run: SkelRun): SkelLoadJson {
       exclHash: loaded.exclHash !== undefined,
     },
     profile: run.profile,
+    scheme: run.scheme,
+    lsm: [...run.lsm],
+    toolchain: { name: run.toolchain, flow: result.flow.name, candidates: [...run.toolchainCandidates] },
     keyring: {
       placement: run.keyring.name,
       keyringId: run.keyring.id,
@@ -152,7 +161,7 @@ export function describeSetup(run: SkelRun): string {
         ? `certificate compiled into the kernel (.builtin_trusted_keys); keyring_id ${k.id}`
         : `certificate loaded by the kernel into .${k.name === 'secondary' ? 'secondary_trusted_keys' : 'platform'}; keyring_id ${k.id}`;
   const t = run.tampers.map((x) => `${x.blob}[${x.offset}] 0x${x.before.toString(16).padStart(2, '0')} → 0x${x.after.toString(16).padStart(2, '0')}`);
-  return `profile ${run.profile}; ${where}${t.length ? `; tampered: ${t.join(', ')}` : ''}`;
+  return `profile ${run.profile} (scheme ${run.scheme}); lsm=capability${run.lsm.map((x) => ',' + x).join('')}; ${run.toolchain} flow ${run.result.flow.name}; ${where}${t.length ? `; tampered: ${t.join(', ')}` : ''}`;
 }
 
 export interface SkelTextOptions {

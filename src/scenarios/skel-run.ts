@@ -13,6 +13,13 @@
 //   platform  — the kernel loaded it into .platform; keyring_id 2 (VERIFY_USE_PLATFORM_KEYRING).
 
 import { InputError } from '../errors.js';
+import { findToolchain, toolchainNames, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
+import { candidateToolchains } from '../loader/lskel-identify.js';
+import type { LsmModule } from '../lsm/hooks.js';
+import type { LsmOptions } from '../lsm/registry.js';
+import { defaultLsmFor, defaultLsmOptionsFor, schemeOfProfile } from '../schemes/registry.js';
+import { armRace, type RaceRecord, type RaceSchedule } from './races.js';
+import { defaultProfile } from '../syscall/profiles/index.js';
 import { KEY_SPEC_SESSION_KEYRING } from '../keys/process-keyrings.js';
 import type { LightSkeleton } from '../loader/lskel-reader.js';
 import { loadSkeleton, type SkelResult } from '../loader/skel-runtime.js';
@@ -80,8 +87,13 @@ export function applyTampers(skel: LightSkeleton, tampers: readonly Tamper[]): {
 }
 
 export interface RunSkeletonOptions {
-  /** Kernel profile name (default v6.18). */
+  /** Kernel profile name (default: the registry's default profile, v6.18). */
   readonly profile?: string;
+  /**
+   * The toolchain whose libbpf runs the skeleton (its bpf_load_and_run flow). Default: the first
+   * registered toolchain that writes skeletons like this one (candidateToolchains).
+   */
+  readonly toolchain?: string;
   /** The signing certificate, DER. */
   readonly certDer?: Uint8Array;
   /** Where the certificate goes and which keyring_id the skeleton passes; a number = that keyring_id as is. */
@@ -91,14 +103,39 @@ export interface RunSkeletonOptions {
   readonly tampers?: readonly Tamper[];
   readonly skipFreeze?: boolean;
   readonly skipHash?: boolean;
+  /** Create the metadata map without excl_prog_hash (KP-META-5, LT-ERR-20). */
+  readonly noExclHash?: boolean;
+  /**
+   * The stale-hash trick (KP-META-4, CLAIM-7): the map's hash is taken over the blob as signed while
+   * the map is unfrozen, then the tampered blob (`tampers`) is written and the map frozen.
+   */
+  readonly staleHash?: boolean;
   /** comm of the loading process (appears in audit records). */
   readonly comm?: string;
+  /**
+   * LSMs after `capability`: names of registered LSMs or modules of your own, or `'default'` for the
+   * profile's scheme's default stack (defaultLsmFor). Default: none (a kernel with only capability).
+   */
+  readonly lsm?: readonly (string | LsmModule)[] | 'default';
+  /** Options for the named LSMs (e.g. the IPE policy). */
+  readonly lsmOptions?: LsmOptions;
+  /** A second thread's syscalls at a stage boundary of the loader's BPF_PROG_LOAD (src/scenarios/races.ts). */
+  readonly race?: RaceSchedule;
 }
 
 export interface SkelRun {
   readonly kernel: Kernel;
   readonly proc: Process;
   readonly profile: string;
+  /** The scheme the profile belongs to. */
+  readonly scheme: string;
+  /** The toolchain whose flow ran the skeleton, and the other toolchains that could have made it. */
+  readonly toolchain: string;
+  readonly toolchainCandidates: readonly string[];
+  /** The LSMs loaded after capability, in order. */
+  readonly lsm: readonly string[];
+  /** What the race's second thread did, and where; null when no race was asked for or it never fired. */
+  readonly race: RaceRecord | null;
   readonly keyring: { readonly name: KeyringName | null; readonly id: number; readonly cert: boolean };
   /** The add_key(2) call for the session placement. */
   readonly addKey: SysResult | null;
@@ -111,18 +148,40 @@ export interface SkelRun {
 }
 
 /** Run `<name>__open_and_load()` for `skel` in a fresh kernel set up as `opts` says. */
+/** The toolchain that runs `skel`: the one named, else the first that fits its header. */
+export function pickToolchain(skel: LightSkeleton, name?: string): { toolchain: ToolchainProfile; candidates: ToolchainProfile[] } {
+  const candidates = candidateToolchains(skel);
+  if (name !== undefined) {
+    const t = findToolchain(name);
+    if (!t) throw new InputError(`unknown toolchain '${name}' (one of ${toolchainNames().join(', ')})`);
+    return { toolchain: t, candidates };
+  }
+  const t = candidates[0];
+  if (!t) throw new InputError(`no known toolchain writes a skeleton like '${skel.name}' (${skel.style}${skel.signature ? ', signed' : ''}); name one with --toolchain`);
+  return { toolchain: t, candidates };
+}
+
 export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}): SkelRun {
-  const profile = opts.profile ?? 'v6.18';
+  const { toolchain, candidates } = pickToolchain(skel, opts.toolchain);
   const keyringName = typeof opts.keyring === 'number' ? null : (opts.keyring ?? (opts.certDer ? 'session' : null));
   const keyringId = typeof opts.keyring === 'number' ? opts.keyring : keyringName ? KEYRING_IDS[keyringName] : 0;
   const cert = opts.certDer;
   if (cert && typeof opts.keyring === 'number') throw new InputError('a certificate needs a keyring placement (session, builtin, secondary or platform), not a raw keyring id');
 
+  const profileName = opts.profile ?? defaultProfile().name;
+  const lsm = opts.lsm === 'default' ? defaultLsmFor(profileName) : (opts.lsm ?? []);
+  // The scheme's options for its stack, with the caller's on top (e.g. --ipe-permissive keeps the scheme's policy).
+  const lsmOptions = opts.lsm === 'default' ? { ...defaultLsmOptionsFor(profileName), ...opts.lsmOptions } : opts.lsmOptions;
   let kernel: Kernel;
   try {
-    kernel = new Kernel({ profile, ...(cert && keyringName === 'builtin' ? { builtinCerts: [cert] } : {}) });
+    kernel = new Kernel({
+      profile: profileName,
+      lsm,
+      ...(lsmOptions ? { lsmOptions } : {}),
+      ...(cert && keyringName === 'builtin' ? { builtinCerts: [cert] } : {}),
+    });
   } catch (e) {
-    // The only ways construction fails here: an unknown profile or a certificate the kernel refuses at boot.
+    // The ways construction fails here: an unknown profile or LSM, bad LSM options, or a certificate the kernel refuses at boot.
     throw new InputError((e as Error).message);
   }
   if (cert && (keyringName === 'secondary' || keyringName === 'platform')) {
@@ -136,15 +195,24 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
     addKey = proc.addKey('asymmetric', opts.keyDescription ?? 'bpfsig signing key', cert, KEY_SPEC_SESSION_KEYRING);
   }
   const { skel: loaded, applied } = applyTampers(skel, opts.tampers ?? []);
+  const race = opts.race ? armRace(proc, opts.race) : null;
   const result = loadSkeleton(proc, loaded, {
+    flow: toolchain.flow,
     keyringId,
     ...(opts.skipFreeze ? { skipFreeze: true } : {}),
     ...(opts.skipHash ? { skipHash: true } : {}),
+    ...(opts.noExclHash ? { noExclHash: true } : {}),
+    ...(opts.staleHash ? { staleHashOf: skel.data } : {}),
   });
   return {
     kernel,
     proc,
     profile: kernel.profile.name,
+    scheme: schemeOfProfile(kernel.profile.name)?.name ?? kernel.profile.scheme,
+    toolchain: toolchain.name,
+    toolchainCandidates: candidates.map((t) => t.name),
+    lsm: kernel.lsm.order.slice(1),
+    race: race?.fired() ?? null,
     keyring: { name: keyringName, id: keyringId, cert: !!cert },
     addKey,
     tampers: applied,

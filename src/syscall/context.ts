@@ -5,6 +5,8 @@ import type { AuditContext } from '../audit/log.js';
 import type { LsmContext } from '../lsm/hooks.js';
 import { errnoName } from './errno.js';
 import type { Kernel } from './kernel.js';
+import type { StageRole } from './prog-load/load.js';
+import { lsmKernel } from './lsm-kernel.js';
 import type { Process } from './process.js';
 import { makeBpfPtr, type BpfPtr } from './uaccess.js';
 
@@ -39,8 +41,8 @@ export class SyscallCtx {
   }
 
   /** Record that a stage of a staged path starts (its own steps and failures follow). */
-  enter(id: string, name: string): void {
-    this.kernel.trace.emit({ kind: 'stage', sys: this.sys, id, name, enter: true });
+  enter(id: string, name: string, role?: StageRole): void {
+    this.kernel.trace.emit({ kind: 'stage', sys: this.sys, id, name, enter: true, ...(role ? { role } : {}) });
   }
 
   /** Record the step that failed and return its error, so call sites read `return ctx.fail(…)`. */
@@ -70,6 +72,7 @@ export class SyscallCtx {
       audit: (type, body) => {
         k.audit.log(audit, type, body);
       },
+      kernel: lsmKernel(this),
     };
   }
 }

@@ -8,6 +8,7 @@ import type { KeysConfig } from '../keys/config.js';
 import { DEFAULT_RULES, parseAuditRule } from '../audit/rules.js';
 import { LsmChain } from '../lsm/chain.js';
 import type { LsmModule } from '../lsm/hooks.js';
+import { createLsms, type LsmOptions } from '../lsm/index.js';
 import { copyAttrIn, attrSize } from './attr.js';
 import { VirtualClock, type Clock } from './clock.js';
 import { BPF_COMMANDS } from './commands/index.js';
@@ -24,7 +25,8 @@ import { Btf as BtfObject, type Btf } from './objects/btf.js';
 import type { BpfMap } from './objects/map.js';
 import type { BpfProg } from './objects/prog.js';
 import { Process, type ProcessOptions } from './process.js';
-import { getProfile, V6_18, type KernelConfig, type KernelProfile } from './profiles/index.js';
+import type { LoadCtx } from './prog-load/load.js';
+import { defaultProfile, getProfile, profileNames, type KernelConfig, type KernelProfile } from './profiles/index.js';
 import { NOT_EMULATED_RET, NotEmulated, sysResult, type SysResult } from './result.js';
 import { securityBpf, securityBpfMapFree } from './security.js';
 import { Trace, traceValue, type RetentionOptions, type TraceValue } from './trace.js';
@@ -34,13 +36,19 @@ import { cmdName } from './uapi/consts.js';
 import { decode, type Decoded } from './uapi/layout.js';
 
 export interface KernelOptions {
-  /** A profile or its name (default `v6.18`). */
+  /** A profile or the name of a registered one (default: the registry's default, v6.18). */
   readonly profile?: KernelProfile | string;
   /** Overrides of the profile's default config. */
   readonly config?: Partial<KernelConfig>;
   readonly clock?: Clock;
-  /** LSMs after `capability` (always first), in `lsm=` order. */
-  readonly lsm?: readonly LsmModule[];
+  /**
+   * LSMs after `capability` (always first), in `lsm=` order: names of registered LSMs
+   * (`deny-unsigned`, `signature-audit`, `ipe`, `hornet`, …; see lsmFactories()) or modules of
+   * your own (policyModule()).
+   */
+  readonly lsm?: readonly (string | LsmModule)[];
+  /** Options for the named LSMs (e.g. the IPE policy text). */
+  readonly lsmOptions?: LsmOptions;
   readonly audit?: {
     readonly enabled?: boolean;
     /** auditctl rules; default: every bpf() call (DEFAULT_RULES). */
@@ -66,6 +74,18 @@ export interface KernelOptions {
    */
   readonly vmlinuxBtf?: Uint8Array | null;
   readonly firstPid?: number;
+}
+
+/** Where a staged syscall is about to run its next stage. */
+export interface StageBoundary {
+  readonly ctx: SyscallCtx;
+  /** The load's state (the program, its used maps so far). */
+  readonly load: LoadCtx;
+  readonly cmd: string;
+  /** The stage about to run (its spec id). */
+  readonly stage: string;
+  /** Its position in the profile's list. */
+  readonly index: number;
 }
 
 export type BpfCommandFn = (ctx: SyscallCtx, attr: Uint8Array, uattr: BpfPtr, size: number) => number;
@@ -99,16 +119,21 @@ export class Kernel {
   readonly tracePipe: string[] = [];
   /** The kernel's symbol table (kfuncs, ksyms, attach targets, bpf_kallsyms_lookup_name). */
   kallsyms: Kallsyms = new Kallsyms([]);
+  /**
+   * Called at every stage boundary of a staged path (BPF_PROG_LOAD), before the stage runs: the
+   * race harness runs another thread's syscalls there (src/scenarios/races.ts). Null normally.
+   */
+  interleave: ((at: StageBoundary) => void) | null = null;
   /** The CO-RE candidate caches (kernel-wide state in the kernel, like here). */
   readonly coreCache = new CoreCandCache();
 
   constructor(opts: KernelOptions = {}) {
     const p = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
-    if (typeof opts.profile === 'string' && !p) throw new RangeError(`unknown kernel profile '${opts.profile}'`);
-    this.profile = p ?? V6_18;
+    if (typeof opts.profile === 'string' && !p) throw new RangeError(`unknown kernel profile '${opts.profile}' (known: ${profileNames().join(', ')})`);
+    this.profile = p ?? defaultProfile();
     this.config = { ...this.profile.config, ...opts.config };
     this.clock = opts.clock ?? new VirtualClock();
-    this.lsm = new LsmChain(opts.lsm ?? []);
+    this.lsm = new LsmChain(createLsms(opts.lsm ?? [], opts.lsmOptions));
     this.trace = new Trace(opts.trace);
     this.audit = new AuditLog(this.clock, {
       ...(opts.audit?.retention ? { retention: opts.audit.retention } : {}),
@@ -143,6 +168,8 @@ export class Kernel {
       const r = this.keys.load_builtin_certificate(der);
       if (r < 0) throw new RangeError(`builtin certificate rejected (${r})`);
     }
+    // The LSMs' init and startup work (e.g. IPE's boot policy), now that audit and the keyrings exist.
+    this.lsm.boot(this);
   }
 
   /** ktime_get_boottime_ns(): nanoseconds since this kernel booted. */
@@ -180,6 +207,13 @@ export class Kernel {
     this.processes.set(proc.pid, proc);
     return proc;
   }
+  /** A second thread of `proc` (shared fds, memory and keyrings; its own task id). */
+  spawnThread(proc: Process, comm = proc.comm): Process {
+    const t = new Process(this, this.nextPid++, proc.cred, { threadOf: proc, comm, exe: proc.exe, argv: proc.argv, ppid: proc.ppid, auid: proc.auid, ses: proc.ses, tty: proc.tty });
+    this.processes.set(t.pid, t);
+    return t;
+  }
+
 
   /**
    * Run a syscall for a process: clock tick, trace entry, audit context, the body, audit exit,

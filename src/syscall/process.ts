@@ -34,6 +34,12 @@ export interface ProcessOptions {
   readonly auid?: number;
   readonly ses?: number;
   readonly tty?: string | null;
+  /**
+   * Make a thread of this process: it shares the fd table, the address space and the keyrings
+   * (CLONE_VM | CLONE_FILES), with its own task id and audit context. The race harness runs its
+   * second thread this way.
+   */
+  readonly threadOf?: Process;
 }
 
 export class Process {
@@ -46,7 +52,7 @@ export class Process {
   readonly auid: number;
   readonly ses: number;
   readonly tty: string | null;
-  readonly fds = new FdTable();
+  readonly fds: FdTable;
   readonly mem: AddressSpace;
   /** Thread, process and session keyrings (KEY_SPEC_* resolution). */
   readonly keyrings: ProcessKeyrings;
@@ -66,11 +72,13 @@ export class Process {
     this.auid = opts.auid ?? 0xffff_ffff;
     this.ses = opts.ses ?? 0xffff_ffff;
     this.tty = opts.tty ?? null;
-    this.mem = AddressSpace.user(kernel.kmem);
-    this.keyrings = kernel.keys.createProcessKeyrings(cred.uid);
+    const leader = opts.threadOf;
+    this.mem = leader ? leader.mem : AddressSpace.user(kernel.kmem);
+    this.keyrings = leader ? leader.keyrings : kernel.keys.createProcessKeyrings(cred.uid);
+    this.fds = leader ? leader.fds : new FdTable();
     // fds 0-2: stdin, stdout, stderr (a tty: not a BPF object)
-    for (let i = 0; i < 3; i++) {
-      this.fds.install(new OpenFile('tty', null, fmodeFor(O_RDWR), () => {}, `/dev/pts/0`));
+    if (!leader) {
+      for (let i = 0; i < 3; i++) this.fds.install(new OpenFile('tty', null, fmodeFor(O_RDWR), () => {}, `/dev/pts/0`));
     }
   }
 

@@ -3,7 +3,7 @@
 // spec: SYS-3 (security_bpf for every command, before dispatch), MC-14 / KP-LSM-2
 // (security_bpf_map_create), LSM-HOOK-1 (bpf_map at fd creation), CAP-5 (capable via the chain).
 
-import type { BpfMapArgs, LsmContext, MapView, ProgView } from '../lsm/hooks.js';
+import type { BpfMapArgs, IntegrityVerdict, LsmContext, LsmId, MapView, ProgView } from '../lsm/hooks.js';
 import type { SyscallCtx } from './context.js';
 import type { CapName } from './creds.js';
 import { Cap } from './creds.js';
@@ -96,8 +96,15 @@ export function securityBpfMapFree(kernel: Kernel, ctx: SyscallCtx | null, map: 
   kernel.lsm.callVoid('bpf_map_free', { map: mapView(map) }, l, rec, { map: map.name, id: map.id });
 }
 
+/** Which program a view shows (views are made per hook call; an LSM hands one back to LsmKernel). */
+const VIEWS = new WeakMap<ProgView, BpfProg>();
+
+export function progOfView(view: ProgView): BpfProg | undefined {
+  return VIEWS.get(view);
+}
+
 export function progView(prog: BpfProg): ProgView {
-  return {
+  const view: ProgView = {
     id: prog.id,
     name: prog.name,
     progType: prog.type,
@@ -105,33 +112,75 @@ export function progView(prog: BpfProg): ProgView {
     sleepable: prog.sleepable,
     digest: prog.digest ? Buffer.from(prog.digest).toString('hex') : null,
     usedMapIds: prog.usedMaps.map((m) => m.id),
+    sig: prog.signature ? { ...prog.signature } : null,
+    security: prog.security,
   };
+  VIEWS.set(view, prog);
+  return view;
+}
+
+/** The trace arguments of the bpf_prog_load hooks: which program, the signing fields of the attr. */
+function progLoadTraceArgs(ctx: SyscallCtx, prog: BpfProg, attr: Decoded): Record<string, TraceValue | boolean> {
+  const sig = (attr.signature as bigint | undefined) ?? 0n;
+  return {
+    prog: prog.name,
+    type: progTypeName(prog.type),
+    kernel: ctx.isKernel,
+    signature: traceValue(sig),
+    ...(sig ? { signature_size: Number(attr.signature_size ?? 0), keyring_id: Number(attr.keyring_id ?? 0) } : {}),
+    ...sigArgs(prog),
+  };
+}
+
+/** The verdict fields on a hook's trace line (LT-VERD-1/2), where the kernel keeps them. */
+function sigArgs(prog: BpfProg): Record<string, TraceValue> {
+  const s = prog.signature;
+  return s ? { sig_verdict: s.verdict, sig_keyring_type: s.keyringType, sig_keyring_serial: s.keyringSerial } : {};
 }
 
 /**
  * security_bpf_prog_load(prog, attr, token, kernel). LOAD-12, KP-LSM-3: the LSM sees the raw attr
- * (with `signature`, `signature_size`, `keyring_id`) and whether the call came from the kernel.
+ * (with `signature`, `signature_size`, `keyring_id`) and whether the call came from the kernel; on a
+ * kernel that keeps a verdict (7.3) also prog->aux->sig, already final (LT-LSM-1), in the trace args. On a
+ * kernel with Paul Moore's integrity hooks (HN-HOOK-1, LSM-STACK-6) the bpf_prog_load_integrity
+ * hooks run first; an integrity LSM hands its verdict to the policy LSMs through
+ * security_bpf_prog_load_post_integrity, and a non-zero answer stops the chain before any
+ * bpf_prog_load hook.
  */
 export function securityBpfProgLoad(ctx: SyscallCtx, prog: BpfProg, attr: Decoded): number {
-  const sig = (attr.signature as bigint | undefined) ?? 0n;
+  const base = { prog: progView(prog), attr, token: null, kernel: ctx.isKernel };
+  const traceArgs = progLoadTraceArgs(ctx, prog, attr);
+  if (ctx.kernel.profile.lsmIntegrityHooks) {
+    const err = ctx.kernel.lsm.callInt(
+      'bpf_prog_load_integrity',
+      { ...base, postIntegrity: (lsmid, verdict) => securityBpfProgLoadPostIntegrity(ctx, prog, attr, lsmid, verdict) },
+      ctx.lsmContext(),
+      recorder(ctx),
+      traceArgs,
+    );
+    if (err) return err;
+  }
+  return ctx.kernel.lsm.callInt('bpf_prog_load', base, ctx.lsmContext(), recorder(ctx), traceArgs);
+}
+
+/**
+ * security_bpf_prog_load_post_integrity(prog, attr, token, kernel, lsmid, verdict): called by an
+ * integrity LSM only (HN-HOOK-2); every LSM implementing the hook sees the verdict, the first
+ * non-zero answer is returned to the integrity LSM. The verdict is in the trace.
+ */
+export function securityBpfProgLoadPostIntegrity(ctx: SyscallCtx, prog: BpfProg, attr: Decoded, lsmid: LsmId, verdict: IntegrityVerdict): number {
   return ctx.kernel.lsm.callInt(
-    'bpf_prog_load',
-    { prog: progView(prog), attr, token: null, kernel: ctx.isKernel },
+    'bpf_prog_load_post_integrity',
+    { prog: progView(prog), attr, token: null, kernel: ctx.isKernel, lsmid, verdict },
     ctx.lsmContext(),
     recorder(ctx),
-    {
-      prog: prog.name,
-      type: progTypeName(prog.type),
-      kernel: ctx.isKernel,
-      signature: traceValue(sig),
-      ...(sig ? { signature_size: Number(attr.signature_size ?? 0), keyring_id: Number(attr.keyring_id ?? 0) } : {}),
-    },
+    { ...progLoadTraceArgs(ctx, prog, attr), lsmid: lsmid.name, verdict },
   );
 }
 
 /** security_bpf_prog(prog), from bpf_prog_new_fd. LOAD-18, KP-LSM-4 */
 export function securityBpfProg(ctx: SyscallCtx, prog: BpfProg): number {
-  return ctx.kernel.lsm.callInt('bpf_prog', { prog: progView(prog) }, ctx.lsmContext(), recorder(ctx), { prog: prog.name, id: prog.id });
+  return ctx.kernel.lsm.callInt('bpf_prog', { prog: progView(prog) }, ctx.lsmContext(), recorder(ctx), { prog: prog.name, id: prog.id, ...sigArgs(prog) });
 }
 
 /** security_bpf_prog_free(prog): a void hook. */
@@ -142,4 +191,5 @@ export function securityBpfProgFree(kernel: Kernel, ctx: SyscallCtx | null, prog
   const rec = (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) =>
     kernel.trace.emit({ kind: 'hook', sys: ctx?.sys ?? 0, hook, lsm, ret, args });
   kernel.lsm.callVoid('bpf_prog_free', { prog: progView(prog) }, l, rec, { prog: prog.name, id: prog.id });
+  prog.security.clear();
 }

@@ -46,6 +46,8 @@ export interface StageEvent extends Base {
   readonly detail?: string;
   /** Set on the event a staged path (bpf_prog_load) emits as a stage starts; its outcome, if any, follows. */
   readonly enter?: true;
+  /** On an enter event: what the stage is (`signature`, `admission`), for readers that look for it by role. */
+  readonly role?: 'signature' | 'admission';
 }
 
 export interface HookEvent extends Base {

@@ -1,7 +1,8 @@
 // The 0-false-accept sweep (issue L): single-byte changes of signed light skeletons must never
-// load. For every toolchain that can sign (PROFILES[...].canSign — today bpftool-7.7; a toolchain
-// added to the registry is swept with no change here), hello.bpf.o is generated and signed with
-// a fresh key, then loaded once unchanged (the control: it must load) and once per mutation —
+// load. For every registered toolchain that can sign (the toolchain registry, src/schemes/: each
+// scheme's toolchains; a new one is swept with no change here), hello.bpf.o is generated and
+// signed with a fresh key (-M where the scheme signs the maps), then loaded on its scheme's first
+// profile that loads it unchanged (the control) and once per mutation —
 // every byte of the loader instructions (opts_insn) and of the signature (opts_sig), and a seeded
 // sample of the data blob (opts_data) — with the certificate in the session keyring. A mutated
 // skeleton that loads is a false accept: the kernel refuses a changed signature or loader, and the
@@ -10,13 +11,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { signPkcs7 } from '../../dist/keys/sign.js';
 import { readElf } from '../../dist/loader/elf/read-object.js';
-import { genLoader } from '../../dist/loader/gen-loader/gen-loader.js';
-import { PROFILES } from '../../dist/loader/gen-loader/profiles.js';
-import { readLightSkeleton } from '../../dist/loader/lskel-reader.js';
-import { writeLskelHeader } from '../../dist/loader/lskel-writer.js';
+import { findToolchain, toolchainNames } from '../../dist/loader/gen-loader/profiles.js';
+import { makeSkeleton } from '../../dist/scenarios/make-skeleton.js';
 import { runSkeleton } from '../../dist/scenarios/skel-run.js';
+import { schemeOfToolchain } from '../../dist/schemes/index.js';
 import { identity, skelOutcome, snapshotIdentity } from './targets.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -79,20 +78,28 @@ export const SWEEP = {
     const bytes = new Uint8Array(readFileSync(join(REPO, 'examples', 'bpf', 'hello.bpf.o')));
     const plan = [];
     const skels = {};
-    for (const [tc, prof] of Object.entries(PROFILES)) {
+    const targets = {};
+    for (const tc of toolchainNames()) {
+      const prof = findToolchain(tc);
       if (!prof.canSign) continue;
+      const scheme = schemeOfToolchain(tc);
       const o = readElf(bytes, { objectName: 'hello_bpf' });
-      const g = genLoader(o.value, { profile: tc, sign: true, signer: (insns) => signPkcs7(insns, { key: id.privateKey, cert: id.certDer }) });
-      if (!g.ok) throw new Error(`${tc}: ${g.error.message}`);
-      const skel = readLightSkeleton(writeLskelHeader(o.value, g.value), `hello.${tc}.lskel.h`);
+      const made = makeSkeleton(o.value, { toolchain: tc, identity: id, signMaps: scheme?.defaultSignMaps ?? false, name: 'hello_bpf' });
+      const skel = made.skeleton;
+      // The kernel to sweep on: the first profile of the toolchain's scheme on which the intact
+      // signed skeleton loads (v6.18 for bpftool-7.7; a profile refusing signed loaders is skipped).
+      const profiles = (scheme?.profiles ?? []).map((p) => p.name);
+      const profile = profiles.find((p) => runSkeleton(skel, { profile: p, toolchain: tc, certDer: id.certDer, keyring: 'session' }).result.outcome === 'loaded');
+      if (!profile) throw new Error(`${tc}: the intact signed skeleton loads on none of ${profiles.join(', ') || 'no profiles'}`);
       skels[tc] = skel;
+      targets[tc] = profile;
       skel.unchecked = uncheckedSigBytes(skel.signature);
-      plan.push({ toolchain: tc, blob: null, offset: -1 });
-      for (let i = 0; i < skel.insns.length; i++) plan.push({ toolchain: tc, blob: 'insns', offset: i });
-      for (let i = 0; i < skel.signature.length; i++) plan.push({ toolchain: tc, blob: 'sig', offset: i });
-      for (let i = 0; i < DATA_SAMPLE; i++) plan.push({ toolchain: tc, blob: 'data', offset: null, of: skel.data.length });
+      plan.push({ toolchain: tc, profile, blob: null, offset: -1 });
+      for (let i = 0; i < skel.insns.length; i++) plan.push({ toolchain: tc, profile, blob: 'insns', offset: i });
+      for (let i = 0; i < skel.signature.length; i++) plan.push({ toolchain: tc, profile, blob: 'sig', offset: i });
+      for (let i = 0; i < DATA_SAMPLE; i++) plan.push({ toolchain: tc, profile, blob: 'data', offset: null, of: skel.data.length });
     }
-    return { id, plan, skels };
+    return { id, plan, skels, targets };
   },
   snapshot: (st) => snapshotIdentity(st.id),
   gen(r, st, i) {
@@ -101,7 +108,7 @@ export const SWEEP = {
   },
   run(input, st) {
     const skel = st.skels[input.toolchain];
-    const run = runSkeleton(skel, { profile: 'v6.18', certDer: st.id.certDer, keyring: 'session', tampers: input.blob ? [{ blob: input.blob, offset: input.offset }] : [] });
+    const run = runSkeleton(skel, { profile: input.profile, toolchain: input.toolchain, certDer: st.id.certDer, keyring: 'session', tampers: input.blob ? [{ blob: input.blob, offset: input.offset }] : [] });
     const o = skelOutcome(run);
     o.control = input.blob === null;
     o.unchecked = input.blob === 'sig' && skel.unchecked.has(input.offset);

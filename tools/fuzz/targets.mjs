@@ -17,7 +17,8 @@ import { makeSigningIdentity } from '../../dist/keys/make-cert.js';
 import { signPkcs7 } from '../../dist/keys/sign.js';
 import { readElf } from '../../dist/loader/elf/read-object.js';
 import { genLoader } from '../../dist/loader/gen-loader/gen-loader.js';
-import { PROFILES } from '../../dist/loader/gen-loader/profiles.js';
+import { toolchainNames } from '../../dist/loader/gen-loader/profiles.js';
+import '../../dist/schemes/index.js'; // registers the schemes' toolchains and profiles
 import { readLightSkeleton } from '../../dist/loader/lskel-reader.js';
 import { writeLskelHeader, writeLskelHeaderChecked } from '../../dist/loader/lskel-writer.js';
 import { runSkeleton } from '../../dist/scenarios/skel-run.js';
@@ -153,7 +154,7 @@ export const TARGETS = {
     },
     gen(r, st) {
       const base = r.int(st.objs.length);
-      return { base, obj: hex(mutate(r, st.objs[base], 8)), toolchain: r.pick(Object.keys(PROFILES)) };
+      return { base, obj: hex(mutate(r, st.objs[base], 8)), toolchain: r.pick(toolchainNames()) };
     },
     run(input) {
       const bytes = unhex(input.obj);
@@ -173,7 +174,7 @@ export const TARGETS = {
       const headers = [];
       for (const n of EXAMPLES) {
         const o = readElf(example(n), { objectName: `${n}_bpf` });
-        for (const tc of Object.keys(PROFILES)) {
+        for (const tc of toolchainNames()) {
           const g = genLoader(o.value, { profile: tc, sign: false });
           if (g.ok) headers.push(writeLskelHeader(o.value, g.value));
         }

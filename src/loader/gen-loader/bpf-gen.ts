@@ -20,6 +20,7 @@ import {
 } from '../insn.js';
 import { BtfKind } from '../../btf/btf.js';
 import { MapType } from '../uapi.js';
+import type { SignatureMatch } from './profiles.js';
 
 export const MAX_USED_MAPS = 64;
 export const MAX_USED_PROGS = 32;
@@ -74,14 +75,27 @@ export const Attr = {
 
 const BPF_OBJ_NAME_LEN = 16;
 const SHA256_DWORD_SIZE = 4;
+/** SHA256_DIGEST_LENGTH: offset of `u32 excl` in struct bpf_map, right after sha[32] (LSK-SIGM-8). */
+const SHA256_DIGEST_LENGTH = 32;
+
+const isSimm16 = (v: number) => v === ((v << 16) >> 16);
 const CORE_RELO_SIZE = 16;
 
 /** Which libbpf's gen_loader to reproduce. */
 export interface GenFlavor {
   /** libbpf 1.7 emits the kfunc BTF fd store before the vmlinux check; 1.1 after. */
   readonly kfuncStoreFdFirst: boolean;
-  /** Emit the signature-match block and embed SHA-256(data) (libbpf 1.7 gen_hash, bpftool -S). */
+  /** gen_loader_opts.gen_hash (bpftool -S): the loader is signed. */
   readonly genHash: boolean;
+  /**
+   * With gen_hash: the metadata check the loader carries — libbpf 1.7's four map->sha compares
+   * (LSK-SIGM-2, off-by-one jump, LSK-SIGM-6), the 2026-06 hardened block (exclusivity of map
+   * idx 0 read at offset 32 first, jumps fixed: TC-LB2606-1/4, LSK-SIGM-8), or none (the 2026
+   * load-time loader, debb5e82: TC-LB26-1). Default: libbpf 1.7's.
+   */
+  readonly signatureMatch?: SignatureMatch;
+  /** With gen_hash: skip the ctx max_entries and initial_value overrides (TC-LB2606-5/6; kept by debb5e82). */
+  readonly skipCtxOverrides?: boolean;
 }
 
 export interface MapCreateArgs {
@@ -304,23 +318,49 @@ export class BpfGen {
     for (let i = 0; i < nrMaps; i++) this.emitSysCloseBlob(this.blobFdArrayOff(i));
     this.emit(mov64Reg(R0, R7));
     this.emit(exit());
-    if (this.flavor.genHash) this.emitSignatureMatch();
+    if (this.flavor.genHash && this.match !== 'none') this.emitSignatureMatch();
+  }
+
+  /** The signature-match block this loader carries (none without gen_hash). */
+  private get match(): SignatureMatch {
+    return this.flavor.genHash ? (this.flavor.signatureMatch ?? 'libbpf-1.7') : 'none';
+  }
+
+  /** Signed loaders of the 2026 libbpfs ignore the host's ctx overrides (TC-LB2606-5/6). */
+  private get ctxOverrides(): boolean {
+    return !(this.flavor.genHash && this.flavor.skipCtxOverrides);
   }
 
   /**
    * spec: LSK-SIGM-2, LSK-SIGM-6 — for each dword of SHA-256(blob): compare the metadata map's
    * `map->sha` dword with the embedded constant; on mismatch r7 = -EINVAL and jump to cleanup.
-   * The jump offset is computed before `r7 = -EINVAL` is emitted, so it lands one instruction
-   * past cleanup_label (the v6.18-era off-by-one), exactly as libbpf 1.7 does.
+   * libbpf 1.7 computes the jump offset before `r7 = -EINVAL` is emitted, so it lands one instruction
+   * past cleanup_label (the v6.18-era off-by-one). The 2026-06 loader (TC-LB2606-1, 5a5b5b0d) uses
+   * `- 2` and lands on cleanup_label, and first rejects a non-exclusive metadata map by reading the
+   * `u32 excl` member at offset 32 (TC-LB2606-4, 7e3bab2a, LSK-SIGM-8). On -ERANGE nothing more is
+   * written (emit() bails once the error is set; the 2026 code drops the dead self-loop).
    */
   private emitSignatureMatch(): void {
+    const hardened = this.match === 'libbpf-2026-06';
+    const adjust = hardened ? 2 : 1;
+    if (hardened) {
+      this.emit2(ldImm64(R1, BPF_PSEUDO_MAP_IDX, 0, 0));
+      this.emit(ldxMem(BPF_W, R2, R1, SHA256_DIGEST_LENGTH));
+      const off = -(this.insnCnt - this.cleanupLabel) - adjust;
+      if (isSimm16(off)) {
+        this.emit(mov64Imm(R7, -Errno.EINVAL));
+        this.emit(jmpImm(BPF_JNE, R2, 1, off));
+      } else {
+        this.error = -Errno.ERANGE;
+      }
+    }
     for (let i = 0; i < SHA256_DWORD_SIZE; i++) {
       this.emit2(ldImm64(R1, BPF_PSEUDO_MAP_IDX, 0, 0));
       this.emit(ldxMem(BPF_DW, R2, R1, i * 8));
       this.hashInsnOffset[i] = this.insnCnt;
       this.emit2(ldImm64(R3, 0, 0, 0));
-      const off = -(this.insnCnt - this.cleanupLabel) - 1;
-      if (off !== ((off << 16) >> 16)) {
+      const off = -(this.insnCnt - this.cleanupLabel) - adjust;
+      if (!isSimm16(off)) {
         this.error = -Errno.ERANGE;
         return;
       }
@@ -370,8 +410,9 @@ export class BpfGen {
       this.moveStack2Blob(mapCreateAttr + A.inner_map_fd, 4, STACK_INNER_MAP_FD);
       closeInner = true;
     }
-    // spec: LSK-CTX-4, LSK-HASH-2 — ctx.maps[i].max_entries overrides the blob when non-zero
-    if (mapIdx >= 0)
+    // spec: LSK-CTX-4, LSK-HASH-2 — ctx.maps[i].max_entries overrides the blob when non-zero;
+    // not in a signed 2026 loader (TC-LB2606-5, 364ee320)
+    if (mapIdx >= 0 && this.ctxOverrides)
       this.moveCtx2Blob(mapCreateAttr + A.max_entries, 4, LOADER_CTX_SIZE + MAP_DESC_SIZE * mapIdx + MAP_DESC_MAX_ENTRIES, true);
     this.emitSysBpf(BPF_MAP_CREATE, mapCreateAttr, A.size);
     this.emitCheckErr();
@@ -400,15 +441,18 @@ export class BpfGen {
     const A = Attr.elem;
     const valueOff = this.addData(value, valueSize);
     const keyOff = this.addData(u32le(0), 4);
-    this.emit(ldxMem(BPF_DW, R3, R6, LOADER_CTX_SIZE + MAP_DESC_SIZE * mapIdx + MAP_DESC_INITIAL_VALUE));
-    this.emit(jmpImm(BPF_JEQ, R3, 0, 8));
-    this.emit2(ldImm64(R1, BPF_PSEUDO_MAP_IDX_VALUE, 0, valueOff));
-    this.emit(mov64Imm(R2, valueSize));
-    this.emit(ldxMem(BPF_W, R0, R6, CTX_FLAGS));
-    this.emit(jmpImm(BPF_JSET, R0, BPF_SKEL_KERNEL, 2));
-    this.emit(call(Helper.copy_from_user));
-    this.emit(jmpImm(BPF_JA, 0, 0, 1));
-    this.emit(call(Helper.probe_read_kernel));
+    // not in a signed 2026 loader: the signed blob value is authoritative (TC-LB2606-6, 62fab2fc)
+    if (this.ctxOverrides) {
+      this.emit(ldxMem(BPF_DW, R3, R6, LOADER_CTX_SIZE + MAP_DESC_SIZE * mapIdx + MAP_DESC_INITIAL_VALUE));
+      this.emit(jmpImm(BPF_JEQ, R3, 0, 8));
+      this.emit2(ldImm64(R1, BPF_PSEUDO_MAP_IDX_VALUE, 0, valueOff));
+      this.emit(mov64Imm(R2, valueSize));
+      this.emit(ldxMem(BPF_W, R0, R6, CTX_FLAGS));
+      this.emit(jmpImm(BPF_JSET, R0, BPF_SKEL_KERNEL, 2));
+      this.emit(call(Helper.copy_from_user));
+      this.emit(jmpImm(BPF_JA, 0, 0, 1));
+      this.emit(call(Helper.probe_read_kernel));
+    }
     const attrOff = this.addData(new Uint8Array(A.size), A.size);
     this.moveBlob2Blob(attrOff + A.map_fd, 4, this.blobFdArrayOff(mapIdx));
     this.emitRelStore(attrOff + A.key, keyOff);
@@ -701,7 +745,8 @@ export class BpfGen {
       this.moveBlob2Ctx(LOADER_CTX_SIZE + MAP_DESC_SIZE * i + MAP_DESC_MAP_FD, 4, this.blobFdArrayOff(i));
     this.emit(mov64Imm(R0, 0));
     this.emit(exit());
-    if (this.flavor.genHash && !this.error) this.computeShaUpdateOffsets();
+    // 77ff0937: no hash when generation failed; debb5e82: no hash at all (no block to patch)
+    if (this.match !== 'none' && !this.error) this.computeShaUpdateOffsets();
   }
 
   /** spec: LSK-SIGM-3 — dword i of SHA-256(blob), read little-endian, split over the ld_imm64 pair. */

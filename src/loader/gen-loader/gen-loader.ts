@@ -13,17 +13,23 @@ import { type BpfMap, type BpfObject, mapIsInternal, progIsSubprog } from '../el
 import { SEC_ATTACH_BTF, SEC_SLEEPABLE, SEC_USDT, SEC_XDP_FRAGS } from '../elf/section-defs.js';
 import { AttachType, BPF_F_SLEEPABLE, BPF_F_XDP_HAS_FRAGS, MapFlag, MapType, ProgType } from '../uapi.js';
 import { BpfGen, LOADER_CTX_SIZE, MAP_DESC_SIZE, PROG_DESC_SIZE } from './bpf-gen.js';
-import { PROFILES, type ToolchainProfile, type ToolchainProfileName } from './profiles.js';
+import { toolchain, type ToolchainProfile } from './profiles.js';
 import { relocateObject } from './relocate.js';
 import { resolveKconfig } from './kconfig.js';
 
-/** Produces the detached DER PKCS#7 signature over the loader instructions (bpftool -S). */
-export type LoaderSigner = (insns: Uint8Array) => Uint8Array;
+/**
+ * Produces the detached DER PKCS#7 signature over `content` — what the toolchain signs: the loader
+ * instructions (bpftool -S), insns ‖ metadata (2026 load-time), or the hash-chain term (-M).
+ */
+export type LoaderSigner = (content: Uint8Array) => Uint8Array;
 
 export interface GenLoaderOptions {
-  profile?: ToolchainProfileName;
-  /** Emit the signature-match block and sign (bpftool -S; profile bpftool-7.7 only). */
+  /** A toolchain profile, or the name of a registered one (src/schemes/). */
+  profile: ToolchainProfile | string;
+  /** Sign (bpftool -S; a toolchain with canSign only). */
   sign?: boolean;
+  /** -M / --sign-maps: sign the hash chain over the loader and its metadata map (implies sign). */
+  signMaps?: boolean;
   /** Required with `sign`: e.g. issue C's PKCS#7 signer, or a test signer returning a fixture. */
   signer?: LoaderSigner;
   /** Kconfig text (`CONFIG_X=y` lines) for `__kconfig` externs, like libbpf's `kconfig` open option. */
@@ -60,13 +66,15 @@ export interface CtxLayout {
 }
 
 export interface LoaderOutput {
-  readonly profile: ToolchainProfileName;
+  readonly profile: ToolchainProfile;
   readonly insns: Uint8Array;
   readonly data: Uint8Array;
   /** SHA-256 of the loader instructions (bpftool's excl_prog_hash), only when signing. */
   readonly exclHash: Uint8Array | undefined;
-  /** Detached DER PKCS#7 over `insns`, only when signing. */
+  /** Detached DER PKCS#7 over what the toolchain signs (signedContent), only when signing. */
   readonly signature: Uint8Array | undefined;
+  /** -M: the fd_array indexes of the signed maps (bpftool signs only index 0, `__loader.map`, TC-HCM-2). */
+  readonly signatureMaps: readonly number[] | undefined;
   readonly ctx: CtxLayout;
   /** The map flags the generator used, per map (for the header writer and `inspect`). */
   readonly mapFlags: readonly number[];
@@ -128,15 +136,43 @@ export function profileBtf(obj: BpfObject, profile: ToolchainProfile): Btf | und
   return btf;
 }
 
-export function genLoader(obj: BpfObject, options: GenLoaderOptions = {}): Result<LoaderOutput> {
+export function genLoader(obj: BpfObject, options: GenLoaderOptions): Result<LoaderOutput> {
   return capture('generation', () => generate(obj, options));
 }
 
+const sha256 = (...parts: Uint8Array[]): Uint8Array => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+};
+
+/**
+ * What the toolchain's signature covers, given the loader and its metadata blob: the raw insns
+ * (TC-BT77-3), insns ‖ data (TC-LB26-2: the bytes the 7.3 kernel rebuilds, OBS-DEB-30), or with -M
+ * the 32-byte term SHA256(SHA256(insns) ‖ SHA256(data)) (TC-HCM-3, HC-SIG-3 with one map).
+ */
+export function signedContent(profile: ToolchainProfile, insns: Uint8Array, data: Uint8Array, signMaps = false): Uint8Array {
+  if (signMaps) return sha256(sha256(insns), sha256(data));
+  if (profile.signs === 'insns-data') {
+    const out = new Uint8Array(insns.length + data.length);
+    out.set(insns);
+    out.set(data, insns.length);
+    return out;
+  }
+  return insns;
+}
+
 function generate(obj: BpfObject, options: GenLoaderOptions): LoaderOutput {
-  const profile = PROFILES[options.profile ?? 'bpftool-7.7'];
-  if (!profile) fail('generation', `unknown toolchain profile '${String(options.profile)}'`);
-  const sign = options.sign ?? false;
+  let profile: ToolchainProfile;
+  try {
+    profile = typeof options.profile === 'string' ? toolchain(options.profile) : options.profile;
+  } catch (e) {
+    fail('generation', (e as Error).message);
+  }
+  const signMaps = options.signMaps ?? false;
+  const sign = (options.sign ?? false) || signMaps;
   if (sign && !profile.canSign) fail('generation', `${profile.name} cannot sign light skeletons (signing needs bpftool ≥ 7.7, TC-BT77-1)`, Errno.EOPNOTSUPP);
+  if (signMaps && !profile.canSignMaps) fail('generation', `${profile.name} has no -M (--sign-maps): that is the hash-chain bpftool patch (TC-HCM-1)`, Errno.EOPNOTSUPP);
   if (sign && !options.signer) fail('generation', 'signing requested but no signer was given', Errno.EINVAL);
 
   for (const m of obj.maps) {
@@ -145,7 +181,12 @@ function generate(obj: BpfObject, options: GenLoaderOptions): LoaderOutput {
       fail('unsupported', `map '${m.name}': ${m.type === MapType.PROG_ARRAY ? 'prog-array' : 'map-in-map'} slot initialisation is not supported in loader mode`, Errno.EOPNOTSUPP);
   }
 
-  const gen = new BpfGen({ kfuncStoreFdFirst: profile.kfuncStoreFdFirst, genHash: sign });
+  const gen = new BpfGen({
+    kfuncStoreFdFirst: profile.kfuncStoreFdFirst,
+    genHash: sign,
+    signatureMatch: profile.signatureMatch,
+    skipCtxOverrides: profile.signedSkipsCtxOverrides,
+  });
   // bpf_object_load(): bpf_gen__init(extra_log_level = 0, obj->nr_programs, obj->nr_maps)
   gen.init(0, obj.programs.length, obj.maps.length);
 
@@ -256,24 +297,25 @@ function generate(obj: BpfObject, options: GenLoaderOptions): LoaderOutput {
   let exclHash: Uint8Array | undefined;
   let signature: Uint8Array | undefined;
   if (sign && options.signer) {
-    // spec: TC-BT77-3 step 7 — excl_prog_hash is the plain SHA-256 of the loader instructions
-    exclHash = new Uint8Array(createHash('sha256').update(insns).digest());
-    signature = options.signer(insns);
+    // spec: TC-BT77-3 step 7, TC-HCM-3, TC-LB26-2 — excl_prog_hash is the plain SHA-256 of the loader instructions
+    exclHash = sha256(insns);
+    signature = options.signer(signedContent(profile, insns, data, signMaps));
   }
-  return { profile: profile.name, insns, data, exclHash, signature, ctx: ctxLayout(obj), mapFlags, mapInitialValues };
+  return { profile, insns, data, exclHash, signature, signatureMaps: signMaps ? [0] : undefined, ctx: ctxLayout(obj), mapFlags, mapInitialValues };
 }
 
 /** The `bpfsig gen loader --json` shape: bytes as lowercase hex, null when absent. */
 export function loaderOutputToJson(out: LoaderOutput): {
-  profile: ToolchainProfileName; insns: string; data: string; signature: string | null; exclHash: string | null; ctx: CtxLayout;
+  profile: string; insns: string; data: string; signature: string | null; exclHash: string | null; signatureMaps: readonly number[] | null; ctx: CtxLayout;
 } {
   const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
   return {
-    profile: out.profile,
+    profile: out.profile.name,
     insns: hex(out.insns),
     data: hex(out.data),
     signature: out.signature ? hex(out.signature) : null,
     exclHash: out.exclHash ? hex(out.exclHash) : null,
+    signatureMaps: out.signatureMaps ?? null,
     ctx: out.ctx,
   };
 }

@@ -1,10 +1,49 @@
-// Toolchain profiles of the light-skeleton generator (spec: TC-BT71-*, TC-BT77-*).
-// A profile is data: which libbpf behaviours differ between the bpftool builds we reproduce.
+// Toolchain profiles: what one bpftool/libbpf pair does when it generates a light skeleton
+// (`bpftool gen skeleton -L [-S]`) and when the skeleton runs (`bpf_load_and_run` in that libbpf's
+// skel_internal.h). A profile is data; the generator (gen-loader.ts, bpf-gen.ts), the header writer
+// (lskel-writer.ts) and the skeleton runtime (skel-runtime.ts) read it and know no toolchain by
+// name. The profiles themselves live in their scheme's folder (src/schemes/<name>/) and are
+// registered once. spec: TC-BT71-*, TC-BT77-*, TC-HCM-*, TC-LB2606-*, TC-LB26-*, LSK-RUN-*.
 
-export type ToolchainProfileName = 'bpftool-7.7' | 'bpftool-7.1';
+/**
+ * bpf_load_and_run() as one libbpf's skel_internal.h runs it. spec: LSK-RUN-1..9 (1.1 and 1.7),
+ * HC-UAPI-2 (signature_maps), TC-LB26-1 (2026 load-time: fd_array_cnt = 1 when signed, no GET_INFO).
+ */
+export interface LoaderFlow {
+  /** e.g. `libbpf-1.7`. */
+  readonly name: string;
+  /** MAP_CREATE attr size: 72 (1.1) or 92 (1.7, with excl_prog_hash). */
+  readonly mapCreateAttrSize: number;
+  /** Pass the header's excl_prog_hash at MAP_CREATE. */
+  readonly exclProgHash: boolean;
+  /** BPF_MAP_FREEZE after the update (LSK-RUN-3). */
+  readonly freeze: boolean;
+  /** BPF_OBJ_GET_INFO_BY_FD with a hash buffer, so the kernel fills map->sha (LSK-RUN-4). */
+  readonly getInfoHash: boolean;
+  /** BPF_PROG_LOAD attr size: 128 (1.1, offsetofend fd_array), 168 (1.7, keyring_id), 180 (signature_maps_size). */
+  readonly progLoadAttrSize: number;
+  /** Pass signature, signature_size and keyring_id. */
+  readonly signatureFields: boolean;
+  /** Pass the header's signature_maps / signature_maps_sz (hash chains, userspace builds only). */
+  readonly signatureMaps: boolean;
+  /** fd_array_cnt when the skeleton is signed (1 in the 2026 load-time flow), else 0. */
+  readonly fdArrayCntWhenSigned: number;
+}
+
+/** How the loader program checks its metadata map (the signature-match block, LSK-SIGM-*). */
+export type SignatureMatch =
+  /** none: unsigned loaders, and the 2026 load-time loader (the kernel checks the metadata) */
+  | 'none'
+  /** libbpf 1.7: four dword compares of map->sha, the v6.18-era off-by-one jump (LSK-SIGM-6) */
+  | 'libbpf-1.7'
+  /** libbpf 2026-06 (5a5b5b0d, 7e3bab2a): `map->excl` (u32 at 32) must be 1, then the compares, jumps fixed (LSK-SIGM-8, TC-LB2606-1/4) */
+  | 'libbpf-2026-06';
 
 export interface ToolchainProfile {
-  readonly name: ToolchainProfileName;
+  /** `bpftool-7.7`, `hashchain`, … (the name `--toolchain` takes). */
+  readonly name: string;
+  /** One line for help and reports. */
+  readonly summary: string;
   readonly bpftool: string;
   readonly libbpf: string;
   /** libbpf ≥ 1.3: an internal map is BPF_F_MMAPABLE only if its DATASEC has a global VAR;
@@ -19,17 +58,41 @@ export interface ToolchainProfile {
   readonly usdtUprobeMulti: boolean;
   /** bpftool ≥ 7.7 can sign (-S): gen_hash + signature fields in the header. */
   readonly canSign: boolean;
+  /** -M / --sign-maps (the hash-chain bpftool patch, TC-HCM-1). */
+  readonly canSignMaps: boolean;
+  /** The loader's metadata check when signing (gen_hash). */
+  readonly signatureMatch: SignatureMatch;
+  /** A signed (gen_hash) loader ignores the ctx max_entries / initial_value overrides (TC-LB2606-5/6, kept by TC-LB26-1). */
+  readonly signedSkipsCtxOverrides: boolean;
+  /** What the PKCS#7 signature covers: the loader insns (TC-BT77-3) or insns ‖ metadata (TC-LB26-2). -M overrides (TC-HCM-3). */
+  readonly signs: 'insns' | 'insns-data';
   /** .lskel.h style: 7.1 assigns string literals directly; 7.7 uses static arrays and casts. */
   readonly headerStyle: 'v7.1' | 'v7.7';
+  /** How its skeletons run. */
+  readonly flow: LoaderFlow;
 }
 
-export const PROFILES: Record<ToolchainProfileName, ToolchainProfile> = {
-  'bpftool-7.7': {
-    name: 'bpftool-7.7', bpftool: 'v7.7.0', libbpf: 'v1.7',
-    mmapableNeedsGlobalVar: true, hiddenVarsStatic: true, usdtUprobeMulti: true, kfuncStoreFdFirst: true, canSign: true, headerStyle: 'v7.7',
-  },
-  'bpftool-7.1': {
-    name: 'bpftool-7.1', bpftool: 'v7.1.0', libbpf: 'v1.1',
-    mmapableNeedsGlobalVar: false, hiddenVarsStatic: false, usdtUprobeMulti: false, kfuncStoreFdFirst: false, canSign: false, headerStyle: 'v7.1',
-  },
-};
+const TOOLCHAINS = new Map<string, ToolchainProfile>();
+
+/** Register a toolchain profile (src/schemes/index.ts does, once per scheme). */
+export function registerToolchain(t: ToolchainProfile): void {
+  const clash = TOOLCHAINS.get(t.name);
+  if (clash && clash !== t) throw new RangeError(`toolchain '${t.name}' is registered twice`);
+  TOOLCHAINS.set(t.name, t);
+}
+
+/** A registered toolchain by name, or undefined. */
+export function findToolchain(name: string): ToolchainProfile | undefined {
+  return TOOLCHAINS.get(name);
+}
+
+/** A registered toolchain by name; a RangeError naming the known ones otherwise. */
+export function toolchain(name: string): ToolchainProfile {
+  const t = TOOLCHAINS.get(name);
+  if (!t) throw new RangeError(`unknown toolchain '${name}' (known: ${[...TOOLCHAINS.keys()].join(', ') || 'none registered'})`);
+  return t;
+}
+
+export function toolchainNames(): string[] {
+  return [...TOOLCHAINS.keys()];
+}

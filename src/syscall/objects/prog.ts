@@ -2,15 +2,24 @@
 // spec: LOAD-7 (allocation and fields), DIG-1 (digest; the tag is its first 8 bytes), KP-LOAD-4
 // (v6.18 records no signature verdict on the program), LOAD-15 (id), AUD-BPF-2 (UNLOAD at the final put).
 
+import type { BpfSigKeyring } from '../../keys/bpf-key.js';
 import type { DecodedProgram } from '../../vm/decode.js';
 import { progTypeName } from '../uapi/consts.js';
 import type { Btf } from './btf.js';
 import type { BpfMap } from './map.js';
 
-/** What a loaded program's signature check concluded (loadtime-2026 keeps it on the prog; v6.18 does not). */
+/** enum bpf_sig_verdict (LT-VERD-1): no intermediate state. */
+export type BpfSigVerdict = 'BPF_SIG_UNSIGNED' | 'BPF_SIG_VERIFIED';
+
+/**
+ * prog->aux->sig: what the load-time signature check concluded (LT-VERD-1..3). Kernels that keep a
+ * verdict on the program (Linux 7.3) set it for every load before security_bpf_prog_load; v6.18
+ * keeps none (KP-LOAD-4) and leaves it null.
+ */
 export interface ProgSignatureRecord {
-  readonly verdict: 'unsigned' | 'verified';
-  readonly keyringType: string;
+  readonly verdict: BpfSigVerdict;
+  readonly keyringType: BpfSigKeyring;
+  /** The serial of the user/session key or keyring keyring_id resolved to; 0 for system keyrings and unsigned loads. */
   readonly keyringSerial: number;
 }
 
@@ -49,7 +58,9 @@ export class BpfProg {
   loadedByKernel = false;
   /** security_bpf_prog_load ran: the LSM blob must be freed (security_bpf_prog_free). */
   lsmBlob = false;
-  /** Profiles that keep a verdict on the program (loadtime-2026) set this; v6.18 does not (KP-LOAD-4). */
+  /** prog->aux->security: each LSM's blob, by LSM name (e.g. Hornet's signed map hashes, HN-CHK-9). */
+  readonly security = new Map<string, unknown>();
+  /** prog->aux->sig: set by profiles that keep a verdict on the program (v7.3, LT-VERD-1); v6.18 does not (KP-LOAD-4). */
   signature: ProgSignatureRecord | null = null;
   /** prog->aux->func_info: bpf_func_info records (8 bytes each: insn_off, type_id). */
   funcInfo: Uint8Array = new Uint8Array(0);

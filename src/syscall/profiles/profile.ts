@@ -1,7 +1,10 @@
 // Kernel profiles are data: a base profile plus named fixes, each fix one small function over the
-// data. The syscall pipeline reads these fields; adding a kernel is a new file here, not a fork of
-// the pipeline. spec: PROF-1, PROF-2, OBS-PROF-4.
+// data, and the ordered list of BPF_PROG_LOAD stages. The syscall pipeline reads these fields and
+// knows no scheme by name; the profiles themselves live in their scheme's folder
+// (src/schemes/<name>/) and are registered once (registry.ts). spec: PROF-1, PROF-2, OBS-PROF-4.
 
+import type { ProgSignatureProfile } from '../../keys/bpf-prog-signature.js';
+import type { LoadStage } from '../prog-load/load.js';
 import type { UapiFeature } from '../uapi/layout.js';
 
 /** Kernel build options that change observable behaviour. */
@@ -30,6 +33,10 @@ export interface KernelConfig {
 export interface KernelProfile {
   /** `v6.17`, `v6.18`, `v6.18-stable`, `v6.18.44`, … */
   readonly name: string;
+  /** The scheme folder it belongs to (`kp`, `hashchain`, …); set when the scheme registers it. */
+  readonly scheme: string;
+  /** Other names it answers to (e.g. `loadtime-2026` for `v7.3`). */
+  readonly aliases?: readonly string[];
   readonly summary: string;
   /** `uname -r` style release the profile stands for. */
   readonly release: string;
@@ -48,12 +55,19 @@ export interface KernelProfile {
     readonly sizeBound: number | null;
     /** KP-Q-1 vs STB-3: errno for an unreadable signature pointer. */
     readonly copyFaultErrno: 'ENOMEM' | 'EFAULT';
+    /** KP-Q-3 vs LT-ERR-9: `signature_size == 0` with a signature is -EINVAL before the keyring lookup. */
+    readonly rejectZeroSize: boolean;
   };
   /**
    * The tail-zero check of info structs (bpf_map_info, …) starts at the end of the last field,
    * so padding must be zero (OBSERVED on 6.18.44; a 2026 selftest expects it). Before: at sizeof.
    */
   readonly infoTailFromLastField: boolean;
+  /**
+   * Paul Moore's LSM framework for BPF integrity verification (HN-HOOK-1/2): security_bpf_prog_load
+   * calls the bpf_prog_load_integrity hooks before the bpf_prog_load hooks. Absent from mainline.
+   */
+  readonly lsmIntegrityHooks: boolean;
   /** DIG-1 vs V617-4: the program digest algorithm (the tag is its first 8 bytes). */
   readonly digest: 'sha256' | 'sha1';
   /** MHASH-8 / V617-4: `struct bpf_map` starts with `u8 sha[32]` (else `ops` is at offset 0). */
@@ -64,10 +78,11 @@ export interface KernelProfile {
    */
   readonly structBpfMapExcl: boolean;
   /**
-   * BPF_PROG_LOAD's stages, by spec id, in the order this kernel runs them (LOAD-1..18 for v6.18;
-   * v6.17 has no LOAD-9). The implementations are in src/syscall/prog-load/. spec: LOAD-*, PROF-3
+   * BPF_PROG_LOAD's stages in the order this kernel runs them (LOAD-1..18 for v6.18, bpf_check as
+   * LOAD-13 and its steps; v6.17 has no LOAD-9). Each stage carries its contract; the registry checks
+   * the order (validateStageOrder). spec: LOAD-*, PROF-3
    */
-  readonly progLoadStages: readonly string[];
+  readonly progLoadStages: readonly LoadStage[];
   /** Default kernel configuration of the machine the profile models. */
   readonly config: KernelConfig;
 }
@@ -79,9 +94,6 @@ export interface KernelFix {
   readonly title: string;
   readonly apply: (p: KernelProfile) => KernelProfile;
 }
-
-/** bpf_prog_load() in v6.18: LOAD-1..18 in order (spec 01 §5). */
-export const V6_18_PROG_LOAD_STAGES: readonly string[] = Array.from({ length: 18 }, (_, i) => `LOAD-${i + 1}`);
 
 export const DEFAULT_CONFIG: KernelConfig = {
   CONFIG_SYSTEM_DATA_VERIFICATION: true,
@@ -99,7 +111,7 @@ export const DEFAULT_CONFIG: KernelConfig = {
 export function deriveProfile(
   base: KernelProfile,
   fixes: readonly KernelFix[],
-  own: { name: string; summary: string; release: string; config?: Partial<KernelConfig> },
+  own: { name: string; summary: string; release: string; config?: Partial<KernelConfig>; aliases?: readonly string[] },
 ): KernelProfile {
   let p = base;
   for (const f of fixes) p = f.apply(p);
@@ -108,8 +120,29 @@ export function deriveProfile(
     name: own.name,
     summary: own.summary,
     release: own.release,
+    ...(own.aliases ? { aliases: own.aliases } : { aliases: [] }),
     lineage: [...base.lineage, base.name, ...fixes.map((f) => f.id)],
     fixes: [...p.fixes],
     config: { ...p.config, ...own.config },
+  };
+}
+
+/** A profile with one stage replaced, inserted or removed (for fixes and schemes that move a check). */
+export function withStages(p: KernelProfile, edit: (stages: LoadStage[]) => LoadStage[]): KernelProfile {
+  return { ...p, progLoadStages: edit([...p.progLoadStages]) };
+}
+
+/**
+ * The rules of bpf_prog_verify_signature on this kernel (the keys module's input): size bound,
+ * zero-size rule, how copy faults are reported, and whether signatures can be verified at all.
+ * spec: KP-SIG-4, KP-Q-1..3, STB-1, STB-3, LT-ERR-9, KP-SIG-6 step 1.
+ */
+export function progSignatureRules(p: KernelProfile, config: KernelConfig): ProgSignatureProfile {
+  const s = p.progSignature;
+  return {
+    ...(s.sizeBound !== null ? { signatureSizeLimit: s.sizeBound } : {}),
+    copyErrorsAsEnomem: s.copyFaultErrno === 'ENOMEM',
+    rejectZeroSize: s.rejectZeroSize,
+    systemDataVerification: config.CONFIG_SYSTEM_DATA_VERIFICATION,
   };
 }

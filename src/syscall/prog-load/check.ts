@@ -36,15 +36,41 @@ import { bpfMapGet } from '../commands/fdget.js';
 import { checkBtfInfoEarly, checkBtfInfoLate, checkAttachTarget, bindKfuncs } from './btf-info.js';
 import { findSubprogs } from '../kernel-btf/btf-info.js';
 import { bpfProgCalcDigest } from './digest.js';
-import { registerLoadStage, type LoadCtx } from './load.js';
+import { bpfMapPtrAccess } from './map-ptr-access.js';
+import { registerLoadStage, type LoadCtx, type LoadStage } from './load.js';
 
 const LD_IMM64 = 0x18;
+const CALL = 0x85;
 
 /** Kernel address we give a BPF_PSEUDO_FUNC value: a code address for sub-program `idx`. */
 const FUNC_ADDR_BASE = 0xffff_ffff_c000_0000n;
 
+/**
+ * How the verifier is about to bind an object to the program: a map named by an ld_imm64 (by raw
+ * fd, or by fd_array index — `bound` says whether process_fd_array already took it), or a kfunc's
+ * module BTF (call `off` ≠ 0, an fd_array index).
+ */
+export type Binding =
+  | { readonly kind: 'map'; readonly via: 'fd' | 'fd_array'; readonly map: BpfMap; readonly bound: boolean; readonly pc: number }
+  | { readonly kind: 'kfunc-btf'; readonly off: number; readonly pc: number };
+
+/**
+ * A rule a stage installs on bpf_check's state (Check.binding) to refuse some bindings, e.g. a
+ * scheme that allows a signed program only the maps its signature covered (LT-LOAD-3). Returns 0 to
+ * allow, or -errno after writing its verifier-log line (Check.fail).
+ */
+export interface BindingPolicy {
+  readonly name: string;
+  bind(c: Check, b: Binding): number;
+}
+
+/** A failed resolution, with the rule that refused it when that is not the generic LOAD-13/EXCL-4. */
+type CheckResolveError = ResolveError & { readonly id?: string };
+
 /** The verifier's state for one check. */
-class Check {
+export class Check {
+  /** Installed by a stage that restricts what the program may bind (null: no restriction). */
+  binding: BindingPolicy | null = null;
   readonly used: BpfMap[] = [];
   /** What bpf_insn_prepare_dump will show for each resolved ld_imm64, by pc: (src_reg, imm, next imm). */
   readonly dumpLdImm64 = new Map<number, readonly [number, number, number]>();
@@ -101,12 +127,19 @@ class Check {
     return new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true);
   }
 
-  /** The map an ld_imm64 names, taken into used_maps; or an error for the decoder. */
-  resolveMap(fd: number): BpfMap | ResolveError {
+  /**
+   * The map an ld_imm64 names, taken into used_maps; or an error for the decoder. `via` (the walk's
+   * ld_imm64s) puts the binding before the installed policy, if any.
+   */
+  resolveMap(fd: number, via?: { via: 'fd' | 'fd_array'; pc: number }): BpfMap | CheckResolveError {
     const got = bpfMapGet(this.ctx, fd);
     if (typeof got === 'number') {
       this.verbose(`fd ${fd} is not pointing to valid bpf_map\n`);
       return { error: `fd ${fd} is not pointing to valid bpf_map`, errno: got };
+    }
+    if (via && this.binding) {
+      const refused = this.binding.bind(this, { kind: 'map', via: via.via, map: got.map, bound: this.used.includes(got.map), pc: via.pc });
+      if (refused) return { error: this.lastLogLine(), errno: refused, id: this.binding.name };
     }
     const err = this.addUsedMap(got.map);
     if (err) return { error: this.lastLogLine(), errno: err };
@@ -118,7 +151,7 @@ class Check {
   }
 
   /** resolve_pseudo_ldimm64, one instruction at a time (called by the decoder in program order). */
-  resolveLdImm64(q: LdImm64Query): bigint | ResolveError {
+  resolveLdImm64(q: LdImm64Query): bigint | CheckResolveError {
     switch (q.srcReg) {
       case Pseudo.BPF_PSEUDO_MAP_FD:
       case Pseudo.BPF_PSEUDO_MAP_IDX:
@@ -130,7 +163,8 @@ class Check {
           return { error: 'unrecognized bpf_ld_imm64 insn', errno: -Errno.EINVAL };
         }
         let fd = q.imm;
-        if (q.srcReg === Pseudo.BPF_PSEUDO_MAP_IDX || q.srcReg === Pseudo.BPF_PSEUDO_MAP_IDX_VALUE) {
+        const byIdx = q.srcReg === Pseudo.BPF_PSEUDO_MAP_IDX || q.srcReg === Pseudo.BPF_PSEUDO_MAP_IDX_VALUE;
+        if (byIdx) {
           const e = this.fdArrayEntry(q.imm);
           if (typeof e !== 'number') {
             this.verbose(e.msg + '\n');
@@ -138,7 +172,7 @@ class Check {
           }
           fd = e;
         }
-        const map = this.resolveMap(fd);
+        const map = this.resolveMap(fd, { via: byIdx ? 'fd_array' : 'fd', pc: q.pc });
         if (!('kaddr' in map)) return map;
         // The dump names the map by id, as BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_VALUE (PINFO-4).
         this.dumpLdImm64.set(q.pc, [isValue ? Pseudo.BPF_PSEUDO_MAP_VALUE : Pseudo.BPF_PSEUDO_MAP_FD, map.id, isValue ? q.nextImm : 0]);
@@ -185,6 +219,26 @@ class Check {
   }
 
   /**
+   * add_kfunc_call's BTF lookup for kfunc calls into module BTF (call `off` ≠ 0, an fd_array index):
+   * the installed policy may refuse the binding before the kfunc is looked up. 0 or -errno.
+   */
+  bindKfuncBtfs(): number {
+    if (!this.binding) return 0;
+    const insns = InsnArray.decode(this.prog.insns);
+    for (let pc = 0; pc < insns.length; pc++) {
+      const i = insns.get(pc)!;
+      if (i.code === LD_IMM64) {
+        pc++;
+        continue;
+      }
+      if (i.code !== CALL || i.src !== Pseudo.BPF_PSEUDO_KFUNC_CALL || i.off === 0) continue;
+      const refused = this.binding.bind(this, { kind: 'kfunc-btf', off: i.off, pc });
+      if (refused) return refused;
+    }
+    return 0;
+  }
+
+  /**
    * resolve_pseudo_ldimm64's walk: each instruction in order — reserved LDX fields, ld_imm64 pairs
    * and their resolution (maps, the exclusive-map check), unknown opcodes. Returns 0 or -errno.
    */
@@ -201,7 +255,8 @@ class Check {
         if (!next || next.code !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) return this.fail('LOAD-13', 'invalid bpf_ld_imm64 insn', -Errno.EINVAL);
         if (i.src !== 0) {
           const v = this.resolveLdImm64({ pc, srcReg: i.src, dst: i.dst, imm: i.imm, nextImm: next.imm });
-          if (typeof v !== 'bigint') return this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
+          // A binding policy's refusal is already in the log and the trace (Check.fail).
+          if (typeof v !== 'bigint') return v.id ? (v.errno ?? -Errno.EINVAL) : this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
           this.resolved.set(pc, v);
         }
         pc++;
@@ -227,86 +282,141 @@ function finalizeLog(l: LoadCtx, log: VerifierLog): number {
   return err;
 }
 
-function bpfCheck(l: LoadCtx): number {
-  const { ctx } = l;
-  const prog = l.prog!;
-  // 1. bpf_vlog_init
-  const log = VerifierLog.init(Number(l.attr.log_level ?? 0), l.attr.log_buf as bigint, Number(l.attr.log_size ?? 0));
-  if (typeof log === 'number') return ctx.fail('LOAD-13', 'verifier log attributes', log);
-  l.log = log;
-  const c = new Check(l, prog, log);
-  const err = runChecks(c);
-  // print_verification_stats: the last line of every log, success or not. bpfsig does not model
-  // verifier states, so the state counters are 0 (what the kernel prints for programs without
-  // prune points; PINFO-5).
+/** bpf_check's state for one load, shared by its stages. */
+export function checkState(l: LoadCtx): Check {
+  const c = l.scratch.get(CHECK_KEY);
+  if (!(c instanceof Check)) throw new RangeError('bpf_check state requested before bpf_check opened it (LOAD-13)');
+  return c;
+}
+
+const CHECK_KEY = 'bpf_check';
+
+/**
+ * bpf_check's exit path, on success and on failure alike: print_verification_stats (the last line
+ * of every log; bpfsig does not model verifier states, so the state counters are 0, what the kernel
+ * prints for programs without prune points, PINFO-5), finalize the log, and on failure drop the maps
+ * taken. A log that did not fit (-ENOSPC) or could not be copied replaces the verifier's result.
+ */
+function checkExit(l: LoadCtx, err: number): number {
+  const c = checkState(l);
+  const { ctx, prog, log } = c;
   c.verbose(`processed ${c.processed} insns (limit ${Limits.BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n`);
   prog.verifiedInsns = c.processed;
   const logErr = finalizeLog(l, log);
-  // bpf_check: a log that did not fit (-ENOSPC) or could not be copied replaces the verifier's result.
+  l.scratch.delete(CHECK_KEY);
   const ret = logErr || err;
   if (ret) {
     for (const m of c.used) ctx.kernel.mapPut(m);
+    c.used.length = 0;
     if (logErr) return ctx.fail('LOAD-13', err ? 'verifier log (replaces the verifier error)' : 'verifier log', logErr);
     return ret;
   }
-  prog.usedMaps = c.used;
+  prog.usedMaps = [...c.used];
   return 0;
 }
 
-function runChecks(c: Check): number {
-  const { l, prog, ctx } = c;
-  const k = ctx.kernel;
-  const verbose = (msg: string) => c.verbose(msg);
-  // 2. process_fd_array: with fd_array_cnt every entry is taken into used_maps up front. In v6.18
-  // the digest is not computed yet at this point (DIG-4 caveat), so an exclusive map listed here is
-  // compared against an all-zero digest.
-  const cnt = Number(l.attr.fd_array_cnt ?? 0);
+/** A stage inside bpf_check: it reads and extends bpf_check's state. */
+function checkStage(id: string, name: string, needs: LoadStage['needs'], provides: LoadStage['provides'], run: (c: Check) => number): LoadStage {
+  return registerLoadStage({ id, name, needs: ['verifier-log', ...needs], provides, phase: 'before', within: CHECK_KEY, run: (l) => run(checkState(l)) });
+}
+
+/** LOAD-13: bpf_check() begins — bpf_vlog_init, then its state; its exit path runs whatever follows. */
+export const BPF_CHECK_ENTRY = registerLoadStage({
+  id: 'LOAD-13',
+  name: 'bpf_check',
+  needs: ['prog', 'insns'],
+  provides: ['verifier-log'],
+  phase: 'before',
+  opens: CHECK_KEY,
+  run: (l) => {
+    const log = VerifierLog.init(Number(l.attr.log_level ?? 0), l.attr.log_buf as bigint, Number(l.attr.log_size ?? 0));
+    if (typeof log === 'number') return l.ctx.fail('LOAD-13', 'verifier log attributes', log);
+    l.log = log;
+    l.scratch.set(CHECK_KEY, new Check(l, l.prog!, log));
+    return 0;
+  },
+  unwind: checkExit,
+});
+
+/**
+ * process_fd_array: with fd_array_cnt every entry is taken into used_maps up front. In v6.18 the
+ * digest is not computed yet at this point (DIG-4 caveat, OBS-DEB-33), so an exclusive map listed
+ * here is compared against an all-zero digest.
+ */
+export const PROCESS_FD_ARRAY = checkStage('LOAD-13.fd_array', 'process_fd_array', ['prog'], ['fd-array'], (c) => {
+  const cnt = Number(c.l.attr.fd_array_cnt ?? 0);
   for (let i = 0; i < cnt; i++) {
     const fd = c.fdArrayEntry(i);
     if (typeof fd !== 'number') return c.fail('LOAD-13', fd.msg, fd.err);
-    const f = ctx.proc.fds.get(fd);
+    const f = c.ctx.proc.fds.get(fd);
     if (f?.kind === 'btf') continue; // a BTF in fd_array is a kfunc module BTF: not modelled beyond accepting it
     const m = c.resolveMap(fd);
     if (!('kaddr' in m)) return m.errno ?? -Errno.EINVAL;
   }
-  // 3. BTF info, sub-programs and their bounds, CO-RE.
+  return 0;
+});
+
+/** check_btf_info_early, the sub-programs (add_subprog_and_kfunc, check_subprogs), check_btf_info: func/line info, CO-RE applied in place. */
+export const CHECK_BTF_INFO = checkStage('LOAD-13.btf_info', 'check_subprogs and check_btf_info (CO-RE)', ['prog'], ['btf-info'], (c) => {
+  const { l, prog, ctx } = c;
+  const verbose = (msg: string) => c.verbose(msg);
   const early = checkBtfInfoEarly(l, prog, verbose);
   if (typeof early === 'number') return early;
   const subprogs = findSubprogs(prog.insns, verbose);
   if (typeof subprogs === 'number') return ctx.fail('LOAD-13', 'call to invalid destination', subprogs);
+  // add_subprog_and_kfunc: a kfunc in module BTF binds that BTF (an installed policy may refuse it).
+  const kfuncBtf = c.bindKfuncBtfs();
+  if (kfuncBtf) return kfuncBtf;
   const sub = checkSubprogs(InsnArray.decode(prog.insns), subprogs.map((s) => s.start));
   if (sub) return c.fail('LOAD-13', sub.message, -Errno.EINVAL);
-  const late = checkBtfInfoLate(l, prog, verbose, early, subprogs);
-  if (late) return late;
-  // 4. resolve_pseudo_ldimm64: the digest (DIG-4), then the instructions in order.
-  prog.digest = bpfProgCalcDigest(prog.insns, k.profile.digest);
-  ctx.step('DIG-2', 'program digest', Buffer.from(prog.digest).toString('hex'));
-  const rw = c.resolveWalk();
-  if (rw) return rw;
-  // 5. check_attach_btf_id.
+  return checkBtfInfoLate(l, prog, verbose, early, subprogs);
+});
+
+/** resolve_pseudo_ldimm64: the digest first (DIG-4; kept if an earlier stage computed it), then each instruction in order. */
+export const RESOLVE_PSEUDO_LDIMM64 = checkStage('LOAD-13.resolve', 'resolve_pseudo_ldimm64', ['prog', 'btf-info'], ['digest', 'used-maps'], (c) => {
+  const { prog, ctx } = c;
+  if (!prog.digest) {
+    prog.digest = bpfProgCalcDigest(prog.insns, ctx.kernel.profile.digest);
+    ctx.step('DIG-2', 'program digest', Buffer.from(prog.digest).toString('hex'));
+  }
+  return c.resolveWalk();
+});
+
+/** check_attach_btf_id: SYSCALL programs must be sleepable, attach targets, the sleepable rule. */
+export const CHECK_ATTACH_BTF_ID = checkStage('LOAD-13.attach', 'check_attach_btf_id', ['prog', 'btf-info'], [], (c) => {
+  const { l, prog } = c;
   if (prog.type === ProgType.BPF_PROG_TYPE_SYSCALL && !prog.sleepable) return c.fail('LOAD-13', 'Syscall programs can only be sleepable', -Errno.EINVAL);
-  const at = checkAttachTarget(l, prog, verbose);
-  if (at) return at;
-  // 6. check_cfg.
-  // From here on the instructions are the CO-RE-relocated ones (check_btf_info patched them in place).
-  const relocated = InsnArray.decode(prog.insns);
-  const cfg = checkReachable(relocated);
-  if (cfg) return c.fail('LOAD-13', cfg.message, -Errno.EINVAL);
-  // 7. the main pass.
-  const main = doCheck(relocated, {
+  return checkAttachTarget(l, prog, (msg) => c.verbose(msg));
+});
+
+/** check_cfg's reachability, over the CO-RE-relocated instructions (check_btf_info patched them in place). */
+export const CHECK_CFG = checkStage('LOAD-13.cfg', 'check_cfg', ['btf-info'], [], (c) => {
+  const cfg = checkReachable(InsnArray.decode(c.prog.insns));
+  return cfg ? c.fail('LOAD-13', cfg.message, -Errno.EINVAL) : 0;
+});
+
+/** The main pass (do-check.ts), then the program decoded once for the interpreter and the xlated dump. */
+export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural stand-in)', ['used-maps', 'btf-info'], ['verified'], (c) => {
+  const { l, prog, ctx } = c;
+  const verbose = (msg: string) => c.verbose(msg);
+  const main = doCheck(InsnArray.decode(prog.insns), {
     progType: prog.type,
     gplCompatible: prog.gplCompatible,
     sleepable: prog.sleepable,
     allowPtrLeaks: () => bpfTokenCapable(ctx, 'CAP_PERFMON'),
     ldImm64: (pc) => ldImm64View(c, pc),
     kfuncName: (insn) => kfuncName(ctx, insn.imm),
+    mapPtrAccess: (off, size) => {
+      const vmlinux = ctx.kernel.vmlinuxBtf();
+      return vmlinux ? bpfMapPtrAccess(vmlinux.model, off, size) : null;
+    },
     log: c.log.level !== 0,
   });
   for (const line of main.pathLog) c.verbose(line + '\n');
   c.processed = main.processed;
   if (main.error) return c.fail(main.error.id, main.error.message, main.error.errno);
   if (prog.type === ProgType.BPF_PROG_TYPE_SYSCALL) prog.maxCtxOffset = main.maxCtxOffset;
-  // The interpreter's program: resolved ld_imm64 values come from step 4, kfuncs are bound here.
+  // The interpreter's program: resolved ld_imm64 values come from the resolve stage, kfuncs are bound here.
   const dec = decodeProgram(prog.insns, {
     resolveLdImm64: (q) => c.resolved.get(q.pc) ?? { error: 'unrecognized bpf_ld_imm64 insn' },
     resolveKfunc: bindKfuncs(l, prog, verbose),
@@ -315,7 +425,30 @@ function runChecks(c: Check): number {
   prog.decoded = dec.program;
   prog.xlated = xlatedDump(prog.insns, c.dumpLdImm64);
   return 0;
-}
+});
+
+/** bpf_check() returns: its exit path (stats line, log finalized, log_true_size written back). */
+export const BPF_CHECK_EXIT = registerLoadStage({
+  id: 'LOAD-13.exit',
+  name: 'bpf_check exit (stats, log)',
+  needs: ['verifier-log', 'verified'],
+  provides: ['checked'],
+  phase: 'before',
+  closes: CHECK_KEY,
+  run: (l) => checkExit(l, 0),
+});
+
+/** bpf_check() in v6.18's order, as one list of stages. */
+export const BPF_CHECK_STAGES: readonly LoadStage[] = [
+  BPF_CHECK_ENTRY,
+  PROCESS_FD_ARRAY,
+  CHECK_BTF_INFO,
+  RESOLVE_PSEUDO_LDIMM64,
+  CHECK_ATTACH_BTF_ID,
+  CHECK_CFG,
+  DO_CHECK,
+  BPF_CHECK_EXIT,
+];
 
 /** An ld_imm64 as the main pass sees it: the register value it loads and the log's text for it (print_imm). */
 function ldImm64View(c: Check, pc: number): { value: RegValue; text: string } {
@@ -357,4 +490,3 @@ function xlatedDump(insns: Uint8Array, ld: ReadonlyMap<number, readonly [number,
   return out;
 }
 
-registerLoadStage({ id: 'LOAD-13', name: 'bpf_check (structural)', run: bpfCheck });

@@ -30,6 +30,8 @@ export interface DoCheckEnv {
   /** What an ld_imm64 at pc loads (resolved by the check stage), and how the log names it. */
   readonly ldImm64: (pc: number) => { readonly value: RegValue; readonly text: string };
   readonly kfuncName: (insn: BpfInsn) => string;
+  /** btf_struct_access over `struct bpf_map` for a load through a map pointer: the refusal, or null (OBS-DEB-32). */
+  readonly mapPtrAccess?: (off: number, size: number) => string | null;
   /**
    * Build the log_level 1 path lines (default true). With the log off (log_level 0) nobody reads
    * them, and on a long straight path they are a string per instruction: the check stage passes
@@ -215,6 +217,10 @@ export function doCheck(insns: Insns, env: DoCheckEnv): DoCheckResult {
       if (cls === 0x01) {
         if (isMapPtr(s.regs[i.src]) && !env.allowPtrLeaks()) {
           return fail('CAP-4', "'struct bpf_map' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN", -Errno.EACCES);
+        }
+        if (isMapPtr(s.regs[i.src])) {
+          const refused = env.mapPtrAccess?.(i.off, SIZE_BYTES[i.code & 0x18] ?? 8);
+          if (refused) return fail('OBS-DEB-32', refused, -Errno.EACCES);
         }
         if (isCtx(s.regs[i.src])) maxCtx = Math.max(maxCtx, i.off + (SIZE_BYTES[i.code & 0x18] ?? 8));
         write(i.dst, SCALAR);

@@ -1,5 +1,6 @@
-// The stages of bpf_prog_load() in v6.18, each with its spec id. The signature stage (LOAD-9) and
-// the check stage (LOAD-13) have their own modules. spec: LOAD-1..20, CAP-1..3, OBS-LOAD-1..5.
+// The stages of bpf_prog_load() every profile shares, each with its spec id and contract. The
+// signature stages belong to the schemes (src/schemes/<name>/); bpf_check's stages are in check.ts.
+// spec: LOAD-1..20, CAP-1..3, OBS-LOAD-1..5.
 
 import { checkAttrFails } from '../attr.js';
 import { Errno } from '../errno.js';
@@ -11,7 +12,7 @@ import { BpfCmd, Limits, ProgFlag, ProgType, progTypeName } from '../uapi/consts
 import { bpfObjNameCpy } from '../commands/map_create.js';
 import { btfGetByFd } from '../commands/fdget.js';
 import { registerLoadStage, type LoadCtx } from './load.js';
-import { bpfAuditProg, bpfProgNewFd, bpfProgPut } from './prog-fd.js';
+import { bpfAuditProg, bpfProgNewFd } from './prog-fd.js';
 import { NET_ADMIN_TYPES, PERFMON_TYPES, UNPRIVILEGED_TYPES, progTypeExists } from './prog-types.js';
 
 const n = (l: LoadCtx, f: string): number => Number(l.attr[f] ?? 0);
@@ -41,21 +42,30 @@ const GPL_COMPATIBLE = new Set(['GPL', 'GPL v2', 'GPL and additional rights', 'D
 
 registerLoadStage({
   id: 'LOAD-1',
+  needs: [],
+  provides: [],
+  phase: 'before',
   name: 'CHECK_ATTR(BPF_PROG_LOAD)',
   run: (l) => (checkAttrFails(BpfCmd.BPF_PROG_LOAD, l.attrBytes, l.ctx.kernel.profile) ? l.ctx.fail('LOAD-1', 'CHECK_ATTR(BPF_PROG_LOAD)', -Errno.EINVAL) : 0),
 });
 
 registerLoadStage({
   id: 'LOAD-2',
+  needs: [],
+  provides: [],
+  phase: 'before',
   name: 'prog_flags',
   run: (l) => (n(l, 'prog_flags') & ~PROG_FLAGS_MASK ? l.ctx.fail('LOAD-2', 'unknown prog_flags bit', -Errno.EINVAL) : 0),
 });
 
 // bpf_prog_load_fixup_attach_type: only CGROUP_SOCK without an expected attach type changes; no error.
-registerLoadStage({ id: 'LOAD-3', name: 'bpf_prog_load_fixup_attach_type', run: () => 0 });
+registerLoadStage({ id: 'LOAD-3', needs: [], provides: [], phase: 'before', name: 'bpf_prog_load_fixup_attach_type', run: () => 0 });
 
 registerLoadStage({
   id: 'LOAD-4',
+  needs: [],
+  provides: [],
+  phase: 'before',
   name: 'token',
   run: (l) => {
     if (!(n(l, 'prog_flags') & ProgFlag.BPF_F_TOKEN_FD)) return 0;
@@ -67,6 +77,9 @@ registerLoadStage({
 
 registerLoadStage({
   id: 'LOAD-5',
+  needs: [],
+  provides: [],
+  phase: 'before',
   name: 'capabilities and insn_cnt',
   run: (l) => {
     const { ctx } = l;
@@ -86,6 +99,9 @@ registerLoadStage({
 
 registerLoadStage({
   id: 'LOAD-6',
+  needs: [],
+  provides: [],
+  phase: 'before',
   name: 'attach target and bpf_prog_load_check_attach',
   run: (l) => {
     const { ctx } = l;
@@ -124,6 +140,9 @@ registerLoadStage({
 
 registerLoadStage({
   id: 'LOAD-7',
+  needs: [],
+  provides: ['prog'],
+  phase: 'before',
   name: 'bpf_prog_alloc',
   run: (l) => {
     if (n(l, 'prog_ifindex')) throw new NotEmulated('device-bound / offloaded programs (prog_ifindex)');
@@ -147,6 +166,9 @@ registerLoadStage({
 
 registerLoadStage({
   id: 'LOAD-8',
+  needs: ['prog'],
+  provides: ['insns', 'orig-insns'],
+  phase: 'before',
   name: 'copy insns and license',
   run: (l) => {
     const { ctx } = l;
@@ -154,6 +176,9 @@ registerLoadStage({
     const insns = copyFromBpfPtr(ctx.proc.mem, ctx.ptr(l.attr.insns as bigint), prog.len * 8);
     if (!insns) return ctx.fail('LOAD-8', 'copy insns', -Errno.EFAULT);
     prog.insns = insns;
+    // The bytes as sent, kept apart from prog->insnsi (which CO-RE and the verifier rewrite): a
+    // signature stage placed anywhere in the list verifies exactly what the caller sent.
+    l.origInsns = insns.slice();
     const lic = strncpyFromBpfPtr(ctx.proc.mem, ctx.ptr(l.attr.license as bigint), 127);
     if (!lic) return ctx.fail('LOAD-8', 'copy license', -Errno.EFAULT);
     prog.license = lic.str;
@@ -163,10 +188,13 @@ registerLoadStage({
 });
 
 // LOAD-10: refcount, dev-bound init (prog_ifindex is refused at LOAD-7), EXT bookkeeping.
-registerLoadStage({ id: 'LOAD-10', name: 'prog init', run: () => 0 });
+registerLoadStage({ id: 'LOAD-10', needs: ['prog'], provides: [], phase: 'before', name: 'prog init', run: () => 0 });
 
 registerLoadStage({
   id: 'LOAD-11',
+  needs: ['prog'],
+  provides: ['prog-type'],
+  phase: 'before',
   name: 'find_prog_type and bpf_obj_name_cpy',
   run: (l) => {
     const { ctx } = l;
@@ -182,6 +210,10 @@ registerLoadStage({
 
 registerLoadStage({
   id: 'LOAD-12',
+  needs: ['prog', 'prog-type'],
+  provides: ['lsm-blob'],
+  phase: 'before',
+  role: 'admission',
   name: 'security_bpf_prog_load',
   run: (l) => {
     const prog = l.prog!;
@@ -192,10 +224,13 @@ registerLoadStage({
 });
 
 // LOAD-14: bpf_prog_select_runtime (JIT) — nothing observable to model.
-registerLoadStage({ id: 'LOAD-14', name: 'bpf_prog_select_runtime', run: () => 0 });
+registerLoadStage({ id: 'LOAD-14', needs: ['checked'], provides: [], phase: 'before', name: 'bpf_prog_select_runtime', run: () => 0 });
 
 registerLoadStage({
   id: 'LOAD-15',
+  needs: ['checked', 'lsm-blob'],
+  provides: ['id'],
+  phase: 'publish',
   name: 'bpf_prog_alloc_id',
   run: (l) => {
     const k = l.ctx.kernel;
@@ -211,10 +246,13 @@ registerLoadStage({
 });
 
 // LOAD-16: bpf_prog_kallsyms_add, perf_event_bpf_event — nothing observable to model.
-registerLoadStage({ id: 'LOAD-16', name: 'bpf_prog_kallsyms_add', run: () => 0 });
+registerLoadStage({ id: 'LOAD-16', needs: ['id'], provides: [], phase: 'after', name: 'bpf_prog_kallsyms_add', run: () => 0 });
 
 registerLoadStage({
   id: 'LOAD-17',
+  needs: ['id'],
+  provides: [],
+  phase: 'after',
   name: 'bpf_audit_prog(LOAD)',
   run: (l) => {
     bpfAuditProg(l.ctx.kernel, l.prog!, 'LOAD');
@@ -224,14 +262,14 @@ registerLoadStage({
 
 registerLoadStage({
   id: 'LOAD-18',
+  needs: ['id'],
+  provides: ['fd'],
+  phase: 'after',
   name: 'bpf_prog_new_fd',
   run: (l) => {
-    const prog = l.prog!;
-    const fd = bpfProgNewFd(l.ctx, prog);
-    if (fd < 0) {
-      bpfProgPut(l.ctx.kernel, prog);
-      return fd;
-    }
+    // A failure here is a failure after publication: the runner puts the program (LOAD-19).
+    const fd = bpfProgNewFd(l.ctx, l.prog!);
+    if (fd < 0) return fd;
     l.fd = fd;
     return 0;
   },

@@ -1,8 +1,8 @@
-// The 2026 stable fixes to the v6.18 signing code, as named profile changes.
-// spec: STB-1, STB-2, STB-3 (02-schemes.md §3).
+// The 2026 fixes to the v6.18 signing code, as named profile changes. Other schemes build on the
+// same trees and take these too. spec: STB-1, STB-2, STB-3 (02-schemes.md §3), OBS-DEB-43/60.
 
-import { Limits } from '../uapi/consts.js';
-import type { KernelFix, KernelProfile } from './profile.js';
+import type { KernelFix, KernelProfile } from '../../syscall/profiles/index.js';
+import { Limits } from '../../syscall/uapi/consts.js';
 
 const withFix = (p: KernelProfile, id: string): readonly string[] => (p.fixes.includes(id) ? p.fixes : [...p.fixes, id]);
 

@@ -1,0 +1,113 @@
+// What a light skeleton's loader does, read from its instructions and header, and which registered
+// toolchains could have written it. `skel load` picks the bpf_load_and_run flow from this when the
+// user names none; `explain` reports it. spec: LSK-SIGM-1..6 (the signature-match block), LSK-HDR-*,
+// TC-BT77-5, TC-HCM-2 (opts_signature_maps), TC-LB26-1 (a signed loader without a hash compare).
+
+import { BPF_DW, BPF_JMP, BPF_JNE, BPF_K, BPF_LD, BPF_LDX, BPF_MEM, BPF_PSEUDO_MAP_IDX, BPF_W, BPF_X, decodeInsns } from './insn.js';
+import { findToolchain, toolchainNames, type SignatureMatch, type ToolchainProfile } from './gen-loader/profiles.js';
+import type { LightSkeleton } from './lskel-reader.js';
+
+export interface SignatureMatchBlock {
+  /** The metadata hash embedded in the loader (the four ld_imm64 immediates), hex. */
+  readonly embeddedHash: string;
+  /** First instruction of each of the four compare blocks. */
+  readonly blocks: readonly number[];
+  /** Where each mismatch jumps (insn index). */
+  readonly jumpTargets: readonly number[];
+  /**
+   * The 2026-06 exclusivity check before the compares (LSK-SIGM-8): `r2 = *(u32 *)(map + 32)`,
+   * `if r2 != 1 goto cleanup`; its first instruction, or null when absent (libbpf 1.7).
+   */
+  readonly exclCheck: number | null;
+  /** Which libbpf emitted it: 1.7 (off-by-one jumps, no excl check) or the 2026-06 hardened loader. */
+  readonly kind: Exclude<SignatureMatch, 'none'>;
+}
+
+/**
+ * The signature-match block of a signed loader (LSK-SIGM-2/3): four times `r1 = map[idx 0]`,
+ * `r2 = *(u64 *)(r1 + 8k)`, `r3 = IMM64`, `r7 = -EINVAL`, `if r2 != r3 goto …`, in the 2026-06
+ * hardened loader preceded by the `map->excl` check (LSK-SIGM-8, TC-LB2606-4). Null when the loader
+ * has none (unsigned, or a 2026 load-time loader, LSK-SIGM-7).
+ */
+export function signatureMatchBlock(insns: Uint8Array): SignatureMatchBlock | null {
+  const ins = decodeInsns(insns);
+  const dwords = new Map<number, { imm: bigint; at: number; target: number }>();
+  for (let i = 0; i + 6 < ins.length; i++) {
+    const a = ins[i]!;
+    const ld = ins[i + 2]!;
+    const lo = ins[i + 3]!;
+    const hi = ins[i + 4]!;
+    const jne = ins[i + 6]!;
+    const isMapIdx = a.code === (BPF_LD | BPF_DW) && a.src === BPF_PSEUDO_MAP_IDX && a.imm === 0;
+    const isShaRead = ld.code === (BPF_LDX | BPF_MEM | BPF_DW) && ld.dst === 2 && ld.src === 1 && ld.off >= 0 && ld.off < 32 && ld.off % 8 === 0;
+    const isConst = lo.code === (BPF_LD | BPF_DW) && lo.dst === 3 && lo.src === 0;
+    const isJne = jne.code === (BPF_JMP | BPF_JNE | BPF_X) && jne.dst === 2 && jne.src === 3;
+    if (!isMapIdx || !isShaRead || !isConst || !isJne) continue;
+    dwords.set(ld.off / 8, { imm: (BigInt(hi.imm >>> 0) << 32n) | BigInt(lo.imm >>> 0), at: i, target: i + 7 + jne.off });
+  }
+  if (dwords.size !== 4) return null;
+  // LSK-SIGM-8: r1 = map[idx 0]; r2 = *(u32 *)(r1 + 32); r7 = -EINVAL; if r2 != 1 goto …, right before block 0.
+  const first = dwords.get(0)!.at;
+  const e = first - 5;
+  const exclCheck =
+    e >= 0 &&
+    ins[e]!.code === (BPF_LD | BPF_DW) && ins[e]!.src === BPF_PSEUDO_MAP_IDX && ins[e]!.imm === 0 &&
+    ins[e + 2]!.code === (BPF_LDX | BPF_MEM | BPF_W) && ins[e + 2]!.dst === 2 && ins[e + 2]!.src === 1 && ins[e + 2]!.off === 32 &&
+    ins[e + 4]!.code === (BPF_JMP | BPF_JNE | BPF_K) && ins[e + 4]!.dst === 2 && ins[e + 4]!.imm === 1
+      ? e
+      : null;
+  const out = Buffer.alloc(32);
+  const blocks: number[] = [];
+  const jumpTargets: number[] = [];
+  for (let k = 0; k < 4; k++) {
+    const d = dwords.get(k)!;
+    out.writeBigUInt64LE(d.imm, 8 * k);
+    blocks.push(d.at);
+    jumpTargets.push(d.target);
+  }
+  return { embeddedHash: out.toString('hex'), blocks, jumpTargets, exclCheck, kind: exclCheck !== null ? 'libbpf-2026-06' : 'libbpf-1.7' };
+}
+
+/** Structural facts about a skeleton that tell toolchains apart. */
+export interface SkeletonFeatures {
+  readonly headerStyle: 'v7.1' | 'v7.7';
+  readonly signed: boolean;
+  /** -M: the header lists signature_maps (TC-HCM-2). */
+  readonly signatureMaps: boolean;
+  /** The loader's own metadata check: 'none', or the kind of signature-match block found. */
+  readonly signatureMatch: SignatureMatch;
+  readonly block: SignatureMatchBlock | null;
+}
+
+export function skeletonFeatures(skel: LightSkeleton): SkeletonFeatures {
+  const block = signatureMatchBlock(skel.insns);
+  return {
+    headerStyle: skel.style === 'bpftool-7.1' ? 'v7.1' : 'v7.7',
+    signed: skel.signature !== undefined,
+    signatureMaps: skel.signatureMaps !== undefined,
+    signatureMatch: block?.kind ?? 'none',
+    block,
+  };
+}
+
+/** Does `t` produce skeletons with these features? */
+function fits(t: ToolchainProfile, f: SkeletonFeatures): boolean {
+  if (t.headerStyle !== f.headerStyle) return false;
+  if (f.signed && !t.canSign) return false;
+  if (f.signatureMaps && !t.canSignMaps) return false;
+  // An unsigned loader has no signature-match block whatever the toolchain; a signed one has the toolchain's.
+  if (f.signed && t.signatureMatch !== f.signatureMatch) return false;
+  return true;
+}
+
+/**
+ * The registered toolchains that could have written this skeleton, in registration order (the
+ * first is the default choice). Unsigned bpftool ≥ 7.7 skeletons fit several toolchains: their
+ * headers are the same, and only the libbpf the program is built against decides the flow.
+ */
+export function candidateToolchains(skel: LightSkeleton): ToolchainProfile[] {
+  const f = skeletonFeatures(skel);
+  return toolchainNames()
+    .map((n) => findToolchain(n)!)
+    .filter((t) => fits(t, f));
+}

@@ -1,0 +1,20 @@
+// The built-in schemes, one line each. Adding a scheme is a folder under src/schemes/ whose
+// index.ts calls registerScheme(), plus its line here.
+
+import './kp/index.js';
+import './loadtime/index.js';
+
+export {
+  defaultCompareProfiles,
+  defaultLsmFor,
+  defaultLsmOptionsFor,
+  defaultScheme,
+  defaultToolchainName,
+  getScheme,
+  registerScheme,
+  schemeOfProfile,
+  schemeOfToolchain,
+  schemes,
+  type Scheme,
+  type SchemeErrnoRow,
+} from './registry.js';
