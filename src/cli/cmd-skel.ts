@@ -152,7 +152,7 @@ export const skelCommand: Command = {
       });
       if (values.json) io.out(JSON.stringify(realSkelToJson(real), null, 2));
       else io.out([`bpfsig skel load ${file} --real ${values.real}`, ...formatRealSkel(real, { audit: !!values.audit })].join('\n'));
-      return real.result.err === 0 ? 0 : 1;
+      return real.result.err === 0 ? EXIT.OK : EXIT.REJECTED;
     }
     const lsm = parseLsmOptions(values);
     const run = runSkeleton(skel, {

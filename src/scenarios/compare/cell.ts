@@ -17,8 +17,10 @@ export interface CellFailure {
   /** The stage that decided (its spec id), or `loader` when the loader program returned the error. */
   readonly stage: string | null;
   readonly errno: string | null;
-  /** The kernel's return value, or the loader's retval. */
+  /** The kernel's return value, or the loader's retval (NOT_EMULATED_RET when notEmulated is set). */
   readonly ret: number;
+  /** The call reached a path bpfsig does not model (no kernel answer; errno is then null). */
+  readonly notEmulated?: string;
 }
 
 export interface CellHook {
@@ -69,7 +71,7 @@ export function cellFacts(run: SkelRun): CellFacts {
   if (failedCall) {
     const ex = exits.get(failedCall.sys)!;
     const stage = [...events].reverse().find((e): e is StageEvent => e.kind === 'stage' && e.sys === failedCall.sys && !e.enter && e.errno !== undefined);
-    failedAt = { syscall: cmdOf(failedCall.sys), sys: failedCall.sys, stage: stage?.id ?? null, errno: ex.errno ?? null, ret: ex.ret };
+    failedAt = { syscall: cmdOf(failedCall.sys), sys: failedCall.sys, stage: stage?.id ?? null, errno: ex.errno ?? null, ret: ex.ret, ...(ex.unsupported ? { notEmulated: ex.unsupported } : {}) };
   } else if (r.loaderRetval !== null && r.loaderRetval < 0) {
     const tr = outer.find((e) => e.cmd === 'BPF_PROG_TEST_RUN')!;
     failedAt = { syscall: 'BPF_PROG_TEST_RUN', sys: tr.sys, stage: 'loader', errno: run.errno, ret: r.loaderRetval };
