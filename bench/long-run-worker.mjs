@@ -5,6 +5,7 @@
 // Prints one JSON object.
 
 import { createHash } from 'node:crypto';
+import '../dist/schemes/index.js'; // registers the kernel profiles
 import { Kernel } from '../dist/syscall/kernel.js';
 import { MAP_CREATE, MAP_ELEM, PROG_LOAD } from '../dist/syscall/uapi/attr-layouts.js';
 import { BpfCmd, MapType, ProgType } from '../dist/syscall/uapi/consts.js';
