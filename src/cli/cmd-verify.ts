@@ -27,7 +27,7 @@ bpftool prog load -S), keyring_id is set accordingly (0, 1, 2 or KEY_SPEC_SESSIO
 the signature goes through bpf_lookup_*_key, the copy and bpf_verify_pkcs7_signature.
 
 The first word of the first line is OK or the errno name, then the rule that decided it.
-Exit status: 0 OK, 1 rejected, 2 usage, 3 unreadable input, 70 internal error.
+Exit status: 0 OK, 1 rejected, 2 usage, 3 unreadable input, 70 a bug in bpfsig.
 
 options:
   --in FILE           the signed data (e.g. the loader instructions)

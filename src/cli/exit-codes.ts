@@ -34,4 +34,4 @@ export function worstExit(...codes: number[]): number {
 
 /** The usage-text paragraph each command ends with. */
 export const EXIT_STATUS_TEXT = `exit status: 0 success, 1 rejected by the modelled kernel (or a mismatch), 2 bad usage,
-3 unusable input, 4 not emulated (bpfsig does not model the path), 70 internal error.`;
+3 unusable input, 4 not emulated (bpfsig does not model the path), 70 a bug in bpfsig.`;

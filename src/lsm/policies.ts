@@ -7,9 +7,10 @@
 //  signature-audit   records in the audit log what it believed about each load, and allows it: the
 //                    source of step 4 of the false-positive trail (AUD-FP-1/2). Its belief comes
 //                    from what the hook can see: an integrity verdict handed to it
-//                    (bpf_prog_load_post_integrity, HN-HOOK-2) if the kernel has one, else the attr
-//                    — on v6.18 the hook runs only after a successful signature check, so a
-//                    non-zero `signature` means "verified" (KP-LSM-3).
+//                    (bpf_prog_load_post_integrity, HN-HOOK-2), or the program's own verdict
+//                    (prog->aux->sig, LT-VERD-1) if the kernel has one, else the attr — on v6.18
+//                    the hook runs only after a successful signature check, so a non-zero
+//                    `signature` means "verified" (KP-LSM-3).
 
 import { untrustedString } from '../audit/log.js';
 import { Errno } from '../syscall/errno.js';
@@ -54,7 +55,12 @@ export function signatureAuditModule(): LsmModule {
       bpf_prog_load: (a, ctx) => {
         const blob = a.prog.security.get(name) as AuditBlob | undefined;
         if (blob) record(a, ctx, `signature=${blob.verdict.toLowerCase()} basis=integrity-verdict lsmid=${blob.lsmid}`);
-        else record(a, ctx, signed(a) ? 'signature=verified basis=attr-signature' : 'signature=none basis=attr-signature');
+        else if (a.prog.sig) {
+          // LT-VERD-1/2: the kernel's own verdict, final at this hook (LT-LSM-1).
+          const { verdict, keyringType, keyringSerial } = a.prog.sig;
+          const word = verdict === 'BPF_SIG_VERIFIED' ? 'verified' : 'none';
+          record(a, ctx, `signature=${word} basis=prog-aux-sig verdict=${verdict} keyring_type=${keyringType} keyring_serial=${keyringSerial}`);
+        } else record(a, ctx, signed(a) ? 'signature=verified basis=attr-signature' : 'signature=none basis=attr-signature');
         return 0;
       },
     },

@@ -124,7 +124,9 @@ export function realSkelToJson(run: RealSkelRun): SkelLoadJson & { real: { kver:
     outcome: run.result.err === 0 ? 'loaded' : 'rejected',
     notEmulated: null,
     result: run.result.err,
-    errno: errnoOf(run.result.err),
+    errno: run.result.err === null ? null : errnoOf(run.result.err),
+    // The real kernel's answers are played back; a task the real kernel killed is not one of them.
+    oops: null,
     errstr: run.result.errstr,
     loaderRetval: run.result.loaderRetval,
     maps,
@@ -165,6 +167,8 @@ export function realTimeline(steps: readonly RealStep[]): TimelineCallJson[] {
       ret: s.ret,
       errno: (s.errno as ErrnoName | null) ?? null,
       notEmulated: null,
+      nonFd: null,
+      oops: null,
       events,
     });
   }

@@ -36,13 +36,18 @@ export interface SkelLoadJson {
   tampers: { blob: string; offset: number; before: number; after: number }[];
   /**
    * loaded / rejected (the kernel returned an errno) / not-emulated (a call reached a path bpfsig
-   * does not model: no kernel answer; `notEmulated` says which path).
+   * does not model: no kernel answer; `notEmulated` says which path) / oops (the task was killed).
    */
-  outcome: 'loaded' | 'rejected' | 'not-emulated';
+  outcome: 'loaded' | 'rejected' | 'not-emulated' | 'oops';
   notEmulated: string | null;
-  /** 0, or the negative errno `<name>__load()` returned; null when not emulated. */
+  /** 0, or the negative errno `<name>__load()` returned; null when not emulated or it never returned (`oops`). */
   result: number | null;
   errno: string | null;
+  /**
+   * Set when the kernel oopsed inside one of bpf_load_and_run's syscalls: the task was killed there,
+   * `<name>__load()` never returned (result, errno and errstr are null). Never an errno.
+   */
+  oops: { step: string; sys: number; text: string; where: string; rule: string; detail: string } | null;
   /** libbpf's errstr for the failing step, or null. */
   errstr: string | null;
   /** test.retval of the loader run, or null when the loader never ran. */
@@ -121,6 +126,7 @@ export function skelRunToJson(run: SkelRun): SkelLoadJson {
     notEmulated: result.notEmulated ?? null,
     result: result.outcome === 'not-emulated' ? null : result.err,
     errno: run.errno,
+    oops: result.oops ? { step: result.oops.step, sys: result.oops.sys, ...result.oops.report } : null,
     errstr: result.errstr,
     loaderRetval: result.loaderRetval,
     maps,
@@ -134,6 +140,8 @@ export function skelRunToJson(run: SkelRun): SkelLoadJson {
 /** `result: -EINVAL (-22)  errstr "error returned by loader prog"  loader retval -22` */
 export function resultLine(run: SkelRun): string {
   const r = run.result;
+  if (r.oops)
+    return `result: KERNEL OOPS in ${r.oops.step} (syscall #${r.oops.sys}): ${r.oops.report.text} — the task was killed, ${run.loaded.name}__load() never returned (no errno, no errstr)`;
   if (r.outcome === 'not-emulated') {
     return `result: not emulated: ${r.notEmulated}  (bpfsig does not model this path; no kernel answer)  step "${r.errstr}"  loader retval ${r.loaderRetval ?? 'none'}`;
   }

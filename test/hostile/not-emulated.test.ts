@@ -30,13 +30,14 @@ function mapCreate(k: Kernel, mapType: number) {
 describe('not emulated is its own outcome', () => {
   it('[UAPI-CONV-2] SysResult: outcome not-emulated, ret outside the errno range, errno null, a named reason; no made-up SYSCALL audit record', () => {
     const k = new Kernel({ profile: 'v6.18' });
-    const { res } = mapCreate(k, MapType.BPF_MAP_TYPE_PROG_ARRAY);
+    // A map type the kernel has and bpfsig does not implement (no map_alloc in its table).
+    const { res } = mapCreate(k, MapType.BPF_MAP_TYPE_CGROUP_ARRAY);
     expect(res.outcome).toBe('not-emulated');
     expect(res.ret).toBe(NOT_EMULATED_RET);
     expect(res.ret).toBeLessThan(-4095);
     expect(errnoName(res.ret)).toBeUndefined();
     expect(res.errno).toBeNull();
-    expect(res.unsupported).toMatch(/map type BPF_MAP_TYPE_PROG_ARRAY/);
+    expect(res.unsupported).toMatch(/map type BPF_MAP_TYPE_CGROUP_ARRAY/);
     const exit = k.trace.events.find((e) => e.kind === 'exit' && e.sys === res.sys);
     expect(exit).toMatchObject({ outcome: 'not-emulated', errno: null });
     expect(k.audit.records.filter((r) => r.type === 'SYSCALL')).toEqual([]);
@@ -49,7 +50,8 @@ describe('not emulated is its own outcome', () => {
 
   it('[SYS-6][LSK-RUN-6] a not-emulated call made by the loader program (bpf_sys_bpf) stops the run as not emulated: skel load says so in text and JSON, exit 4', async () => {
     // hello's 7.1 skeleton (unsigned, no metadata hash): its data blob holds the MAP_CREATE attr of
-    // `calls` (ARRAY, key 4, value 8, 8 entries). --tamper XORs 0x01 into map_type: 2 → 3, PROG_ARRAY.
+    // `calls` (ARRAY, key 4, value 8, 8 entries); its map_type is changed to CGROUP_ARRAY, a type
+    // bpfsig does not implement.
     const r = readElf(example('hello'), { objectName: 'hello_bpf' });
     if (!r.ok) throw new Error(r.error.message);
     const g = genLoader(r.value, { profile: 'bpftool-7.1', sign: false });
@@ -57,23 +59,24 @@ describe('not emulated is its own outcome', () => {
     const pattern = Buffer.from(new Uint32Array([MapType.BPF_MAP_TYPE_ARRAY, 4, 8, 8]).buffer);
     const off = Buffer.from(g.value.data).indexOf(pattern);
     expect(off).toBeGreaterThanOrEqual(0);
+    new DataView(g.value.data.buffer, g.value.data.byteOffset).setUint32(off, MapType.BPF_MAP_TYPE_CGROUP_ARRAY, true);
     const file = join(tempDir('bpfsig-ne-'), 'hello.lskel.h');
     writeFileSync(file, writeLskelHeader(r.value, g.value));
 
-    const text = await cli('skel', 'load', file, '--tamper', `data:${off}`);
+    const text = await cli('skel', 'load', file);
     expect(text.err).toBe('');
     expect(text.code).toBe(EXIT.NOT_EMULATED);
-    expect(text.out).toMatch(/^result: not emulated: .*map type BPF_MAP_TYPE_PROG_ARRAY.*\(bpfsig does not model this path; no kernel answer\)/m);
+    expect(text.out).toMatch(/^result: not emulated: .*map type BPF_MAP_TYPE_CGROUP_ARRAY.*\(bpfsig does not model this path; no kernel answer\)/m);
     expect(text.out).not.toMatch(/ENOSYS/);
-    expect(text.out).toMatch(/→ not emulated \(map type BPF_MAP_TYPE_PROG_ARRAY\)/);
+    expect(text.out).toMatch(/→ not emulated \(map type BPF_MAP_TYPE_CGROUP_ARRAY\)/);
 
-    const j = await cli('skel', 'load', file, '--tamper', `data:${off}`, '--json');
+    const j = await cli('skel', 'load', file, '--json');
     expect(j.code).toBe(EXIT.NOT_EMULATED);
     const json = JSON.parse(j.out);
     expect(json).toMatchObject({ outcome: 'not-emulated', result: null, errno: null });
-    expect(json.notEmulated).toMatch(/map type BPF_MAP_TYPE_PROG_ARRAY/);
+    expect(json.notEmulated).toMatch(/map type BPF_MAP_TYPE_CGROUP_ARRAY/);
     const inner = json.timeline.find((c: { cmd: string; depth: number }) => c.cmd === 'BPF_MAP_CREATE' && c.depth === 1);
-    expect(inner).toMatchObject({ outcome: 'not-emulated', ret: null, errno: null, notEmulated: 'map type BPF_MAP_TYPE_PROG_ARRAY' });
+    expect(inner).toMatchObject({ outcome: 'not-emulated', ret: null, errno: null, notEmulated: 'map type BPF_MAP_TYPE_CGROUP_ARRAY' });
     const run = json.timeline.find((c: { cmd: string }) => c.cmd === 'BPF_PROG_TEST_RUN');
     expect(run).toMatchObject({ outcome: 'not-emulated', ret: null });
     expect(JSON.stringify(json.timeline)).not.toMatch(/ENOSYS/);
@@ -84,23 +87,23 @@ describe('not emulated is its own outcome', () => {
       format: 'bpfsig-transcript/1',
       kernel: { release: '6.18.0' },
       steps: [
-        { id: 'prog_array', cmd: 'BPF_MAP_CREATE', attr: { map_type: MapType.BPF_MAP_TYPE_PROG_ARRAY, key_size: 4, value_size: 4, max_entries: 1 }, expect: { ret: 'fd' } },
-        { id: 'freeze_it', cmd: 'BPF_MAP_FREEZE', attr: { map_fd: { fd: 'prog_array' } }, expect: { ret: 0 } },
-        { id: 'close_it', cmd: 'close', fd: { fd: 'prog_array' }, expect: { ret: 0 } },
+        { id: 'cgroup_array', cmd: 'BPF_MAP_CREATE', attr: { map_type: MapType.BPF_MAP_TYPE_CGROUP_ARRAY, key_size: 4, value_size: 4, max_entries: 1 }, expect: { ret: 'fd' } },
+        { id: 'freeze_it', cmd: 'BPF_MAP_FREEZE', attr: { map_fd: { fd: 'cgroup_array' } }, expect: { ret: 0 } },
+        { id: 'close_it', cmd: 'close', fd: { fd: 'cgroup_array' }, expect: { ret: 0 } },
         { id: 'close_stdin', cmd: 'close', fd: 0, expect: { ret: 0 } },
         { id: 'array', cmd: 'BPF_MAP_CREATE', attr: { map_type: MapType.BPF_MAP_TYPE_ARRAY, key_size: 4, value_size: 4, max_entries: 1 }, expect: { ret: 'fd' } },
       ],
     };
     const rep = replayTranscript(t, { file: join(tempDir(), 't.json'), profile: 'v6.18' });
     expect(rep.steps.map((s) => [s.id, s.status])).toEqual([
-      ['prog_array', 'unsupported'],
+      ['cgroup_array', 'unsupported'],
       ['freeze_it', 'unsupported'],
       ['close_it', 'unsupported'],
       ['close_stdin', 'unsupported'],
       ['array', 'agree'],
     ]);
-    expect(rep.steps[0]!.actual).toMatch(/^not emulated: map type BPF_MAP_TYPE_PROG_ARRAY/);
-    expect(rep.steps[1]!.detail).toMatch(/uses the fd of step 'prog_array', which was not emulated/);
+    expect(rep.steps[0]!.actual).toMatch(/^not emulated: map type BPF_MAP_TYPE_CGROUP_ARRAY/);
+    expect(rep.steps[1]!.detail).toMatch(/uses the fd of step 'cgroup_array', which was not emulated/);
     expect(rep.steps[3]!.detail).toMatch(/fd 0 is the replaying process's stdin: not replayed/);
     // No close(0..2) ever reached the emulated kernel.
     const closes = replayCloses(t);

@@ -96,3 +96,21 @@ describe('named LSMs', () => {
     expect(seen).toEqual(['mine']);
   });
 });
+
+describe('verdict policies (signing.rst, Linux 7.3)', () => {
+  it('[LT-LSM-3][LT-VERD-1] verdict-verified admits the loadtime skeleton and denies the unsigned one; signature-audit records the kernel\'s verdict', () => {
+    const lt = makeSkeleton(obj, { toolchain: 'loadtime', identity: id, name: obj.name }).skeleton;
+    const ltUnsigned = makeSkeleton(obj, { toolchain: 'loadtime', name: obj.name }).skeleton;
+    const ok = runSkeleton(lt, { profile: 'v7.3', lsm: 'default', certDer: id.certDer, keyring: 'session' });
+    expect(ok.lsm).toEqual(['verdict-verified', 'signature-audit']);
+    expect(ok.result.err).toBe(0);
+    const belief = beliefs(ok as ReturnType<typeof run>).find((b) => b.prog === '__loader.prog')!;
+    expect(belief).toMatchObject({ signature: 'verified', basis: 'prog-aux-sig', verdict: 'BPF_SIG_VERIFIED', keyring_type: 'BPF_SIG_KEYRING_USER' });
+    const denied = runSkeleton(ltUnsigned, { profile: 'v7.3', lsm: 'default' });
+    expect(denied.result.err).toBe(-Errno.EPERM);
+  });
+
+  it('[LT-LSM-3] the verdict policies refuse to boot on a kernel without prog->aux->sig', () => {
+    expect(() => setup('v6.18', { lsm: ['verdict-verified'] })).toThrow(/does not keep/);
+  });
+});

@@ -18,7 +18,9 @@ export const LOADTIME_SCHEME: Scheme = {
   profiles: [V7_3],
   toolchains: [LOADTIME_TOOLCHAIN],
   defaultToolchain: 'loadtime',
-  defaultLsm: [],
+  // signing.rst's example: deny unless the kernel's verdict is BPF_SIG_VERIFIED (LT-LSM-3), and audit
+  // what it believed (AUD-FP-2).
+  defaultLsm: ['verdict-verified', 'signature-audit'],
 };
 
 registerScheme(LOADTIME_SCHEME);

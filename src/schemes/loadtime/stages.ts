@@ -197,7 +197,7 @@ export const LT_SIGNATURE_STAGE: LoadStage = registerLoadStage({
   id: 'LT-SIG-2',
   name: 'bpf_prog_verify_signature (insns ‖ metadata)',
   needs: ['prog', 'orig-insns', 'fd-array', 'verifier-log'],
-  provides: [],
+  provides: ['sig-verdict'],
   phase: 'before',
   within: 'bpf_check',
   closes: SIG_SCOPE,
