@@ -8,8 +8,8 @@ import { checkProgram, isLocalCall, jumpTarget, type CheckOptions } from './chec
 import { decodeError, type DecodeError } from './errors.js';
 import type { HelperImpl, HelperProto } from './helpers.js';
 import type { BpfInsn } from './insn.js';
-import { InsnArray, insnAt, type Insns } from './insn-array.js';
-import { BPF_CALL, BPF_JMP, BPF_LD_IMM64, BPF_PSEUDO_KFUNC_CALL, LD_IMM64_PSEUDO_NAMES } from './opcodes.js';
+import { InsnArray, type Insns } from './insn-array.js';
+import { BPF_CALL, BPF_JMP, BPF_JMP32, BPF_LD_IMM64, BPF_PSEUDO_KFUNC_CALL, LD_IMM64_PSEUDO_NAMES } from './opcodes.js';
 
 /** What the decoder asks the caller for a pseudo ld_imm64 (src_reg 1..6). */
 export interface LdImm64Query {
@@ -82,7 +82,7 @@ function isResolveError(v: unknown): v is ResolveError {
 
 /** Decode (and structurally check) a program given as bytes or as instructions. */
 export function decodeProgram<Env = unknown>(
-  input: Uint8Array | readonly BpfInsn[],
+  input: Uint8Array | InsnArray | readonly BpfInsn[],
   opts: DecodeOptions<Env> = {},
 ): DecodeResult<Env> {
   let insns: Insns;
@@ -97,7 +97,8 @@ export function decodeProgram<Env = unknown>(
   const bad = checkProgram(insns, opts);
   if (bad) return { ok: false, error: decodeError(bad.pc, bad.message) };
 
-  const n = insns.length;
+  const a = insns instanceof InsnArray ? insns : InsnArray.fromInsns(insns);
+  const n = a.length;
   const code = new Uint8Array(n + 1);
   const dst = new Uint8Array(n + 1);
   const src = new Uint8Array(n + 1);
@@ -106,34 +107,42 @@ export function decodeProgram<Env = unknown>(
   const imm2 = new Int32Array(n + 1);
   const tgt = new Int32Array(n + 1);
   const kfuncs = new Map<number, KfuncBinding<Env>>();
+  code.set(a.code);
+  dst.set(a.dst);
+  src.set(a.src);
+  off.set(a.off);
+  imm.set(a.imm);
 
   for (let pc = 0; pc < n; pc++) {
-    const i = insnAt(insns, pc)!;
-    code[pc] = i.code;
-    dst[pc] = i.dst;
-    src[pc] = i.src;
-    off[pc] = i.off;
-    imm[pc] = i.imm;
-    if (i.code === BPF_LD_IMM64) {
-      const next = insnAt(insns, pc + 1)!;
-      if (i.src === 0) {
-        imm2[pc] = next.imm;
+    const c = a.code[pc]!;
+    if (c === BPF_LD_IMM64) {
+      const s = a.src[pc]!;
+      if (s === 0) {
+        imm2[pc] = a.imm[pc + 1]!;
       } else {
         // spec: VM-ISA-8, VM-LDR-3 — the pseudo forms are resolved by the loader's caller.
-        const name = LD_IMM64_PSEUDO_NAMES[i.src] ?? `src_reg ${i.src}`;
+        const name = LD_IMM64_PSEUDO_NAMES[s] ?? `src_reg ${s}`;
         if (!opts.resolveLdImm64) {
           return { ok: false, error: decodeError(pc, `ld_imm64 ${name} needs a resolver (none given)`) };
         }
-        const v = opts.resolveLdImm64({ pc, srcReg: i.src, dst: i.dst, imm: i.imm, nextImm: next.imm });
+        const v = opts.resolveLdImm64({ pc, srcReg: s, dst: a.dst[pc]!, imm: a.imm[pc]!, nextImm: a.imm[pc + 1]! });
         if (isResolveError(v)) return { ok: false, error: decodeError(pc, v.error, v.errno) };
         const u = BigInt.asUintN(64, v);
         imm[pc] = Number(u & 0xffff_ffffn) | 0;
         imm2[pc] = Number(u >> 32n) | 0;
       }
       // The second slot is never executed (jumps into it were rejected); leave it as code 0.
+      code[pc + 1] = 0;
+      dst[pc + 1] = 0;
+      src[pc + 1] = 0;
+      off[pc + 1] = 0;
+      imm[pc + 1] = 0;
       pc++;
       continue;
     }
+    const cls = c & 0x07;
+    if (cls !== BPF_JMP && cls !== BPF_JMP32) continue;
+    const i = a.get(pc)!;
     if (isLocalCall(i)) {
       tgt[pc] = pc + i.imm + 1;
     } else if (i.code === (BPF_JMP | BPF_CALL) && i.src === BPF_PSEUDO_KFUNC_CALL) {

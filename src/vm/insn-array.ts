@@ -44,6 +44,32 @@ export class InsnArray {
     return a;
   }
 
+  /** The compact form of instructions given as objects. */
+  static fromInsns(list: readonly BpfInsn[]): InsnArray {
+    const a = new InsnArray(list.length);
+    list.forEach((i, pc) => {
+      a.code[pc] = i.code;
+      a.dst[pc] = i.dst;
+      a.src[pc] = i.src;
+      a.off[pc] = i.off;
+      a.imm[pc] = i.imm;
+    });
+    return a;
+  }
+
+  /** The instructions back as bytes (the inverse of decode). */
+  toBytes(): Uint8Array {
+    const out = new Uint8Array(this.length * BPF_INSN_SIZE);
+    const view = new DataView(out.buffer);
+    for (let pc = 0, p = 0; pc < this.length; pc++, p += BPF_INSN_SIZE) {
+      out[p] = this.code[pc]!;
+      out[p + 1] = (this.src[pc]! << 4) | (this.dst[pc]! & 0x0f);
+      view.setInt16(p + 2, this.off[pc]!, true);
+      view.setInt32(p + 4, this.imm[pc]!, true);
+    }
+    return out;
+  }
+
   /** The instruction at pc as an object (undefined outside the program). */
   get(pc: number): BpfInsn | undefined {
     if (pc < 0 || pc >= this.length || !Number.isInteger(pc)) return undefined;

@@ -19,7 +19,7 @@
 
 import { decodeProgram, type LdImm64Query, type ResolveError } from '../../vm/decode.js';
 import { isKnownOpcode } from '../../vm/check.js';
-import { encodeInsns, parseInsns } from '../../vm/insn.js';
+import { encodeInsns } from '../../vm/insn.js';
 import { InsnArray } from '../../vm/insn-array.js';
 import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
@@ -39,7 +39,7 @@ import { findSubprogs } from '../kernel-btf/btf-info.js';
 import { bpfProgCalcDigest } from './digest.js';
 import { bpfMapPtrAccess } from './map-ptr-access.js';
 import { registerLoadStage, type LoadCtx, type LoadStage } from './load.js';
-import { translate } from './xlated.js';
+import { needsRewrite, translate, type XlatedInput } from './xlated.js';
 
 const LD_IMM64 = 0x18;
 const CALL = 0x85;
@@ -90,6 +90,25 @@ export class Check {
     readonly prog: BpfProg,
     readonly log: VerifierLog,
   ) {}
+
+  /** prog->insnsi decoded once into the compact form, with the bytes it was decoded from. */
+  private compact: { readonly bytes: Uint8Array; readonly insns: InsnArray } | null = null;
+
+  /**
+   * prog->insnsi in the compact form, decoded once and shared by the passes. A stage that rewrites
+   * the bytes in place (CO-RE: check_btf_info) calls insnsChanged() afterwards; a new array is
+   * noticed by identity.
+   */
+  insns(): InsnArray {
+    const bytes = this.prog.insns;
+    if (this.compact?.bytes !== bytes) this.compact = { bytes, insns: InsnArray.decode(bytes) };
+    return this.compact.insns;
+  }
+
+  /** The instruction bytes were patched in place: decode them again when next asked. */
+  insnsChanged(): void {
+    this.compact = null;
+  }
 
   get ctx(): SyscallCtx {
     return this.l.ctx;
@@ -228,7 +247,7 @@ export class Check {
    */
   bindKfuncBtfs(): number {
     if (!this.binding) return 0;
-    const insns = InsnArray.decode(this.prog.insns);
+    const insns = this.insns();
     for (let pc = 0; pc < insns.length; pc++) {
       const i = insns.get(pc)!;
       if (i.code === LD_IMM64) {
@@ -247,7 +266,7 @@ export class Check {
    * and their resolution (maps, the exclusive-map check), unknown opcodes. Returns 0 or -errno.
    */
   resolveWalk(): number {
-    const insns = InsnArray.decode(this.prog.insns);
+    const insns = this.insns();
     const n = insns.length;
     for (let pc = 0; pc < n; pc++) {
       const i = insns.get(pc)!;
@@ -371,9 +390,11 @@ export const CHECK_BTF_INFO = checkStage('LOAD-13.btf_info', 'check_subprogs and
   // add_subprog_and_kfunc: a kfunc in module BTF binds that BTF (an installed policy may refuse it).
   const kfuncBtf = c.bindKfuncBtfs();
   if (kfuncBtf) return kfuncBtf;
-  const sub = checkSubprogs(InsnArray.decode(prog.insns), subprogs.map((s) => s.start));
+  const sub = checkSubprogs(c.insns(), subprogs.map((s) => s.start));
   if (sub) return c.fail('LOAD-13', sub.message, -Errno.EINVAL);
-  return checkBtfInfoLate(l, prog, verbose, early, subprogs);
+  const late = checkBtfInfoLate(l, prog, verbose, early, subprogs);
+  c.insnsChanged(); // CO-RE patched prog->insnsi in place
+  return late;
 });
 
 /** resolve_pseudo_ldimm64: the digest first (DIG-4; kept if an earlier stage computed it), then each instruction in order. */
@@ -395,7 +416,7 @@ export const CHECK_ATTACH_BTF_ID = checkStage('LOAD-13.attach', 'check_attach_bt
 
 /** check_cfg's reachability, over the CO-RE-relocated instructions (check_btf_info patched them in place). */
 export const CHECK_CFG = checkStage('LOAD-13.cfg', 'check_cfg', ['btf-info'], [], (c) => {
-  const cfg = checkReachable(InsnArray.decode(c.prog.insns));
+  const cfg = checkReachable(c.insns());
   return cfg ? c.fail('LOAD-13', cfg.message, -Errno.EINVAL) : 0;
 });
 
@@ -403,7 +424,7 @@ export const CHECK_CFG = checkStage('LOAD-13.cfg', 'check_cfg', ['btf-info'], []
 export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural stand-in)', ['used-maps', 'btf-info'], ['verified'], (c) => {
   const { l, prog, ctx } = c;
   const verbose = (msg: string) => c.verbose(msg);
-  const relocated = parseInsns(prog.insns);
+  const relocated = c.insns();
   const main = doCheck(relocated, {
     progType: prog.type,
     gplCompatible: prog.gplCompatible,
@@ -425,14 +446,14 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
   if (main.error) return c.fail(main.error.id, main.error.message, main.error.errno);
   if (prog.type === ProgType.BPF_PROG_TYPE_SYSCALL) prog.maxCtxOffset = main.maxCtxOffset;
   // The interpreter's program: resolved ld_imm64 values come from the resolve stage, kfuncs are bound here.
-  const dec = decodeProgram(prog.insns, {
+  const dec = decodeProgram(relocated, {
     resolveLdImm64: (q) => c.resolved.get(q.pc) ?? { error: 'unrecognized bpf_ld_imm64 insn' },
     resolveKfunc: bindKfuncs(l, prog, verbose),
   });
   if (!dec.ok) return c.fail('LOAD-13', dec.error.message, dec.error.errno);
   prog.decoded = dec.program;
   // The verifier's rewrites (xlated.ts), then bpf_insn_prepare_dump's view of map ld_imm64s.
-  const t = translate({
+  const xin: XlatedInput = {
     insns: relocated,
     progType: prog.type,
     seen: main.seen,
@@ -448,8 +469,9 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
       cpuNumber: Number(BigInt.asIntN(32, ctx.kernel.kallsyms.lookup('cpu_number') ?? 0n)),
       jiffies: ctx.kernel.kallsyms.lookup('jiffies') ?? 0n,
     },
-  });
-  prog.xlated = xlatedDump(encodeInsns(t.insns), t.orig, c.dumpLdImm64);
+  };
+  const t = needsRewrite(xin) ? translate(xin) : null;
+  prog.xlated = t ? xlatedDump(encodeInsns(t.insns), t.orig, c.dumpLdImm64) : xlatedDump(prog.insns, null, c.dumpLdImm64);
   return 0;
 });
 
@@ -526,16 +548,18 @@ function kfuncName(ctx: SyscallCtx, btfId: number): string {
  * its map by id, as BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_VALUE (PINFO-4). `orig` maps each
  * translated slot to the loaded one it came from.
  */
-function xlatedDump(insns: Uint8Array, orig: readonly (number | undefined)[], ld: ReadonlyMap<number, readonly [number, number, number]>): Uint8Array {
+function xlatedDump(insns: Uint8Array, orig: readonly (number | undefined)[] | null, ld: ReadonlyMap<number, readonly [number, number, number]>): Uint8Array {
   const out = insns.slice();
   const dv = new DataView(out.buffer);
-  orig.forEach((o, pc) => {
+  // orig null: nothing was rewritten, slot k is loaded slot k
+  const slots: Iterable<[number, number | undefined]> = orig ? orig.entries() : [...ld.keys()].map((k) => [k, k] as [number, number]);
+  for (const [pc, o] of slots) {
     const m = o === undefined ? undefined : ld.get(o);
-    if (!m || out[pc * 8] !== 0x18) return;
+    if (!m || out[pc * 8] !== 0x18) continue;
     const [src, imm, next] = m;
     out[pc * 8 + 1] = (out[pc * 8 + 1]! & 0x0f) | (src << 4);
     dv.setInt32(pc * 8 + 4, imm, true);
     dv.setInt32(pc * 8 + 12, next, true);
-  });
+  }
   return out;
 }

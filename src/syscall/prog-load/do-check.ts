@@ -31,7 +31,7 @@
 import { checkInsn } from '../../vm/check.js';
 import { insnText, noteAlignment, regText, type InsnNames, type RegValue } from './verifier-text.js';
 import type { BpfInsn } from '../../vm/insn.js';
-import { insnAt, type Insns } from '../../vm/insn-array.js';
+import { InsnArray, insnAt, type Insns } from '../../vm/insn-array.js';
 import { Errno } from '../errno.js';
 import { Limits, Pseudo } from '../uapi/consts.js';
 import { BPF_FUNC_MAX_ID, GPL_ONLY_HELPERS, HELPER_RULES, TRACING_FAMILY_TYPES, helperName, isNetOnlyHelper } from './prog-types.js';
@@ -144,12 +144,21 @@ interface Checkpoint {
   miss: number;
 }
 
-/** The instructions a path executed, newest first (env->cur_state's jump history, simplified). */
+/**
+ * The instructions a path executed, newest first (env->cur_state's jump history, simplified): one
+ * node per run of consecutive instructions (like the kernel's jump history, which records only
+ * jumps), not one per instruction — a 1,000,000-instruction straight line is one node. A node is
+ * never changed once made, so paths forked from it share it; each path says where its own run in
+ * its newest node ends (PathState.histEnd), and a node says where its predecessor's run ended.
+ */
 interface Hist {
-  readonly pc: number;
+  /** The first instruction of the run. */
+  readonly start: number;
   readonly prev: Hist | null;
-  /** A checkpoint taken at this visit, before the instruction ran. */
-  cp?: Checkpoint;
+  /** The last instruction of `prev`'s run on this path. */
+  readonly prevEnd: number;
+  /** A checkpoint taken at the visit of `start`, before the instruction ran. */
+  readonly cp: Checkpoint | undefined;
 }
 
 interface PathState {
@@ -168,6 +177,8 @@ interface PathState {
   /** The last line is an instruction with nothing printed after it (a state note may follow it). */
   noteable: boolean;
   hist: Hist | null;
+  /** The last instruction of this path's run in `hist`. */
+  histEnd: number;
   /** Checkpoints this path came through (explored states whose branches are still being walked). */
   ancestors: Set<Checkpoint>;
   /** Jump-history entries since the last checkpoint (jmp_history_cnt). */
@@ -408,7 +419,9 @@ function backtrack(i: BpfInsn, track: Set<number>): void {
   if ((cls === 0x05 || cls === 0x06) && (op === 0x80 || op === 0x90)) track.clear();
 }
 
-export function doCheck(insns: Insns, env: DoCheckEnv): DoCheckResult {
+export function doCheck(given: Insns, env: DoCheckEnv): DoCheckResult {
+  const insns = given instanceof InsnArray ? given : InsnArray.fromInsns(given);
+  const code = insns.code;
   const limit = Limits.BPF_COMPLEXITY_LIMIT_INSNS;
   const n = insns.length;
   let processed = 0;
@@ -464,7 +477,7 @@ export function doCheck(insns: Insns, env: DoCheckEnv): DoCheckResult {
   initial[1] = { kind: 'ctx' };
   initial[FP] = { kind: 'fp' };
   const pending: PathState[] = [
-    { pc: 0, regs: initial, stack: new Map(), frames: [], frameEntry: 0, scratched: new Set([1, FP]), scratchedStack: new Set(), lines: [], noteable: false, hist: null, ancestors: new Set(), jmpHist: 0 },
+    { pc: 0, regs: initial, stack: new Map(), frames: [], frameEntry: 0, scratched: new Set([1, FP]), scratchedStack: new Set(), lines: [], noteable: false, hist: null, histEnd: -1, ancestors: new Set(), jmpHist: 0 },
   ];
   let s: PathState = pending[0]!;
   const result = (error?: DoCheckError): DoCheckResult => ({
@@ -486,8 +499,8 @@ export function doCheck(insns: Insns, env: DoCheckEnv): DoCheckResult {
   const logging = env.logging ?? true;
   const printState = (pc: number) => {
     if (!logging) {
-      s.scratched.clear();
-      s.scratchedStack.clear();
+      if (s.scratched.size) s.scratched.clear();
+      if (s.scratchedStack.size) s.scratchedStack.clear();
       return;
     }
     const shown =
@@ -512,14 +525,21 @@ export function doCheck(insns: Insns, env: DoCheckEnv): DoCheckResult {
   /** mark_chain_precision: walk the path back, marking the registers precise in the checkpoints it passes. */
   const markPrecise = (regs: number[]) => {
     const track = new Set(regs.filter((r) => s.regs[r]?.kind === 'const' || s.regs[r]?.kind === 'scalar'));
-    for (let h = s.hist; h && track.size; h = h.prev) {
-      if (h !== s.hist) backtrack(insnAt(insns, h.pc)!, track);
-      const cp = h.cp;
-      if (!cp) continue;
-      for (const r of [...track]) {
-        const v = cp.regs[r];
-        if (!v || (v.kind !== 'const' && v.kind !== 'scalar') || cp.precise.has(r)) track.delete(r);
-        else cp.precise.add(r);
+    let newest = true;
+    for (let h = s.hist, end = s.histEnd; h && track.size; end = h.prevEnd, h = h.prev) {
+      // The run's instructions in path order (an ld_imm64 takes two slots), walked newest first.
+      const run: number[] = [];
+      for (let pc = h.start; pc <= end; pc += code[pc] === LD_IMM64 ? 2 : 1) run.push(pc);
+      for (let k = run.length - 1; k >= 0 && track.size; k--) {
+        if (!newest) backtrack(insnAt(insns, run[k]!)!, track);
+        newest = false;
+        const cp = k === 0 ? h.cp : undefined;
+        if (!cp) continue;
+        for (const r of [...track]) {
+          const v = cp.regs[r];
+          if (!v || (v.kind !== 'const' && v.kind !== 'scalar') || cp.precise.has(r)) track.delete(r);
+          else cp.precise.add(r);
+        }
       }
     }
   };
@@ -527,7 +547,7 @@ export function doCheck(insns: Insns, env: DoCheckEnv): DoCheckResult {
   /** env->explored_states: the checkpoints at each instruction, newest first. */
   const explored = new Map<number, Checkpoint[]>();
   const PRUNED = '';
-  const stateVisited = (pc: number, h: Hist): string | undefined => {
+  const stateVisited = (pc: number): string | Checkpoint | undefined => {
     const force = s.jmpHist > 40;
     let add = force || (jmps - prevJmps >= 2 && processed - prevInsns >= 8);
     const known = knownState(s);
@@ -553,7 +573,6 @@ export function doCheck(insns: Insns, env: DoCheckEnv): DoCheckResult {
     maxStatesPerInsn = Math.max(maxStatesPerInsn, cnt);
     if (!add) return undefined;
     const cp: Checkpoint = { pc, regs: s.regs.slice(), stack: s.stack, depth: s.frames.length, precise: new Set(), key, known, miss: 0 };
-    h.cp = cp;
     list.unshift(cp);
     explored.set(pc, list);
     s.ancestors.add(cp);
@@ -561,7 +580,7 @@ export function doCheck(insns: Insns, env: DoCheckEnv): DoCheckResult {
     totalStates++;
     prevJmps = jmps;
     prevInsns = processed;
-    return undefined;
+    return cp;
   };
   const fork = (pc: number, regs: Regs): PathState => ({
     pc,
@@ -574,6 +593,7 @@ export function doCheck(insns: Insns, env: DoCheckEnv): DoCheckResult {
     lines: [],
     noteable: false,
     hist: s.hist,
+    histEnd: s.histEnd,
     ancestors: new Set(s.ancestors),
     jmpHist: s.jmpHist,
   });
@@ -586,13 +606,17 @@ export function doCheck(insns: Insns, env: DoCheckEnv): DoCheckResult {
       }
       const pc = s.pc;
       const i = insnAt(insns, pc)!;
-      const h: Hist = { pc, prev: s.hist };
+      let cp: Checkpoint | undefined;
       if (prune[pc]) {
-        const loop = stateVisited(pc, h);
+        const loop = stateVisited(pc);
         if (loop === PRUNED) break;
-        if (loop) return fail('LOAD-13', loop, -Errno.EINVAL);
+        if (typeof loop === 'string') return fail('LOAD-13', loop, -Errno.EINVAL);
+        cp = loop;
       }
-      s.hist = h;
+      // The path's history: a new run after a jump, a call, a return or a checkpoint.
+      const end = s.histEnd;
+      if (cp || !s.hist || pc !== end + (code[end] === LD_IMM64 ? 2 : 1)) s.hist = { start: pc, prev: s.hist, prevEnd: end, cp };
+      s.histEnd = pc;
       if (prune[pc] === 2) s.jmpHist++;
       seen[pc] = 1;
       // print_insn_state, then the instruction (do_check at log_level 1).

@@ -26,6 +26,7 @@
 
 import type { BpfInsn } from '../../vm/insn.js';
 import { insn as mk } from '../../vm/insn.js';
+import { InsnArray } from '../../vm/insn-array.js';
 import { MapFlag, MapType, ProgType } from '../uapi/consts.js';
 import type { BpfMap } from '../objects/map.js';
 import { POISONED } from './do-check.js';
@@ -48,7 +49,7 @@ interface Slot {
 }
 
 export interface XlatedInput {
-  readonly insns: readonly BpfInsn[];
+  readonly insns: InsnArray | readonly BpfInsn[];
   readonly progType: number;
   /** insn_aux_data[].seen from the main pass. */
   readonly seen: Uint8Array;
@@ -289,11 +290,13 @@ function divModFixup(i: BpfInsn): BpfInsn[] | undefined {
  * loaded slot each instruction comes from.
  */
 export function translate(inp: XlatedInput): { insns: BpfInsn[]; orig: (number | undefined)[] } {
-  const p = new Program(inp.insns);
+  const given = inp.insns;
+  const loaded = given instanceof InsnArray ? Array.from({ length: given.length }, (_, k) => given.get(k)!) : given;
+  const p = new Program(loaded);
   // 0. optimize_bpf_loop
   if (inp.loopInline?.size) {
     const starts = [0];
-    inp.insns.forEach((ins, pc) => {
+    loaded.forEach((ins, pc) => {
       if (isPseudoCall(ins) || isPseudoFunc(ins)) starts.push(pc + ins.imm + 1);
     });
     const sorted = [...new Set(starts)].sort((a, b) => a - b);
@@ -384,4 +387,36 @@ export function translate(inp: XlatedInput): { insns: BpfInsn[]; orig: (number |
     if (isPseudoCall(s.insn)) s.insn = { ...s.insn, off: s.insn.imm, imm: sorted.indexOf(i + s.insn.imm + 1) };
   });
   return { insns: p.slots.map((s) => s.insn), orig: p.slots.map((s) => s.orig) };
+}
+
+/**
+ * Would any pass of translate() change the program? Most programs need none of the rewrites: the
+ * check stage then dumps the program as loaded, and a 1,000,000-instruction load builds no object
+ * per instruction (issue L). Answers exactly for the dead-code and nop passes and
+ * conservatively (yes) for the others: any bpf_loop to inline, context access of an __sk_buff
+ * program, division or modulo, an inlinable helper call, a bpf-to-bpf call.
+ */
+export function needsRewrite(inp: XlatedInput): boolean {
+  const a = inp.insns instanceof InsnArray ? inp.insns : InsnArray.fromInsns(inp.insns);
+  for (const cb of inp.loopInline?.values() ?? []) if (cb !== undefined) return true;
+  if (SKB_TYPES.has(inp.progType) && inp.ctxAccess.size) return true;
+  const n = a.length;
+  const seenAt = (k: number) => k >= 0 && k < n && inp.seen[k] === 1;
+  for (let pc = 0; pc < n; pc++) {
+    const code = a.code[pc]!;
+    const cls = code & 0x07;
+    const op = code & 0xf0;
+    if (inp.bpfCapable && !inp.seen[pc]) return true;
+    if (code === 0x18) {
+      pc++;
+      if (inp.bpfCapable && !inp.seen[pc]) return true;
+      continue;
+    }
+    if ((cls === ALU || cls === ALU64) && (op === 0x30 || op === 0x90)) return true;
+    if (code === CALL && (a.src[pc] === 1 || (a.src[pc] === 0 && (a.imm[pc] === 1 || a.imm[pc] === 8 || a.imm[pc] === 118)))) return true;
+    if (!inp.bpfCapable || (cls !== JMP && cls !== JMP32)) continue;
+    if (code === (JMP | JA) && a.dst[pc] === 0 && a.src[pc] === 0 && a.off[pc] === 0 && a.imm[pc] === 0) return true;
+    if (op !== JA && op !== 0x80 && op !== 0x90 && (!seenAt(pc + 1) || !seenAt(pc + 1 + a.off[pc]!))) return true;
+  }
+  return false;
 }
