@@ -20,7 +20,7 @@ import type { LightSkeleton } from './lskel-reader.js';
  * Process is one; src/realkernel/ records the same flow through this boundary to run it on a real
  * kernel, and plays the real answers back through it.
  */
-export type SkelProcess = Pick<Process, 'alloc' | 'bpf' | 'read' | 'close'>;
+export type SkelProcess = Pick<Process, 'alloc' | 'bpf' | 'read' | 'close'> & Partial<Pick<Process, 'free'>>;
 
 export interface SkelRunOptions {
   /** The bpf_load_and_run flow; default: that of the first registered toolchain that fits the header (candidateToolchains). */
@@ -135,6 +135,27 @@ export function loadSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelR
   return { ...r, mapFds, progFds, skelAddr, flow };
 }
 
+/**
+ * `<name>__destroy()`: close the fds the load handed back and free the skeleton struct, its log
+ * buffer and the initial-value mappings `__open()` made (when the process can free memory).
+ */
+export function destroySkeleton(proc: SkelProcess, skel: LightSkeleton, r: SkelResult): void {
+  for (const fd of [...Object.values(r.progFds), ...Object.values(r.mapFds)]) if (fd > 0) proc.close(fd);
+  if (!proc.free) return;
+  const free = proc.free.bind(proc);
+  const ctx = proc.read(r.skelAddr, structSize(skel));
+  if (ctx) {
+    const dv = new DataView(ctx.buffer, ctx.byteOffset, ctx.byteLength);
+    const logBuf = dv.getBigUint64(16, true);
+    if (logBuf) free(logBuf);
+    skel.maps.forEach((m, i) => {
+      const iv = m.initialValue ? dv.getBigUint64(24 + 16 * i + 8, true) : 0n;
+      if (iv) free(iv);
+    });
+  }
+  free(r.skelAddr);
+}
+
 /** The flow of the first registered toolchain whose skeletons look like this one. */
 export function defaultFlow(skel: LightSkeleton): LoaderFlow {
   const t = candidateToolchains(skel)[0];
@@ -154,13 +175,26 @@ class KilledIn extends Error {
 
 /** bpf_load_and_run(opts), libbpf's sequence with its attr sizes and errstr strings (LSK-RUN-1..7). */
 function bpfLoadAndRun(
-  proc: SkelProcess,
+  user: SkelProcess,
   skel: LightSkeleton,
   ctxAddr: bigint,
   flow: LoaderFlow,
   o: SkelRunOptions,
   calls: { step: string; res: SysResult }[],
 ): Omit<SkelResult, 'mapFds' | 'progFds' | 'skelAddr' | 'flow'> {
+  // Everything bpf_load_and_run allocates lives on its stack in C: freed when it returns (issue K:
+  // a process that loads skeletons again and again keeps a constant number of regions).
+  const temp: bigint[] = [];
+  const proc: SkelProcess = {
+    bpf: (cmd, attr, size) => user.bpf(cmd, attr, size),
+    read: (addr, len) => user.read(addr, len),
+    close: (fd) => user.close(fd),
+    alloc: (bytes, name) => {
+      const a = user.alloc(bytes, name);
+      temp.push(a);
+      return a;
+    },
+  };
   const sys = (step: string, cmd: number, layout: typeof MAP_CREATE, fields: Record<string, number | bigint | string>, size: number) => {
     const attr = encode(layout, fields, Math.max(size, lastFieldEnd(layout, new Set(['signing-6.18', 'hashchain-v2'])))).subarray(0, size);
     const addr = proc.alloc(attr.slice(), `${step} attr`);
@@ -182,6 +216,7 @@ function bpfLoadAndRun(
   const done = () => {
     if (mapFd >= 0) proc.close(mapFd);
     if (progFd >= 0) proc.close(progFd);
+    if (user.free) for (const a of temp) user.free(a);
     const outcome = notEmulated !== undefined ? 'not-emulated' : err === 0 ? 'loaded' : 'rejected';
     return { outcome, err, errstr, loaderRetval, calls, oops: null, ...(notEmulated !== undefined ? { notEmulated } : {}) } as const;
   };

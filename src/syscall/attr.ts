@@ -12,15 +12,28 @@ import { decode, fieldsFor, lastFieldEnd, type Decoded, type Layout } from './ua
 
 /** sizeof(union bpf_attr) for the profile: the largest member end, rounded up to 8. */
 export function attrSize(profile: KernelProfile): number {
-  let end = 0;
-  for (const l of ATTR_LAYOUTS.values()) end = Math.max(end, lastFieldEnd(l, profile.uapi));
-  return Math.ceil(end / 8) * 8;
+  let size = ATTR_SIZE.get(profile.uapi);
+  if (size === undefined) {
+    let end = 0;
+    for (const l of ATTR_LAYOUTS.values()) end = Math.max(end, lastFieldEnd(l, profile.uapi));
+    size = Math.ceil(end / 8) * 8;
+    ATTR_SIZE.set(profile.uapi, size);
+  }
+  return size;
 }
+/** Both depend only on the profile's UAPI feature set (a set never changed after the profile is made). */
+const ATTR_SIZE = new WeakMap<ReadonlySet<string>, number>();
+const LAST_FIELD_END = new WeakMap<ReadonlySet<string>, Map<number, number | undefined>>();
 
 /** offsetofend(CMD_LAST_FIELD) for the profile, or undefined for a command without a layout. */
 export function lastFieldEndFor(cmd: number, profile: KernelProfile): number | undefined {
-  const l = ATTR_LAYOUTS.get(cmd);
-  return l ? lastFieldEnd(l, profile.uapi) : undefined;
+  let byCmd = LAST_FIELD_END.get(profile.uapi);
+  if (!byCmd) LAST_FIELD_END.set(profile.uapi, (byCmd = new Map()));
+  if (!byCmd.has(cmd)) {
+    const l = ATTR_LAYOUTS.get(cmd);
+    byCmd.set(cmd, l ? lastFieldEnd(l, profile.uapi) : undefined);
+  }
+  return byCmd.get(cmd);
 }
 
 /**

@@ -200,6 +200,12 @@ export class Kernel {
     this.kallsyms = Kallsyms.fromVmlinux(r.btf.model, { kallsymsAll: this.config.CONFIG_KALLSYMS_ALL });
   }
 
+  /** sizeof(union bpf_attr) for this kernel's profile (computed once). */
+  get sizeofAttr(): number {
+    return (this.#sizeofAttr ??= attrSize(this.profile));
+  }
+  #sizeofAttr: number | undefined;
+
   /** The syscall being handled (innermost), if any. */
   get current(): SyscallCtx | undefined {
     return this.stack[this.stack.length - 1];
@@ -236,19 +242,20 @@ export class Kernel {
     this.clock.tick();
     const sys = this.trace.newSyscall();
     const attr = info.attrAddr !== undefined && info.cmd ? this.peekAttr(proc.mem, info.attrAddr, info.size ?? 0, name, args) : undefined;
-    this.trace.emit({
-      kind: 'syscall',
-      sys,
-      parent: null,
-      pid: proc.pid,
-      name,
-      ...(info.cmd ? { cmd: info.cmd } : {}),
-      ...(info.attrAddr !== undefined ? { attrAddr: traceValue(info.attrAddr) as string } : {}),
-      ...(info.size !== undefined ? { size: info.size } : {}),
-      ...(attr ? { attr } : {}),
-      ...(info.args ? { args: info.args } : {}),
-      kernel: false,
-    });
+    this.trace.emitSyscall(
+      {
+        sys,
+        parent: null,
+        pid: proc.pid,
+        name,
+        ...(info.cmd ? { cmd: info.cmd } : {}),
+        ...(info.attrAddr !== undefined ? { attrAddr: traceValue(info.attrAddr) as string } : {}),
+        ...(info.size !== undefined ? { size: info.size } : {}),
+        ...(info.args ? { args: info.args } : {}),
+        kernel: false,
+      },
+      attr,
+    );
     const actx = this.audit.syscallEntry(proc.auditTask(), nr, args);
     const ctx = new SyscallCtx(this, proc, sys, actx, false, null);
     const r = this.run(ctx, body);
@@ -284,18 +291,10 @@ export class Kernel {
   kernBpf(outer: SyscallCtx, cmd: number, attr: bigint, size: number): SysResult {
     const sys = this.trace.newSyscall();
     const decoded = this.peekAttr(outer.proc.mem, attr, size, 'bpf', [BigInt(cmd)], true);
-    this.trace.emit({
-      kind: 'syscall',
-      sys,
-      parent: outer.sys,
-      pid: outer.proc.pid,
-      name: 'bpf',
-      cmd: cmdName(cmd),
-      attrAddr: traceValue(attr) as string,
-      size,
-      ...(decoded ? { attr: decoded } : {}),
-      kernel: true,
-    });
+    this.trace.emitSyscall(
+      { sys, parent: outer.sys, pid: outer.proc.pid, name: 'bpf', cmd: cmdName(cmd), attrAddr: traceValue(attr) as string, size, kernel: true },
+      decoded,
+    );
     const ctx = new SyscallCtx(this, outer.proc, sys, outer.audit, true, outer);
     const r = this.run(ctx, (c) => this.sysBpf(c, cmd, kernelPtr(attr), size));
     // An oops in a nested call kills the task that runs the program: it unwinds to the outer syscall.
@@ -338,7 +337,10 @@ export class Kernel {
     return r;
   }
 
-  /** Decode an attr for the trace without side effects (undefined if it cannot be read). */
+  /**
+   * The attr for the trace, without side effects: the bytes are copied now (undefined if they cannot
+   * be read), decoded only when a reader asks (Trace.emitSyscall).
+   */
   private peekAttr(
     mem: AddressSpace,
     addr: bigint,
@@ -346,16 +348,19 @@ export class Kernel {
     name: string,
     args: readonly bigint[],
     isKernel = false,
-  ): Record<string, TraceValue> | undefined {
+  ): (() => Record<string, TraceValue>) | undefined {
     if (name !== 'bpf') return undefined;
     const l = ATTR_LAYOUTS.get(Number(args[0]));
     if (!l) return undefined;
-    const n = Math.min(size, attrSize(this.profile));
+    const n = Math.min(size, this.sizeofAttr);
     const bytes = n > 0 ? mem.read(addr, n) : new Uint8Array(0);
     if (!bytes || (!isKernel && addr >> 63n)) return undefined;
-    const out: Record<string, TraceValue> = {};
-    for (const [k, v] of Object.entries(decode(l, bytes, this.profile.uapi))) out[k] = traceValue(v);
-    return out;
+    const uapi = this.profile.uapi;
+    return () => {
+      const out: Record<string, TraceValue> = {};
+      for (const [k, v] of Object.entries(decode(l, bytes, uapi))) out[k] = traceValue(v);
+      return out;
+    };
   }
 
   /**

@@ -159,8 +159,10 @@ export class AddressSpace {
     if (Number(base & 0xffff_ffffn) + init.bytes.length > TWO_32) {
       throw new RangeError(`region ${init.name} at ${hex(base)} crosses a 4 GiB boundary`);
     }
-    for (const r of this.list) {
-      if (region.base < r.end && r.base < region.end) {
+    // Only the neighbours in base order can overlap.
+    const at = this.upper(region.hi, region.lo);
+    for (const r of [this.list[at - 1], this.list[at]]) {
+      if (r && region.base < r.end && r.base < region.end) {
         throw new RangeError(`region ${init.name} at ${hex(base)} overlaps ${r}`);
       }
     }
@@ -169,20 +171,45 @@ export class AddressSpace {
   }
 
   unmap(region: Region): void {
-    const i = this.list.indexOf(region);
+    const i = this.indexOf(region);
     if (i >= 0) this.list.splice(i, 1);
     region.unmapped = true;
     if (this.lastHit === region) this.lastHit = undefined;
+  }
+
+  /** Unmap the region that starts at `base` (munmap of a whole mapping); false when none does. */
+  unmapAt(base: bigint): boolean {
+    const r = this.findBig(base);
+    if (!r || r.base !== BigInt.asUintN(64, base)) return false;
+    (r.base >> 63n && this.kernel ? this.kernel : this).unmap(r);
+    return true;
   }
 
   regions(): readonly Region[] {
     return this.list;
   }
 
+  /** The index of the first region whose base is above (hi, lo): binary search (issue K: O(log n)). */
+  private upper(hi: number, lo: number): number {
+    const list = this.list;
+    let a = 0;
+    let b = list.length;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      const r = list[m]!;
+      if (r.hi > hi || (r.hi === hi && r.lo > lo)) b = m;
+      else a = m + 1;
+    }
+    return a;
+  }
+
+  private indexOf(region: Region): number {
+    const i = this.upper(region.hi, region.lo) - 1;
+    return i >= 0 && this.list[i] === region ? i : -1;
+  }
+
   private insert(region: Region): void {
-    let i = this.list.length;
-    while (i > 0 && this.list[i - 1]!.base > region.base) i--;
-    this.list.splice(i, 0, region);
+    this.list.splice(this.upper(region.hi, region.lo), 0, region);
   }
 
   /**
@@ -193,13 +220,12 @@ export class AddressSpace {
     if (hi >= 0x8000_0000 && this.kernel) return this.kernel.find(hi, lo);
     const last = this.lastHit;
     if (last !== undefined && last.hi === hi && lo >= last.lo && lo - last.lo < last.bytes.length) return last;
-    const list = this.list;
-    for (let i = 0; i < list.length; i++) {
-      const r = list[i]!;
-      if (r.hi === hi && lo >= r.lo && lo - r.lo < r.bytes.length) {
-        this.lastHit = r;
-        return r;
-      }
+    // The last region starting at or below the address is the only candidate (regions never overlap).
+    const i = this.upper(hi, lo >>> 0) - 1;
+    const r = this.list[i];
+    if (r !== undefined && r.hi === hi && lo >= r.lo && lo - r.lo < r.bytes.length) {
+      this.lastHit = r;
+      return r;
     }
     return undefined;
   }

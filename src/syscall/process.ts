@@ -174,6 +174,14 @@ export class Process {
     return this.mem.map({ name, kind: 'user', bytes: data }).base;
   }
 
+  /**
+   * Give back a buffer `alloc` returned (free / munmap of the whole mapping; a C program's stack
+   * buffer going out of scope). Not a traced syscall. False when no mapping starts there.
+   */
+  free(addr: bigint): boolean {
+    return this.mem.unmapAt(addr);
+  }
+
   /** The user region at an address (to read back output buffers). */
   region(addr: bigint): Region | undefined {
     return this.mem.findBig(addr);

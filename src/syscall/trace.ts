@@ -209,6 +209,31 @@ export class Trace {
     return ev;
   }
 
+  /**
+   * A syscall entry whose attr is rendered only when a reader asks for it (issue K: most events of a
+   * long run are never read). `attr` renders it once, from bytes the caller copied at entry; the
+   * property sits where `emit` would have put it and is an ordinary value after the first read.
+   */
+  emitSyscall(e: Omit<SyscallEnter, 'seq' | 'attr' | 'kind'>, attr: (() => Readonly<Record<string, TraceValue>>) | undefined): SyscallEnter {
+    const { args, kernel, ...head } = e;
+    const ev: Record<string, unknown> = { seq: this.nextSeq++, kind: 'syscall', ...head };
+    if (attr) {
+      Object.defineProperty(ev, 'attr', {
+        enumerable: true,
+        configurable: true,
+        get() {
+          const value = attr();
+          Object.defineProperty(ev, 'attr', { value, enumerable: true, configurable: false, writable: false });
+          return value;
+        },
+      });
+    }
+    if (args) ev.args = args;
+    ev.kernel = kernel;
+    this.list.push(ev as unknown as SyscallEnter);
+    return ev as unknown as SyscallEnter;
+  }
+
   /** A mark for `since()`: the seq the next event will get. */
   mark(): number {
     return this.nextSeq;
