@@ -17,11 +17,11 @@ import { makeCred, type CapName, type Cred } from './creds.js';
 import { Errno } from './errno.js';
 import type { OpenFile } from './file.js';
 import { Idr } from './idr.js';
-import { builtinVmlinuxBtf } from './kernel-btf/vmlinux.js';
+import { builtinKernelBtf, kernelBtfOf } from './kernel-btf/shared.js';
 import { CoreCandCache } from './kernel-btf/core-apply.js';
 import { Kallsyms } from './kernel-btf/kallsyms.js';
 import { AddressSpace } from './memory.js';
-import { Btf as BtfObject, type Btf } from './objects/btf.js';
+import type { Btf } from './objects/btf.js';
 import type { BpfMap } from './objects/map.js';
 import type { BpfProg } from './objects/prog.js';
 import { Process, type ProcessOptions } from './process.js';
@@ -164,11 +164,7 @@ export class Kernel {
     });
     const t0 = this.clock.now();
     this.bootNs = BigInt(t0.sec) * 1_000_000_000n + BigInt(t0.nsec);
-    const vmlinux =
-      opts.vmlinuxBtf === undefined
-        ? builtinVmlinuxBtf({ uapiFeatures: [...this.profile.uapi], bpfMapExcl: this.profile.structBpfMapExcl })
-        : opts.vmlinuxBtf;
-    if (vmlinux) this.loadVmlinux(vmlinux);
+    if (opts.vmlinuxBtf !== null) this.loadVmlinux(opts.vmlinuxBtf);
     for (const der of opts.builtinCerts ?? []) {
       const r = this.keys.load_builtin_certificate(der);
       if (r < 0) throw new RangeError(`builtin certificate rejected (${r})`);
@@ -188,16 +184,20 @@ export class Kernel {
     return this.vmlinux;
   }
 
-  /** Register the kernel's BTF at boot (it takes BTF object id 1, as on a real kernel). */
-  private loadVmlinux(bytes: Uint8Array): void {
-    const log: string[] = [];
-    const r = BtfObject.parse(bytes, { write: (s) => void log.push(s) });
-    if (!r.ok) throw new RangeError(`vmlinux BTF rejected: ${log.join('').trim().split('\n').pop()}`);
-    r.btf.kernel = true;
-    r.btf.name = 'vmlinux';
-    r.btf.id = this.btfIdr.allocCyclic(r.btf);
-    this.vmlinux = r.btf;
-    this.kallsyms = Kallsyms.fromVmlinux(r.btf.model, { kallsymsAll: this.config.CONFIG_KALLSYMS_ALL });
+  /**
+   * Register the kernel's BTF at boot (it takes BTF object id 1, as on a real kernel): the given
+   * bytes, or the built-in vmlinux for the profile. The parse and the kallsyms table built from it
+   * are shared by every kernel booted from the same bytes (kernel-btf/shared.ts).
+   */
+  private loadVmlinux(given: Uint8Array | undefined): void {
+    const image = given === undefined ? builtinKernelBtf({ uapiFeatures: [...this.profile.uapi], bpfMapExcl: this.profile.structBpfMapExcl }) : kernelBtfOf(given);
+    if ('error' in image) throw new RangeError(`vmlinux BTF rejected: ${image.error}`);
+    const btf = image.btf.sharing();
+    btf.kernel = true;
+    btf.name = 'vmlinux';
+    btf.id = this.btfIdr.allocCyclic(btf);
+    this.vmlinux = btf;
+    this.kallsyms = image.kallsyms(this.config.CONFIG_KALLSYMS_ALL);
   }
 
   /** sizeof(union bpf_attr) for this kernel's profile (computed once). */

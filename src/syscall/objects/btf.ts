@@ -121,6 +121,14 @@ export class Btf {
   }
 
   /**
+   * Another BTF object over the same parsed bytes (its own id, refcount, name): the parse is
+   * immutable, so kernels booted from the same vmlinux bytes share it (issue K).
+   */
+  sharing(): Btf {
+    return new Btf(this.data, this.hdr, this.types, this.model);
+  }
+
+  /**
    * btf_parse, first pass: header, sections, strings, type metadata. Failures log the kernel's
    * message to `log` and return the kernel's errno.
    */

@@ -30,7 +30,7 @@ import { copyFromBpfPtr, copyToBpfPtr, copyToUser } from '../uaccess.js';
 import { PROG_LOAD } from '../uapi/attr-layouts.js';
 import { Limits, MapFlag, Pseudo, ProgType } from '../uapi/consts.js';
 import { checkReachable, checkSubprogs } from './cfg.js';
-import { doCheck } from './do-check.js';
+import { derivedFromWalk, mainPassCache } from './check-cache.js';
 import type { RegValue } from './verifier-text.js';
 import { VerifierLog } from '../vlog.js';
 import { bpfMapGet } from '../commands/fdget.js';
@@ -425,7 +425,9 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
   const { l, prog, ctx } = c;
   const verbose = (msg: string) => c.verbose(msg);
   const relocated = c.insns();
-  const main = doCheck(relocated, {
+  const logging = c.log.level !== 0;
+  const key = { profile: ctx.kernel.profile.name, progType: prog.type, gplCompatible: prog.gplCompatible, sleepable: prog.sleepable, hasFuncInfo: prog.funcInfo.length > 0, logging };
+  const main = mainPassCache.run(relocated, prog.insns, key, {
     progType: prog.type,
     gplCompatible: prog.gplCompatible,
     sleepable: prog.sleepable,
@@ -437,8 +439,8 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
       return vmlinux ? bpfMapPtrAccess(vmlinux.model, off, size) : null;
     },
     readOnlyValue: (ref, off, size) => mapDirectRead(ref as BpfMap, off, size),
-    hasFuncInfo: prog.funcInfo.length > 0,
-    logging: c.log.level !== 0,
+    hasFuncInfo: key.hasFuncInfo,
+    logging,
   });
   for (const line of main.pathLog) c.verbose(line + '\n');
   c.processed = main.processed;
@@ -470,8 +472,15 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
       jiffies: ctx.kernel.kallsyms.lookup('jiffies') ?? 0n,
     },
   };
-  const t = needsRewrite(xin) ? translate(xin) : null;
-  prog.xlated = t ? xlatedDump(encodeInsns(t.insns), t.orig, c.dumpLdImm64) : xlatedDump(prog.insns, null, c.dumpLdImm64);
+  // The rewrite depends on the walk, the layout, privilege and what it reads of each call's map.
+  const mapKey = [...main.callMaps].map(([pc, m]) => (m instanceof Object && 'mapType' in m ? `${pc}:${mapShape(m as BpfMap)}` : `${pc}:${String(m)}`)).join(';');
+  const tkey = `${xin.bpfCapable}|${xin.layout.arrayValueOffset}|${xin.layout.cpuNumber}|${xin.layout.jiffies}|${mapKey}`;
+  const t = derivedFromWalk(main, tkey, () => {
+    if (!needsRewrite(xin)) return null;
+    const r = translate(xin);
+    return { bytes: encodeInsns(r.insns), orig: r.orig };
+  });
+  prog.xlated = t ? xlatedDump(t.bytes, t.orig, c.dumpLdImm64) : xlatedDump(prog.insns, null, c.dumpLdImm64);
   return 0;
 });
 
@@ -514,6 +523,11 @@ function mapDirectRead(map: BpfMap, off: number, size: number): bigint | undefin
     case 8: return dv.getBigUint64(off, true);
     default: return undefined;
   }
+}
+
+/** What the xlated pass reads of a map (map_gen_lookup): type, flags, sizes, entries, bypass_spec_v1. */
+function mapShape(m: BpfMap): string {
+  return `${m.mapType},${m.mapFlags},${m.keySize},${m.valueSize},${m.maxEntries},${m.bypassSpecV1}`;
 }
 
 /** An ld_imm64 as the main pass sees it: the register value it loads and the log's text for it (print_imm). */

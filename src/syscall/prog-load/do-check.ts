@@ -95,6 +95,15 @@ export interface DoCheckResult {
   readonly loopInline: ReadonlyMap<number, number | undefined>;
   /** subprog_info[].stack_depth: the deepest stack byte each sub-program (by start) touches. */
   readonly stackDepth: ReadonlyMap<number, number>;
+  /** The walk's counters at each allowPtrLeaks() question, in order (the cache replays them: check-cache.ts). */
+  readonly ptrLeakChecks: readonly PtrLeakCheck[];
+}
+
+/** Where the walk stood when it asked allowPtrLeaks(): what a refusal there would have reported. */
+export interface PtrLeakCheck {
+  readonly processed: number;
+  readonly totalStates: number;
+  readonly maxStatesPerInsn: number;
 }
 
 export const POISONED = Symbol('map ptr poisoned');
@@ -433,6 +442,7 @@ export function doCheck(given: Insns, env: DoCheckEnv): DoCheckResult {
   let maxStatesPerInsn = 0;
   let nextId = 0;
   const seen = new Uint8Array(n);
+  const ptrLeakChecks: PtrLeakCheck[] = [];
   const callMaps = new Map<number, unknown>();
   const ctxAccess = new Set<number>();
   const loopInline = new Map<number, number | undefined>();
@@ -493,6 +503,7 @@ export function doCheck(given: Insns, env: DoCheckEnv): DoCheckResult {
     ctxAccess,
     loopInline,
     stackDepth,
+    ptrLeakChecks,
   });
   const fail = (id: string, message: string, errno: number): DoCheckResult => result({ id, message, errno });
   /** print_insn_state: the registers touched since the last print, as a note on the last line or a line of their own. */
@@ -650,6 +661,7 @@ export function doCheck(given: Insns, env: DoCheckEnv): DoCheckResult {
       }
       if (cls === 0x01) {
         const base = s.regs[i.src]!;
+        if (base.kind === 'map_ptr') ptrLeakChecks.push({ processed, totalStates, maxStatesPerInsn });
         if (base.kind === 'map_ptr' && !env.allowPtrLeaks()) {
           return fail('CAP-4', "'struct bpf_map' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN", -Errno.EACCES);
         }
