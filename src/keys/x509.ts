@@ -112,16 +112,37 @@ function fabricateName(name: pkijs.RelativeDistinguishedNames): string {
 }
 
 /**
+ * pkijs's structure of a DER certificate (or why it could not parse it), remembered by the exact
+ * bytes (issue K: every add_key and every PKCS#7 message with embedded certificates parses them,
+ * ~2 ms each). Only the structure is shared — read, never changed, here — and everything the kernel
+ * decides (algorithms, ids, blacklists, the self-signature) is decided again on each call. A
+ * certificate that differs in any byte is another key.
+ */
+const STRUCTURES = new Map<string, pkijs.Certificate | string>();
+const STRUCTURE_CAPACITY = 64;
+export function parseCertStructure(der: Uint8Array): pkijs.Certificate | string {
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+  let v = STRUCTURES.get(key);
+  if (v === undefined) {
+    try {
+      v = pkijs.Certificate.fromBER(der.slice());
+    } catch (e) {
+      v = (e as Error).message.split('\n')[0] ?? 'parse error';
+    }
+    if (STRUCTURES.size >= STRUCTURE_CAPACITY) STRUCTURES.delete(STRUCTURES.keys().next().value!);
+  } else STRUCTURES.delete(key);
+  STRUCTURES.set(key, v); // most recently used last
+  return v;
+}
+
+/**
  * Parse a DER certificate. Returns the certificate or a negative errno (-EBADMSG, -ENOPKG,
  * -EINVAL, -EKEYREJECTED, ...), with the reason in `log`.
  */
 export function x509_cert_parse(der: Uint8Array, opts: X509ParseOptions, log: KLog): X509Certificate | number {
-  let cert: pkijs.Certificate;
-  try {
-    cert = pkijs.Certificate.fromBER(der);
-  } catch (e) {
-    return log.fail(-Errno.EBADMSG, 'PK7-PARSE-15', `X.509: Cert parse failed: ${(e as Error).message.split('\n')[0]}`);
-  }
+  const parsed = parseCertStructure(der);
+  if (typeof parsed === 'string') return log.fail(-Errno.EBADMSG, 'PK7-PARSE-15', `X.509: Cert parse failed: ${parsed}`);
+  const cert = parsed;
   const bad = (why: string): number => log.fail(-Errno.EBADMSG, 'PK7-PARSE-15', `X.509: ${why}`);
 
   // Raw fields out of the tbsCertificate bytes, exactly as encoded.
