@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { CLAIMS } from '../scenarios/claims/catalog.js';
 import { formatClaims, formatClaimsMarkdown, runClaims } from '../scenarios/claims/run-claims.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+import { SUMMARIES } from './summaries.js';
 
 const usage = `usage: bpfsig claims [--claim ID[,ID…]] [--format text|md|json] [--out FILE] [--brief]
 
@@ -23,7 +24,7 @@ exit status: 0 when the claims ran (whatever their verdicts), 2 for bad usage.`;
 
 export const claimsCommand: Command = {
   name: 'claims',
-  summary: 'every claim of the debate with a verdict computed from runs, and its evidence',
+  summary: SUMMARIES.claims,
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { claim: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, brief: { type: 'boolean' } });

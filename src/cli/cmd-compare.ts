@@ -9,6 +9,7 @@ import { formatRaces, RACES } from '../scenarios/compare/explore-races.js';
 import { defaultCompareProfiles } from '../schemes/registry.js';
 import { profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+import { SUMMARIES } from './summaries.js';
 
 const FORMATS = ['text', 'md', 'json'] as const;
 type Format = (typeof FORMATS)[number];
@@ -44,7 +45,7 @@ object (docs/cli.md, "Exit codes")`;
 
 export const compareCommand: Command = {
   name: 'compare',
-  summary: 'every scheme side by side on one object: where each case fails, what LSMs and audit saw, false positives',
+  summary: SUMMARIES.compare,
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {

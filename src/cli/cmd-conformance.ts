@@ -9,6 +9,7 @@ import { InputError, UsageError, parseCommandArgs, type Command } from './comman
 import { EXIT } from './exit-codes.js';
 import { sharedPath } from '../shared-dir.js';
 import { formatResult, runConformanceDir, summarize } from '../vm/conformance.js';
+import { SUMMARIES } from './summaries.js';
 
 const usage = `usage: bpfsig conformance [dir] [--json] [--budget N]
 
@@ -24,7 +25,7 @@ folder.
 
 export const conformanceCommand: Command = {
   name: 'conformance',
-  summary: 'run the bpf_conformance suite through the interpreter',
+  summary: SUMMARIES.conformance,
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {

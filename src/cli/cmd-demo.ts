@@ -10,6 +10,7 @@ import { formatSkelRun, skelRunToJson } from '../scenarios/skel-report.js';
 import { renderTimeline } from '../scenarios/timeline.js';
 import { getProfile, profileNames } from '../syscall/profiles/index.js';
 import { parseCommandArgs, UsageError, type Command, type Io } from './command.js';
+import { SUMMARIES } from './summaries.js';
 
 const usage = `usage: bpfsig demo [--profile NAME] [--data-offset N] [--json] [--capable]
        bpfsig demo maps [--capable]
@@ -126,7 +127,7 @@ function schemeDemoText(d: SchemeDemo, capable: boolean): string[] {
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'the v6.18 signed-skeleton false positive, end to end (demo maps: the map walk)',
+  summary: SUMMARIES.demo,
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {

@@ -14,6 +14,7 @@ import { findToolchain, toolchainNames, type ToolchainProfile } from '../loader/
 import { writeLskelHeaderChecked } from '../loader/lskel-writer.js';
 import { defaultToolchainName } from '../schemes/index.js';
 import { InputError, parseCommandArgs, sourceDateEpoch, UsageError, type Command } from './command.js';
+import { SUMMARIES } from './summaries.js';
 
 const toolchainList = (): string =>
   toolchainNames()
@@ -111,7 +112,7 @@ function loaderSummary(file: string, out: LoaderOutput): string {
 
 export const genCommand: Command = {
   name: 'gen',
-  summary: 'gen skeleton|loader OBJ.bpf.o: a light skeleton (bpftool gen skeleton -L [-S]), byte-identical to bpftool',
+  summary: SUMMARIES.gen,
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {

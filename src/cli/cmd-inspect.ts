@@ -15,6 +15,7 @@ import { effectiveMapFlags, mapIdent } from '../loader/gen-loader/gen-loader.js'
 import { toolchain, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
 import { defaultToolchainName } from '../schemes/index.js';
 import { attachTypeName, mapFlagNames, mapTypeName, progTypeName } from '../loader/uapi.js';
+import { SUMMARIES } from './summaries.js';
 
 const USAGE = `usage: bpfsig inspect OBJ.bpf.o [--json]
 
@@ -188,7 +189,7 @@ export function formatInspect(r: InspectReport): string {
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: 'show the programs, maps, relocations, externs and BTF of a BPF object',
+  summary: SUMMARIES.inspect,
   usage: USAGE,
   async run(argv: string[], io: Io): Promise<number> {
     const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' } });

@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_NOT_AFTER, DEFAULT_NOT_BEFORE, DEFAULT_SIGNING_CN, makeSigningIdentity } from '../keys/make-cert.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+import { SUMMARIES } from './summaries.js';
 
 const usage = `usage: bpfsig keygen --out DIR [--cn NAME] [--force]
 
@@ -24,7 +25,7 @@ Then: bpfsig gen skeleton -S -k DIR/key.pem -i DIR/cert.pem OBJ.bpf.o > OBJ.lske
 
 export const keygenCommand: Command = {
   name: 'keygen',
-  summary: 'make a throw-away signing key and certificate (key.pem, cert.pem, cert.der)',
+  summary: SUMMARIES.keygen,
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { out: { type: 'string' }, cn: { type: 'string' }, force: { type: 'boolean' } });

@@ -4,6 +4,7 @@
 import { formatProfiles, profilesReport } from '../scenarios/profiles-report.js';
 import { schemesMarkdown } from '../scenarios/schemes-doc.js';
 import { parseCommandArgs, UsageError, type Command } from './command.js';
+import { SUMMARIES } from './summaries.js';
 
 const usage = `usage: bpfsig profiles [--json | --markdown] [--stages]
 
@@ -18,7 +19,7 @@ toolchains (what they sign, which libbpf bpf_load_and_run flow their skeletons u
 
 export const profilesCommand: Command = {
   name: 'profiles',
-  summary: 'list schemes, kernel profiles and toolchains, and what each changes',
+  summary: SUMMARIES.profiles,
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, markdown: { type: 'boolean' }, stages: { type: 'boolean' } });

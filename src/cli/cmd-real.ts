@@ -5,6 +5,7 @@ import { cacheDir, cacheListing, fetchKernel } from '../realkernel/cache.js';
 import { debianKernels, profileStatus } from '../realkernel/kernels.js';
 import { qemuAvailable } from '../realkernel/qemu.js';
 import { parseCommandArgs, UsageError, type Command } from './command.js';
+import { SUMMARIES } from './summaries.js';
 
 const usage = `usage: bpfsig real kernels [--json]
        bpfsig real fetch KVER…
@@ -20,7 +21,7 @@ The cache is $BPFSIG_CACHE, else $XDG_CACHE_HOME/bpfsig, else ~/.cache/bpfsig.`;
 
 export const realCommand: Command = {
   name: 'real',
-  summary: 'real kernels | fetch KVER: the Debian kernels --real runs on, and their cache',
+  summary: SUMMARIES.real,
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' } });

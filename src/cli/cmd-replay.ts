@@ -9,6 +9,7 @@ import { debianKernels } from '../realkernel/kernels.js';
 import { replayOnReal } from '../realkernel/replay-real.js';
 import { parseCommandArgs, UsageError, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
+import { SUMMARIES } from './summaries.js';
 
 const usage = `usage: bpfsig replay <transcript.json …> [--json] [--profile NAME] [--root NAME=DIR …] [--verbose]
 
@@ -55,7 +56,7 @@ function renderText(rep: ReplayReport, verbose: boolean): string {
 
 export const replayCommand: Command = {
   name: 'replay',
-  summary: 'replay real-kernel transcripts against the emulator, step by step',
+  summary: SUMMARIES.replay,
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {

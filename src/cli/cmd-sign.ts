@@ -7,6 +7,7 @@ import { KeyFormatError } from '../keys/pem.js';
 import { signPkcs7, type SignDigest } from '../keys/sign.js';
 import { hornetMapHash, hornetSignedAttribute, type HornetMapEntry } from '../schemes/hornet/hornet-data.js';
 import { InputError, parseCommandArgs, sourceDateEpoch, UsageError, type Command, type Io } from './command.js';
+import { SUMMARIES } from './summaries.js';
 
 /** An Io that can also take raw bytes (stdout when --out is not given). */
 export interface BinaryIo extends Io {
@@ -65,7 +66,7 @@ function parseHornetMap(spec: string): HornetMapEntry {
 
 export const signCommand: Command = {
   name: 'sign',
-  summary: 'sign a file the way bpftool 7.7 signs loader instructions (CMS, DER), or as Hornet\'s gen_sig (--hornet-map)',
+  summary: SUMMARIES.sign,
   usage,
   async run(argv: string[], io: BinaryIo): Promise<number> {
     const { values, positionals } = parseCommandArgs(argv, {

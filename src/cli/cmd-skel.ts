@@ -15,6 +15,7 @@ import { LSM_OPTION_FLAGS, lsmOptionsHelp, parseLsmOptions } from './lsm-options
 import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
+import { SUMMARIES } from './summaries.js';
 
 function profileList(): string {
   return profileNames()
@@ -90,7 +91,7 @@ function readFile(path: string, what: string): Uint8Array {
 
 export const skelCommand: Command = {
   name: 'skel',
-  summary: 'skel load FILE.lskel.h: load a light skeleton on the emulated kernel (timeline, result, audit)',
+  summary: SUMMARIES.skel,
   usage,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs(argv, {

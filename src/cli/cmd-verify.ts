@@ -12,6 +12,7 @@ import { errnoName } from '../syscall/errno.js';
 import { defaultProfile, getProfile, profileNames, progSignatureRules } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command, type Io } from './command.js';
 import { EXIT } from './exit-codes.js';
+import { SUMMARIES } from './summaries.js';
 
 const KEYRINGS = { builtin: 0, secondary: 1, platform: 2, session: KEY_SPEC_SESSION_KEYRING } as const;
 type KeyringName = keyof typeof KEYRINGS;
@@ -49,7 +50,7 @@ function readInput(path: string, what: string): Uint8Array {
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'verify a PKCS#7 signature as BPF_PROG_LOAD would (errno and rule)',
+  summary: SUMMARIES.verify,
   usage,
   async run(argv: string[], io: Io): Promise<number> {
     const { values, positionals } = parseCommandArgs(argv, {

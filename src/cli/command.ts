@@ -19,6 +19,8 @@ export interface Command {
    * InputError (exit 3).
    */
   run(argv: string[], io: Io): Promise<number>;
+  /** A command listed before its module is loaded (src/cli/commands.ts): imports it. */
+  resolve?(): Promise<Command>;
 }
 
 /** Wrong flags or arguments: the message and the usage are printed, exit code 2. */

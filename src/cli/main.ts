@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The `bpfsig` command line.
 
-import { commands } from './commands.js';
+import { commands, resolveCommand } from './commands.js';
 import { InputError } from '../errors.js';
 import { UsageError, stdio, type Io } from './command.js';
 import { EXIT, EXIT_STATUS_TEXT } from './exit-codes.js';
 
-const HELP = `bpfsig — an emulator of the Linux kernel path that verifies signed BPF programs
+const HELP = () => `bpfsig — an emulator of the Linux kernel path that verifies signed BPF programs
 
 usage: bpfsig <command> [options]
 
@@ -21,18 +21,19 @@ Environment: BPFSIG_SHARED (folder holding fixtures/ and conformance/, default .
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    io.out(HELP);
+    io.out(HELP());
     return name === undefined ? EXIT.USAGE : EXIT.OK;
   }
   if (name === '--version' || name === 'version') {
     io.out('bpfsig 0.1.0');
     return EXIT.OK;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
-    io.err(`bpfsig: unknown command '${name}'\n\n${HELP}`);
+  const listed = commands.find((c) => c.name === name);
+  if (!listed) {
+    io.err(`bpfsig: unknown command '${name}'\n\n${HELP()}`);
     return EXIT.USAGE;
   }
+  const cmd = await resolveCommand(listed);
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(cmd.usage);
     return EXIT.OK;
