@@ -10,6 +10,7 @@
 
 import { arsh64, bswap16, bswap32, lsh64, mul64, rsh64, sdivmod64, udivmod64 } from './alu64.js';
 import type { DecodedProgram, KfuncBinding } from './decode.js';
+import { compileLoops, type HotLoops } from './loop-compiler.js';
 import { faultError, vmError, type AccessType, type FaultRegion, type VmError, type VmFault } from './errors.js';
 import {
   helperMemory,
@@ -19,7 +20,7 @@ import {
   type HelperProto,
   type HelperTable,
 } from './helpers.js';
-import { MAX_BPF_STACK, MAX_CALL_FRAMES } from './opcodes.js';
+import { BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSGT, BPF_JSLT, BPF_ADD, BPF_AND, BPF_FETCH, BPF_OR, BPF_XCHG, BPF_XOR, MAX_BPF_STACK, MAX_CALL_FRAMES } from './opcodes.js';
 import { PAGE_SIZE, joinAddr, type AddressSpace, Region } from '../syscall/memory.js';
 
 /**
@@ -46,6 +47,8 @@ export interface RunOptions<Env> {
   /** Bytes per stack frame (MAX_BPF_STACK = 512). */
   readonly stackSize?: number;
   readonly observer?: HelperObserver;
+  /** Run loops of register arithmetic as translated JavaScript (loop-compiler.ts; default true). Same results either way. */
+  readonly compileLoops?: boolean;
 }
 
 export type RunResult =
@@ -53,6 +56,134 @@ export type RunResult =
   | { readonly ok: false; readonly error: VmError; readonly insns: number };
 
 /** Access width in bytes by opcode, for the load / store / atomic opcodes. */
+/**
+ * The opcodes the interpreter runs, named as uBPF's ebpf.h and rbpf's ebpf.rs name them (class,
+ * operation, operand: ADD64_IMM = BPF_ALU64 | BPF_ADD | BPF_K). A const enum: the names are the
+ * switch's case labels and compile to the numbers (VM-ISA-1..7).
+ */
+const enum Op {
+  ADD32_IMM = 0x04,
+  JA = 0x05,
+  JA32 = 0x06,
+  ADD64_IMM = 0x07,
+  ADD32_REG = 0x0c,
+  ADD64_REG = 0x0f,
+  SUB32_IMM = 0x14,
+  JEQ_IMM = 0x15,
+  JEQ32_IMM = 0x16,
+  SUB64_IMM = 0x17,
+  LDDW = 0x18,
+  SUB32_REG = 0x1c,
+  JEQ_REG = 0x1d,
+  JEQ32_REG = 0x1e,
+  SUB64_REG = 0x1f,
+  MUL32_IMM = 0x24,
+  JGT_IMM = 0x25,
+  JGT32_IMM = 0x26,
+  MUL64_IMM = 0x27,
+  MUL32_REG = 0x2c,
+  JGT_REG = 0x2d,
+  JGT32_REG = 0x2e,
+  MUL64_REG = 0x2f,
+  DIV32_IMM = 0x34,
+  JGE_IMM = 0x35,
+  JGE32_IMM = 0x36,
+  DIV64_IMM = 0x37,
+  DIV32_REG = 0x3c,
+  JGE_REG = 0x3d,
+  JGE32_REG = 0x3e,
+  DIV64_REG = 0x3f,
+  OR32_IMM = 0x44,
+  JSET_IMM = 0x45,
+  JSET32_IMM = 0x46,
+  OR64_IMM = 0x47,
+  OR32_REG = 0x4c,
+  JSET_REG = 0x4d,
+  JSET32_REG = 0x4e,
+  OR64_REG = 0x4f,
+  AND32_IMM = 0x54,
+  JNE_IMM = 0x55,
+  JNE32_IMM = 0x56,
+  AND64_IMM = 0x57,
+  AND32_REG = 0x5c,
+  JNE_REG = 0x5d,
+  JNE32_REG = 0x5e,
+  AND64_REG = 0x5f,
+  LDXW = 0x61,
+  STW = 0x62,
+  STXW = 0x63,
+  LSH32_IMM = 0x64,
+  JSGT_IMM = 0x65,
+  JSGT32_IMM = 0x66,
+  LSH64_IMM = 0x67,
+  LDXH = 0x69,
+  STH = 0x6a,
+  STXH = 0x6b,
+  LSH32_REG = 0x6c,
+  JSGT_REG = 0x6d,
+  JSGT32_REG = 0x6e,
+  LSH64_REG = 0x6f,
+  LDXB = 0x71,
+  STB = 0x72,
+  STXB = 0x73,
+  RSH32_IMM = 0x74,
+  JSGE_IMM = 0x75,
+  JSGE32_IMM = 0x76,
+  RSH64_IMM = 0x77,
+  LDXDW = 0x79,
+  STDW = 0x7a,
+  STXDW = 0x7b,
+  RSH32_REG = 0x7c,
+  JSGE_REG = 0x7d,
+  JSGE32_REG = 0x7e,
+  RSH64_REG = 0x7f,
+  LDXSW = 0x81,
+  NEG32 = 0x84,
+  CALL = 0x85,
+  NEG64 = 0x87,
+  LDXSH = 0x89,
+  CALLX = 0x8d,
+  LDXSB = 0x91,
+  MOD32_IMM = 0x94,
+  EXIT = 0x95,
+  MOD64_IMM = 0x97,
+  MOD32_REG = 0x9c,
+  MOD64_REG = 0x9f,
+  XOR32_IMM = 0xa4,
+  JLT_IMM = 0xa5,
+  JLT32_IMM = 0xa6,
+  XOR64_IMM = 0xa7,
+  XOR32_REG = 0xac,
+  JLT_REG = 0xad,
+  JLT32_REG = 0xae,
+  XOR64_REG = 0xaf,
+  MOV32_IMM = 0xb4,
+  JLE_IMM = 0xb5,
+  JLE32_IMM = 0xb6,
+  MOV64_IMM = 0xb7,
+  MOV32_REG = 0xbc,
+  JLE_REG = 0xbd,
+  JLE32_REG = 0xbe,
+  MOV64_REG = 0xbf,
+  ATOMIC32 = 0xc3,
+  ARSH32_IMM = 0xc4,
+  JSLT_IMM = 0xc5,
+  JSLT32_IMM = 0xc6,
+  ARSH64_IMM = 0xc7,
+  ARSH32_REG = 0xcc,
+  JSLT_REG = 0xcd,
+  JSLT32_REG = 0xce,
+  ARSH64_REG = 0xcf,
+  LE = 0xd4,
+  JSLE_IMM = 0xd5,
+  JSLE32_IMM = 0xd6,
+  BSWAP = 0xd7,
+  ATOMIC64 = 0xdb,
+  BE = 0xdc,
+  JSLE_REG = 0xdd,
+  JSLE32_REG = 0xde,
+}
+
 const ACCESS_SIZE = new Uint8Array(256);
 for (const [codes, size] of [
   [[0x61, 0x63, 0x62, 0x81, 0xc3], 4],
@@ -93,6 +224,14 @@ function nearest(space: AddressSpace, addr: bigint): VmFault['near'] {
     }
   }
   return best;
+}
+
+/** A program's translated loops, made at its first run (a DecodedProgram does not change). */
+const HOT = new WeakMap<object, HotLoops | null>();
+function hotLoops<Env>(prog: DecodedProgram<Env>): HotLoops | null {
+  let h = HOT.get(prog);
+  if (h === undefined) HOT.set(prog, (h = compileLoops(prog)));
+  return h;
 }
 
 const toBig = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -189,8 +328,22 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
   let budget = initialBudget;
   let pc = 0;
   let err: VmError | undefined;
+  const hot = opts.compileLoops === false ? null : hotLoops(prog);
+  const heads = hot?.heads;
+  const loopFns = hot?.fns;
+  const loopState = new Float64Array(1);
 
   run: for (;;) {
+    if (heads !== undefined && heads[pc] === 1) {
+      // a translated loop (issue K): runs while the budget covers whole blocks, returns where it left
+      loopState[0] = budget;
+      const next = loopFns![pc]!(rl, rh, loopState);
+      budget = loopState[0]!;
+      if (next !== pc) {
+        pc = next;
+        continue;
+      }
+    }
     if (--budget < 0) {
       err = vmError('budget', pc, `instruction budget of ${initialBudget} exhausted`);
       break;
@@ -198,7 +351,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
     const c = code[pc]!;
     switch (c) {
       // ---- ALU64, immediate and register (VM-ISA-3) ----
-      case 0x07: {
+      case Op.ADD64_IMM: {
         // r += imm
         const d = dst[pc]!;
         const k = imm[pc]!;
@@ -208,7 +361,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0x0f: {
+      case Op.ADD64_REG: {
         // r += r
         const d = dst[pc]!;
         const x = src[pc]!;
@@ -218,7 +371,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0x17: {
+      case Op.SUB64_IMM: {
         // r -= imm
         const d = dst[pc]!;
         const k = imm[pc]!;
@@ -228,7 +381,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0x1f: {
+      case Op.SUB64_REG: {
         // r -= r
         const d = dst[pc]!;
         const x = src[pc]!;
@@ -238,20 +391,20 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0x27: {
+      case Op.MUL64_IMM: {
         const k = imm[pc]!;
         mul64(rl, rh, dst[pc]!, k, k >> 31);
         pc++;
         break;
       }
-      case 0x2f: {
+      case Op.MUL64_REG: {
         const x = src[pc]!;
         mul64(rl, rh, dst[pc]!, rl[x]!, rh[x]!);
         pc++;
         break;
       }
-      case 0x37: // div / sdiv imm (imm sign-extended to 64 bits)
-      case 0x97: {
+      case Op.DIV64_IMM: // div / sdiv imm (imm sign-extended to 64 bits)
+      case Op.MOD64_IMM: {
         // mod / smod imm
         const k = imm[pc]!;
         if (off[pc] === 1) sdivmod64(rl, rh, dst[pc]!, k, k >> 31, c === 0x97);
@@ -259,15 +412,15 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0x3f:
-      case 0x9f: {
+      case Op.DIV64_REG:
+      case Op.MOD64_REG: {
         const x = src[pc]!;
         if (off[pc] === 1) sdivmod64(rl, rh, dst[pc]!, rl[x]!, rh[x]!, c === 0x9f);
         else udivmod64(rl, rh, dst[pc]!, rl[x]!, rh[x]!, c === 0x9f);
         pc++;
         break;
       }
-      case 0x47: {
+      case Op.OR64_IMM: {
         const d = dst[pc]!;
         const k = imm[pc]!;
         rl[d] = rl[d]! | k;
@@ -275,7 +428,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0x4f: {
+      case Op.OR64_REG: {
         const d = dst[pc]!;
         const x = src[pc]!;
         rl[d] = rl[d]! | rl[x]!;
@@ -283,7 +436,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0x57: {
+      case Op.AND64_IMM: {
         const d = dst[pc]!;
         const k = imm[pc]!;
         rl[d] = rl[d]! & k;
@@ -291,7 +444,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0x5f: {
+      case Op.AND64_REG: {
         const d = dst[pc]!;
         const x = src[pc]!;
         rl[d] = rl[d]! & rl[x]!;
@@ -299,23 +452,23 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0x67:
+      case Op.LSH64_IMM:
         lsh64(rl, rh, dst[pc]!, imm[pc]! & 63);
         pc++;
         break;
-      case 0x6f:
+      case Op.LSH64_REG:
         lsh64(rl, rh, dst[pc]!, rl[src[pc]!]! & 63);
         pc++;
         break;
-      case 0x77:
+      case Op.RSH64_IMM:
         rsh64(rl, rh, dst[pc]!, imm[pc]! & 63);
         pc++;
         break;
-      case 0x7f:
+      case Op.RSH64_REG:
         rsh64(rl, rh, dst[pc]!, rl[src[pc]!]! & 63);
         pc++;
         break;
-      case 0x87: {
+      case Op.NEG64: {
         // r = -r (two's complement)
         const d = dst[pc]!;
         const l = rl[d]!;
@@ -324,7 +477,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0xa7: {
+      case Op.XOR64_IMM: {
         const d = dst[pc]!;
         const k = imm[pc]!;
         rl[d] = rl[d]! ^ k;
@@ -332,7 +485,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0xaf: {
+      case Op.XOR64_REG: {
         const d = dst[pc]!;
         const x = src[pc]!;
         rl[d] = rl[d]! ^ rl[x]!;
@@ -340,7 +493,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0xb7: {
+      case Op.MOV64_IMM: {
         // r = imm (sign-extended)
         const d = dst[pc]!;
         const k = imm[pc]!;
@@ -349,7 +502,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0xbf: {
+      case Op.MOV64_REG: {
         // r = r, or movsx (off 8/16/32)
         const d = dst[pc]!;
         const x = src[pc]!;
@@ -365,68 +518,55 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0xc7:
+      case Op.ARSH64_IMM:
         arsh64(rl, rh, dst[pc]!, imm[pc]! & 63);
         pc++;
         break;
-      case 0xcf:
+      case Op.ARSH64_REG:
         arsh64(rl, rh, dst[pc]!, rl[src[pc]!]! & 63);
         pc++;
         break;
-      case 0xd7: {
-        // bswap16/32/64 (ALU64 | END | TO_LE), VM-ISA-4
-        const d = dst[pc]!;
-        const w = imm[pc]!;
-        if (w === 16) {
-          rl[d] = bswap16(rl[d]!);
-          rh[d] = 0;
-        } else if (w === 32) {
-          rl[d] = bswap32(rl[d]!);
-          rh[d] = 0;
-        } else {
-          const l = rl[d]!;
-          rl[d] = bswap32(rh[d]!);
-          rh[d] = bswap32(l);
-        }
+      case Op.BSWAP: // bswap16/32/64 (ALU64 | END | TO_LE), VM-ISA-4
+      case Op.BE: // be16/32/64: a byte swap on this little-endian model
+        byteSwap(rl, rh, dst[pc]!, imm[pc]!);
         pc++;
         break;
-      }
 
       // ---- ALU (32-bit): results zero-extended (VM-ISA-3) ----
-      case 0x04:
+      case Op.ADD32_IMM:
         rl[dst[pc]!] = rl[dst[pc]!]! + imm[pc]!;
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x0c:
+      case Op.ADD32_REG:
         rl[dst[pc]!] = rl[dst[pc]!]! + rl[src[pc]!]!;
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x14:
+      case Op.SUB32_IMM:
         rl[dst[pc]!] = rl[dst[pc]!]! - imm[pc]!;
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x1c:
+      case Op.SUB32_REG:
         rl[dst[pc]!] = rl[dst[pc]!]! - rl[src[pc]!]!;
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x24:
+      case Op.MUL32_IMM:
         rl[dst[pc]!] = Math.imul(rl[dst[pc]!]!, imm[pc]!);
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x2c:
+      case Op.MUL32_REG:
         rl[dst[pc]!] = Math.imul(rl[dst[pc]!]!, rl[src[pc]!]!);
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x34: // div32 / sdiv32 imm
-      case 0x3c: // div32 / sdiv32 reg
-      case 0x94: // mod32 / smod32 imm
-      case 0x9c: {
+      case Op.DIV32_IMM: // div32 / sdiv32 imm
+      case Op.DIV32_REG: // div32 / sdiv32 reg
+      case Op.MOD32_IMM: // mod32 / smod32 imm
+      case Op.MOD32_REG: {
         // mod32 / smod32 reg
         const d = dst[pc]!;
         const b = c & 0x08 ? rl[src[pc]!]! : imm[pc]!;
@@ -443,67 +583,67 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0x44:
+      case Op.OR32_IMM:
         rl[dst[pc]!] = rl[dst[pc]!]! | imm[pc]!;
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x4c:
+      case Op.OR32_REG:
         rl[dst[pc]!] = rl[dst[pc]!]! | rl[src[pc]!]!;
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x54:
+      case Op.AND32_IMM:
         rl[dst[pc]!] = rl[dst[pc]!]! & imm[pc]!;
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x5c:
+      case Op.AND32_REG:
         rl[dst[pc]!] = rl[dst[pc]!]! & rl[src[pc]!]!;
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x64:
+      case Op.LSH32_IMM:
         rl[dst[pc]!] = rl[dst[pc]!]! << (imm[pc]! & 31);
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x6c:
+      case Op.LSH32_REG:
         rl[dst[pc]!] = rl[dst[pc]!]! << (rl[src[pc]!]! & 31);
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x74:
+      case Op.RSH32_IMM:
         rl[dst[pc]!] = rl[dst[pc]!]! >>> (imm[pc]! & 31);
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x7c:
+      case Op.RSH32_REG:
         rl[dst[pc]!] = rl[dst[pc]!]! >>> (rl[src[pc]!]! & 31);
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0x84:
+      case Op.NEG32:
         rl[dst[pc]!] = -rl[dst[pc]!]!;
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0xa4:
+      case Op.XOR32_IMM:
         rl[dst[pc]!] = rl[dst[pc]!]! ^ imm[pc]!;
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0xac:
+      case Op.XOR32_REG:
         rl[dst[pc]!] = rl[dst[pc]!]! ^ rl[src[pc]!]!;
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0xb4:
+      case Op.MOV32_IMM:
         rl[dst[pc]!] = imm[pc]!;
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0xbc: {
+      case Op.MOV32_REG: {
         // w = w, or movsx 8/16 into 32 bits
         const o = off[pc]!;
         const v = rl[src[pc]!]!;
@@ -512,17 +652,17 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0xc4:
+      case Op.ARSH32_IMM:
         rl[dst[pc]!] = rl[dst[pc]!]! >> (imm[pc]! & 31);
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0xcc:
+      case Op.ARSH32_REG:
         rl[dst[pc]!] = rl[dst[pc]!]! >> (rl[src[pc]!]! & 31);
         rh[dst[pc]!] = 0;
         pc++;
         break;
-      case 0xd4: {
+      case Op.LE: {
         // le16/32/64: to little endian, a truncation on this little-endian model (VM-ISA-4)
         const d = dst[pc]!;
         const w = imm[pc]!;
@@ -535,74 +675,56 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0xdc: {
-        // be16/32/64: byte swap
-        const d = dst[pc]!;
-        const w = imm[pc]!;
-        if (w === 16) {
-          rl[d] = bswap16(rl[d]!);
-          rh[d] = 0;
-        } else if (w === 32) {
-          rl[d] = bswap32(rl[d]!);
-          rh[d] = 0;
-        } else {
-          const l = rl[d]!;
-          rl[d] = bswap32(rh[d]!);
-          rh[d] = bswap32(l);
-        }
-        pc++;
-        break;
-      }
 
       // ---- JMP: 64-bit comparisons (VM-ISA-5) ----
-      case 0x05: // ja
-      case 0x06: // gotol (ja32): target precomputed from imm
+      case Op.JA: // ja
+      case Op.JA32: // gotol (ja32): target precomputed from imm
         pc = tgt[pc]!;
         break;
-      case 0x15: {
+      case Op.JEQ_IMM: {
         const d = dst[pc]!;
         const k = imm[pc]!;
         pc = rl[d] === k && rh[d] === k >> 31 ? tgt[pc]! : pc + 1;
         break;
       }
-      case 0x1d: {
+      case Op.JEQ_REG: {
         const d = dst[pc]!;
         const x = src[pc]!;
         pc = rl[d] === rl[x] && rh[d] === rh[x] ? tgt[pc]! : pc + 1;
         break;
       }
-      case 0x55: {
+      case Op.JNE_IMM: {
         const d = dst[pc]!;
         const k = imm[pc]!;
         pc = rl[d] !== k || rh[d] !== k >> 31 ? tgt[pc]! : pc + 1;
         break;
       }
-      case 0x5d: {
+      case Op.JNE_REG: {
         const d = dst[pc]!;
         const x = src[pc]!;
         pc = rl[d] !== rl[x] || rh[d] !== rh[x] ? tgt[pc]! : pc + 1;
         break;
       }
-      case 0x45: {
+      case Op.JSET_IMM: {
         const d = dst[pc]!;
         const k = imm[pc]!;
         pc = (rl[d]! & k) !== 0 || (rh[d]! & (k >> 31)) !== 0 ? tgt[pc]! : pc + 1;
         break;
       }
-      case 0x4d: {
+      case Op.JSET_REG: {
         const d = dst[pc]!;
         const x = src[pc]!;
         pc = (rl[d]! & rl[x]!) !== 0 || (rh[d]! & rh[x]!) !== 0 ? tgt[pc]! : pc + 1;
         break;
       }
-      case 0x25: // jgt
-      case 0x2d:
-      case 0x35: // jge
-      case 0x3d:
-      case 0xa5: // jlt
-      case 0xad:
-      case 0xb5: // jle
-      case 0xbd: {
+      case Op.JGT_IMM: // jgt
+      case Op.JGT_REG:
+      case Op.JGE_IMM: // jge
+      case Op.JGE_REG:
+      case Op.JLT_IMM: // jlt
+      case Op.JLT_REG:
+      case Op.JLE_IMM: // jle
+      case Op.JLE_REG: {
         // unsigned: compare high words, then low words
         const d = dst[pc]!;
         let bl: number;
@@ -622,14 +744,14 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc = taken ? tgt[pc]! : pc + 1;
         break;
       }
-      case 0x65: // jsgt
-      case 0x6d:
-      case 0x75: // jsge
-      case 0x7d:
-      case 0xc5: // jslt
-      case 0xcd:
-      case 0xd5: // jsle
-      case 0xdd: {
+      case Op.JSGT_IMM: // jsgt
+      case Op.JSGT_REG:
+      case Op.JSGE_IMM: // jsge
+      case Op.JSGE_REG:
+      case Op.JSLT_IMM: // jslt
+      case Op.JSLT_REG:
+      case Op.JSLE_IMM: // jsle
+      case Op.JSLE_REG: {
         // signed: compare high words as s32, then low words unsigned
         const d = dst[pc]!;
         let bl: number;
@@ -650,60 +772,60 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
       }
 
       // ---- JMP32: compare the low 32 bits (VM-ISA-5) ----
-      case 0x16:
-      case 0x1e:
-      case 0x56:
-      case 0x5e:
-      case 0x46:
-      case 0x4e:
-      case 0x26:
-      case 0x2e:
-      case 0x36:
-      case 0x3e:
-      case 0xa6:
-      case 0xae:
-      case 0xb6:
-      case 0xbe:
-      case 0x66:
-      case 0x6e:
-      case 0x76:
-      case 0x7e:
-      case 0xc6:
-      case 0xce:
-      case 0xd6:
-      case 0xde: {
+      case Op.JEQ32_IMM:
+      case Op.JEQ32_REG:
+      case Op.JNE32_IMM:
+      case Op.JNE32_REG:
+      case Op.JSET32_IMM:
+      case Op.JSET32_REG:
+      case Op.JGT32_IMM:
+      case Op.JGT32_REG:
+      case Op.JGE32_IMM:
+      case Op.JGE32_REG:
+      case Op.JLT32_IMM:
+      case Op.JLT32_REG:
+      case Op.JLE32_IMM:
+      case Op.JLE32_REG:
+      case Op.JSGT32_IMM:
+      case Op.JSGT32_REG:
+      case Op.JSGE32_IMM:
+      case Op.JSGE32_REG:
+      case Op.JSLT32_IMM:
+      case Op.JSLT32_REG:
+      case Op.JSLE32_IMM:
+      case Op.JSLE32_REG: {
         const a = rl[dst[pc]!]!;
         const b = c & 0x08 ? rl[src[pc]!]! : imm[pc]!;
         let taken: boolean;
         switch (c & 0xf0) {
-          case 0x10:
+          case BPF_JEQ:
             taken = a === b;
             break;
-          case 0x50:
+          case BPF_JNE:
             taken = a !== b;
             break;
-          case 0x40:
+          case BPF_JSET:
             taken = (a & b) !== 0;
             break;
-          case 0x20:
+          case BPF_JGT:
             taken = a >>> 0 > b >>> 0;
             break;
-          case 0x30:
+          case BPF_JGE:
             taken = a >>> 0 >= b >>> 0;
             break;
-          case 0xa0:
+          case BPF_JLT:
             taken = a >>> 0 < b >>> 0;
             break;
-          case 0xb0:
+          case BPF_JLE:
             taken = a >>> 0 <= b >>> 0;
             break;
-          case 0x60:
+          case BPF_JSGT:
             taken = a > b;
             break;
-          case 0x70:
+          case BPF_JSGE:
             taken = a >= b;
             break;
-          case 0xc0:
+          case BPF_JSLT:
             taken = a < b;
             break;
           default:
@@ -715,7 +837,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
       }
 
       // ---- ld_imm64: value resolved at decode time (VM-ISA-8) ----
-      case 0x18: {
+      case Op.LDDW: {
         const d = dst[pc]!;
         rl[d] = imm[pc]!;
         rh[d] = imm2[pc]!;
@@ -724,23 +846,23 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
       }
 
       // ---- Loads, stores, atomics: resolved against the address space (VM-ISA-6, VM-ISA-7) ----
-      case 0x61: // ldxw
-      case 0x69: // ldxh
-      case 0x71: // ldxb
-      case 0x79: // ldxdw
-      case 0x81: // ldxsw
-      case 0x89: // ldxsh
-      case 0x91: // ldxsb
-      case 0x62: // stw
-      case 0x6a: // sth
-      case 0x72: // stb
-      case 0x7a: // stdw
-      case 0x63: // stxw
-      case 0x6b: // stxh
-      case 0x73: // stxb
-      case 0x7b: // stxdw
-      case 0xc3: // atomic32
-      case 0xdb: {
+      case Op.LDXW: // ldxw
+      case Op.LDXH: // ldxh
+      case Op.LDXB: // ldxb
+      case Op.LDXDW: // ldxdw
+      case Op.LDXSW: // ldxsw
+      case Op.LDXSH: // ldxsh
+      case Op.LDXSB: // ldxsb
+      case Op.STW: // stw
+      case Op.STH: // sth
+      case Op.STB: // stb
+      case Op.STDW: // stdw
+      case Op.STXW: // stxw
+      case Op.STXH: // stxh
+      case Op.STXB: // stxb
+      case Op.STXDW: // stxdw
+      case Op.ATOMIC32: // atomic32
+      case Op.ATOMIC64: {
         // atomic64
         const cls = c & 0x07;
         const base = cls === 0x01 ? src[pc]! : dst[pc]!;
@@ -767,29 +889,29 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         if (cls === 0x01) {
           const d = dst[pc]!;
           switch (c) {
-            case 0x61:
+            case Op.LDXW:
               rl[d] = cView.getInt32(o, true);
               rh[d] = 0;
               break;
-            case 0x69:
+            case Op.LDXH:
               rl[d] = cView.getUint16(o, true);
               rh[d] = 0;
               break;
-            case 0x71:
+            case Op.LDXB:
               rl[d] = cView.getUint8(o);
               rh[d] = 0;
               break;
-            case 0x79:
+            case Op.LDXDW:
               rl[d] = cView.getInt32(o, true);
               rh[d] = cView.getInt32(o + 4, true);
               break;
-            case 0x81: {
+            case Op.LDXSW: {
               const v = cView.getInt32(o, true);
               rl[d] = v;
               rh[d] = v >> 31;
               break;
             }
-            case 0x89: {
+            case Op.LDXSH: {
               const v = cView.getInt16(o, true);
               rl[d] = v;
               rh[d] = v >> 31;
@@ -828,8 +950,8 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
       }
 
       // ---- Calls and exit (VM-ISA-5, VM-ISA-9, VM-EXEC-2/3) ----
-      case 0x85:
-      case 0x8d: {
+      case Op.CALL:
+      case Op.CALLX: {
         const s = src[pc]!;
         if (c === 0x85 && s === 1) {
           // BPF-to-BPF call: new frame, r6..r10 saved, r1..r5 passed as they are
@@ -882,7 +1004,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         pc++;
         break;
       }
-      case 0x95:
+      case Op.EXIT:
         if (depth === 0) break run;
         depth--;
         for (let i = 0; i < 5; i++) {
@@ -906,29 +1028,47 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
   return { ok: true, r0: toBig(rh[0]!, rl[0]!), insns };
 }
 
+/**
+ * The byte swaps (VM-ISA-4): `width` 16, 32 or 64 bits of register `d`, reversed; the result is
+ * zero-extended. BSWAP (ALU64 | END) and BE (ALU | END | TO_BE) on this little-endian model.
+ */
+function byteSwap(rl: Int32Array, rh: Int32Array, d: number, width: number): void {
+  if (width === 16) {
+    rl[d] = bswap16(rl[d]!);
+    rh[d] = 0;
+  } else if (width === 32) {
+    rl[d] = bswap32(rl[d]!);
+    rh[d] = 0;
+  } else {
+    const l = rl[d]!;
+    rl[d] = bswap32(rh[d]!);
+    rh[d] = bswap32(l);
+  }
+}
+
 /** One atomic read-modify-write (VM-ISA-7). W operations act on 32 bits and zero-extend what they fetch. */
 function atomic(view: DataView, o: number, wide: boolean, op: number, s: number, rl: Int32Array, rh: Int32Array): void {
   if (!wide) {
     const old = view.getInt32(o, true);
     const v = rl[s]!;
     switch (op) {
-      case 0x00:
-      case 0x01:
+      case BPF_ADD:
+      case BPF_ADD | BPF_FETCH:
         view.setInt32(o, old + v, true);
         break;
-      case 0x40:
-      case 0x41:
+      case BPF_OR:
+      case BPF_OR | BPF_FETCH:
         view.setInt32(o, old | v, true);
         break;
-      case 0x50:
-      case 0x51:
+      case BPF_AND:
+      case BPF_AND | BPF_FETCH:
         view.setInt32(o, old & v, true);
         break;
-      case 0xa0:
-      case 0xa1:
+      case BPF_XOR:
+      case BPF_XOR | BPF_FETCH:
         view.setInt32(o, old ^ v, true);
         break;
-      case 0xe1:
+      case BPF_XCHG:
         view.setInt32(o, v, true);
         break;
       default: // cmpxchg: compare with w0, old value zero-extended into r0
@@ -937,7 +1077,7 @@ function atomic(view: DataView, o: number, wide: boolean, op: number, s: number,
         rh[0] = 0;
         return;
     }
-    if (op & 0x01) {
+    if (op & BPF_FETCH) {
       rl[s] = old;
       rh[s] = 0;
     }
@@ -950,29 +1090,29 @@ function atomic(view: DataView, o: number, wide: boolean, op: number, s: number,
   let nl: number;
   let nh: number;
   switch (op) {
-    case 0x00:
-    case 0x01: {
+    case BPF_ADD:
+    case BPF_ADD | BPF_FETCH: {
       const sum = (ol >>> 0) + (vl >>> 0);
       nl = sum | 0;
       nh = (oh + vh + (sum > 0xffffffff ? 1 : 0)) | 0;
       break;
     }
-    case 0x40:
-    case 0x41:
+    case BPF_OR:
+    case BPF_OR | BPF_FETCH:
       nl = ol | vl;
       nh = oh | vh;
       break;
-    case 0x50:
-    case 0x51:
+    case BPF_AND:
+    case BPF_AND | BPF_FETCH:
       nl = ol & vl;
       nh = oh & vh;
       break;
-    case 0xa0:
-    case 0xa1:
+    case BPF_XOR:
+    case BPF_XOR | BPF_FETCH:
       nl = ol ^ vl;
       nh = oh ^ vh;
       break;
-    case 0xe1:
+    case BPF_XCHG:
       nl = vl;
       nh = vh;
       break;
@@ -987,7 +1127,7 @@ function atomic(view: DataView, o: number, wide: boolean, op: number, s: number,
   }
   view.setInt32(o, nl, true);
   view.setInt32(o + 4, nh, true);
-  if (op & 0x01) {
+  if (op & BPF_FETCH) {
     rl[s] = ol;
     rh[s] = oh;
   }
