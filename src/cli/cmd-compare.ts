@@ -2,6 +2,8 @@
 // spec: SEQ-1..3, CLAIM-2, CLAIM-3, CLAIM-8, CLAIM-20, CLAIM-21, AUD-FP-1.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { AuditSeries } from '../audit/series.js';
+import { AUDIT_FILE_FLAG, writeAuditFile } from './audit-file.js';
 import { CASES } from '../scenarios/compare/cases.js';
 import { runCompare, type CompareResult } from '../scenarios/compare/compare.js';
 import { formatCompare, formatCompareMarkdown } from '../scenarios/compare/report-text.js';
@@ -14,7 +16,7 @@ const FORMATS = ['text', 'md', 'json'] as const;
 type Format = (typeof FORMATS)[number];
 
 const usage = `usage: bpfsig compare [OBJ.bpf.o] [--profiles LIST] [--cases LIST] [--no-cross] [--races]
-                      [--format text|md|json] [--out FILE] [--details]
+                      [--format text|md|json|html] [--out FILE] [--details] [--audit-file FILE]
 
 Runs every scheme on the same object (default: the built-in example, examples/bpf/hello.bpf.o):
 each profile's scheme makes its light skeleton with its own toolchain and key, then each case
@@ -38,6 +40,10 @@ ${RACES.map((r) => `                      ${r.id.padEnd(16)} ${r.title}`).join('
                     docs/cli.md)
   --details         (text) every cell in full: stages, hooks with verdicts, audit records
   --out FILE        write the report to FILE instead of stdout
+  --audit-file FILE write the whole audit log of every kernel the comparison booted (one per
+                    cell, race run and probe, in that order) to FILE in auditd's format (what
+                    ausearch -if and aureport -if read) and nothing else; no serial or timestamp
+                    is reused, and each cell's audit lines in the report carry the same stamps
 
 exit status: 0 when the comparison ran (whatever the cells show), 1 for an unusable object,
 2 for bad usage.`;
@@ -55,6 +61,7 @@ export const compareCommand: Command = {
       out: { type: 'string' },
       details: { type: 'boolean' },
       races: { type: 'boolean' },
+      ...AUDIT_FILE_FLAG,
     });
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
     const format = (values.format ?? 'text') as Format;
@@ -72,13 +79,16 @@ export const compareCommand: Command = {
         throw new InputError(`cannot read object '${positionals[0]}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     }
+    const audit = new AuditSeries();
     const r: CompareResult = runCompare({
+      audit,
       ...(object ? { object } : {}),
       ...(profiles ? { profiles } : {}),
       ...(cases ? { cases } : {}),
       cross: !values['no-cross'],
       races: !!values.races,
     });
+    writeAuditFile(values['audit-file'], audit);
     const text =
       format === 'json'
         ? JSON.stringify(r, null, 2)

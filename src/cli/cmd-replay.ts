@@ -1,6 +1,8 @@
 // `bpfsig replay <transcript.json …> [--json] [--profile P] [--root NAME=DIR …]`
 
 import { resolve } from 'node:path';
+import { AuditSeries } from '../audit/series.js';
+import { AUDIT_FILE_FLAG, writeAuditFile } from './audit-file.js';
 import { InputError } from '../errors.js';
 import { replayTranscript, type ReplayReport } from '../scenarios/replay.js';
 import { loadTranscript } from '../scenarios/transcript.js';
@@ -10,6 +12,7 @@ import { replayOnReal } from '../realkernel/replay-real.js';
 import { parseCommandArgs, UsageError, type Command } from './command.js';
 
 const usage = `usage: bpfsig replay <transcript.json …> [--json] [--profile NAME] [--root NAME=DIR …] [--verbose]
+                     [--audit-file FILE]
 
 Replays bpfsig-transcript/1 files (bpf(2) calls recorded on a real kernel) against a fresh emulated
 kernel and reports, per step, the kernel's answer next to the emulator's. Exit status 0 only if
@@ -22,6 +25,8 @@ and counts as a disagreement.
                    transcript, e.g. --root shared/fixtures=../shared/fixtures)
   --json           one JSON object per run: {"files":[…], "ok": bool}
   --verbose        list agreeing steps too (default: only the others, plus counts)
+  --audit-file F   write the whole audit log of the replays (one kernel per file, in order) to F
+                   in auditd's format and nothing else; no serial or timestamp is reused
   --real KVER      run the files (transcripts or plans: steps without expect) on a real Debian
                    kernel under QEMU (one of ${debianKernels().map((k) => k.kver).join(', ')}), then replay what it
                    answered through the profile that models it; 'kernel' is then the real kernel
@@ -52,6 +57,7 @@ export const replayCommand: Command = {
       root: { type: 'string', multiple: true },
       real: { type: 'string' },
       save: { type: 'string' },
+      ...AUDIT_FILE_FLAG,
     });
     if (positionals.length === 0) throw new UsageError('no transcript given');
     if (values.profile && !getProfile(values.profile)) throw new UsageError(`unknown profile '${values.profile}' (one of ${profileNames().join(', ')})`);
@@ -64,6 +70,7 @@ export const replayCommand: Command = {
     const reports: ReplayReport[] = [];
     if (values.save && values.real === undefined) throw new UsageError('--save needs --real');
     if (values.real !== undefined) {
+      if (values['audit-file'] !== undefined) throw new UsageError('--audit-file is not available with --real (the real kernel reports only its type=1334 records, from its kernel log)');
       const rr = await replayOnReal(values.real, positionals, {
         roots,
         ...(values.profile ? { profile: values.profile } : {}),
@@ -86,15 +93,17 @@ export const replayCommand: Command = {
       }
       return rr.files.every((f) => f.emulator?.ok) ? 0 : 1;
     }
+    const audit = new AuditSeries();
     for (const file of positionals) {
       const t = loadTranscript(file);
       try {
-        reports.push(replayTranscript(t, { file, roots, ...(values.profile ? { profile: values.profile } : {}) }));
+        reports.push(replayTranscript(t, { file, roots, kernel: { audit: { series: audit } }, ...(values.profile ? { profile: values.profile } : {}) }));
       } catch (e) {
         if (e instanceof RangeError) throw new InputError(`${file}: ${e.message}`);
         throw e;
       }
     }
+    writeAuditFile(values['audit-file'], audit);
     const ok = reports.every((r) => r.ok);
     if (values.json) io.out(JSON.stringify({ ok, files: reports }, null, 2));
     else {

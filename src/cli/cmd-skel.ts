@@ -11,6 +11,8 @@ import { debianKernels } from '../realkernel/kernels.js';
 import { realSkelToJson, runSkeletonReal } from '../realkernel/skel-load.js';
 import { formatRealSkel } from '../realkernel/report.js';
 import { findToolchain, toolchainNames } from '../loader/gen-loader/profiles.js';
+import { AuditSeries } from '../audit/series.js';
+import { AUDIT_FILE_FLAG, AUDIT_FILE_HELP, writeAuditFile } from './audit-file.js';
 import { LSM_OPTION_FLAGS, lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
 import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
@@ -65,6 +67,7 @@ ${lsmOptionsHelp()}
                       shows each syscall's audit records inline (BPF records with their text);
                       the SYSCALL/PROCTITLE lines are only in the full log
   --capable           show capable() checks in the timeline
+${AUDIT_FILE_HELP}
   --real KVER         run the same load on a real Debian kernel under QEMU instead of the
                       emulator (${debianKernels().map((k) => k.kver).join(', ')}; see docs/realkernel.md).
                       Only --keyring session (or a raw keyring id) is possible there; the timeline
@@ -103,12 +106,15 @@ export const skelCommand: Command = {
       capable: { type: 'boolean' },
       json: { type: 'boolean' },
       real: { type: 'string' },
+      ...AUDIT_FILE_FLAG,
     });
     const [sub, file, ...extra] = positionals;
     if (sub !== 'load') throw new UsageError(sub === undefined ? 'missing subcommand: load' : `unknown subcommand '${sub}' (only 'load')`);
     if (!file) throw new UsageError('missing FILE.lskel.h');
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
 
+    if (values.real !== undefined && values['audit-file'] !== undefined)
+      throw new UsageError('--audit-file is not available with --real (the real kernel reports only its type=1334 records, from its kernel log)');
     const profile = values.profile ?? defaultProfile().name;
     if (!getProfile(profile)) throw new UsageError(`unknown profile '${profile}' (one of ${profileNames().join(', ')})`);
     if (values.toolchain !== undefined && !findToolchain(values.toolchain)) throw new UsageError(`unknown toolchain '${values.toolchain}' (one of ${toolchainNames().join(', ')})`);
@@ -153,7 +159,9 @@ export const skelCommand: Command = {
       return real.result.err === 0 ? 0 : 1;
     }
     const lsm = parseLsmOptions(values);
+    const audit = new AuditSeries();
     const run = runSkeleton(skel, {
+      audit,
       profile,
       lsm: lsm.lsm,
       ...(lsm.options ? { lsmOptions: lsm.options } : {}),
@@ -166,6 +174,7 @@ export const skelCommand: Command = {
       staleHash: !!values['stale-hash'],
       noExclHash: !!values['no-excl'],
     });
+    writeAuditFile(values['audit-file'], audit);
     if (values.json) io.out(JSON.stringify(skelRunToJson(run), null, 2));
     else io.out([`bpfsig skel load ${file}`, ...formatSkelRun(run, { audit: !!values.audit, capable: !!values.capable })].join('\n'));
     return run.result.err === 0 ? 0 : 1;

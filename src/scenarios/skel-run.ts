@@ -12,6 +12,7 @@
 //               (VERIFY_USE_SECONDARY_KEYRING, which also searches the builtin ring);
 //   platform  — the kernel loaded it into .platform; keyring_id 2 (VERIFY_USE_PLATFORM_KEYRING).
 
+import type { AuditSeries } from '../audit/series.js';
 import { InputError } from '../errors.js';
 import { findToolchain, toolchainNames, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
 import { candidateToolchains } from '../loader/lskel-identify.js';
@@ -121,6 +122,8 @@ export interface RunSkeletonOptions {
   readonly lsmOptions?: LsmOptions;
   /** A second thread's syscalls at a stage boundary of the loader's BPF_PROG_LOAD (src/scenarios/races.ts). */
   readonly race?: RaceSchedule;
+  /** The audit series the kernel joins (its clock and serials follow the previous run's; src/audit/series.ts). */
+  readonly audit?: AuditSeries;
 }
 
 export interface SkelRun {
@@ -179,6 +182,7 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
       lsm,
       ...(lsmOptions ? { lsmOptions } : {}),
       ...(cert && keyringName === 'builtin' ? { builtinCerts: [cert] } : {}),
+      ...(opts.audit ? { audit: { series: opts.audit } } : {}),
     });
   } catch (e) {
     // The ways construction fails here: an unknown profile or LSM, bad LSM options, or a certificate the kernel refuses at boot.

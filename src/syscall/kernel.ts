@@ -3,6 +3,7 @@
 // spec: SYS-1..3 (entry), SYS-6 (kernel-originated calls), LSM-STACK-*, AUD-SER-*.
 
 import { AuditLog } from '../audit/log.js';
+import type { AuditSeries } from '../audit/series.js';
 import { KeyService } from '../keys/key-service.js';
 import type { KeysConfig } from '../keys/config.js';
 import { DEFAULT_RULES, parseAuditRule } from '../audit/rules.js';
@@ -54,6 +55,11 @@ export interface KernelOptions {
     /** auditctl rules; default: every bpf() call (DEFAULT_RULES). */
     readonly rules?: readonly string[];
     readonly firstSerial?: number;
+    /**
+     * One audit log over several kernels (src/audit/series.ts): the series gives this kernel its
+     * clock and first serial, after the previous kernel's, and collects its records.
+     */
+    readonly series?: AuditSeries;
   };
   /** kernel.unprivileged_bpf_disabled (default 2, as with CONFIG_BPF_UNPRIV_DEFAULT_OFF=y). */
   readonly unprivilegedBpfDisabled?: 0 | 1 | 2;
@@ -128,13 +134,15 @@ export class Kernel {
     if (typeof opts.profile === 'string' && !p) throw new RangeError(`unknown kernel profile '${opts.profile}' (known: ${profileNames().join(', ')})`);
     this.profile = p ?? defaultProfile();
     this.config = { ...this.profile.config, ...opts.config };
-    this.clock = opts.clock ?? new VirtualClock();
+    const seat = opts.audit?.series?.next();
+    this.clock = opts.clock ?? seat?.clock ?? new VirtualClock();
     this.lsm = new LsmChain(createLsms(opts.lsm ?? [], opts.lsmOptions));
     this.audit = new AuditLog(this.clock, {
       enabled: (opts.audit?.enabled ?? true) && this.config.CONFIG_AUDIT,
       rules: (opts.audit?.rules ?? DEFAULT_RULES).map(parseAuditRule),
-      firstSerial: opts.audit?.firstSerial ?? 1,
+      firstSerial: opts.audit?.firstSerial ?? seat?.firstSerial ?? 1,
     });
+    opts.audit?.series?.attach(this.audit, this.clock);
     this.audit.onRecord = (r) =>
       this.trace.emit({ kind: 'audit', sys: this.current?.sys ?? 0, serial: r.serial, type: r.type, text: r.body });
     this.sysctl = { unprivileged_bpf_disabled: opts.unprivilegedBpfDisabled ?? 2 };
