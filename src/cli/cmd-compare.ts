@@ -8,11 +8,15 @@ import { CASES } from '../scenarios/compare/cases.js';
 import { runCompare, type CompareResult } from '../scenarios/compare/compare.js';
 import { formatCompare, formatCompareMarkdown } from '../scenarios/compare/report-text.js';
 import { formatRaces, RACES } from '../scenarios/compare/explore-races.js';
+import { renderCompareHtml } from '../scenarios/report/html.js';
+import { jsonText } from '../scenarios/report/json-text.js';
 import { defaultCompareProfiles } from '../schemes/registry.js';
 import { profileNames } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 
-const FORMATS = ['text', 'md', 'json'] as const;
+const FORMATS = ['text', 'md', 'json', 'html'] as const;
+/** Arrays of small items written one item per line in --format json. */
+const COMPARE_INLINE_ARRAYS = new Set(['sequence', 'audit', 'lsm', 'boundaries']);
 type Format = (typeof FORMATS)[number];
 
 const usage = `usage: bpfsig compare [OBJ.bpf.o] [--profiles LIST] [--cases LIST] [--no-cross] [--races]
@@ -37,7 +41,8 @@ ${CASES.map((c) => `                      ${c.id.padEnd(12)} ${c.title}`).join('
                     boundaries change the outcome:
 ${RACES.map((r) => `                      ${r.id.padEnd(16)} ${r.title}`).join('\n')}
   --format F        text (default: the matrix, then a summary), md, json (bpfsig-compare/1,
-                    docs/cli.md)
+                    docs/cli.md), html (one self-contained page: the matrix, every cell with its
+                    sequence diagram in SVG and its audit records, the races; use --out)
   --details         (text) every cell in full: stages, hooks with verdicts, audit records
   --out FILE        write the report to FILE instead of stdout
   --audit-file FILE write the whole audit log of every kernel the comparison booted (one per
@@ -91,8 +96,10 @@ export const compareCommand: Command = {
     writeAuditFile(values['audit-file'], audit);
     const text =
       format === 'json'
-        ? JSON.stringify(r, null, 2)
-        : format === 'md'
+        ? jsonText(r, COMPARE_INLINE_ARRAYS)
+        : format === 'html'
+          ? renderCompareHtml(r)
+          : format === 'md'
           ? formatCompareMarkdown(r)
           : [...formatCompare(r, { details: !!values.details }), ...(r.races ? ['', ...formatRaces(r.races)] : [])].join('\n');
     if (values.out) {

@@ -134,6 +134,10 @@ export function runCompare(opts: CompareOptions = {}): CompareResult {
   const id = opts.identity ?? makeSigningIdentity({ cn: 'bpfsig compare signing key' });
   const other = opts.otherIdentity ?? makeSigningIdentity({ cn: 'bpfsig compare other key' });
   const audit = opts.audit ?? new AuditSeries();
+  // The keys are random: the kernel's log lines name them by key id; the report names them by role.
+  const keyNames = new Map<string, string>();
+  if (id.certificate.skid) keyNames.set(Buffer.from(id.certificate.skid).toString('hex'), '<scheme key id>');
+  if (other.certificate.skid) keyNames.set(Buffer.from(other.certificate.skid).toString('hex'), '<other key id>');
 
   const made = new Map<string, Made>();
   const inputsFor = (r: Recipe): Made => {
@@ -154,7 +158,7 @@ export function runCompare(opts: CompareOptions = {}): CompareResult {
     }
     const { skel, options } = c.build(m.inputs);
     const run = runSkeleton(skel, { ...options, profile, toolchain: recipe.toolchain, lsm: 'default', comm: 'skel_loader', audit });
-    const facts = cellFacts(run);
+    const facts = withKeyNames(cellFacts(run), keyNames);
     // A race that never reached what the loader uses changed nothing that was signed.
     const raced = run.race === null || run.race.effective;
     cells.push({ profile, case: c.id, recipe, cross, ...facts, tamperAccepted: (c.tampers ?? false) && m.canSign && facts.loaded && raced });
@@ -191,6 +195,24 @@ export function runCompare(opts: CompareOptions = {}): CompareResult {
     cells,
     skipped,
     ...(opts.races ? { races } : {}),
+  };
+}
+
+/**
+ * The stage details with each random key's id (the SKID the kernel's PKCS#7 code prints) replaced
+ * by its role, so the report is the same on every run (the keys are made fresh each time).
+ */
+function withKeyNames(f: CellFacts, names: ReadonlyMap<string, string>): CellFacts {
+  if (names.size === 0) return f;
+  const scrub = (t: string | null): string | null => {
+    if (t === null) return t;
+    let out = t;
+    for (const [hex, name] of names) out = out.split(hex).join(name);
+    return out;
+  };
+  return {
+    ...f,
+    sequence: f.sequence.map((i) => (i.kind === 'stage' || i.kind === 'step' ? { ...i, detail: scrub(i.detail) } : i)),
   };
 }
 
