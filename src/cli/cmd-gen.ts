@@ -141,8 +141,14 @@ export const genCommand: Command = {
     // TC-HCM-1: -M implies -S (and -L).
     const signMaps = !!values['sign-maps'];
     const sign = !!values.sign || signMaps;
+    if (signMaps && !toolchain.canSignMaps) {
+      const withM = toolchainNames().filter((n) => findToolchain(n)!.canSignMaps);
+      throw new UsageError(
+        `${toolchain.name} has no -M (--sign-maps): signing a map hash chain is the hash-chain bpftool patch (TC-HCM-1); ` +
+          (withM.length ? `use --toolchain ${withM.join(' or ')}` : 'no registered toolchain has it'),
+      );
+    }
     if (sign && !toolchain.canSign) throw new UsageError(`${toolchain.name} cannot sign: -S needs bpftool 7.7 or later (TC-BT77-1)`);
-    if (signMaps && !toolchain.canSignMaps) throw new UsageError(`${toolchain.name} has no -M: signing map hash chains is the hash-chain bpftool patch (TC-HCM-1)`);
 
     const signer = makeSigner(sign, values.key, values.cert);
     const obj = openObject(file, name ?? objectNameFromPath(file));

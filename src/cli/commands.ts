@@ -3,6 +3,7 @@
 // The built-in schemes register their kernel profiles and toolchains before any command runs.
 import '../schemes/index.js';
 import type { Command } from './command.js';
+import { claimsCommand } from './cmd-claims.js';
 import { compareCommand } from './cmd-compare.js';
 import { conformanceCommand } from './cmd-conformance.js';
 import { demoCommand } from './cmd-demo.js';
@@ -16,4 +17,4 @@ import { signCommand } from './cmd-sign.js';
 import { skelCommand } from './cmd-skel.js';
 import { verifyCommand } from './cmd-verify.js';
 
-export const commands: Command[] = [compareCommand, demoCommand, skelCommand, genCommand, profilesCommand, keygenCommand, replayCommand, realCommand, signCommand, verifyCommand, inspectCommand, conformanceCommand];
+export const commands: Command[] = [compareCommand, claimsCommand, demoCommand, skelCommand, genCommand, profilesCommand, keygenCommand, replayCommand, realCommand, signCommand, verifyCommand, inspectCommand, conformanceCommand];

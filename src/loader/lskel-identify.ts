@@ -74,6 +74,8 @@ export interface SkeletonFeatures {
   readonly signed: boolean;
   /** -M: the header lists signature_maps (TC-HCM-2). */
   readonly signatureMaps: boolean;
+  /** The header assigns opts.signature_maps / _sz: only a libbpf with those fields compiles it (HC-UAPI-2). */
+  readonly setsSignatureMaps: boolean;
   /** The loader's own metadata check: 'none', or the kind of signature-match block found. */
   readonly signatureMatch: SignatureMatch;
   readonly block: SignatureMatchBlock | null;
@@ -85,6 +87,7 @@ export function skeletonFeatures(skel: LightSkeleton): SkeletonFeatures {
     headerStyle: skel.style === 'bpftool-7.1' ? 'v7.1' : 'v7.7',
     signed: skel.signature !== undefined,
     signatureMaps: skel.signatureMaps !== undefined,
+    setsSignatureMaps: skel.signatureMapsOpts !== undefined,
     signatureMatch: block?.kind ?? 'none',
     block,
   };
@@ -94,7 +97,9 @@ export function skeletonFeatures(skel: LightSkeleton): SkeletonFeatures {
 function fits(t: ToolchainProfile, f: SkeletonFeatures): boolean {
   if (t.headerStyle !== f.headerStyle) return false;
   if (f.signed && !t.canSign) return false;
-  if (f.signatureMaps && !t.canSignMaps) return false;
+  if ((f.signatureMaps || f.setsSignatureMaps) && !t.canSignMaps) return false;
+  // A bpftool with -M writes opts.signature_maps / _sz into every signed header (NULL and 0 without -M).
+  if (f.signed && t.canSignMaps && !f.setsSignatureMaps) return false;
   // An unsigned loader has no signature-match block whatever the toolchain; a signed one has the toolchain's.
   if (f.signed && t.signatureMatch !== f.signatureMatch) return false;
   return true;

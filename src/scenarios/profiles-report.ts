@@ -58,6 +58,8 @@ export interface SchemeJson {
   checkedAt: string;
   lsmSees: string;
   specIds: string[];
+  /** The scheme's errno table as the spec words it (empty when the scheme gives none). */
+  errnoTable: { id: string; condition: string; result: string }[];
   defaultToolchain: string;
   defaultLsm: string[];
   profiles: ProfileJson[];
@@ -127,6 +129,7 @@ function schemeJson(s: Scheme, base: KernelProfile): SchemeJson {
     checkedAt: s.checkedAt,
     lsmSees: s.lsmSees,
     specIds: [...s.specIds],
+    errnoTable: (s.errnoTable ?? []).map((r) => ({ ...r })),
     defaultToolchain: s.defaultToolchain,
     defaultLsm: [...s.defaultLsm],
     profiles: s.profiles.map((p) => profileJson(p, base)),

@@ -10,7 +10,7 @@ import { errnoCode, isErrnoName } from '../syscall/errno.js';
 import { Kernel, type KernelOptions } from '../syscall/kernel.js';
 import type { Process } from '../syscall/process.js';
 import { getProfile, profileForRelease, type KernelConfig, type KernelProfile } from '../syscall/profiles/index.js';
-import type { SysResult } from '../syscall/result.js';
+import { TaskKilled, type OopsReport, type SysResult } from '../syscall/result.js';
 import { ATTR_LAYOUTS, INFO_LAYOUTS } from '../syscall/uapi/attr-layouts.js';
 import { KeySpec, parseCmd } from '../syscall/uapi/consts.js';
 import { decode, readField, writeField, type FieldDef, type Layout } from '../syscall/uapi/layout.js';
@@ -29,6 +29,8 @@ export interface StepReport {
   /** Output values that differ (`info.hash: expected …, got …`). */
   readonly mismatches: readonly string[];
   readonly detail?: string;
+  /** Set when the kernel oopsed in this step: the replaying task was killed, the call never returned. */
+  readonly oops?: OopsReport;
 }
 
 export interface ReplayReport {
@@ -38,6 +40,8 @@ export interface ReplayReport {
   readonly steps: readonly StepReport[];
   readonly counts: { agree: number; disagree: number; unsupported: number };
   readonly ok: boolean;
+  /** The step in which a kernel oops killed the replaying task (later steps were not run), or null. */
+  readonly oops: { readonly step: string; readonly report: OopsReport } | null;
 }
 
 export interface ReplayOptions {
@@ -337,7 +341,13 @@ export class Replayer {
         res = h(this, step);
       }
       this.results.set(step.id, { ret: res.ret, bufs });
-      const actual = res.unsupported ? `unsupported: ${res.unsupported}` : res.ret < 0 ? res.errno ?? `ret=${res.ret}` : `ret=${res.ret}`;
+      const actual = res.unsupported
+        ? `unsupported: ${res.unsupported}`
+        : res.ret < 0
+          ? res.errno ?? `ret=${res.ret}`
+          : res.nonFd
+            ? `ret=${res.ret} (not an fd: ${res.nonFd})`
+            : `ret=${res.ret}`;
       if (res.unsupported) return { id: step.id, cmd: step.cmd, status: 'unsupported', expected, actual, mismatches: [] };
       const retOk = matchesExpect(step, res);
       const status: StepStatus = retOk && mism.length === 0 ? 'agree' : 'disagree';
@@ -347,9 +357,17 @@ export class Replayer {
         this.results.set(step.id, { ret: -1, bufs: new Map() });
         return { id: step.id, cmd: step.cmd, status: 'disagree', expected, actual: 'not run', mismatches: [], detail: e.message };
       }
+      if (e instanceof TaskKilled) {
+        // The call never returned: no value to compare, and the task is gone.
+        this.killedAt = step.id;
+        return { id: step.id, cmd: step.cmd, status: 'disagree', expected, actual: 'KERNEL OOPS (the call never returned; the task was killed)', mismatches: [], detail: `${e.oops.text} in ${e.oops.where}: ${e.oops.detail} [${e.oops.rule}]`, oops: e.oops };
+      }
       throw e;
     }
   }
+
+  /** The step in which a kernel oops killed the replaying task; later steps cannot run. */
+  killedAt: string | undefined;
 
   /** Close every fd a run left open (runs are separated by the `<run>/` prefix of step ids). */
   closeAll(): void {
@@ -376,7 +394,8 @@ function matchesExpect(step: TranscriptStep, res: SysResult): boolean {
     const name = ERRNO_ALIASES[e.errno] ?? e.errno;
     return isErrnoName(name) && res.ret === -errnoCode(name);
   }
-  if (e.ret === 'fd' || e.ret === 'key') return res.ret >= 0;
+  if (e.ret === 'fd') return res.ret >= 0 && !res.nonFd;
+  if (e.ret === 'key') return res.ret >= 0;
   return res.ret === e.ret;
 }
 
@@ -388,6 +407,10 @@ export function replayTranscript(t: Transcript, opts: ReplayOptions): ReplayRepo
   const steps: StepReport[] = [];
   let run: string | undefined;
   for (const step of t.steps) {
+    if (r.killedAt !== undefined) {
+      steps.push({ id: step.id, cmd: step.cmd, status: 'disagree', expected: describeExpect(step), actual: 'not run', mismatches: [], detail: `the replaying task was killed by the kernel oops in step ${r.killedAt}` });
+      continue;
+    }
     const slash = step.id.indexOf('/');
     const thisRun = slash > 0 ? step.id.slice(0, slash) : undefined;
     if (thisRun !== run) {
@@ -396,10 +419,19 @@ export function replayTranscript(t: Transcript, opts: ReplayOptions): ReplayRepo
     }
     steps.push(r.runStep(step));
   }
-  r.closeAll();
+  if (r.killedAt === undefined) r.closeAll();
   const counts = { agree: 0, disagree: 0, unsupported: 0 };
   for (const s of steps) counts[s.status]++;
-  return { file: opts.file, release: t.kernel.release, profile: profile.name, steps, counts, ok: counts.disagree === 0 && counts.unsupported === 0 };
+  const oopsStep = steps.find((s) => s.oops);
+  return {
+    file: opts.file,
+    release: t.kernel.release,
+    profile: profile.name,
+    steps,
+    counts,
+    ok: counts.disagree === 0 && counts.unsupported === 0,
+    oops: oopsStep ? { step: oopsStep.id, report: oopsStep.oops! } : null,
+  };
 }
 
 // close, dup2 and add_key steps: the capturing program's own calls.

@@ -44,6 +44,11 @@ export function schemesMarkdown(r: ProfilesJson = profilesReport()): string {
       L.push(`| \`${p.name}\` | ${res.map((x) => (x.result === 'ok' ? 'loads' : `${x.result} (${x.stage ?? '?'})`)).join(' | ')} |`);
     }
     L.push('');
+    if (s.errnoTable.length) {
+      L.push('### Errno table (as the spec words it)', '', '| id | condition | result |', '|---|---|---|');
+      for (const e of s.errnoTable) L.push(`| ${e.id} | ${cell(e.condition)} | ${cell(e.result)} |`);
+      L.push('');
+    }
     L.push('### Toolchains', '', '| toolchain | signs | loader flow | summary |', '|---|---|---|---|');
     for (const t of s.toolchains) {
       const signs = t.canSign ? `${t.signs}${t.canSignMaps ? '; `-M`: the hash-chain term' : ''}` : 'cannot sign';

@@ -2,6 +2,7 @@
 // index.ts calls registerScheme(), plus its line here.
 
 import './kp/index.js';
+import './hashchain/index.js';
 import './loadtime/index.js';
 
 export {

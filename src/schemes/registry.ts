@@ -29,6 +29,8 @@ export interface Scheme {
   readonly lsmSees: string;
   /** Spec ids the scheme implements (for docs/schemes.md and the fidelity table). */
   readonly specIds: readonly string[];
+  /** Its errno table as the spec words it (docs/schemes.md prints it; the rows' ids are test titles). */
+  readonly errnoTable?: readonly SchemeErrnoRow[];
   readonly profiles: readonly KernelProfile[];
   /** The profile a kernel gets when none is named (only one scheme sets it). */
   readonly defaultProfile?: string;

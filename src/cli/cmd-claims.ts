@@ -1,0 +1,49 @@
+// `bpfsig claims [--claim ID] [--format text|md|json] [--out FILE]`: every claim of the debate with a
+// verdict computed from runs now, and the evidence. spec: CLAIM-1..27.
+
+import { writeFileSync } from 'node:fs';
+import { CLAIMS } from '../scenarios/claims/catalog.js';
+import { formatClaims, formatClaimsMarkdown, runClaims } from '../scenarios/claims/run-claims.js';
+import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+
+const usage = `usage: bpfsig claims [--claim ID[,ID…]] [--format text|md|json] [--out FILE] [--brief]
+
+Every claim of the debate over signed BPF programs (${CLAIMS[0]!.id}..${CLAIMS[CLAIMS.length - 1]!.id}): who made it and
+when, and for each testable one the scenario run now, its verdict — holds, holds-with-caveat,
+does-not-hold — and the evidence that decided it (syscall results, stages, hook calls, audit
+records). Verdicts are computed from the runs. Claims that are arguments or policy positions are
+listed as not-testable; a claim whose profile is not in this build is not-run.
+
+  --claim IDS   only these claims (e.g. CLAIM-2 or 2,3,20)
+  --format F    text (default), md, json (bpfsig-claims/1, docs/cli.md)
+  --brief       (text) verdicts and checks without the evidence lines
+  --out FILE    write the report to FILE
+
+exit status: 0 when the claims ran (whatever their verdicts), 2 for bad usage.`;
+
+export const claimsCommand: Command = {
+  name: 'claims',
+  summary: 'every claim of the debate with a verdict computed from runs, and its evidence',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, { claim: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, brief: { type: 'boolean' } });
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const format = values.format ?? 'text';
+    if (!['text', 'md', 'json'].includes(format)) throw new UsageError(`--format must be text, md or json, not '${format}'`);
+    let only: string[] | undefined;
+    if (values.claim !== undefined) {
+      only = values.claim.split(',').map((s) => s.trim()).filter(Boolean).map((s) => (/^\d+$/.test(s) ? `CLAIM-${s}` : s.toUpperCase()));
+      for (const id of only) if (!CLAIMS.some((c) => c.id === id)) throw new UsageError(`--claim: unknown claim '${id}' (CLAIM-1..${CLAIMS.length})`);
+    }
+    const r = runClaims(only ? { only } : {});
+    const text = format === 'json' ? JSON.stringify(r, null, 2) : format === 'md' ? formatClaimsMarkdown(r) : formatClaims(r, { evidence: !values.brief }).join('\n');
+    if (values.out) {
+      try {
+        writeFileSync(values.out, text.endsWith('\n') ? text : text + '\n');
+      } catch (e) {
+        throw new InputError(`cannot write --out '${values.out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    } else io.out(text);
+    return 0;
+  },
+};
