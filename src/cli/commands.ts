@@ -7,6 +7,7 @@ import { claimsCommand } from './cmd-claims.js';
 import { compareCommand } from './cmd-compare.js';
 import { conformanceCommand } from './cmd-conformance.js';
 import { demoCommand } from './cmd-demo.js';
+import { explainCommand } from './cmd-explain.js';
 import { genCommand } from './cmd-gen.js';
 import { inspectCommand } from './cmd-inspect.js';
 import { keygenCommand } from './cmd-keygen.js';
@@ -17,4 +18,4 @@ import { signCommand } from './cmd-sign.js';
 import { skelCommand } from './cmd-skel.js';
 import { verifyCommand } from './cmd-verify.js';
 
-export const commands: Command[] = [compareCommand, claimsCommand, demoCommand, skelCommand, genCommand, profilesCommand, keygenCommand, replayCommand, realCommand, signCommand, verifyCommand, inspectCommand, conformanceCommand];
+export const commands: Command[] = [compareCommand, claimsCommand, demoCommand, skelCommand, explainCommand, genCommand, profilesCommand, keygenCommand, replayCommand, realCommand, signCommand, verifyCommand, inspectCommand, conformanceCommand];

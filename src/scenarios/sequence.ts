@@ -24,8 +24,10 @@ export type SeqItem =
   | { kind: 'hook'; sys: number; hook: string; lsm: string; ret: number; verdict: string | null; prog: string | null }
   /** An audit record; `record` is its index in the run's auditd lines (no EOE), where its text is. */
   | { kind: 'audit'; sys: number; serial: number; type: string; record: number }
-  /** A syscall returned. */
-  | { kind: 'return'; sys: number; ret: number; errno: string | null };
+  /** A syscall returned. `nonFd`: ret > 0 is not an fd although the command returns fds (the step that returned it). */
+  | { kind: 'return'; sys: number; ret: number; errno: string | null; nonFd: string | null }
+  /** The kernel oopsed in this call: it and every call it was nested in never return; the task is killed. */
+  | { kind: 'oops'; sys: number; text: string; rule: string; where: string };
 
 /** No LSM implemented the hook (src/lsm/chain.ts NO_LSM): the call is not drawn. */
 const NO_LSM = 'none';
@@ -43,7 +45,7 @@ export function sequenceOf(events: readonly TraceEvent[]): SeqItem[] {
         open.push(e.sys);
         break;
       case 'exit': {
-        out.push({ kind: 'return', sys: e.sys, ret: e.ret, errno: e.errno ?? null });
+        out.push({ kind: 'return', sys: e.sys, ret: e.ret, errno: e.errno ?? null, nonFd: e.nonFd ?? null });
         const i = open.lastIndexOf(e.sys);
         if (i >= 0) open.splice(i, 1);
         inStage.delete(e.sys);
@@ -65,6 +67,9 @@ export function sequenceOf(events: readonly TraceEvent[]): SeqItem[] {
         } else out.push({ kind: 'step', sys: e.sys, id: e.id, name: e.name, errno: e.errno ?? null, detail: e.detail ?? null });
         break;
       }
+      case 'oops':
+        out.push({ kind: 'oops', sys: e.sys, text: e.text, rule: e.rule, where: e.where });
+        break;
       case 'hook':
         if (e.lsm === NO_LSM || (e.hook === 'capable' && e.ret === 0)) break;
         out.push({

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { runCompare, type CompareResult } from '../../src/scenarios/compare/compare.js';
 import { cellCode } from '../../src/scenarios/compare/report-text.js';
-import { cellAnchor, renderCompareHtml } from '../../src/scenarios/report/html.js';
+import { runClaims } from '../../src/scenarios/claims/run-claims.js';
+import { cellAnchor, renderClaimsHtml, renderCompareHtml } from '../../src/scenarios/report/html.js';
 import { sequenceSvg } from '../../src/scenarios/report/html-sequence.js';
 import { jsonText } from '../../src/scenarios/report/json-text.js';
 import { sequenceOf } from '../../src/scenarios/sequence.js';
@@ -37,7 +38,7 @@ describe('the compact sequence of a run', () => {
     const failed = seq.filter((i) => i.kind === 'stage' && i.errno !== null);
     expect(failed).toEqual([expect.objectContaining({ id: 'LOAD-9', errno: 'EKEYREJECTED', role: 'signature' })]);
     const load = seq.find((i) => i.kind === 'call' && i.cmd === 'BPF_PROG_LOAD')!;
-    expect(seq).toContainEqual({ kind: 'return', sys: load.sys, ret: -129, errno: 'EKEYREJECTED' });
+    expect(seq).toContainEqual({ kind: 'return', sys: load.sys, ret: -129, errno: 'EKEYREJECTED', nonFd: null });
   });
 
   it('[SYS-6] the loader\'s nested calls are in the sequence with their parent', () => {
@@ -111,20 +112,23 @@ describe('the HTML report', () => {
     for (const line of c.audit) expect(a).toContain(line.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'));
   });
 
-  it('a claims section is rendered only when the result carries claims', () => {
+  it('[CLAIM-2][CLAIM-12] a claims section is rendered only when the result carries claims (bpfsig-claims/1)', () => {
     expect(html).not.toContain('id="claims"');
-    const withClaims = renderCompareHtml({
-      ...r,
-      claims: [
-        { id: 'CLAIM-9', text: 'The chain link cannot be verified offline.', who: 'James Bottomley', when: '2025-05-14', testable: true, verdict: 'does-not-hold', evidence: ['explain: four immediates = SHA-256(opts_data)', { kind: 'audit', text: 'type=BPF msg=audit(1.000:1): prog-id=1 op=LOAD' }] },
-        { id: 'CLAIM-12', testable: false },
-      ],
-    });
+    const claims = runClaims({ only: ['CLAIM-2', 'CLAIM-12'] });
+    const withClaims = renderCompareHtml({ ...r, claims: claims.claims });
     expect(withClaims).toContain('<section id="claims"');
-    expect(withClaims).toContain('<span class="verdict v-not">does-not-hold</span>');
-    expect(withClaims).toContain('<span class="verdict v-none">not testable</span>');
-    expect(withClaims).toContain('type=BPF msg=audit(1.000:1): prog-id=1 op=LOAD');
     expect(withClaims).toContain('href="#claims"');
+    const c2 = claims.claims.find((c) => c.id === 'CLAIM-2')!;
+    expect(withClaims).toContain(`<article class="claim" id="claim-2" data-verdict="${c2.verdict}">`);
+    // Each check and each piece of its evidence is on the page.
+    for (const k of c2.checks) {
+      expect(withClaims).toContain(k.statement.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;'));
+      expect(k.evidence.length).toBeGreaterThan(0);
+    }
+    expect(withClaims).toMatch(/<article class="claim" id="claim-12" data-verdict="not-testable">/);
+    const page = renderClaimsHtml(claims);
+    expect(page).toMatch(/^<!DOCTYPE html>/);
+    expect(page).not.toMatch(/<script|<link|https?:\/\/(?!www\.w3\.org)/);
   });
 
   it('the races section appears with --races results', () => {

@@ -1,63 +1,53 @@
-// The claims section of an HTML report: each claim of spec 07 with who made it and when, its
-// verdict and caveat when it is testable, and the evidence that decided it. A separate renderer so
-// any report that carries claims (a `claims` array, format bpfsig-claims/1, computed by `bpfsig
-// claims`) can show them; it reads the fields it knows and shows any other evidence as it is.
+// The claims section of an HTML report (bpfsig-claims/1): each claim of spec 07 with who made it
+// and when, its verdict (and caveat) computed from runs, each check with the evidence that decided
+// it, and the reason for claims that are not testable or not run. A separate renderer, so any
+// report that carries a `claims` array shows them: `compare --format html` when the result has
+// claims, and `claims --format html` on its own page. spec: CLAIM-1..27.
 
+import type { ClaimResult } from '../claims/claim.js';
 import { esc } from './html-util.js';
 
-/** What this renderer reads of a claim (bpfsig-claims/1 may carry more). */
-export interface ReportClaim {
-  /** `CLAIM-9`. */
-  readonly id: string;
-  readonly text?: string;
-  readonly who?: string;
-  readonly when?: string;
-  readonly testable?: boolean;
-  /** `holds`, `does-not-hold`, `holds-with-caveat`, or null/absent when not testable. */
-  readonly verdict?: string | null;
-  readonly caveat?: string | null;
-  /** Trace lines, syscall results, audit records: strings, or objects shown as JSON. */
-  readonly evidence?: readonly unknown[];
+const VERDICT_CLASS: Record<string, string> = {
+  holds: 'v-holds',
+  'does-not-hold': 'v-not',
+  'holds-with-caveat': 'v-caveat',
+  'not-testable': 'v-none',
+  'not-run': 'v-none',
+};
+
+function claimArticle(c: ClaimResult): string {
+  const checks = c.checks
+    .map(
+      (k) =>
+        `<li class="${k.pass ? 'pass' : 'fail'}"><span class="check-mark">${k.pass ? '✓ pass' : '✗ FAIL'}</span> ${esc(k.statement)}` +
+        (k.evidence.length
+          ? `<ul class="evidence">${k.evidence.map((e) => `<li><span class="ev-run">${esc(e.run)}</span> <span class="ev-kind">${esc(e.kind)}</span> <code>${esc(e.text)}</code></li>`).join('')}</ul>`
+          : '') +
+        `</li>`,
+    )
+    .join('');
+  return (
+    `<article class="claim" id="${esc(c.id.toLowerCase())}" data-verdict="${esc(c.verdict)}">` +
+    `<h3>${esc(c.id)} <span class="verdict ${VERDICT_CLASS[c.verdict] ?? 'v-none'}">${esc(c.verdict)}</span></h3>` +
+    `<blockquote>${esc(c.text)}</blockquote>` +
+    `<p class="who">${esc(c.who)}, ${esc(c.when)}${c.spec.length ? ` <span class="mono">(${esc(c.spec.join(', '))})</span>` : ''}</p>` +
+    (c.caveat ? `<p class="caveat"><strong>Caveat:</strong> ${esc(c.caveat)}</p>` : '') +
+    (c.reason ? `<p class="reason">${esc(c.reason)}</p>` : '') +
+    (checks ? `<details${c.verdict === 'does-not-hold' ? ' open' : ''}><summary>Checks (${c.checks.length}) and their evidence</summary><ul class="checks">${checks}</ul></details>` : '') +
+    `</article>`
+  );
 }
 
-const VERDICT_CLASS: Record<string, string> = { holds: 'v-holds', 'does-not-hold': 'v-not', 'holds-with-caveat': 'v-caveat' };
-
-function evidenceItem(e: unknown): string {
-  if (typeof e === 'string') return `<li><code>${esc(e)}</code></li>`;
-  if (e && typeof e === 'object') {
-    const o = e as Record<string, unknown>;
-    const text = typeof o.text === 'string' ? o.text : typeof o.line === 'string' ? o.line : null;
-    const what = typeof o.kind === 'string' ? `${o.kind}: ` : '';
-    if (text !== null) return `<li>${esc(what)}<code>${esc(text)}</code></li>`;
-    return `<li><pre>${esc(JSON.stringify(e, null, 2))}</pre></li>`;
-  }
-  return `<li>${esc(String(e))}</li>`;
-}
-
-export function claimsSection(claims: readonly ReportClaim[]): string {
-  const items = claims.map((c) => {
-    const verdict = c.testable === false || !c.verdict ? 'not testable' : c.verdict;
-    const cls = VERDICT_CLASS[verdict] ?? 'v-none';
-    const who = [c.who, c.when].filter(Boolean).join(', ');
-    return (
-      `<article class="claim" id="${esc(c.id.toLowerCase())}">` +
-      `<h3>${esc(c.id)} <span class="verdict ${cls}">${esc(verdict)}</span></h3>` +
-      (c.text ? `<blockquote>${esc(c.text)}</blockquote>` : '') +
-      (who ? `<p class="who">${esc(who)}</p>` : '') +
-      (c.caveat ? `<p class="caveat"><strong>Caveat:</strong> ${esc(c.caveat)}</p>` : '') +
-      (c.evidence && c.evidence.length ? `<details><summary>Evidence (${c.evidence.length})</summary><ul class="evidence">${c.evidence.map(evidenceItem).join('')}</ul></details>` : '') +
-      `</article>`
-    );
-  });
+export function claimsSection(claims: readonly ClaimResult[]): string {
   const counts = new Map<string, number>();
-  for (const c of claims) {
-    const v = c.testable === false || !c.verdict ? 'not testable' : c.verdict;
-    counts.set(v, (counts.get(v) ?? 0) + 1);
-  }
+  for (const c of claims) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);
   return (
     `<section id="claims" aria-labelledby="claims-h"><h2 id="claims-h">Claims</h2>` +
-    `<p>${claims.length} claims: ${[...counts].map(([v, n]) => `${n} ${esc(v)}`).join(', ')}. Each verdict was computed from runs (bpfsig claims).</p>` +
-    items.join('') +
+    `<p>${claims.length} claims: ${[...counts].map(([v, n]) => `${n} ${esc(v)}`).join(', ')}. Each verdict follows from checks computed from runs of the emulator (bpfsig claims).</p>` +
+    `<table class="claims-index"><thead><tr><th scope="col">claim</th><th scope="col">verdict</th><th scope="col">who, when</th></tr></thead><tbody>` +
+    claims.map((c) => `<tr><th scope="row"><a href="#${esc(c.id.toLowerCase())}">${esc(c.id)}</a></th><td><span class="verdict ${VERDICT_CLASS[c.verdict] ?? 'v-none'}">${esc(c.verdict)}</span></td><td>${esc(c.who)}, ${esc(c.when)}</td></tr>`).join('') +
+    `</tbody></table>` +
+    claims.map(claimArticle).join('') +
     `</section>`
   );
 }

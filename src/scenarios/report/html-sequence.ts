@@ -22,7 +22,7 @@ export interface SequenceDiagramInput {
   /** The run's auditd lines; audit items point into it. */
   readonly audit: readonly string[];
   /** Where the run failed, to mark it: the syscall id, and `loader` when the loader returned the error. */
-  readonly failedAt?: { readonly sys: number; readonly stage: string | null; readonly ret: number; readonly errno: string | null; readonly syscall: string } | null;
+  readonly failedAt?: { readonly sys: number; readonly stage: string | null; readonly ret: number | null; readonly errno: string | null; readonly syscall: string } | null;
   /** The LSM stack after capability (lanes even for LSMs no hook reached; others found are added). */
   readonly lsms?: readonly string[];
   /** Closing notes drawn under the last message (e.g. the false-positive evidence). */
@@ -113,9 +113,9 @@ function rowsOf(d: SequenceDiagramInput): Row[] {
         const bad = i.ret < 0 || (fail !== null && fail.sys === i.sys);
         const c = callOf.get(i.sys);
         const name = c ? (c.cmd ?? c.call) : `#${i.sys}`;
-        let label = `#${i.sys} = ${retText(i.ret, i.errno)}`;
+        let label = `#${i.sys} = ${retText(i.ret, i.errno)}${i.nonFd ? ' (NOT AN FD)' : ''}`;
         if (fail && fail.sys === i.sys && fail.stage === 'loader') label += `, loader retval ${retText(fail.ret, fail.errno)}`;
-        rows.push({ t: 'arrow', from: 'kernel', to: caller(i.sys), label, title: `${name} returned ${retText(i.ret, i.errno)}`, cls: bad ? 'sq-ret sq-fail' : 'sq-ret', dashed: true, closes: i.sys });
+        rows.push({ t: 'arrow', from: 'kernel', to: caller(i.sys), label, title: `${name} returned ${retText(i.ret, i.errno)}${i.nonFd ? `, which is not an fd (${i.nonFd})` : ''}`, cls: bad || i.nonFd ? 'sq-ret sq-fail' : 'sq-ret', dashed: true, closes: i.sys });
         break;
       }
       case 'stage': {
@@ -157,6 +157,11 @@ function rowsOf(d: SequenceDiagramInput): Row[] {
         if (i.type === 'PROCTITLE') break;
         rows.push(auditRow(i, 'kernel'));
         break;
+      case 'oops': {
+        const text = `✗ KERNEL OOPS (${i.rule}): ${i.text}; the task is killed, #${i.sys} never returns`;
+        rows.push({ t: 'note', lane: 'kernel', label: cut(text, LABEL_MAX), title: `${text} (${i.where})`, cls: 'sq-step sq-fail', marker: 'dot' });
+        break;
+      }
     }
   }
   for (const n of d.notes ?? []) rows.push({ t: 'end', text: n.text, cls: n.tone === 'bad' ? 'sq-end sq-fail' : n.tone === 'warn' ? 'sq-end sq-warn' : 'sq-end' });

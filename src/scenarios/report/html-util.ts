@@ -14,8 +14,9 @@ export function anchorId(...parts: string[]): string {
   return parts.map((p) => p.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')).join('--');
 }
 
-/** `-129` → `-EKEYREJECTED (-129)`; `4` → `4`. */
-export function retText(ret: number, errno?: string | null): string {
+/** `-129` → `-EKEYREJECTED (-129)`; `4` → `4`; null (a call that never returned) → `never returned`. */
+export function retText(ret: number | null, errno?: string | null): string {
+  if (ret === null) return 'never returned';
   if (ret >= 0) return String(ret);
   const name = errno ?? errnoName(-ret);
   return name ? `-${name} (${ret})` : String(ret);

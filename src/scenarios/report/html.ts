@@ -10,12 +10,14 @@ import type { CompareCell, CompareResult } from '../compare/compare.js';
 import { recipeName } from '../compare/compare.js';
 import { RACES, type RaceExploration } from '../compare/explore-races.js';
 import { cellCode } from '../compare/report-text.js';
-import { claimsSection, type ReportClaim } from './html-claims.js';
+import type { ClaimResult } from '../claims/claim.js';
+import type { ClaimsReport } from '../claims/run-claims.js';
+import { claimsSection } from './html-claims.js';
 import { anchorId, esc, retText } from './html-util.js';
 import { SEQ_COLORS, sequenceSvg } from './html-sequence.js';
 
 /** A comparison, and the claims when a report carries them (bpfsig-claims/1). */
-export type HtmlReportInput = CompareResult & { readonly claims?: readonly ReportClaim[] };
+export type HtmlReportInput = CompareResult & { readonly claims?: readonly ClaimResult[] };
 
 const SYSCALL_NAMES: Record<string, string> = {
   BPF_PROG_LOAD: 'BPF_PROG_LOAD',
@@ -30,6 +32,7 @@ export function cellAnchor(c: Pick<CompareCell, 'profile' | 'case' | 'cross' | '
 function failureText(c: CompareCell): string {
   const f = c.failedAt;
   if (!f) return `the skeleton returned ${retText(c.skeleton.result, c.skeleton.errno)}`;
+  if (f.oops) return `the kernel oopsed in ${f.syscall} (#${f.sys}) at ${f.stage ?? '?'} (${f.oops}); the task was killed`;
   return f.stage === 'loader'
     ? `the loader program returned ${retText(f.ret, f.errno)} inside ${f.syscall} (#${f.sys})`
     : `${f.syscall} (#${f.sys}) failed${f.stage ? ` at stage ${f.stage}` : ''} with ${retText(f.ret, f.errno)}`;
@@ -84,7 +87,10 @@ pre.audit { white-space: pre-wrap; word-break: break-all; background: #fbf8f3; b
 .races td.changed { background: #ffe0b2; font-weight: bold; }
 .claim { border-left: 4px solid #1a237e; padding: 2px 12px; margin: 12px 0; }
 .verdict { font-size: 0.8em; padding: 1px 7px; border-radius: 10px; color: #fff; background: #455a64; }
-.v-holds { background: #1b5e20; } .v-not { background: #b71c1c; } .v-caveat { background: #7a4100; }
+.v-holds { background: #1b5e20; } .v-not { background: #b71c1c; } .v-caveat { background: #7a4100; } .v-none { background: #546e7a; }
+.checks { padding-left: 18px; } .checks > li { margin: 4px 0; } .check-mark { font-weight: bold; } li.pass .check-mark { color: #1b5e20; } li.fail .check-mark { color: #b71c1c; }
+.evidence { font-size: 0.85em; padding-left: 18px; } .ev-run { color: #333; } .ev-kind { color: #6a1b9a; font-size: 0.9em; }
+.who, .reason { color: #333; margin: 2px 0; } .caveat { color: #7a2e00; margin: 2px 0; }
 blockquote { margin: 4px 0; color: #333; font-style: italic; }
 svg.seq { display: block; font: 12px "DejaVu Sans", system-ui, sans-serif; }
 svg.seq text { paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
@@ -171,7 +177,10 @@ function cellArticle(c: CompareCell, lsms: readonly string[]): string {
     (c.falsePositive ? `<span class="badge fp">false positive</span>` : '') +
     (c.tamperAccepted ? `<span class="badge tamper">loaded tampered content</span>` : '');
   const facts: string[] = [];
-  if (c.failedAt) facts.push(`Failed at <strong>${esc(SYSCALL_NAMES[c.failedAt.syscall] ?? c.failedAt.syscall)}</strong> (#${c.failedAt.sys}), stage <code>${esc(c.failedAt.stage ?? '?')}</code>: <strong>${esc(retText(c.failedAt.ret, c.failedAt.errno))}</strong>`);
+  if (c.failedAt)
+    facts.push(
+      `Failed at <strong>${esc(SYSCALL_NAMES[c.failedAt.syscall] ?? c.failedAt.syscall)}</strong> (#${c.failedAt.sys}), stage <code>${esc(c.failedAt.stage ?? '?')}</code>: <strong>${c.failedAt.oops ? `KERNEL OOPS (${esc(c.failedAt.oops)}); the task was killed` : esc(retText(c.failedAt.ret, c.failedAt.errno))}</strong>`,
+    );
   facts.push(
     `Skeleton result ${esc(retText(c.skeleton.result, c.skeleton.errno))}${c.skeleton.errstr ? `, errstr “${esc(c.skeleton.errstr)}”` : ''}; loader retval ${c.loaderRetval === null ? 'none (the loader did not run)' : esc(retText(c.loaderRetval))}`,
   );
@@ -232,26 +241,48 @@ function racesSection(rs: readonly RaceExploration[]): string {
   return parts.join('');
 }
 
-export function renderCompareHtml(r: HtmlReportInput): string {
-  const title = `bpfsig compare: ${r.object.name}`;
-  const nav = [
-    `<a href="#matrix">Matrix</a>`,
-    `<a href="#cases">Cases</a>`,
-    `<a href="#cells">Cells (${r.cells.length})</a>`,
-    ...(r.races ? [`<a href="#races">Races</a>`] : []),
-    ...(r.claims ? [`<a href="#claims">Claims</a>`] : []),
-  ];
+/** A whole page around report sections: the inline stylesheet, a header with a contents bar, main, footer. */
+export function htmlPage(p: { readonly title: string; readonly heading: string; readonly meta: string; readonly nav: readonly [string, string][]; readonly body: string; readonly generator: string }): string {
   return (
     `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-    `<meta name="generator" content="bpfsig (${esc(r.format)})"><title>${esc(title)}</title><style>${CSS}</style></head><body>` +
-    `<header><h1>bpfsig compare: <code>${esc(r.object.file)}</code></h1>` +
-    `<p class="meta">Object <code>${esc(r.object.name)}</code>, sha256 <code>${esc(r.object.sha256)}</code>. ${r.columns.length} profiles, ${r.cases.length} cases, ${r.cells.length} cells. Every cell ran on its own emulated kernel; all of it is read back from the runs.</p>` +
-    `<nav aria-label="Contents">${nav.join('')}</nav></header><main>` +
-    matrixSection(r) +
-    casesSection(r) +
-    `<section id="cells" aria-labelledby="cells-h"><h2 id="cells-h">Cells</h2>${r.cells.map((c) => cellArticle(c, r.columns.find((k) => k.profile === c.profile)?.lsm ?? [])).join('')}</section>` +
-    (r.races ? racesSection(r.races) : '') +
-    (r.claims ? claimsSection(r.claims) : '') +
-    `</main><footer><p class="meta">Generated by bpfsig compare (${esc(r.format)}). No scripts, no external resources.</p></footer></body></html>\n`
+    `<meta name="generator" content="bpfsig (${esc(p.generator)})"><title>${esc(p.title)}</title><style>${CSS}</style></head><body>` +
+    `<header><h1>${p.heading}</h1><p class="meta">${p.meta}</p>` +
+    `<nav aria-label="Contents">${p.nav.map(([href, text]) => `<a href="${esc(href)}">${esc(text)}</a>`).join('')}</nav></header><main>` +
+    p.body +
+    `</main><footer><p class="meta">Generated by bpfsig (${esc(p.generator)}). No scripts, no external resources.</p></footer></body></html>\n`
   );
+}
+
+export function renderCompareHtml(r: HtmlReportInput): string {
+  return htmlPage({
+    title: `bpfsig compare: ${r.object.name}`,
+    heading: `bpfsig compare: <code>${esc(r.object.file)}</code>`,
+    meta: `Object <code>${esc(r.object.name)}</code>, sha256 <code>${esc(r.object.sha256)}</code>. ${r.columns.length} profiles, ${r.cases.length} cases, ${r.cells.length} cells. Every cell ran on its own emulated kernel; all of it is read back from the runs.`,
+    nav: [
+      ['#matrix', 'Matrix'],
+      ['#cases', 'Cases'],
+      ['#cells', `Cells (${r.cells.length})`],
+      ...(r.races ? [['#races', 'Races'] as [string, string]] : []),
+      ...(r.claims ? [['#claims', 'Claims'] as [string, string]] : []),
+    ],
+    generator: r.format,
+    body:
+      matrixSection(r) +
+      casesSection(r) +
+      `<section id="cells" aria-labelledby="cells-h"><h2 id="cells-h">Cells</h2>${r.cells.map((c) => cellArticle(c, r.columns.find((k) => k.profile === c.profile)?.lsm ?? [])).join('')}</section>` +
+      (r.races ? racesSection(r.races) : '') +
+      (r.claims ? claimsSection(r.claims) : ''),
+  });
+}
+
+/** `bpfsig claims --format html`: the claims on a page of their own. */
+export function renderClaimsHtml(r: ClaimsReport): string {
+  return htmlPage({
+    title: 'bpfsig claims',
+    heading: 'bpfsig claims: the debate over signed BPF programs',
+    meta: `${r.claims.length} claims of spec 07; ${Object.entries(r.summary).map(([v, n]) => `${n} ${esc(v)}`).join(', ')}.`,
+    nav: [['#claims', 'Claims']],
+    generator: r.format,
+    body: claimsSection(r.claims),
+  });
 }
