@@ -221,7 +221,7 @@ export function sequenceSvg(d: SequenceDiagramInput): string {
   });
   // Activation bars: each syscall on the kernel lane (nested ones offset), and the loader program
   // on its lane while the call that runs it is active.
-  const bars: string[] = [];
+  const bars: { depth: number; svg: string }[] = [];
   const openAt = new Map<number, number>();
   const depth = new Map<number, number>();
   const parentOf = new Map<number, number | null>();
@@ -230,16 +230,19 @@ export function sequenceSvg(d: SequenceDiagramInput): string {
   rows.forEach((r, k) => {
     if (r.t !== 'arrow') return;
     if (r.opens !== undefined) {
-      openAt.set(r.opens, k);
+      // Nested under its parent; a second thread's call made while another is open sits beside it.
       const p = parentOf.get(r.opens) ?? null;
-      depth.set(r.opens, p === null ? 0 : (depth.get(p) ?? 0) + 1);
+      depth.set(r.opens, p === null ? openAt.size : (depth.get(p) ?? 0) + 1);
+      openAt.set(r.opens, k);
     }
     if (r.closes !== undefined && openAt.has(r.closes)) {
       const y1 = HEAD_H + 10 + openAt.get(r.closes)! * ROW + ROW / 2 + 4;
       const y2 = HEAD_H + 10 + k * ROW + ROW / 2 + 4;
-      const dx = (depth.get(r.closes) ?? 0) * 5;
-      bars.push(`<rect class="sq-act" x="${lx('kernel') - 3 + dx}" y="${y1}" width="6" height="${Math.max(2, y2 - y1)}"/>`);
-      if (hasChildren.has(r.closes) && x.has('loader')) bars.push(`<rect class="sq-act sq-act-prog" x="${lx('loader') - 3}" y="${y1 + ROW / 2}" width="6" height="${Math.max(2, y2 - y1 - ROW)}"><title>the loader program runs (BPF_PROG_TEST_RUN #${r.closes})</title></rect>`);
+      const dep = depth.get(r.closes) ?? 0;
+      bars.push({ depth: dep, svg: `<rect class="sq-act" x="${lx('kernel') - 3 + dep * 5}" y="${y1}" width="6" height="${Math.max(2, y2 - y1)}"/>` });
+      if (hasChildren.has(r.closes) && x.has('loader'))
+        bars.push({ depth: 0, svg: `<rect class="sq-act sq-act-prog" x="${lx('loader') - 3}" y="${y1 + ROW / 2}" width="6" height="${Math.max(2, y2 - y1 - ROW)}"><title>the loader program runs (BPF_PROG_TEST_RUN #${r.closes})</title></rect>` });
+      openAt.delete(r.closes);
     }
   });
   const heads = lanes.map((l) => {
@@ -261,7 +264,8 @@ export function sequenceSvg(d: SequenceDiagramInput): string {
       .join('')}</defs>` +
     `<rect class="sq-bg" x="0" y="0" width="${width}" height="${height}"/>` +
     heads.join('') +
-    bars.join('') +
+    // Outer calls first, so a nested call's bar is drawn over its parent's.
+    [...bars].sort((a, b) => a.depth - b.depth).map((b) => b.svg).join('') +
     body.join('') +
     `</svg>`
   );
