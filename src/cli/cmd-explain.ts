@@ -18,11 +18,13 @@ Reads a light skeleton header and says, from the header alone:
     opts.signature_maps, the loader's signature-match block), narrowed with --cert to those whose
     signed content the signature verifies over;
   - what the signature covers: the loader instructions (bpftool 7.7/7.8), instructions ‖ metadata
-    (2026 load-time), or the hash-chain term (-M);
+    (2026 load-time), the hash-chain term (-M), or the instructions and a signed attribute with the
+    metadata's hash (Hornet);
   - whether the chain link from the signature to the metadata blob holds offline (CLAIM-9): the four
     immediates of the signature-match block against SHA-256(opts_data), opts_excl_hash against
-    SHA-256(opts_insn), the recomputed -M term, and with --cert the PKCS#7 verification with the
-    kernel's rules (failures named by rule id);
+    SHA-256(opts_insn), the recomputed -M term, the signed attribute against the one computed from
+    the skeleton, and with --cert the PKCS#7 verification with the kernel's rules (failures named
+    by rule id);
 then loads it under every registered profile (a fresh kernel each, the profile's scheme's default LSM
 stack, the certificate in the session keyring when given) and reports each outcome.
 

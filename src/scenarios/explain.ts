@@ -6,12 +6,14 @@
 //   - What the signature covers, and whether the chain link from the signature to the metadata
 //     blob holds offline (CLAIM-9): the four immediates of the signature-match block against
 //     SHA-256(opts_data) (LSK-SIGM-2/3), opts_excl_hash against SHA-256(opts_insn) (TC-BT77-3), the
-//     recomputed hash-chain term for -M (TC-HCM-3), and with --cert the PKCS#7 verification over
-//     the signed content with the kernel's rules (src/keys), failures named by rule id.
+//     recomputed hash-chain term for -M (TC-HCM-3), the signed attributes a toolchain adds (Hornet's
+//     metadata map hash, HN-ASN1-1) against the ones computed from the header, and with --cert the
+//     PKCS#7 verification over the signed content with the kernel's rules (src/keys), failures
+//     named by rule id.
 //   - What each profile does with it: a fresh kernel per profile, the profile's scheme's default LSM
 //     stack, the certificate in the session keyring when given (runSkeleton, cellFacts).
 // Nothing here names a scheme: the checks follow from the toolchain's data (signs, signatureMatch,
-// canSignMaps) and what the header holds. spec: CLAIM-9, DEBATE-1, LSK-SIGM-1..8, LSK-HDR-1..3,
+// canSignMaps, signatureFormat) and what the header holds. spec: CLAIM-9, DEBATE-1, LSK-SIGM-1..8, LSK-HDR-1..3,
 // TC-BT77-3/5/6, TC-HCM-2/3, TC-LB26-1/2, PK7-VER-*, PK7-KEY-7.
 
 import { createHash } from 'node:crypto';
@@ -22,7 +24,8 @@ import { pkcs7_parse_message } from '../keys/pkcs7-parse.js';
 import { x509_cert_parse } from '../keys/x509.js';
 import { signedContent } from '../loader/gen-loader/gen-loader.js';
 import type { ToolchainProfile } from '../loader/gen-loader/profiles.js';
-import { candidateToolchains, skeletonFeatures, type SkeletonFeatures } from '../loader/lskel-identify.js';
+import { candidateToolchains, signatureForm, skeletonFeatures, type SkeletonFeatures } from '../loader/lskel-identify.js';
+import { oidNameOf } from '../keys/oid.js';
 import type { LightSkeleton } from '../loader/lskel-reader.js';
 import { errnoName } from '../syscall/errno.js';
 import { getProfile, profileNames } from '../syscall/profiles/index.js';
@@ -71,6 +74,10 @@ export interface ExplainSignature {
     readonly pkey: string | null;
     readonly signedAttributes: boolean;
   }[];
+  /** How the signer is named: by SKID (bpftool, CMS_USE_KEYID) or by issuer and serial (PK7-PARSE-7). */
+  readonly sid: 'skid' | 'issuer-serial' | null;
+  /** The signed attributes' OIDs (named where bpfsig knows the name), in the signature's order. */
+  readonly attributes: readonly string[] | null;
   /** Certificates embedded in the message (bpftool embeds none, PK7-CMS-2). */
   readonly certificates: number;
 }
@@ -112,7 +119,7 @@ export interface ExplainResult {
     readonly verified: readonly string[] | null;
     /** Why: the header facts the choice rests on. */
     readonly evidence: readonly string[];
-    readonly features: Omit<SkeletonFeatures, 'block'>;
+    readonly features: Omit<SkeletonFeatures, 'block' | 'signature'>;
     readonly signatureMatchBlock: { readonly firstInsn: number; readonly embeddedHash: string; readonly exclCheck: number | null } | null;
   };
   readonly signature: ExplainSignature | null;
@@ -150,15 +157,23 @@ function describeSignature(sig: Uint8Array, ks: KeyService): ExplainSignature {
   const log = new KLog();
   const msg = pkcs7_parse_message(sig, { cfg: ks.config, isTbsBlacklisted: () => false }, log);
   if (typeof msg === 'number') {
-    return { bytes: sig.length, parse: { ok: false, errno: errnoName(-msg) ?? String(msg), rule: log.rule || 'PK7-VER-1', detail: log.detail }, signers: [], certificates: 0 };
+    return { bytes: sig.length, parse: { ok: false, errno: errnoName(-msg) ?? String(msg), rule: log.rule || 'PK7-VER-1', detail: log.detail }, signers: [], certificates: 0, sid: null, attributes: null };
   }
+  const form = signatureForm(sig);
   return {
     bytes: sig.length,
     parse: { ok: true, errno: null, rule: null, detail: 'parsed with the kernel\'s PKCS#7 rules' },
     signers: msg.signedInfos.map((s) => ({ keyId: s.sig.authIds[0]?.hex ?? '', hash: s.sig.hashAlgo ?? null, pkey: s.sig.pkeyAlgo ?? null, signedAttributes: !!s.authattrs })),
     certificates: msg.certs.length,
+    sid: form?.sid ?? null,
+    attributes: form?.attributes ? [...form.attributes.keys()].map(oidLabel) : null,
   };
 }
+
+const oidLabel = (dotted: string): string => {
+  const name = oidNameOf(dotted);
+  return name ? `${name} (${dotted})` : dotted;
+};
 
 /** verify_pkcs7_signature over `content` with `cert` as the only trusted key (the builtin keyring of a fresh key service). */
 function verifyWith(ks: KeyService, content: Uint8Array, sig: Uint8Array): { ret: number; rule: string; detail: string } {
@@ -175,23 +190,32 @@ export function explainSkeleton(skel: LightSkeleton, opts: ExplainOptions): Expl
   else if (f.setsSignatureMaps) evidence.push('assigns opts.signature_maps = NULL: a bpftool with -M, signing without it (TC-HCM-2)');
   if (f.block) evidence.push(`the loader has a signature-match block (${f.block.kind}) at insn ${f.block.blocks[0]}${f.block.exclCheck !== null ? `, after a map->excl check at insn ${f.block.exclCheck} (LSK-SIGM-8)` : ' (LSK-SIGM-2)'}`);
   else if (f.signed) evidence.push('the signed loader has no signature-match block: the kernel checks the metadata (LSK-SIGM-7, TC-LB26-1)');
+  if (f.signature)
+    evidence.push(
+      `the signature names its signer by ${f.signature.sid === 'skid' ? 'subjectKeyIdentifier' : 'issuer and serial number'} and has ${f.signature.attributes ? `signed attributes (${[...f.signature.attributes.keys()].map(oidLabel).join(', ')})` : 'no signed attributes'}${f.signature.sid === 'skid' && !f.signature.attributes ? ": bpftool's structure (PK7-CMS-2)" : ''}`,
+    );
 
   // A fresh key service: the certificate (when given) is its only trusted key.
   const ks = new KeyService();
   let cert: ExplainResult['cert'] = null;
+  let certIds: string[] = [];
   let certOk = false;
   if (opts.certDer) {
     const clog = new KLog();
     const parsed = x509_cert_parse(opts.certDer, { cfg: ks.config }, clog);
     const loaded = ks.load_builtin_certificate(opts.certDer);
     certOk = loaded >= 0;
-    if (typeof parsed !== 'number') cert = { subject: parsed.subject, skid: parsed.skid?.hex ?? null, matchesSigner: false };
+    if (typeof parsed !== 'number') {
+      cert = { subject: parsed.subject, skid: parsed.skid?.hex ?? null, matchesSigner: false };
+      // A signer is named by the certificate's SKID, or by its serial and issuer (PK7-KEY-6).
+      certIds = [parsed.id.hex, ...(parsed.skid ? [parsed.skid.hex] : [])];
+    }
     else cert = { subject: `(unparsable: ${clog.detail})`, skid: null, matchesSigner: false };
   }
   const signature = skel.signature ? describeSignature(skel.signature, ks) : null;
   if (cert && signature) {
     const ids = new Set(signature.signers.map((s) => s.keyId));
-    cert = { ...cert, matchesSigner: cert.skid !== null && ids.has(cert.skid) };
+    cert = { ...cert, matchesSigner: certIds.some((x) => ids.has(x)) };
   }
 
   // With a certificate: which candidates' signed content does the signature verify over?
@@ -207,7 +231,10 @@ export function explainSkeleton(skel: LightSkeleton, opts: ExplainOptions): Expl
   if (skel.signature && chosen) {
     const kind = contentKind(chosen, f);
     const content = contentBytes(kind, chosen, skel);
-    covers = { kind, text: CONTENT_TEXT[kind], bytes: content.length, sha256: hex(sha256(content)) };
+    const attrs = f.signature?.attributes ? [...f.signature.attributes.keys()].map((o) => oidNameOf(o) ?? o) : null;
+    // With signed attributes the signature is over the attributes, whose messageDigest is the content's digest.
+    const text = attrs ? `${CONTENT_TEXT[kind].replace(' only (', ' (')} through the messageDigest of its signed attributes, and those attributes (${attrs.join(', ')}; PK7-PARSE-11)` : CONTENT_TEXT[kind];
+    covers = { kind, text, bytes: content.length, sha256: hex(sha256(content)) };
     if (skel.exclHash) {
       const want = hex(sha256(skel.insns));
       const got = hex(skel.exclHash);
@@ -239,6 +266,27 @@ export function explainSkeleton(skel: LightSkeleton, opts: ExplainOptions): Expl
         detail: `term ${hex(content)}`,
       });
     }
+    const wantAttrs = chosen.signatureFormat?.signedAttributes?.({ insns: skel.insns, data: skel.data });
+    if (wantAttrs?.length) {
+      // The toolchain puts attributes of its own into the signature, computed from the loader and the
+      // metadata (Hornet: the metadata map's hash, HN-ASN1-1): the signature covers them, so they
+      // are the link to the data. Compare them with the ones the signature carries.
+      const have = f.signature?.attributes ?? null;
+      const dataHash = hex(sha256(skel.data));
+      for (const a of wantAttrs) {
+        const got = have?.get(a.oid) ?? null;
+        const want = a.values.map((v) => hex(v));
+        const same = got !== null && got.length === want.length && want.every((v, k) => v === got[k]);
+        const holdsDataHash = got !== null && got.some((v) => v.includes(dataHash));
+        checks.push({
+          id: 'signed-attribute',
+          spec: ['HN-ASN1-1', 'HN-ASN1-2', 'TC-HGS-1', 'CLAIM-9'],
+          statement: `the signed attribute ${oidLabel(a.oid)} is the one ${chosen.name} computes from this skeleton: it ${holdsDataHash ? 'holds' : 'should hold'} SHA-256(opts_data), the metadata map's hash (MHASH-7)`,
+          result: same ? 'holds' : 'fails',
+          detail: got === null ? 'the signature has no such attribute' : same ? `holds SHA-256(opts_data) ${dataHash}` : `the signature's value ${got.join(', ')} ≠ the value computed from this skeleton ${want.join(', ')}${holdsDataHash ? '' : ` (SHA-256(opts_data) is ${dataHash})`}`,
+        });
+      }
+    }
     if (opts.certDer && certOk) {
       const v = verifyWith(ks, content, skel.signature);
       checks.push({
@@ -261,7 +309,7 @@ export function explainSkeleton(skel: LightSkeleton, opts: ExplainOptions): Expl
     }
   }
   const holds = !skel.signature ? null : checks.some((c) => c.result === 'fails') ? false : checks.some((c) => c.result === 'not-checked') ? null : true;
-  const summary = chainSummary(skel, covers?.kind ?? null, !!f.block, holds);
+  const summary = chainSummary(skel, covers?.kind ?? null, !!f.block, holds, checks.some((c) => c.id === 'signed-attribute'));
 
   // What each profile does with it.
   const profiles: ExplainProfileRun[] = [];
@@ -295,7 +343,7 @@ export function explainSkeleton(skel: LightSkeleton, opts: ExplainOptions): Expl
     }
   }
 
-  const { block, ...features } = f;
+  const { block, signature: _form, ...features } = f;
   return {
     format: EXPLAIN_FORMAT,
     file: opts.file,
@@ -327,11 +375,13 @@ export function explainSkeleton(skel: LightSkeleton, opts: ExplainOptions): Expl
 }
 
 /** One paragraph: how the signature reaches the metadata, for this skeleton. CLAIM-9. */
-function chainSummary(skel: LightSkeleton, kind: SignedContentKind | null, block: boolean, holds: boolean | null): string {
+function chainSummary(skel: LightSkeleton, kind: SignedContentKind | null, block: boolean, holds: boolean | null, attribute: boolean): string {
   if (!skel.signature) return 'Unsigned: nothing links the skeleton to a key. Whether it loads is up to the profile (and its LSMs).';
   const state = holds === true ? 'Every hop was checked offline and holds.' : holds === false ? 'A hop fails (below).' : 'Some hops need --cert to be checked.';
   switch (kind) {
     case 'insns':
+      if (attribute)
+        return `The signature covers the loader instructions and a signed attribute that carries the metadata map's hash: an integrity LSM compares it with the hash of the map the loader passes, at BPF_PROG_LOAD (HN-CHK-*), before admission; the loader's own map->sha compare runs later as well. The link is in the signed attribute. ${state}`;
       return block
         ? `The signature covers only the loader instructions; the loader covers the metadata by comparing map->sha with the hash it embeds (four ld_imm64 immediates), at run time in BPF_PROG_TEST_RUN — after BPF_PROG_LOAD admitted and audited the loader (KP-META-1/2). Offline, the link needs the loader disassembled (CLAIM-9). ${state}`
         : `The signature covers only the loader instructions, and the loader has no check of its metadata: nothing links the signature to opts_data. ${state}`;
@@ -365,7 +415,7 @@ export function formatExplain(r: ExplainResult): string[] {
     for (const g of sig.signers) out.push(`            signer key id ${g.keyId}, ${g.hash ?? '?'}/${g.pkey ?? '?'}, ${g.signedAttributes ? 'with' : 'no'} signed attributes`);
     out.push(`            ${sig.certificates} embedded certificate${sig.certificates === 1 ? '' : 's'}`);
   }
-  if (r.cert) out.push(`certificate ${r.cert.subject}; SKID ${r.cert.skid ?? 'none'}${r.signature ? (r.cert.matchesSigner ? ' = the signer\'s key id' : ' ≠ the signer\'s key id') : ''}`);
+  if (r.cert) out.push(`certificate ${r.cert.subject}; SKID ${r.cert.skid ?? 'none'}${r.signature ? (r.cert.matchesSigner ? '; it is the signer' : '; not the signer (neither its SKID nor its serial and issuer is the signer\'s key id)') : ''}`);
   if (r.covers) out.push('', `covers      ${r.covers.text}: ${r.covers.bytes} bytes, SHA-256 ${r.covers.sha256}`);
   out.push('', `chain link  (CLAIM-9, offline) ${!r.signature ? 'none: the skeleton is unsigned' : r.chainLink.holds === true ? 'HOLDS' : r.chainLink.holds === false ? 'FAILS' : 'not fully checked'}`);
   for (const c of r.chainLink.checks) {
@@ -375,9 +425,10 @@ export function formatExplain(r: ExplainResult): string[] {
   for (const l of wrap(r.chainLink.summary, 88)) out.push(`  ${l}`);
   out.push('', 'profiles    what each registered profile does with it (fresh kernel, the scheme\'s default LSM stack' + (r.cert ? ', the certificate in the session keyring)' : ', no key added: keyring_id 0)'));
   if (r.profilesNotRun) out.push(`  not run: ${r.profilesNotRun}`);
+  const w = Math.max(16, ...r.profiles.map((p) => p.profile.length));
   for (const p of r.profiles) {
     const where = p.loaded ? 'loaded' : p.failedAt ? `${p.failedAt.syscall} (#${p.failedAt.sys}) ${p.failedAt.stage ?? '?'}: ${p.failedAt.oops ? `KERNEL OOPS (${p.failedAt.oops})` : (p.failedAt.errno ?? p.failedAt.ret)}` : `skeleton ${p.skeleton.errno ?? p.skeleton.result}`;
-    out.push(`  ${p.profile.padEnd(16)} ${p.code.padEnd(12)} ${where}${p.falsePositive ? '  FALSE POSITIVE' : ''}`);
+    out.push(`  ${p.profile.padEnd(w)} ${p.code.padEnd(12)} ${where}${p.falsePositive ? '  FALSE POSITIVE' : ''}`);
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // toolchain made it, what the signature covers, whether the chain link holds offline (CLAIM-9), and
 // what each profile does with it (runs, not a table).
 // spec: CLAIM-9, DEBATE-1, LSK-SIGM-2, LSK-SIGM-3, LSK-SIGM-5, LSK-SIGM-8, TC-BT77-3, TC-BT77-6,
-// TC-HCM-3, TC-LB26-2, PK7-VER-5, V617-5.
+// TC-HCM-3, TC-LB26-2, TC-HGS-1, HN-ASN1-1, HN-ASN1-2, PK7-VER-5, V617-5.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,6 +75,33 @@ describe('bpfsig explain: skeletons from each toolchain', () => {
     expect(check(r, 'pkcs7')?.result).toBe('holds');
     const t = explainSkeleton(applyTampers(skel, [{ blob: 'data', offset: 100 }]).skel, { file: 'x.lskel.h', certDer: id.certDer, ...NO_PROFILES });
     expect(check(t, 'pkcs7')).toMatchObject({ result: 'fails', errno: 'EKEYREJECTED' });
+  });
+
+  it('[HN-ASN1-1][TC-HGS-1][CLAIM-9] Hornet: the signature covers the instructions and a signed attribute that holds SHA-256(opts_data)', () => {
+    const skel = make('hornet');
+    const r = explainSkeleton(skel, { file: 'x.lskel.h', certDer: id.certDer, ...NO_PROFILES });
+    expect(r.toolchain.name).toBe('hornet');
+    expect(r.signature).toMatchObject({ sid: 'issuer-serial' });
+    expect(r.signature?.attributes?.some((a) => a.startsWith('hornet_data'))).toBe(true);
+    expect(r.cert?.matchesSigner).toBe(true);
+    expect(check(r, 'signed-attribute')).toMatchObject({ result: 'holds', detail: `holds SHA-256(opts_data) ${r.skeleton.sha256.data}` });
+    expect(check(r, 'pkcs7')?.result).toBe('holds');
+    expect(r.chainLink.holds).toBe(true);
+    // A changed data byte: the signature still verifies (the attribute was signed), the attribute no longer matches the blob.
+    const t = explainSkeleton(applyTampers(skel, [{ blob: 'data', offset: 100 }]).skel, { file: 'x.lskel.h', certDer: id.certDer, ...NO_PROFILES });
+    expect(check(t, 'pkcs7')?.result).toBe('holds');
+    expect(check(t, 'signed-attribute')?.result).toBe('fails');
+    expect(t.chainLink.holds).toBe(false);
+    // gen_sig as posted with v7 (an fd_array index in the entry) is told apart by its attribute.
+    expect(explainSkeleton(make('hornet-indexed'), { file: 'x.lskel.h', ...NO_PROFILES }).toolchain.name).toBe('hornet-indexed');
+  });
+
+  it('[HN-ASN1-2] each Hornet revision loads the form of its own gen_sig: hornet-v7 the indexless one, hornet-v7-posted the indexed one', () => {
+    const plain = explainSkeleton(make('hornet'), { file: 'x.lskel.h', certDer: id.certDer, profiles: ['hornet-v7', 'hornet-v7-posted'] });
+    const indexed = explainSkeleton(make('hornet-indexed'), { file: 'x.lskel.h', certDer: id.certDer, profiles: ['hornet-v7', 'hornet-v7-posted'] });
+    const loaded = (r: ExplainResult) => Object.fromEntries(r.profiles.map((p) => [p.profile, p.loaded]));
+    expect(loaded(plain)).toEqual({ 'hornet-v7': true, 'hornet-v7-posted': false });
+    expect(loaded(indexed)).toEqual({ 'hornet-v7': false, 'hornet-v7-posted': true });
   });
 
   it('[PK7-VER-5] the wrong certificate: the verification fails by rule, no toolchain is confirmed, the key ids differ', () => {
