@@ -20,8 +20,13 @@ export type SeqItem =
   | { kind: 'stages'; sys: number; ids: string[]; names: string[] }
   /** A step that reported an outcome (MHASH-7 map->sha computed, TRUN-2 program ran, a failed check, …). */
   | { kind: 'step'; sys: number; id: string; name: string; errno: string | null; detail: string | null }
-  /** An LSM hook answered by an LSM (capable() only when it refused). `verdict`: an integrity or signature verdict. */
-  | { kind: 'hook'; sys: number; hook: string; lsm: string; ret: number; verdict: string | null; prog: string | null }
+  /**
+   * An LSM hook answered by an LSM (capable() only when it refused). `verdict`: an integrity or
+   * signature verdict. `caller`: the LSM that made the call from inside its own hook
+   * (`bpf_prog_load_post_integrity` is called by an integrity LSM, HN-HOOK-2); its event comes
+   * before the caller's, which is recorded when the caller's hook returns.
+   */
+  | { kind: 'hook'; sys: number; hook: string; lsm: string; ret: number; verdict: string | null; prog: string | null; caller: string | null }
   /** An audit record; `record` is its index in the run's auditd lines (no EOE), where its text is. */
   | { kind: 'audit'; sys: number; serial: number; type: string; record: number }
   /** A syscall returned. `nonFd`: ret > 0 is not an fd although the command returns fds (the step that returned it). */
@@ -80,6 +85,7 @@ export function sequenceOf(events: readonly TraceEvent[]): SeqItem[] {
           ret: e.ret,
           verdict: typeof e.args.verdict === 'string' ? e.args.verdict : typeof e.args.sig_verdict === 'string' ? e.args.sig_verdict : null,
           prog: typeof e.args.prog === 'string' ? e.args.prog : null,
+          caller: typeof e.args.lsmid === 'string' ? e.args.lsmid : null,
         });
         break;
       case 'audit':

@@ -105,6 +105,23 @@ describe('the HTML report', () => {
     expect(a).toMatch(/dup2/);
   });
 
+  it('[HN-HOOK-2][HN-VERD-1] a hook an integrity LSM calls from its own hook is drawn inside that call (post_integrity inside Hornet\'s integrity hook)', () => {
+    const h = runCompare({ profiles: ['hornet-v7-posted'], cases: ['data-byte'], cross: false });
+    const c = h.cells[0]!;
+    const post = c.sequence.find((i) => i.kind === 'hook' && i.hook === 'bpf_prog_load_post_integrity');
+    expect(post).toMatchObject({ lsm: 'ipe', caller: 'hornet', verdict: 'UNEXPECTED' });
+    // In the trace the nested call is recorded first (the outer hook's event is emitted when it returns) …
+    const order = c.sequence.filter((i) => i.kind === 'hook' && /integrity/.test(i.hook)).map((i) => (i.kind === 'hook' ? i.hook : ''));
+    expect(order).toEqual(['bpf_prog_load_post_integrity', 'bpf_prog_load_integrity']);
+    // … and the diagram draws the outer call, the nested call from Hornet's lane, its return, then the outer return.
+    const svg = sequenceSvg({ id: 'x', title: 't', description: 'd', sequence: c.sequence, audit: c.audit, lsms: ['ipe', 'hornet'] });
+    const outer = svg.indexOf('>security_bpf_prog_load_integrity(');
+    const inner = svg.indexOf('>security_bpf_prog_load_post_integrity(');
+    expect(outer).toBeGreaterThan(0);
+    expect(inner).toBeGreaterThan(outer);
+    expect(svg).toContain('<title>hook bpf_prog_load_post_integrity called on ipe by hornet with verdict UNEXPECTED</title>');
+  });
+
   it('audit records are listed whole under each diagram', () => {
     const c = cell('v6.18', 'data-byte');
     const a = article('v6.18', 'data-byte');

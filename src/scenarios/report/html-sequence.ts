@@ -100,6 +100,29 @@ function rowsOf(d: SequenceDiagramInput): Row[] {
     const line = d.audit[a.record];
     return { t: 'arrow', from, to: 'audit', label: cut(auditLabel(a, line), AUDIT_LABEL_MAX), title: line ?? `${a.type} serial ${a.serial}`, cls: 'sq-audit', dashed: false };
   };
+  type Hook = Extract<SeqItem, { kind: 'hook' }>;
+  const nested: { item: Hook; inner: Extract<SeqItem, { kind: 'audit' }>[] }[] = [];
+  const hookCall = (from: string, h: Hook): Row => {
+    const args = `${h.prog ? h.prog : ''}${h.verdict ? `${h.prog ? ', ' : ''}verdict ${h.verdict}` : ''}`;
+    return {
+      t: 'arrow',
+      from,
+      to: `lsm:${h.lsm}`,
+      label: `security_${h.hook}(${args})`,
+      title: `hook ${h.hook} called on ${h.lsm}${h.caller ? ` by ${h.caller}` : ''}${h.verdict ? ` with verdict ${h.verdict}` : ''}`,
+      cls: 'sq-hook',
+      dashed: false,
+    };
+  };
+  const hookReturn = (to: string, h: Hook): Row => ({
+    t: 'arrow',
+    from: `lsm:${h.lsm}`,
+    to,
+    label: retText(h.ret),
+    title: `${h.lsm} answered ${h.hook}: ${retText(h.ret)}`,
+    cls: h.ret !== 0 ? 'sq-ret sq-fail' : 'sq-ret',
+    dashed: true,
+  });
   for (let k = 0; k < seq.length; k++) {
     const i = seq[k]!;
     switch (i.kind) {
@@ -146,11 +169,27 @@ function rowsOf(d: SequenceDiagramInput): Row[] {
           inner.unshift(prev);
         }
         rows.splice(rows.length - inner.length, inner.length); // each was drawn as one row from the kernel lane
+        // A hook another LSM called from inside its own hook (post_integrity from an integrity LSM)
+        // is drawn inside the caller's call, which the trace records after it.
+        if (i.caller !== null && i.caller !== i.lsm) {
+          nested.push({ item: i, inner });
+          break;
+        }
         const target = `lsm:${i.lsm}`;
-        const args = `${i.prog ? i.prog : ''}${i.verdict ? `${i.prog ? ', ' : ''}verdict ${i.verdict}` : ''}`;
-        rows.push({ t: 'arrow', from: 'kernel', to: target, label: `security_${i.hook}(${args})`, title: `hook ${i.hook} called on ${i.lsm}${i.verdict ? ` with verdict ${i.verdict}` : ''}`, cls: 'sq-hook', dashed: false });
+        rows.push(hookCall('kernel', i));
+        for (let n = 0; n < nested.length; ) {
+          const x = nested[n]!;
+          if (x.item.caller !== i.lsm || x.item.sys !== i.sys) {
+            n++;
+            continue;
+          }
+          nested.splice(n, 1);
+          rows.push(hookCall(target, x.item));
+          for (const a of x.inner) rows.push(auditRow(a, `lsm:${x.item.lsm}`));
+          rows.push(hookReturn(target, x.item));
+        }
         for (const a of inner) rows.push(auditRow(a, target));
-        rows.push({ t: 'arrow', from: target, to: 'kernel', label: retText(i.ret), title: `${i.lsm} answered ${i.hook}: ${retText(i.ret)}`, cls: i.ret !== 0 ? 'sq-ret sq-fail' : 'sq-ret', dashed: true });
+        rows.push(hookReturn('kernel', i));
         break;
       }
       case 'audit':
@@ -163,6 +202,12 @@ function rowsOf(d: SequenceDiagramInput): Row[] {
         break;
       }
     }
+  }
+  // A nested call whose caller's hook never appeared (not expected): drawn from the kernel lane.
+  for (const x of nested) {
+    rows.push(hookCall('kernel', x.item));
+    for (const a of x.inner) rows.push(auditRow(a, `lsm:${x.item.lsm}`));
+    rows.push(hookReturn('kernel', x.item));
   }
   for (const n of d.notes ?? []) rows.push({ t: 'end', text: n.text, cls: n.tone === 'bad' ? 'sq-end sq-fail' : n.tone === 'warn' ? 'sq-end sq-warn' : 'sq-end' });
   return rows;
