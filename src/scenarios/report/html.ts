@@ -61,6 +61,7 @@ caption { text-align: left; font-weight: bold; padding: 4px 0; }
 .cross caption { white-space: nowrap; }
 th, td { border: 1px solid #9e9e9e; padding: 4px 8px; text-align: left; vertical-align: top; }
 thead th { background: #eceff1; font-size: 0.9em; }
+tbody th[scope="row"] { white-space: nowrap; }
 thead th small { display: block; font-weight: normal; color: #333; }
 td.code { font-family: "DejaVu Sans Mono", ui-monospace, monospace; font-size: 0.9em; white-space: nowrap; }
 td.code a { text-decoration: none; display: block; color: inherit; }
