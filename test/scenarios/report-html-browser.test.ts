@@ -57,7 +57,8 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
-describe.skipIf(!CHROMIUM)(`the HTML report in headless Chromium${CHROMIUM ? '' : ' (skipped: chromium not installed)'}`, () => {
+// A browser start can take a while on a busy machine: two minutes per test.
+describe.skipIf(!CHROMIUM)(`the HTML report in headless Chromium${CHROMIUM ? '' : ' (skipped: chromium not installed)'}`, { timeout: 120_000 }, () => {
   const page = join(work, 'report.html');
   const url = pathToFileURL(page).href;
   let dom = '';
