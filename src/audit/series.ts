@@ -22,10 +22,9 @@ export interface AuditSeriesStart {
 }
 
 interface Member {
-  readonly log: AuditLog;
   readonly clock: Clock;
-  /** The records already taken from this log (a member is read incrementally). */
-  taken: number;
+  /** The highest serial the kernel's log used. */
+  lastSerial: number;
 }
 
 export class AuditSeries {
@@ -54,43 +53,42 @@ export class AuditSeries {
     return { clock: new VirtualClock(this.nextSec), firstSerial: this.nextSerial };
   }
 
-  /** The log (and the clock it stamps with) of the kernel that just booted. */
+  /**
+   * The log (and the clock it stamps with) of the kernel that just booted. The series takes each
+   * record as the log emits it (after the log's own listener), so it has the whole log even when
+   * the kernel's log keeps only its newest records (a retention ring).
+   */
   attach(log: AuditLog, clock: Clock): void {
     this.close();
-    this.live = { log, clock, taken: 0 };
+    const m: Member = { clock, lastSerial: this.nextSerial - 1 };
+    const forward = log.onRecord;
+    log.onRecord = (r) => {
+      forward?.(r);
+      this.done.push(r);
+      if (r.serial > m.lastSerial) m.lastSerial = r.serial;
+    };
+    this.live = m;
     this.count++;
   }
 
-  /** Take the live kernel's records and move the series past its last serial and its clock. */
+  /** Move the series past the live kernel's last serial and its clock. */
   private close(): void {
     const m = this.live;
     if (!m) return;
-    this.take(m);
-    let last = this.nextSerial - 1;
-    for (const r of m.log.records) if (r.serial > last) last = r.serial;
-    this.nextSerial = last + 1;
+    this.nextSerial = Math.max(this.nextSerial, m.lastSerial + 1);
     // The whole second after the kernel's clock (which is at or after its last record's stamp).
-    const now = m.clock.now();
-    this.nextSec = Math.max(this.nextSec, now.sec + 1);
+    this.nextSec = Math.max(this.nextSec, m.clock.now().sec + 1);
     this.live = null;
-  }
-
-  private take(m: Member): void {
-    const rs = m.log.records;
-    if (rs.length < m.taken) m.taken = 0; // the log was cleared; what it held is already taken
-    for (let i = m.taken; i < rs.length; i++) this.done.push(rs[i]!);
-    m.taken = rs.length;
   }
 
   /** Every record of every kernel so far, in boot order, then emission order. */
   records(): readonly AuditRecord[] {
-    if (this.live) this.take(this.live);
     return this.done;
   }
 
   /** The whole log in auditd's form (what `--audit-file` writes): one line per record, no EOE. */
   auditdText(opts: AuditdTextOptions = {}): string {
-    const lines = formatAuditd(this.records(), opts);
+    const lines = formatAuditd(this.done, opts);
     return lines.length ? lines.join('\n') + '\n' : '';
   }
 }

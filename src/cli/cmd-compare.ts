@@ -50,8 +50,8 @@ ${RACES.map((r) => `                      ${r.id.padEnd(16)} ${r.title}`).join('
                     ausearch -if and aureport -if read) and nothing else; no serial or timestamp
                     is reused, and each cell's audit lines in the report carry the same stamps
 
-exit status: 0 when the comparison ran (whatever the cells show), 1 for an unusable object,
-2 for bad usage.`;
+exit status: 0 when the comparison ran (whatever the cells show), 2 for bad usage, 3 for an unusable
+object (docs/cli.md, "Exit codes")`;
 
 export const compareCommand: Command = {
   name: 'compare',

@@ -34,8 +34,8 @@ options:
   --json             one JSON object (format ${EXPLAIN_FORMAT}, docs/cli.md)
 ${AUDIT_FILE_HELP}
 
-exit status: 0 when the skeleton was explained (whatever it shows), 1 for an unusable input, 2 for
-bad usage.`;
+exit status: 0 when the skeleton was explained (whatever it shows), 2 for bad usage, 3 for an
+unusable input (the header or the certificate).`;
 
 function readInput(path: string, what: string): Uint8Array {
   try {

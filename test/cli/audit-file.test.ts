@@ -189,7 +189,7 @@ describe('--audit-file', () => {
 
   it('an unwritable path is a one-line input error; --real excludes it', async () => {
     const r = await cli('demo', '--audit-file', join(dir, 'no', 'such', 'dir', 'x.log'));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toMatch(/cannot write --audit-file .*ENOENT/);
     expect((await cli('skel', 'load', 'x.lskel.h', '--real', '6.18.15', '--audit-file', 'x')).code).toBe(2);
   });

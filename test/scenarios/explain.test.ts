@@ -186,13 +186,13 @@ describe('bpfsig explain (command line)', () => {
     expect(text.out).toContain('chain link  (CLAIM-9, offline)');
   });
 
-  it('bad input: one line, exit 1; bad usage: exit 2', async () => {
+  it('bad input: one line, exit 3; bad usage: exit 2', async () => {
     expect((await cli('explain')).code).toBe(2);
     expect((await cli('explain', file, '--profiles', 'v9.9')).code).toBe(2);
     const missing = await cli('explain', join(dir, 'nope.lskel.h'));
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     expect(missing.err).toMatch(/^bpfsig explain: cannot read skeleton .*ENOENT\n$/);
     const badCert = await cli('explain', file, '--cert', file);
-    expect(badCert.code).toBe(1);
+    expect(badCert.code).toBe(3);
   });
 });

@@ -79,7 +79,7 @@ describe.skipIf(!CHROMIUM)(`the HTML report in headless Chromium${CHROMIUM ? '' 
     // Matrix: every profile × case cell with its code, v6.18 / data-byte a false positive.
     for (const [profile, c, code] of [
       ['v6.18', 'intact', 'ok'],
-      ['v6.18', 'data-byte', '!EINVAL/TR'],
+      ['v6.18', 'data-byte', '!EINVAL/LD'],
       ['v6.18', 'insn-byte', 'EKEYREJ/PL'],
       ['v7.3', 'intact', 'ok'],
       ['v7.3', 'data-byte', 'EKEYREJ/PL'],
@@ -87,7 +87,7 @@ describe.skipIf(!CHROMIUM)(`the HTML report in headless Chromium${CHROMIUM ? '' 
       const cell = new RegExp(`<td class="code [^"]*" data-profile="${profile.replace('.', '\\.')}" data-case="${c}"[^>]*><a href="#cell--[^"]+"[^>]*>${code.replace('/', '\\/').replace('!', '!')}`);
       expect(dom, `${profile}/${c}`).toMatch(cell);
     }
-    expect(dom).toMatch(/<td class="code c-fp" data-profile="v6\.18" data-case="data-byte" data-false-positive="true"><a [^>]*>!EINVAL\/TR<span class="fp-mark" aria-hidden="true">FP<\/span>/);
+    expect(dom).toMatch(/<td class="code c-fp" data-profile="v6\.18" data-case="data-byte" data-false-positive="true"><a [^>]*>!EINVAL\/LD<span class="fp-mark" aria-hidden="true">FP<\/span>/);
     expect(dom).not.toMatch(/data-profile="v7\.3" data-case="data-byte" data-false-positive/);
     // A sequence diagram in the DOM as SVG with text: the failing stage of v6.18 / insn-byte.
     const insn = dom.slice(dom.indexOf('id="cell--v6-18--insn-byte"'));

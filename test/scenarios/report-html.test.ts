@@ -80,7 +80,7 @@ describe('the HTML report', () => {
 
   it('[AUD-FP-1][CLAIM-2] v6.18 / data-byte is marked a false positive in the matrix and in its article', () => {
     expect(cell('v6.18', 'data-byte').falsePositive).toBe(true);
-    expect(html).toMatch(/<td class="code c-fp" data-profile="v6\.18" data-case="data-byte" data-false-positive="true"><a [^>]*>!EINVAL\/TR<span class="fp-mark"/);
+    expect(html).toMatch(/<td class="code c-fp" data-profile="v6\.18" data-case="data-byte" data-false-positive="true"><a [^>]*>!EINVAL\/LD<span class="fp-mark"/);
     const a = article('v6.18', 'data-byte');
     expect(a).toContain('<span class="badge fp">false positive</span>');
     expect(a).toContain('⚠ false positive: audit: BPF prog-id=');

@@ -147,7 +147,7 @@ function matrixSection(r: CompareResult): string {
   }
   html +=
     `<dl class="legend"><dt>ok</dt><dd>loaded</dd>` +
-    `<dt>ERRNO/SC</dt><dd>failed with that errno at that syscall: PL BPF_PROG_LOAD, MC BPF_MAP_CREATE, UP BPF_MAP_UPDATE_ELEM, FZ BPF_MAP_FREEZE, GI BPF_OBJ_GET_INFO_BY_FD, TR the loader program's return value in BPF_PROG_TEST_RUN</dd>` +
+    `<dt>ERRNO/SC</dt><dd>failed with that errno at that syscall: PL BPF_PROG_LOAD, MC BPF_MAP_CREATE, UP BPF_MAP_UPDATE_ELEM, FZ BPF_MAP_FREEZE, GI BPF_OBJ_GET_INFO_BY_FD, TR BPF_PROG_TEST_RUN; LD the loader program's own return value (its BPF_PROG_TEST_RUN succeeded); OOPS a kernel oops (the call never returned)</dd>` +
     `<dt>!… FP</dt><dd>a false positive: an LSM admitted, or audit recorded, a signed load that did not complete</dd>` +
     `<dt>ok* TAMPERED</dt><dd>loaded although the case changed a signed byte</dd>` +
     `<dt>—</dt><dd>not run (the toolchain cannot sign)</dd><dt>·</dt><dd>the profile's own scheme (in the main matrix)</dd></dl>`;
