@@ -115,6 +115,18 @@ describe('the audit series', () => {
     expect(auditdFileProblems(text)).toContain('serial 1 is used by a second event (a SYSCALL record after its SYSCALL)');
   });
 
+  it('the series keeps the whole log even when a kernel\'s own log keeps only its newest records (a retention ring)', () => {
+    const series = new AuditSeries();
+    const k = new Kernel({ audit: { series, retention: { capacity: 4 } } });
+    const c = new BpfClient(k.spawn({ comm: 'series' }));
+    for (let n = 0; n < 6; n++) c.mapCreate({ mapType: MapType.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    expect(k.audit.dropped).toBeGreaterThan(0);
+    const all = series.records();
+    expect(all.length).toBe(k.audit.dropped + k.audit.records.length);
+    expect(all.slice(-k.audit.records.length)).toEqual(k.audit.records);
+    expect([...new Set(all.map((r) => r.serial))]).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
   it('records a kernel logs after the next one booted are not lost, and a series is deterministic', () => {
     const s1 = new AuditSeries();
     oneEvent(s1);
