@@ -48,6 +48,11 @@ export interface CellFacts {
   readonly race: { readonly boundary: string; readonly calls: readonly string[] } | null;
 }
 
+/** The verdict a hook call carries: an integrity verdict (`verdict`), else the program's signature verdict (`sig_verdict`). */
+export function hookVerdict(h: Pick<HookEvent, 'args'>): string | null {
+  return typeof h.args.verdict === 'string' ? h.args.verdict : typeof h.args.sig_verdict === 'string' ? h.args.sig_verdict : null;
+}
+
 const HOOKS_SHOWN = new Set(['bpf_prog_load', 'bpf_prog_load_integrity', 'bpf_prog_load_post_integrity', 'bpf_prog']);
 
 export function cellFacts(run: SkelRun): CellFacts {
@@ -85,7 +90,7 @@ export function cellFacts(run: SkelRun): CellFacts {
       ret: h.ret,
       prog: typeof h.args.prog === 'string' ? h.args.prog : null,
       kernel: h.args.kernel === true,
-      verdict: typeof h.args.verdict === 'string' ? h.args.verdict : typeof h.args.sig_verdict === 'string' ? h.args.sig_verdict : null,
+      verdict: hookVerdict(h),
     }));
 
   // The program the user asked for: the loader's userspace BPF_PROG_LOAD.
