@@ -24,7 +24,12 @@ export interface ProfileInfo {
   /** The profile a kernel gets when none is named. */
   readonly isDefault: boolean;
   /** BPF_PROG_LOAD's attr has the signature fields (signature, signature_size, keyring_id) on this kernel. */
-  readonly signatures: boolean;
+  readonly signatureFields: boolean;
+  /**
+   * It has them and, as configured by default, can verify them: without
+   * CONFIG_SYSTEM_DATA_VERIFICATION a signed load is -EOPNOTSUPP (KP-SIG-6, OBS-LOAD-2).
+   */
+  readonly verifiesSignatures: boolean;
   /** The toolchain the scheme makes its skeletons with (what runScenario uses for an `object`), and whether it signs. */
   readonly toolchain: string;
   readonly toolchainSigns: boolean;
@@ -37,19 +42,23 @@ export function listProfiles(): ProfileInfo[] {
   const def = defaultProfile().name;
   const progLoad = ATTR_LAYOUTS.get(BpfCmd.BPF_PROG_LOAD)!;
   return schemes().flatMap((s) =>
-    s.profiles.map((p) => ({
-      name: p.name,
-      aliases: [...(p.aliases ?? [])],
-      scheme: s.name,
-      schemeTitle: s.title,
-      summary: p.summary,
-      release: p.release,
-      isDefault: p.name === def,
-      signatures: presentFields(progLoad, p).some((f) => f.name === 'signature'),
-      toolchain: s.defaultToolchain,
-      toolchainSigns: findToolchain(s.defaultToolchain)?.canSign ?? false,
-      defaultLsm: [...defaultLsmFor(p.name)],
-    })),
+    s.profiles.map((p) => {
+      const fields = presentFields(progLoad, p).some((f) => f.name === 'signature');
+      return {
+        name: p.name,
+        aliases: [...(p.aliases ?? [])],
+        scheme: s.name,
+        schemeTitle: s.title,
+        summary: p.summary,
+        release: p.release,
+        isDefault: p.name === def,
+        signatureFields: fields,
+        verifiesSignatures: fields && p.config.CONFIG_SYSTEM_DATA_VERIFICATION,
+        toolchain: s.defaultToolchain,
+        toolchainSigns: findToolchain(s.defaultToolchain)?.canSign ?? false,
+        defaultLsm: [...defaultLsmFor(p.name)],
+      };
+    }),
   );
 }
 

@@ -107,6 +107,17 @@ describe('[SEQ-2] runScenario reports where a load failed, and false positives w
     expect(run.decision.summary).toMatch(/hook bpf_prog_load \[deny-all\] → -1 \(-EPERM\) refused/);
   });
 
+  it('[SEQ-2][AUD-FP-1] an LSM that refuses only the loader\'s own load: the decision names the inner call, its stage and the refusing hook', () => {
+    const refuseInner: LsmModule = { name: 'refuse-inner', hooks: { bpf_prog_load: (a) => (a.kernel ? -Errno.EPERM : 0) } };
+    const run = runScenario({ lsm: [refuseInner] });
+    expect(run.failedAt).toMatchObject({ syscall: 'BPF_PROG_TEST_RUN', stage: 'loader', ret: -1 });
+    const inner = run.decision.inner!;
+    expect(run.syscalls.find((c) => c.sys === inner.sys)).toMatchObject({ cmd: 'BPF_PROG_LOAD', kernel: true, depth: 1, errno: 'EPERM' });
+    expect(inner.stage?.id).toBe('LOAD-12');
+    expect(run.decision.hook).toMatchObject({ lsm: 'refuse-inner', kernel: true, ret: -1, sys: inner.sys });
+    expect(run.falsePositive).toBe(true);
+  });
+
   it('[CLAIM-19] a race schedule runs the second thread and says where', () => {
     const run = runScenario({ lsm: 'default', race: { op: { op: 'swap-slot', content: 'tampered' }, at: { afterRole: 'admission' }, dataOffset: 100 } });
     expect(run.race).toMatchObject({ boundary: expect.any(String), effective: true });
@@ -237,8 +248,10 @@ describe('the package entry', () => {
     const list = listProfiles();
     expect(list.map((p) => p.name).sort()).toEqual(profileNames().sort());
     expect(list.filter((p) => p.isDefault).map((p) => p.name)).toEqual(['v6.18']);
-    expect(list.find((p) => p.name === 'v6.17')).toMatchObject({ scheme: 'kp', signatures: false });
-    expect(list.find((p) => p.name === 'v6.18')).toMatchObject({ scheme: 'kp', signatures: true, toolchain: 'bpftool-7.7', toolchainSigns: true, defaultLsm: ['deny-unsigned', 'signature-audit'] });
+    expect(list.find((p) => p.name === 'v6.17')).toMatchObject({ scheme: 'kp', signatureFields: false, verifiesSignatures: false });
+    expect(list.find((p) => p.name === 'v6.18')).toMatchObject({ scheme: 'kp', signatureFields: true, verifiesSignatures: true, toolchain: 'bpftool-7.7', toolchainSigns: true, defaultLsm: ['deny-unsigned', 'signature-audit'] });
+    // [OBS-LOAD-2] the kernel that recorded the shared transcripts has the fields but no CONFIG_SYSTEM_DATA_VERIFICATION.
+    expect(list.find((p) => p.name === 'v6.18.44')).toMatchObject({ signatureFields: true, verifiesSignatures: false });
   });
 
   it('makeIdentity gives a PEM certificate and key that sign a loadable skeleton', () => {

@@ -105,6 +105,11 @@ describe('[LSM-EMU-1] toHaveCalledHook', () => {
     expect(msg).toMatch(/decided by: BPF_PROG_LOAD #\d+ failed at stage LOAD-12 \(security_bpf_prog_load.*\) with -EACCES; hook bpf_prog_load \[deny-all\] → -13 \(-EACCES\) refused/);
   });
 
+  it.skipIf(!getProfile('v7.3'))('[LT-ERR-2] the README\'s example: v7.3 refuses the changed metadata at BPF_PROG_LOAD, with or without LSMs', () => {
+    expect(runScenario({ profile: 'v7.3', tamper: ['data:100'] })).toFailAt('BPF_PROG_LOAD', 'EKEYREJECTED');
+    expect(runScenario({ profile: 'v7.3', tamper: ['data:100'], lsm: 'default' })).toFailAt('BPF_PROG_LOAD', 'EKEYREJECTED');
+  });
+
   it.skipIf(!getProfile('v7.3'))('[LT-LSM-1] the verdict the hook carried', () => {
     const v73 = runScenario({ profile: 'v7.3', lsm: 'default' });
     expect(v73).toHaveCalledHook('bpf_prog_load', { verdict: 'BPF_SIG_VERIFIED', kernel: false });
