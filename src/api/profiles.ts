@@ -5,7 +5,7 @@
 
 import { makeSigningIdentity } from '../keys/make-cert.js';
 import { findToolchain } from '../loader/gen-loader/profiles.js';
-import { defaultLsmFor, schemes } from '../schemes/registry.js';
+import { defaultLsmFor, defaultToolchainFor, schemes } from '../schemes/registry.js';
 import { presentFields } from '../syscall/attr.js';
 import { defaultProfile } from '../syscall/profiles/index.js';
 import { ATTR_LAYOUTS } from '../syscall/uapi/attr-layouts.js';
@@ -30,7 +30,7 @@ export interface ProfileInfo {
    * CONFIG_SYSTEM_DATA_VERIFICATION a signed load is -EOPNOTSUPP (KP-SIG-6, OBS-LOAD-2).
    */
   readonly verifiesSignatures: boolean;
-  /** The toolchain the scheme makes its skeletons with (what runScenario uses for an `object`), and whether it signs. */
+  /** The toolchain the scheme makes this profile's skeletons with (what runScenario uses for an `object`), and whether it signs. */
   readonly toolchain: string;
   readonly toolchainSigns: boolean;
   /** The LSMs `lsm: 'default'` loads after capability. */
@@ -54,8 +54,8 @@ export function listProfiles(): ProfileInfo[] {
         isDefault: p.name === def,
         signatureFields: fields,
         verifiesSignatures: fields && p.config.CONFIG_SYSTEM_DATA_VERIFICATION,
-        toolchain: s.defaultToolchain,
-        toolchainSigns: findToolchain(s.defaultToolchain)?.canSign ?? false,
+        toolchain: defaultToolchainFor(p.name)!,
+        toolchainSigns: findToolchain(defaultToolchainFor(p.name)!)?.canSign ?? false,
         defaultLsm: [...defaultLsmFor(p.name)],
       };
     }),

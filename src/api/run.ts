@@ -134,8 +134,18 @@ export interface Run {
   readonly tampers: SkelLoadJson['tampers'];
   /** `<name>__load()` returned 0. */
   readonly loaded: boolean;
-  /** The skeleton's result: `err` (0 or -errno), its name, libbpf's errstr, the loader's test.retval. */
-  readonly result: { readonly err: number; readonly errno: string | null; readonly errstr: string | null; readonly loaderRetval: number | null };
+  /**
+   * The skeleton's result: `err` (0 or -errno), its name, libbpf's errstr, the loader's
+   * test.retval; `err` null and `oops` set when the kernel oopsed in one of its syscalls (the task
+   * was killed: `<name>__load()` never returned — never an errno).
+   */
+  readonly result: {
+    readonly err: number | null;
+    readonly errno: string | null;
+    readonly errstr: string | null;
+    readonly loaderRetval: number | null;
+    readonly oops: SkelLoadJson['oops'];
+  };
   /** skel->maps / skel->progs after a successful load: fd, kernel id, name, type. */
   readonly maps: SkelLoadJson['maps'];
   readonly progs: SkelLoadJson['progs'];
@@ -229,7 +239,10 @@ function decide(p: {
     const within = descendants(syscalls, failedAt.sys);
     let inner: RunDecision['inner'] = null;
     let stage: RunStage | null;
-    if (failedAt.stage === 'loader') {
+    if (failedAt.oops !== undefined) {
+      // The kernel oopsed: the last stage entered in the call (or a call nested in it) is where.
+      stage = [...stages].reverse().find((s) => within.has(s.sys)) ?? null;
+    } else if (failedAt.stage === 'loader') {
       const bad = syscalls.find((c) => c.sys !== failedAt.sys && within.has(c.sys) && c.ret !== null && c.ret < 0);
       if (bad) {
         const st = [...stages].reverse().find((s) => s.sys === bad.sys && s.errno !== null) ?? null;
@@ -246,7 +259,9 @@ function decide(p: {
     const adm = failedAt.stage === 'loader' ? admission(p) : null;
     const err = failedAt.errno ? `-${failedAt.errno}` : String(failedAt.ret);
     const where =
-      failedAt.stage === 'loader'
+      failedAt.oops !== undefined
+        ? `${failedAt.syscall} #${failedAt.sys} never returned: kernel oops (${failedAt.oops}; ${failedAt.stage ?? 'no rule'})${stage ? ` in stage ${stageLabel(stage)}` : ''}, the task was killed — no errno`
+        : failedAt.stage === 'loader'
         ? `the loader program returned ${failedAt.ret} in ${failedAt.syscall} #${failedAt.sys}${stage ? ` at stage ${stageLabel(stage)}` : ''}`
         : `${failedAt.syscall} #${failedAt.sys} failed ${stage ? `at stage ${stageLabel(stage)}` : failedAt.stage ? `at stage ${failedAt.stage}` : '(no stage reported the failure)'} with ${err}`;
     const innerText = inner ? `; the loader's own ${inner.syscall} #${inner.sys} (kernel=true) failed${inner.stage ? ` at stage ${stageLabel(inner.stage)}` : ''} with -${inner.errno}` : '';
@@ -274,7 +289,7 @@ function decide(p: {
       stage: null,
       hook: null,
       inner: null,
-      summary: `the skeleton returned ${r.err}${r.errno ? ` (-${r.errno})` : ''}${r.errstr ? ` "${r.errstr}"` : ''} but none of its syscalls failed`,
+      summary: `the skeleton returned ${r.err ?? 'nothing'}${r.errno ? ` (-${r.errno})` : ''}${r.errstr ? ` "${r.errstr}"` : ''} but none of its syscalls failed`,
     };
   }
   // Loaded: the loader's own BPF_PROG_LOAD decided it — its signature stage and the LSMs that admitted it.
@@ -312,7 +327,7 @@ function common(json: SkelLoadJson) {
     keyring: json.keyring,
     tampers: json.tampers,
     loaded: json.result === 0,
-    result: { err: json.result, errno: json.errno, errstr: json.errstr, loaderRetval: json.loaderRetval },
+    result: { err: json.result, errno: json.errno, errstr: json.errstr, loaderRetval: json.loaderRetval, oops: json.oops },
     maps: json.maps,
     progs: json.progs,
     syscalls: json.timeline,

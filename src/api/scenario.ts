@@ -22,7 +22,7 @@ import { runSkeletonReal } from '../realkernel/skel-load.js';
 import { makeSkeleton, openObjectBytes } from '../scenarios/make-skeleton.js';
 import type { RaceSchedule } from '../scenarios/races.js';
 import { KEYRING_NAMES, parseTamper, runSkeleton, type KeyringName, type Tamper } from '../scenarios/skel-run.js';
-import { schemeOfProfile } from '../schemes/registry.js';
+import { defaultToolchainFor, schemeOfProfile } from '../schemes/registry.js';
 import { defaultProfile, getProfile, profileNames } from '../syscall/profiles/index.js';
 import { runFromRealRun, runFromSkelRun, type Run } from './run.js';
 
@@ -31,7 +31,7 @@ export type PathOrBytes = string | Uint8Array;
 
 export interface ScenarioOptions {
   /**
-   * A BPF object (`.bpf.o`): made into a light skeleton by the profile's scheme's toolchain (or
+   * A BPF object (`.bpf.o`): made into a light skeleton by the profile's scheme's toolchain for it (or
    * `toolchain`), signed with `cert` + `key`, or with a fresh identity when they are not given.
    * Default, when neither `object` nor `skeleton` is given: the built-in example
    * `examples/bpf/hello.bpf.o`.
@@ -140,6 +140,8 @@ interface Prepared {
   readonly certDer: Uint8Array | undefined;
   readonly keyDescription: string | undefined;
   readonly signer: Run['signer'];
+  /** The toolchain whose libbpf runs it: the one that made an object's skeleton, else the one asked for. */
+  readonly toolchain: string | undefined;
 }
 
 /** The skeleton to load and the certificate to place, from the options; `profile` decides an object's scheme. */
@@ -157,7 +159,7 @@ function prepare(o: ScenarioOptions, profile: string): Prepared {
       if (o[k] !== undefined) throw new InputError(`${k} applies to an object; a skeleton comes signed (or not) as its header says`);
     const text = Buffer.from(readInput(o.skeleton, 'skeleton')).toString('latin1');
     const file = typeof o.skeleton === 'string' ? o.skeleton : 'skeleton.lskel.h';
-    return { skel: readLightSkeleton(text, file), certDer, keyDescription: certName, signer: null };
+    return { skel: readLightSkeleton(text, file), certDer, keyDescription: certName, signer: null, toolchain: o.toolchain };
   }
 
   let bytes: Uint8Array;
@@ -173,7 +175,7 @@ function prepare(o: ScenarioOptions, profile: string): Prepared {
   }
   const obj = openObjectBytes(bytes, file);
   const scheme = schemeOfProfile(profile);
-  const toolchainName = o.toolchain ?? scheme?.defaultToolchain;
+  const toolchainName = o.toolchain ?? defaultToolchainFor(profile);
   if (!toolchainName) throw new InputError(`profile '${profile}' belongs to no registered scheme: name a toolchain`);
   const toolchain = findToolchain(toolchainName)!;
   if (o.sign === true && !toolchain.canSign) throw new InputError(`toolchain ${toolchain.name} cannot sign (sign: true)`);
@@ -198,10 +200,10 @@ function prepare(o: ScenarioOptions, profile: string): Prepared {
     identity = fresh();
     signer = 'fresh';
   }
-  const made = makeSkeleton(obj, { toolchain, ...(identity ? { identity } : {}), signMaps: sign && (o.signMaps ?? scheme?.defaultSignMaps ?? false), name: obj.name });
+  const made = makeSkeleton(obj, { toolchain, ...(identity ? { identity } : {}), signMaps: sign && (o.signMaps ?? ((scheme?.defaultSignMaps ?? false) && toolchain.canSignMaps)), name: obj.name });
   // The certificate to place: the one given, else the signer's — unless a raw keyring id says none goes anywhere.
   const placed = certDer ?? (!rawKeyring && identity ? identity.certDer : undefined);
-  return { skel: made.skeleton, certDer: placed, keyDescription: certName, signer };
+  return { skel: made.skeleton, certDer: placed, keyDescription: certName, signer, toolchain: toolchain.name };
 }
 
 /**
@@ -221,7 +223,7 @@ export function runScenario(options: ScenarioOptions = {}): Run | Promise<Run> {
   const p = prepare(options, profile);
   const run = runSkeleton(p.skel, {
     profile,
-    ...(options.toolchain !== undefined ? { toolchain: options.toolchain } : {}),
+    ...(p.toolchain !== undefined ? { toolchain: p.toolchain } : {}),
     ...(p.certDer ? { certDer: p.certDer } : {}),
     ...(p.keyDescription ? { keyDescription: p.keyDescription } : {}),
     ...(options.keyring !== undefined ? { keyring: options.keyring } : {}),
@@ -253,7 +255,7 @@ async function runReal(o: RealScenarioOptions): Promise<Run> {
     tampers,
     ...(o.noFreeze ? { skipFreeze: true } : {}),
     ...(o.noHash ? { skipHash: true } : {}),
-    ...(o.toolchain !== undefined ? { toolchain: o.toolchain } : {}),
+    ...(p.toolchain !== undefined ? { toolchain: p.toolchain } : {}),
   });
   return runFromRealRun(run, p.signer);
 }

@@ -124,13 +124,15 @@ export class AuditLog {
    * audit_syscall_exit: when the syscall logged a record or a rule matched, complete the event with
    * SYSCALL, PROCTITLE and EOE, all with the event's stamp. spec: AUD-SER-1, AUD-SER-3
    */
-  syscallExit(ctx: AuditContext | null, ret: number): void {
+  syscallExit(ctx: AuditContext | null, ret: number | null): void {
     if (!ctx || this.enabled === 0) return;
     const t = ctx.task;
+    // ret null: the task died inside the call (__audit_free after an oops): return_valid is
+    // AUDITSC_INVALID, so success/exit rule fields match nothing and the record has neither.
     const subject: RuleSubject = {
       nr: ctx.nr,
       args: ctx.args,
-      success: ret >= 0,
+      success: ret === null ? null : ret >= 0,
       exit: ret,
       pid: t.pid,
       uid: t.uid,
@@ -150,7 +152,7 @@ export class AuditLog {
     const st = this.stamp(ctx);
     const hexArg = (i: number) => BigInt.asUintN(64, ctx.args[i] ?? 0n).toString(16);
     const body =
-      `arch=${AUDIT_ARCH_X86_64} syscall=${ctx.nr} success=${ret >= 0 ? 'yes' : 'no'} exit=${ret}` +
+      `arch=${AUDIT_ARCH_X86_64} syscall=${ctx.nr}${ret === null ? '' : ` success=${ret >= 0 ? 'yes' : 'no'} exit=${ret}`}` +
       ` a0=${hexArg(0)} a1=${hexArg(1)} a2=${hexArg(2)} a3=${hexArg(3)} items=0` +
       ` ppid=${t.ppid} pid=${t.pid} auid=${u32(t.auid)} uid=${t.uid} gid=${t.gid} euid=${t.euid}` +
       ` suid=${t.suid} fsuid=${t.fsuid} egid=${t.egid} sgid=${t.sgid} fsgid=${t.fsgid}` +

@@ -38,8 +38,9 @@ export interface AuditRule {
 export interface RuleSubject {
   readonly nr: number;
   readonly args: readonly bigint[];
-  readonly success: boolean;
-  readonly exit: number;
+  /** null when the syscall never returned (AUDITSC_INVALID): success/exit fields then match nothing. */
+  readonly success: boolean | null;
+  readonly exit: number | null;
   readonly pid: number;
   readonly uid: number;
   readonly euid: number;
@@ -113,9 +114,9 @@ function fieldValue(name: string, s: RuleSubject): bigint | undefined {
     case 'auid':
       return BigInt.asUintN(32, BigInt(s.auid));
     case 'success':
-      return s.success ? 1n : 0n;
+      return s.success === null ? undefined : s.success ? 1n : 0n;
     case 'exit':
-      return BigInt(s.exit);
+      return s.exit === null ? undefined : BigInt(s.exit);
     case 'a0':
     case 'a1':
     case 'a2':

@@ -14,7 +14,7 @@ import { genLoader, loaderOutputToJson, type LoaderOutput, type LoaderSigner } f
 import { findToolchain, toolchainNames, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
 import { writeLskelHeader } from '../loader/lskel-writer.js';
 import { defaultToolchainName } from '../schemes/index.js';
-import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+import { InputError, parseCommandArgs, sourceDateEpoch, UsageError, type Command } from './command.js';
 
 const toolchainList = (): string =>
   toolchainNames()
@@ -58,8 +58,8 @@ function readFile(path: string, what: string): Uint8Array {
   }
 }
 
-/** bpftool's -S/-k/-i rules (TC-BT77-2), then a signer over the loader instructions (TC-BT77-3). */
-function makeSigner(sign: boolean, keyPath: string | undefined, certPath: string | undefined): LoaderSigner | undefined {
+/** bpftool's -S/-k/-i rules (TC-BT77-2), then a signer over what the toolchain signs (TC-BT77-3), in its format. */
+function makeSigner(sign: boolean, keyPath: string | undefined, certPath: string | undefined, toolchain: ToolchainProfile): LoaderSigner | undefined {
   if (sign && (!keyPath || !certPath)) throw new UsageError('-i <identity_x509_cert> and -k <private_key> must be supplied with -S for signing');
   if (!sign && (keyPath || certPath)) throw new UsageError('--sign (or -S) must be explicitly passed with -i <identity_x509_cert> and -k <private_key> to sign the programs');
   if (!sign) return undefined;
@@ -70,8 +70,8 @@ function makeSigner(sign: boolean, keyPath: string | undefined, certPath: string
     const cert = signerCertificate(certBytes);
     // Fail now, not in the middle of generation: a key that does not match the certificate, a
     // certificate without subjectKeyIdentifier ("certificate has no keyid"), an unsupported key.
-    signPkcs7(new Uint8Array(8), { key, cert: cert.der });
-    return (content) => signPkcs7(content, { key, cert: cert.der });
+    signPkcs7(new Uint8Array(8), { key, cert: cert.der, sid: toolchain.signatureFormat?.sid ?? 'skid' });
+    return (content, request) => signPkcs7(content, { ...request, key, cert: cert.der });
   } catch (e) {
     if (e instanceof KeyFormatError) throw new InputError(`-k '${keyPath}' / -i '${certPath}': ${e.message}`);
     throw e;
@@ -85,7 +85,8 @@ function openObject(file: string, name: string): BpfObject {
 }
 
 function generate(obj: BpfObject, file: string, toolchain: ToolchainProfile, signer: LoaderSigner | undefined, signMaps: boolean): LoaderOutput {
-  const out = genLoader(obj, { profile: toolchain, sign: !!signer, signMaps, ...(signer ? { signer } : {}) });
+  const when = sourceDateEpoch();
+  const out = genLoader(obj, { profile: toolchain, sign: !!signer, signMaps, ...(signer ? { signer } : {}), ...(when ? { signingTime: when } : {}) });
   if (!out.ok) throw new InputError(`${file}: cannot generate the loader (${out.error.kind}): ${out.error.message}`);
   return out.value;
 }
@@ -141,10 +142,16 @@ export const genCommand: Command = {
     // TC-HCM-1: -M implies -S (and -L).
     const signMaps = !!values['sign-maps'];
     const sign = !!values.sign || signMaps;
+    if (signMaps && !toolchain.canSignMaps) {
+      const withM = toolchainNames().filter((n) => findToolchain(n)!.canSignMaps);
+      throw new UsageError(
+        `${toolchain.name} has no -M (--sign-maps): signing a map hash chain is the hash-chain bpftool patch (TC-HCM-1); ` +
+          (withM.length ? `use --toolchain ${withM.join(' or ')}` : 'no registered toolchain has it'),
+      );
+    }
     if (sign && !toolchain.canSign) throw new UsageError(`${toolchain.name} cannot sign: -S needs bpftool 7.7 or later (TC-BT77-1)`);
-    if (signMaps && !toolchain.canSignMaps) throw new UsageError(`${toolchain.name} has no -M: signing map hash chains is the hash-chain bpftool patch (TC-HCM-1)`);
 
-    const signer = makeSigner(sign, values.key, values.cert);
+    const signer = makeSigner(sign, values.key, values.cert, toolchain);
     const obj = openObject(file, name ?? objectNameFromPath(file));
     const out = generate(obj, file, toolchain, signer, signMaps);
     if (sub === 'loader') {

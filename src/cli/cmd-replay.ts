@@ -14,7 +14,10 @@ const usage = `usage: bpfsig replay <transcript.json …> [--json] [--profile NA
 Replays bpfsig-transcript/1 files (bpf(2) calls recorded on a real kernel) against a fresh emulated
 kernel and reports, per step, the kernel's answer next to the emulator's. Exit status 0 only if
 every step of every file agrees; a step the emulator cannot execute is reported as 'unsupported'
-and counts as a disagreement.
+and counts as a disagreement. A step in which the emulated kernel oopses (a kernel bug the profile
+models, e.g. hashchain-v1) is reported as KERNEL OOPS — never as an errno — and counts as a
+disagreement; the replaying task is dead, so the steps after it are 'not run'. A positive return
+that is not an fd (HC-Q-1) never matches an expected fd.
 
   --profile NAME   kernel profile to use (default: from the transcript's kernel.release);
                    one of: ${profileNames().join(', ')}
@@ -36,6 +39,7 @@ function renderText(rep: ReplayReport, verbose: boolean): string {
     if (s.detail) lines.push(`${' '.repeat(14)}${s.detail}`);
   }
   const c = rep.counts;
+  if (rep.oops) lines.push(`  KERNEL OOPS in step ${rep.oops.step}: ${rep.oops.report.text}; the replaying task was killed and the steps after it did not run`);
   lines.push(`  ${rep.steps.length} steps: ${c.agree} agree, ${c.disagree} disagree, ${c.unsupported} unsupported`);
   return lines.join('\n');
 }

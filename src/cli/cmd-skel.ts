@@ -32,10 +32,13 @@ const usage = `usage: bpfsig skel load FILE.lskel.h [options]
 Runs the light skeleton's <name>__open() and <name>__load() — libbpf's bpf_load_and_run: the
 metadata map, freeze, map hash, the loader's BPF_PROG_LOAD (with its signature) and
 BPF_PROG_TEST_RUN, in which the loader program runs in the interpreter and makes its own bpf()
-calls — on a fresh emulated kernel. Headers from bpftool 7.1 (gen skeleton -L) and 7.7 (-L, -S)
-are understood. Prints the per-syscall timeline (syscall, stages, LSM hooks and their returns,
-ids, fds, audit records), then the skeleton's result: result, errno, libbpf's errstr, the
-loader's return value, and the maps and programs it handed back.
+calls — on a fresh emulated kernel. Headers from bpftool 7.1 (gen skeleton -L), 7.7 (-L, -S)
+and the hash-chain bpftool (-S -M) are understood. Prints the per-syscall timeline (syscall,
+stages, LSM hooks and their returns, ids, fds, audit records), then the skeleton's result: result,
+errno, libbpf's errstr, the loader's return value, and the maps and programs it handed back. Two
+outcomes are not errnos: a positive BPF_PROG_LOAD return that is not an fd is marked NOT AN FD;
+a kernel oops (a bug the profile models, e.g. hashchain-v1) kills the loading task — the result
+line then reads KERNEL OOPS and <name>__load() never returned.
 
 options:
   --profile NAME      kernel profile (default ${defaultProfile().name}):
@@ -72,8 +75,8 @@ ${lsmOptionsHelp()}
   --json              one JSON object (format bpfsig-skel-load/1, see docs/cli.md): result, errno,
                       errstr, loaderRetval, profile, keyring, tampers, maps, progs, timeline, audit
 
-exit status: 0 when the skeleton loaded, 1 when it did not or the input is unusable, 2 for bad
-usage.`;
+exit status: 0 when the skeleton loaded, 1 when it did not (an oops included) or the input is
+unusable, 2 for bad usage.`;
 
 function readFile(path: string, what: string): Uint8Array {
   try {

@@ -48,3 +48,14 @@ export const stdio: Io = {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
   err: (t) => process.stderr.write(t.endsWith('\n') ? t : t + '\n'),
 };
+
+/**
+ * The signing time for signatures with signed attributes: SOURCE_DATE_EPOCH (seconds, the
+ * reproducible-builds convention) when set, else undefined (now, as OpenSSL's CMS_final writes).
+ */
+export function sourceDateEpoch(): Date | undefined {
+  const e = process.env.SOURCE_DATE_EPOCH;
+  if (e === undefined || e === '') return undefined;
+  if (!/^\d+$/.test(e)) throw new UsageError(`SOURCE_DATE_EPOCH must be a number of seconds, not '${e}'`);
+  return new Date(Number(e) * 1000);
+}

@@ -46,11 +46,25 @@ export interface ProgSignatureInput {
   readonly copySignature: (size: number) => Uint8Array | number;
   /** prog->insnsi as bytes (prog->len * 8). */
   readonly insns: Uint8Array;
+  /**
+   * What the signature must cover when a scheme signs something else than the instructions (e.g. a
+   * digest of them and of maps): called after the keyring lookup and the signature copy, where such
+   * a scheme's code runs before the kfunc. It returns the bytes to verify, or a failure that ends the
+   * check with its return value (the key is put, as on every path).
+   */
+  readonly signedContent?: () => Uint8Array | SignedContentFailure;
   /** The loading process (for user keyrings and KEY_SPEC_* ids). */
   readonly proc: ProcessKeyrings;
 }
 
-export type ProgSignatureStage = 'size' | 'keyring' | 'copy' | 'verify';
+/** A signedContent() that could not build the content: its return value (a -errno, or whatever the kernel returns there), the rule and what happened. */
+export interface SignedContentFailure {
+  readonly ret: number;
+  readonly rule: string;
+  readonly detail: string;
+}
+
+export type ProgSignatureStage = 'size' | 'keyring' | 'copy' | 'content' | 'verify';
 
 export interface ProgSignatureResult extends Pkcs7Verdict {
   /** Where the stage ended. */
@@ -91,8 +105,19 @@ export function bpf_prog_verify_signature(ks: KeyService, input: ProgSignatureIn
     return early(ret, rule, `bpf: kvmemdup_bpfptr(signature, ${signatureSize}) failed (${sig})`, 'copy', keyringId);
   }
 
+  // A scheme's own content (e.g. HC-SIG-1..3), built between the copy and the kfunc.
+  let content = input.insns;
+  if (input.signedContent) {
+    const c = input.signedContent();
+    if (!(c instanceof Uint8Array)) {
+      bpf_key_put(ks, bkey);
+      return early(c.ret, c.rule, c.detail, 'content', keyringId);
+    }
+    content = c;
+  }
+
   // spec: KP-SIG-5, KP-SIG-6
-  const v = bpf_verify_pkcs7_signature(ks, input.insns, sig, bkey, {
+  const v = bpf_verify_pkcs7_signature(ks, content, sig, bkey, {
     systemDataVerification: profile.systemDataVerification,
     usage: profile.usage,
   });

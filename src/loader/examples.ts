@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../shared-dir.js';
 
-export const EXAMPLE_OBJECTS = ['hello', 'subprog', 'kfunc_core'] as const;
+export const EXAMPLE_OBJECTS = ['hello', 'subprog', 'kfunc_core', 'all_maps'] as const;
 export type ExampleObjectName = (typeof EXAMPLE_OBJECTS)[number];
 
 /** The default object of `bpfsig demo`: one ARRAY map, .rodata and .bss globals, one tracepoint. */

@@ -30,6 +30,12 @@ export interface LightSkeleton {
   readonly exclHash?: Uint8Array;
   /** `opts_signature_maps` of a `-M` header: fd_array indexes of the signed maps (TC-HCM-2). */
   readonly signatureMaps?: readonly number[];
+  /**
+   * What `__load()` assigns to `opts.signature_maps` (the array, or NULL) and `opts.signature_maps_sz`
+   * — every signed header of the hash-chain bpftool has both lines (NULL and 0 without -M); absent
+   * in other headers. bpf_load_and_run passes these, not the array's length (HC-UAPI-2).
+   */
+  readonly signatureMapsOpts?: { readonly ptr: 'array' | 'null'; readonly sz: number };
   /** ctx.sz = offsetof(struct, links) = 24 + 16·maps + 4·progs (LSK-CTX-4). */
   readonly ctxSize: number;
 }
@@ -120,6 +126,18 @@ export function readLightSkeleton(text: string, file = 'header'): LightSkeleton 
       throw new InputError(`${file}: opts_signature_maps[${sigMaps[1]}] does not hold ${sigMaps[1]} integers`);
   }
 
+  const smPtr = /opts\.signature_maps\s*=\s*\(void \*\)\s*(\w+)\s*;/.exec(text);
+  const smSz = /opts\.signature_maps_sz\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*;/.exec(text);
+  let signatureMapsOpts: { ptr: 'array' | 'null'; sz: number } | undefined;
+  if (smPtr || smSz) {
+    if (!smPtr || !smSz) throw new InputError(`${file}: sets only one of opts.signature_maps and opts.signature_maps_sz`);
+    if (smPtr[1] !== 'NULL' && smPtr[1] !== 'opts_signature_maps') throw new InputError(`${file}: opts.signature_maps = ${smPtr[1]} (expected opts_signature_maps or NULL)`);
+    if (smPtr[1] === 'opts_signature_maps' && !signatureMaps) throw new InputError(`${file}: opts.signature_maps points to opts_signature_maps, which the header does not define`);
+    const sz = Number(smSz[1]);
+    if (!Number.isSafeInteger(sz) || sz > 0xffff_ffff) throw new InputError(`${file}: opts.signature_maps_sz ${smSz[1]} is not a __u32`);
+    signatureMapsOpts = { ptr: smPtr[1] === 'NULL' ? 'null' : 'array', sz };
+  }
+
   // Initial values of mmapable maps, from __open(): the literal handed to skel_prep_map_data and
   // the map whose initial_value receives the result.
   const initial = new Map<string, { bytes: Uint8Array; mmapSize: number }>();
@@ -144,6 +162,7 @@ export function readLightSkeleton(text: string, file = 'header'): LightSkeleton 
     ...(signature ? { signature } : {}),
     ...(exclHash ? { exclHash } : {}),
     ...(signatureMaps ? { signatureMaps } : {}),
+    ...(signatureMapsOpts ? { signatureMapsOpts } : {}),
     ctxSize: 24 + 16 * maps.length + 4 * progs.length,
   };
 }

@@ -1,7 +1,8 @@
 // The light skeleton header (`bpftool gen skeleton -L [-S]`), written from a BpfObject and the
 // loader generated for it. Text layout follows bpftool 7.7 (static blob arrays, casts, the -S
 // signature fields) or bpftool 7.1 (blobs as string literals), per the loader's profile.
-// spec: LSK-HDR-1..3 (struct layout and functions), LSK-CTX-1..4 (ctx), TC-BT77-5 (signed header).
+// spec: LSK-HDR-1..3 (struct layout and functions), LSK-CTX-1..4 (ctx), TC-BT77-5 (signed header),
+// TC-HCM-2 (a toolchain with -M: opts_signature_maps and the opts.signature_maps lines).
 
 import { fail } from './errors.js';
 import { BTF_VAR_STATIC, BtfKind, type Btf, secinfo, varLinkage } from '../btf/btf.js';
@@ -254,11 +255,19 @@ export function writeLskelHeader(obj: BpfObject, loader: LoaderOutput, options: 
       p(`${printHex(loader.signature!)}";`);
       p('\tstatic const char opts_excl_hash[] __attribute__((__aligned__(8))) = "\\');
       p(`${printHex(loader.exclHash!)}";`);
+      // TC-HCM-2: a bpftool with -M writes the signed maps' fd_array indexes after the blobs and,
+      // in every signed header, the two opts fields (NULL and 0 without -M).
+      const sm = profile.canSignMaps ? loader.signatureMaps : undefined;
+      if (sm) p(`\tstatic const int opts_signature_maps[${sm.length}] __attribute__((__aligned__(8))) = {${sm.join(', ')}};`);
       p('\topts.signature = (void *)opts_sig;');
       p('\topts.signature_sz = sizeof(opts_sig) - 1;');
       p('\topts.excl_prog_hash = (void *)opts_excl_hash;');
       p('\topts.excl_prog_hash_sz = sizeof(opts_excl_hash) - 1;');
       p('\topts.keyring_id = skel->keyring_id;');
+      if (profile.canSignMaps) {
+        p(sm ? '\topts.signature_maps = (void *)opts_signature_maps;' : '\topts.signature_maps = (void *)NULL;');
+        p(`\topts.signature_maps_sz = ${sm ? sm.length : 0};`);
+      }
     }
     p('\topts.ctx = (struct bpf_loader_ctx *)skel;');
     p('\topts.data_sz = sizeof(opts_data) - 1;');

@@ -8,7 +8,7 @@
 import type { LoaderFlow } from './gen-loader/profiles.js';
 import { candidateToolchains } from './lskel-identify.js';
 import type { Process } from '../syscall/process.js';
-import type { SysResult } from '../syscall/result.js';
+import { TaskKilled, type OopsReport, type SysResult } from '../syscall/result.js';
 import { BPF_MAP_INFO, MAP_CREATE, MAP_ELEM, MAP_FREEZE, OBJ_GET_INFO_BY_FD, PROG_LOAD, PROG_TEST_RUN } from '../syscall/uapi/attr-layouts.js';
 import { BpfCmd, MapType, ProgFlag, ProgType } from '../syscall/uapi/consts.js';
 import { encode, lastFieldEnd, readField } from '../syscall/uapi/layout.js';
@@ -46,8 +46,13 @@ export interface SkelRunOptions {
 }
 
 export interface SkelResult {
-  /** What `<name>__load()` returned: 0 or a negative errno. */
-  readonly err: number;
+  /** What `<name>__load()` returned: 0 or a negative errno; null when it never returned (`oops`). */
+  readonly err: number | null;
+  /**
+   * Set when the kernel oopsed inside one of bpf_load_and_run's syscalls: the task was killed there,
+   * so `<name>__load()` never returned and nothing after that call ran (no errstr, no close).
+   */
+  readonly oops: { readonly step: string; readonly sys: number; readonly report: OopsReport } | null;
   /** opts->errstr: which step failed, in libbpf's words; null on success. */
   readonly errstr: string | null;
   /** The loader program's return value (test.retval), when it ran. */
@@ -89,7 +94,15 @@ function openSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptio
 export function loadSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptions = {}): SkelResult {
   const flow = opts.flow ?? defaultFlow(skel);
   const skelAddr = openSkeleton(proc, skel, opts);
-  const r = bpfLoadAndRun(proc, skel, skelAddr, flow, opts);
+  const calls: { step: string; res: SysResult }[] = [];
+  let r: Omit<SkelResult, 'mapFds' | 'progFds' | 'skelAddr' | 'flow'>;
+  try {
+    r = bpfLoadAndRun(proc, skel, skelAddr, flow, opts, calls);
+  } catch (e) {
+    // The task died inside a syscall: <name>__load() never returns, no errstr is set.
+    if (!(e instanceof KilledIn)) throw e;
+    r = { err: null, errstr: null, loaderRetval: null, calls, oops: { step: e.step, sys: e.killed.sys, report: e.killed.oops } };
+  }
   const mapFds: Record<string, number> = {};
   const progFds: Record<string, number> = {};
   if (r.err === 0) {
@@ -108,6 +121,16 @@ export function defaultFlow(skel: LightSkeleton): LoaderFlow {
   return t.flow;
 }
 
+/** A TaskKilled out of one of bpf_load_and_run's syscalls, with the step it was in. */
+class KilledIn extends Error {
+  constructor(
+    readonly step: string,
+    readonly killed: TaskKilled,
+  ) {
+    super(killed.message);
+  }
+}
+
 /** bpf_load_and_run(opts), libbpf's sequence with its attr sizes and errstr strings (LSK-RUN-1..7). */
 function bpfLoadAndRun(
   proc: SkelProcess,
@@ -115,12 +138,17 @@ function bpfLoadAndRun(
   ctxAddr: bigint,
   flow: LoaderFlow,
   o: SkelRunOptions,
+  calls: { step: string; res: SysResult }[],
 ): Omit<SkelResult, 'mapFds' | 'progFds' | 'skelAddr' | 'flow'> {
-  const calls: { step: string; res: SysResult }[] = [];
   const sys = (step: string, cmd: number, layout: typeof MAP_CREATE, fields: Record<string, number | bigint | string>, size: number) => {
     const attr = encode(layout, fields, Math.max(size, lastFieldEnd(layout, new Set(['signing-6.18', 'hashchain-v2'])))).subarray(0, size);
     const addr = proc.alloc(attr.slice(), `${step} attr`);
-    const res = proc.bpf(cmd, addr, size);
+    let res: SysResult;
+    try {
+      res = proc.bpf(cmd, addr, size);
+    } catch (e) {
+      throw e instanceof TaskKilled ? new KilledIn(step, e) : e;
+    }
     calls.push({ step, res });
     return { res, addr };
   };
@@ -132,7 +160,7 @@ function bpfLoadAndRun(
   const done = () => {
     if (mapFd >= 0) proc.close(mapFd);
     if (progFd >= 0) proc.close(progFd);
-    return { err, errstr, loaderRetval, calls };
+    return { err, errstr, loaderRetval, calls, oops: null };
   };
   // set_err: err = -errno (userspace build).
   const failed = (res: SysResult, what: string) => {
@@ -227,10 +255,13 @@ function bpfLoadAndRun(
   }
   // TC-LB26-1: the 2026 load-time flow binds the metadata map through a counted fd_array when signed.
   if (signed && flow.fdArrayCntWhenSigned) loadFields.fd_array_cnt = flow.fdArrayCntWhenSigned;
-  // HC-UAPI-2: the -M header's opts_signature_maps (NULL and 0 without -M).
-  if (flow.signatureMaps && skel.signatureMaps?.length) {
-    loadFields.signature_maps = proc.alloc(new Uint8Array(new Int32Array(skel.signatureMaps).buffer), 'opts->signature_maps');
-    loadFields.signature_maps_size = skel.signatureMaps.length;
+  // HC-UAPI-2: attr.signature_maps / _size = opts->signature_maps / _sz, as the header assigned them
+  // (the -M header: opts_signature_maps and its count; other signed headers of that bpftool: NULL
+  // and 0). The static array lives in the program's read-only data.
+  const sm = skel.signatureMapsOpts;
+  if (flow.signatureMaps && sm) {
+    loadFields.signature_maps = sm.ptr === 'array' ? proc.alloc(new Uint8Array(new Int32Array(skel.signatureMaps!).buffer), 'opts_signature_maps') : 0n;
+    loadFields.signature_maps_size = sm.sz;
   }
   const pl = sys('prog_load', BpfCmd.BPF_PROG_LOAD, PROG_LOAD, loadFields, flow.progLoadAttrSize);
   progFd = pl.res.ret;

@@ -121,7 +121,9 @@ export function realSkelToJson(run: RealSkelRun): SkelLoadJson & { real: { kver:
     },
     tampers: run.tampers.map((t) => ({ ...t })),
     result: run.result.err,
-    errno: errnoOf(run.result.err),
+    errno: run.result.err === null ? null : errnoOf(run.result.err),
+    // The real kernel's answers are played back; a task the real kernel killed is not one of them.
+    oops: null,
     errstr: run.result.errstr,
     loaderRetval: run.result.loaderRetval,
     maps,
@@ -159,6 +161,8 @@ export function realTimeline(steps: readonly RealStep[]): TimelineCallJson[] {
       args: cmdNum === undefined ? { step: s.step.id } : null,
       ret: s.ret,
       errno: (s.errno as ErrnoName | null) ?? null,
+      nonFd: null,
+      oops: null,
       events,
     });
   }

@@ -20,7 +20,9 @@ export type SkelPattern =
   /** BPF_PROG_TEST_RUN itself failed. */
   | 'run-failed'
   /** An earlier step of bpf_load_and_run failed (map create, update, freeze, hash). */
-  | 'setup-failed';
+  | 'setup-failed'
+  /** The kernel oopsed in one of the syscalls: the task was killed, `<name>__load()` never returned. */
+  | 'kernel-oops';
 
 const short = (hex: string): string => `${hex.slice(0, 16)}…`;
 
@@ -53,6 +55,7 @@ function signer(detail: string | null): string | null {
 }
 
 export function classify(f: SkelFacts): SkelPattern {
+  if (f.oops) return 'kernel-oops';
   if (f.err === 0) return 'loaded';
   if (f.progLoad && f.progLoad.ret < 0) return 'load-refused';
   if (!f.progLoad) return 'setup-failed';
@@ -76,7 +79,9 @@ function loadSentence(f: SkelFacts): string {
     const who = signer(f.signatureStage.detail);
     parts.push(
       `BPF_PROG_LOAD (#${pl.sys}) carried a ${pl.signatureSize}-byte signature with keyring_id ${pl.keyringId}, and ${slot} returned 0: ` +
-        `the PKCS#7 signature over the ${pl.insnCnt} loader instructions verified${who ? ` (signer: ${who})` : ''}`,
+        (pl.signatureMapsSize > 0
+          ? `the PKCS#7 signature over the 32-byte digest of the ${pl.insnCnt} loader instructions and a hash chain over ${plural(pl.signatureMapsSize, 'map')} named by signature_maps verified`
+          : `the PKCS#7 signature over the ${pl.insnCnt} loader instructions verified`) + (who ? ` (signer: ${who})` : ''),
     );
   } else {
     parts.push(`BPF_PROG_LOAD (#${pl.sys}) carried a ${pl.signatureSize}-byte signature with keyring_id ${pl.keyringId}, and ${slot} failed with ${errStr(f.signatureStage.ret, f.signatureStage.errno)}${f.signatureStage.detail ? ` (${f.signatureStage.detail})` : ''}`);
@@ -118,6 +123,7 @@ function hashSentence(f: SkelFacts): string | null {
 }
 
 function resultSentence(f: SkelFacts): string {
+  if (f.err === null) return 'bpf_load_and_run never returned';
   return f.err === 0 ? 'the skeleton returned 0' : `bpf_load_and_run returned ${errStr(f.err, f.errno)}${f.errstr ? ` ("${f.errstr}")` : ''}`;
 }
 
@@ -180,6 +186,15 @@ export function explainRun(f: SkelFacts): { pattern: SkelPattern; text: string }
     case 'run-failed': {
       const tr = f.testRun!;
       s.push(loadSentence(f), auditSentence(f), `BPF_PROG_TEST_RUN (#${tr.sys}) itself failed with ${errStr(tr.ret, tr.errno)}; ${resultSentence(f)}.`);
+      break;
+    }
+    case 'kernel-oops': {
+      const o = f.oops!;
+      const call = f.outerCalls.find((c) => c.sys === o.sys);
+      s.push(
+        `The kernel oopsed inside ${call ? `${call.cmd} (#${call.sys})` : `syscall #${o.sys}`}, bpf_load_and_run's ${o.step} step: ${o.text} in ${o.where} (${o.detail}, ${o.rule}).`,
+        'The task was killed there: the syscall never returned, no errno exists, bpf_load_and_run never returned, and audit logged that syscall without success= or exit=.',
+      );
       break;
     }
     case 'setup-failed': {

@@ -48,6 +48,8 @@ export interface ToolchainJson {
   signatureMatch: string;
   headerStyle: string;
   flow: ToolchainProfile['flow'];
+  /** The PKCS#7 it makes: signer id and whether it carries signed attributes (bpftool: skid, none). */
+  signature: { sid: 'skid' | 'issuer-serial'; signedAttributes: boolean };
 }
 
 export interface SchemeJson {
@@ -58,10 +60,14 @@ export interface SchemeJson {
   checkedAt: string;
   lsmSees: string;
   specIds: string[];
+  /** The scheme's errno table as the spec words it (empty when the scheme gives none). */
+  errnoTable: { id: string; condition: string; result: string }[];
   defaultToolchain: string;
   defaultLsm: string[];
   profiles: ProfileJson[];
   toolchains: ToolchainJson[];
+  /** The scheme's notes for docs/schemes.md (Markdown paragraphs). */
+  notes: string[];
 }
 
 export interface ProfilesJson {
@@ -115,6 +121,7 @@ function toolchainJson(t: ToolchainProfile): ToolchainJson {
     signatureMatch: t.signatureMatch,
     headerStyle: t.headerStyle,
     flow: { ...t.flow },
+    signature: { sid: t.signatureFormat?.sid ?? 'skid', signedAttributes: !!t.signatureFormat?.signedAttributes },
   };
 }
 
@@ -127,10 +134,12 @@ function schemeJson(s: Scheme, base: KernelProfile): SchemeJson {
     checkedAt: s.checkedAt,
     lsmSees: s.lsmSees,
     specIds: [...s.specIds],
+    errnoTable: (s.errnoTable ?? []).map((r) => ({ ...r })),
     defaultToolchain: s.defaultToolchain,
     defaultLsm: [...s.defaultLsm],
     profiles: s.profiles.map((p) => profileJson(p, base)),
     toolchains: s.toolchains.map(toolchainJson),
+    notes: [...(s.notes ?? [])],
   };
 }
 
@@ -164,7 +173,8 @@ export function formatProfiles(r: ProfilesJson, opts: { stages?: boolean } = {})
     out.push('  toolchains:');
     for (const t of s.toolchains) {
       out.push(`    ${t.name.padEnd(22)} ${t.summary}`);
-      out.push(`    ${''.padEnd(22)} flow ${t.flow.name}; ${t.canSign ? `signs ${t.signs}${t.canSignMaps ? ' (or with -M the hash chain)' : ''}` : 'cannot sign'}`);
+      const form = t.signature.sid !== 'skid' || t.signature.signedAttributes ? ` (${t.signature.sid} signer${t.signature.signedAttributes ? ', signed attributes' : ''})` : '';
+      out.push(`    ${''.padEnd(22)} flow ${t.flow.name}; ${t.canSign ? `signs ${t.signs}${form}${t.canSignMaps ? ' (or with -M the hash chain)' : ''}` : 'cannot sign'}`);
     }
     out.push('');
   }

@@ -10,7 +10,7 @@ import { errnoCode, isErrnoName } from '../syscall/errno.js';
 import { Kernel, type KernelOptions } from '../syscall/kernel.js';
 import type { Process } from '../syscall/process.js';
 import { getProfile, profileForRelease, type KernelConfig, type KernelProfile } from '../syscall/profiles/index.js';
-import type { SysResult } from '../syscall/result.js';
+import { TaskKilled, type OopsReport, type SysResult } from '../syscall/result.js';
 import { ATTR_LAYOUTS, INFO_LAYOUTS } from '../syscall/uapi/attr-layouts.js';
 import { KeySpec, parseCmd } from '../syscall/uapi/consts.js';
 import { decode, readField, writeField, type FieldDef, type Layout } from '../syscall/uapi/layout.js';
@@ -29,6 +29,8 @@ export interface StepReport {
   /** Output values that differ (`info.hash: expected …, got …`). */
   readonly mismatches: readonly string[];
   readonly detail?: string;
+  /** Set when the kernel oopsed in this step: the replaying task was killed, the call never returned. */
+  readonly oops?: OopsReport;
 }
 
 export interface ReplayReport {
@@ -38,6 +40,8 @@ export interface ReplayReport {
   readonly steps: readonly StepReport[];
   readonly counts: { agree: number; disagree: number; unsupported: number };
   readonly ok: boolean;
+  /** The step in which a kernel oops killed the replaying task (later steps were not run), or null. */
+  readonly oops: { readonly step: string; readonly report: OopsReport } | null;
 }
 
 export interface ReplayOptions {
@@ -271,8 +275,11 @@ export class Replayer {
     const layout = ATTR_LAYOUTS.get(cmd);
     const attrNow = this.proc.read(attrAddr, Math.max(size, 0)) ?? new Uint8Array(0);
     const mism: string[] = [];
-    for (const [key, want] of Object.entries(out)) {
+    for (const [outKey, want] of Object.entries(out)) {
       let got: Json | undefined;
+      // `<key>:masked`: the instructions with ld_imm64 and non-local call immediates zeroed (tools/capture).
+      const masked = outKey.endsWith(':masked');
+      const key = masked ? outKey.slice(0, -':masked'.length) : outKey;
       const attrField = layout?.byName.get(key);
       if (attrField && attrField.role !== 'ptr') {
         let v = readField(attrNow, attrField);
@@ -314,7 +321,8 @@ export class Replayer {
         mism.push(`${key}: not a field of ${step.cmd}`);
         continue;
       }
-      if (!sameValue(want, got)) mism.push(`${key}: kernel ${JSON.stringify(want)}, emulator ${JSON.stringify(got)}`);
+      if (masked && typeof got === 'string') got = maskInsns(got);
+      if (!sameValue(want, got)) mism.push(`${outKey}: kernel ${JSON.stringify(want)}, emulator ${JSON.stringify(got)}`);
     }
     return mism;
   }
@@ -337,7 +345,13 @@ export class Replayer {
         res = h(this, step);
       }
       this.results.set(step.id, { ret: res.ret, bufs });
-      const actual = res.unsupported ? `unsupported: ${res.unsupported}` : res.ret < 0 ? res.errno ?? `ret=${res.ret}` : `ret=${res.ret}`;
+      const actual = res.unsupported
+        ? `unsupported: ${res.unsupported}`
+        : res.ret < 0
+          ? res.errno ?? `ret=${res.ret}`
+          : res.nonFd
+            ? `ret=${res.ret} (not an fd: ${res.nonFd})`
+            : `ret=${res.ret}`;
       if (res.unsupported) return { id: step.id, cmd: step.cmd, status: 'unsupported', expected, actual, mismatches: [] };
       const retOk = matchesExpect(step, res);
       const status: StepStatus = retOk && mism.length === 0 ? 'agree' : 'disagree';
@@ -347,14 +361,41 @@ export class Replayer {
         this.results.set(step.id, { ret: -1, bufs: new Map() });
         return { id: step.id, cmd: step.cmd, status: 'disagree', expected, actual: 'not run', mismatches: [], detail: e.message };
       }
+      if (e instanceof TaskKilled) {
+        // The call never returned: no value to compare, and the task is gone.
+        this.killedAt = step.id;
+        return { id: step.id, cmd: step.cmd, status: 'disagree', expected, actual: 'KERNEL OOPS (the call never returned; the task was killed)', mismatches: [], detail: `${e.oops.text} in ${e.oops.where}: ${e.oops.detail} [${e.oops.rule}]`, oops: e.oops };
+      }
       throw e;
     }
   }
+
+  /** The step in which a kernel oops killed the replaying task; later steps cannot run. */
+  killedAt: string | undefined;
 
   /** Close every fd a run left open (runs are separated by the `<run>/` prefix of step ids). */
   closeAll(): void {
     for (const fd of this.proc.fds.fds()) if (fd > 2) this.proc.close(fd);
   }
+}
+
+/**
+ * Zero every ld_imm64 immediate, every non-local call immediate and the per-CPU address of a
+ * `mov64 rX = imm; rX = per_cpu(rX)` pair (hex in, hex out): tools/capture's `:masked` outputs.
+ */
+export function maskInsns(hex: string): string {
+  const b = Buffer.from(hex, 'hex');
+  for (let i = 0; i + 8 <= b.length; i += 8) {
+    const code = b[i]!;
+    const src = b[i + 1]! >> 4;
+    if (code === 0x18) {
+      b.fill(0, i + 4, i + 8);
+      if (i + 16 <= b.length) b.fill(0, i + 12, i + 16);
+      i += 8;
+    } else if (code === 0x85 && src !== 1) b.fill(0, i + 4, i + 8);
+    else if (code === 0xb7 && i + 16 <= b.length && b[i + 8] === 0xbf && b[i + 10] === 0xff && b[i + 11] === 0xff) b.fill(0, i + 4, i + 8);
+  }
+  return b.toString('hex');
 }
 
 function sameValue(want: Json, got: Json | undefined): boolean {
@@ -376,7 +417,8 @@ function matchesExpect(step: TranscriptStep, res: SysResult): boolean {
     const name = ERRNO_ALIASES[e.errno] ?? e.errno;
     return isErrnoName(name) && res.ret === -errnoCode(name);
   }
-  if (e.ret === 'fd' || e.ret === 'key') return res.ret >= 0;
+  if (e.ret === 'fd') return res.ret >= 0 && !res.nonFd;
+  if (e.ret === 'key') return res.ret >= 0;
   return res.ret === e.ret;
 }
 
@@ -388,6 +430,10 @@ export function replayTranscript(t: Transcript, opts: ReplayOptions): ReplayRepo
   const steps: StepReport[] = [];
   let run: string | undefined;
   for (const step of t.steps) {
+    if (r.killedAt !== undefined) {
+      steps.push({ id: step.id, cmd: step.cmd, status: 'disagree', expected: describeExpect(step), actual: 'not run', mismatches: [], detail: `the replaying task was killed by the kernel oops in step ${r.killedAt}` });
+      continue;
+    }
     const slash = step.id.indexOf('/');
     const thisRun = slash > 0 ? step.id.slice(0, slash) : undefined;
     if (thisRun !== run) {
@@ -396,10 +442,19 @@ export function replayTranscript(t: Transcript, opts: ReplayOptions): ReplayRepo
     }
     steps.push(r.runStep(step));
   }
-  r.closeAll();
+  if (r.killedAt === undefined) r.closeAll();
   const counts = { agree: 0, disagree: 0, unsupported: 0 };
   for (const s of steps) counts[s.status]++;
-  return { file: opts.file, release: t.kernel.release, profile: profile.name, steps, counts, ok: counts.disagree === 0 && counts.unsupported === 0 };
+  const oopsStep = steps.find((s) => s.oops);
+  return {
+    file: opts.file,
+    release: t.kernel.release,
+    profile: profile.name,
+    steps,
+    counts,
+    ok: counts.disagree === 0 && counts.unsupported === 0,
+    oops: oopsStep ? { step: oopsStep.id, report: oopsStep.oops! } : null,
+  };
 }
 
 // close, dup2 and add_key steps: the capturing program's own calls.

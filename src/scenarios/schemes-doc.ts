@@ -28,6 +28,7 @@ export function schemesMarkdown(r: ProfilesJson = profilesReport()): string {
     L.push(`- **Status:** ${s.status}`, `- **Signed:** ${s.signs}`, `- **Checked:** ${s.checkedAt}`, `- **An LSM sees:** ${s.lsmSees}`);
     L.push(`- **Default toolchain:** \`${s.defaultToolchain}\`; **default LSMs:** ${s.defaultLsm.length ? s.defaultLsm.map((x) => `\`${x}\``).join(', ') : 'none beyond capability'}`);
     L.push(`- **Spec:** ${s.specIds.join(', ')}`, '');
+    for (const n of s.notes) L.push(n, '');
     L.push('### Profiles', '', '| profile | release | fixes | stage order vs default | summary |', '|---|---|---|---|---|');
     for (const p of s.profiles) {
       const d = p.stagesVsDefault;
@@ -44,6 +45,11 @@ export function schemesMarkdown(r: ProfilesJson = profilesReport()): string {
       L.push(`| \`${p.name}\` | ${res.map((x) => (x.result === 'ok' ? 'loads' : `${x.result} (${x.stage ?? '?'})`)).join(' | ')} |`);
     }
     L.push('');
+    if (s.errnoTable.length) {
+      L.push('### Errno table (as the spec words it)', '', '| id | condition | result |', '|---|---|---|');
+      for (const e of s.errnoTable) L.push(`| ${e.id} | ${cell(e.condition)} | ${cell(e.result)} |`);
+      L.push('');
+    }
     L.push('### Toolchains', '', '| toolchain | signs | loader flow | summary |', '|---|---|---|---|');
     for (const t of s.toolchains) {
       const signs = t.canSign ? `${t.signs}${t.canSignMaps ? '; `-M`: the hash-chain term' : ''}` : 'cannot sign';

@@ -15,8 +15,11 @@ export interface CallFacts {
   readonly sys: number;
   readonly cmd: string;
   readonly size: number | null;
+  /** The return value (0 when the call never returned: see `returned`). */
   readonly ret: number;
   readonly errno: string | null;
+  /** False when the kernel oopsed inside the call and it never returned. */
+  readonly returned: boolean;
 }
 
 export interface AuditRef {
@@ -30,8 +33,10 @@ export interface AuditRef {
 }
 
 export interface SkelFacts {
-  /** The skeleton's own result. */
-  readonly err: number;
+  /** The skeleton's own result; null when `<name>__load()` never returned (`oops`). */
+  readonly err: number | null;
+  /** The kernel oops that killed the task, with the bpf_load_and_run step and syscall it happened in. */
+  readonly oops: { readonly step: string; readonly sys: number; readonly text: string; readonly where: string; readonly rule: string; readonly detail: string } | null;
   readonly errno: string | null;
   readonly errstr: string | null;
   readonly loaderRetval: number | null;
@@ -41,7 +46,14 @@ export interface SkelFacts {
   readonly failedCall: (CallFacts & { readonly stage: { id: string; name: string; detail: string | null } | null }) | null;
   /** The loader's BPF_PROG_LOAD, when bpf_load_and_run got that far. */
   readonly progLoad:
-    | (CallFacts & { readonly insnCnt: number; readonly signed: boolean; readonly signatureSize: number; readonly keyringId: number })
+    | (CallFacts & {
+        readonly insnCnt: number;
+        readonly signed: boolean;
+        readonly signatureSize: number;
+        readonly keyringId: number;
+        /** attr->signature_maps_size (0 where the UAPI has no such field): maps in a signed hash chain (HC-UAPI-1). */
+        readonly signatureMapsSize: number;
+      })
     | null;
   /**
    * The signature stage of that call (the stage with role `signature`, wherever the profile puts it:
@@ -81,7 +93,7 @@ export function embeddedMetadataHash(insns: Uint8Array): string | null {
 }
 
 function call(e: SyscallEnter, exit: SyscallExit | undefined): CallFacts {
-  return { sys: e.sys, cmd: e.cmd ?? e.name, size: e.size ?? null, ret: exit?.ret ?? 0, errno: exit?.errno ?? null };
+  return { sys: e.sys, cmd: e.cmd ?? e.name, size: e.size ?? null, ret: exit?.ret ?? 0, errno: exit?.errno ?? null, returned: exit !== undefined };
 }
 
 /** Facts of a run. */
@@ -109,6 +121,7 @@ export function skelFacts(run: SkelRun): SkelFacts {
         signed: loadEnter.attr?.signature !== undefined && loadEnter.attr.signature !== '0x0' && loadEnter.attr.signature !== 0,
         signatureSize: Number(loadEnter.attr?.signature_size ?? 0),
         keyringId: Number(loadEnter.attr?.keyring_id ?? 0),
+        signatureMapsSize: Number(loadEnter.attr?.signature_maps_size ?? 0),
       }
     : null;
   const loadEvents = progLoad ? eventsOf(progLoad.sys) : [];
@@ -152,8 +165,10 @@ export function skelFacts(run: SkelRun): SkelFacts {
   const shaStage = events.find((e): e is StageEvent => e.kind === 'stage' && e.id === 'MHASH-7' && !e.errno && outer.some((o) => o.sys === e.sys));
   const mapSha = shaStage?.detail && /^[0-9a-f]{64}$/.test(shaStage.detail) ? shaStage.detail : null;
 
+  const o = run.result.oops;
   return {
     err: run.result.err,
+    oops: o ? { step: o.step, sys: o.sys, ...o.report } : null,
     errno: run.errno,
     errstr: run.result.errstr,
     loaderRetval: run.result.loaderRetval,

@@ -34,9 +34,14 @@ export interface SkelLoadJson {
   /** Where the certificate was placed and which keyring_id the skeleton passed. */
   keyring: { placement: string | null; keyringId: number; cert: boolean; addKey: { ret: number; errno: string | null } | null };
   tampers: { blob: string; offset: number; before: number; after: number }[];
-  /** 0, or the negative errno `<name>__load()` returned. */
-  result: number;
+  /** 0, or the negative errno `<name>__load()` returned; null when it never returned (`oops`). */
+  result: number | null;
   errno: string | null;
+  /**
+   * Set when the kernel oopsed inside one of bpf_load_and_run's syscalls: the task was killed there,
+   * `<name>__load()` never returned (result, errno and errstr are null). Never an errno.
+   */
+  oops: { step: string; sys: number; text: string; where: string; rule: string; detail: string } | null;
   /** libbpf's errstr for the failing step, or null. */
   errstr: string | null;
   /** test.retval of the loader run, or null when the loader never ran. */
@@ -84,6 +89,7 @@ export function skelRunToJson(run: SkelRun): SkelLoadJson {
     tampers: run.tampers.map((t) => ({ ...t })),
     result: result.err,
     errno: run.errno,
+    oops: result.oops ? { step: result.oops.step, sys: result.oops.sys, ...result.oops.report } : null,
     errstr: result.errstr,
     loaderRetval: result.loaderRetval,
     maps,
@@ -96,6 +102,8 @@ export function skelRunToJson(run: SkelRun): SkelLoadJson {
 /** `result: -EINVAL (-22)  errstr "error returned by loader prog"  loader retval -22` */
 export function resultLine(run: SkelRun): string {
   const r = run.result;
+  if (r.oops)
+    return `result: KERNEL OOPS in ${r.oops.step} (syscall #${r.oops.sys}): ${r.oops.report.text} — the task was killed, ${run.loaded.name}__load() never returned (no errno, no errstr)`;
   const res = r.err === 0 ? '0 (loaded)' : `-${run.errno} (${r.err})`;
   return `result: ${res}  errstr ${r.errstr === null ? 'none' : `"${r.errstr}"`}  loader retval ${r.loaderRetval ?? 'none (the loader did not run)'}`;
 }

@@ -17,6 +17,8 @@ export type TimelineEventJson =
   /** A helper call made by the running BPF program. */
   | { kind: 'helper'; pc: number; helper: string; text: string; ret: string }
   | { kind: 'note'; text: string }
+  /** The kernel oopsed here: the call (and every call it was nested in) never returned; the task was killed. */
+  | { kind: 'oops'; text: string; where: string; rule: string; detail: string }
   /** A syscall made from inside this one (bpf_sys_bpf); its own entry follows in the array. */
   | { kind: 'call'; sys: number };
 
@@ -40,9 +42,13 @@ export interface TimelineCallJson {
   attr: Record<string, TraceValue> | null;
   /** Other syscalls' arguments. */
   args: Record<string, TraceValue> | null;
-  /** The return value: >= 0, or a negative errno. Null if the call never returned (should not happen). */
+  /** The return value: >= 0, or a negative errno. Null when the call never returned (`oops`). */
   ret: number | null;
   errno: ErrnoName | null;
+  /** Set when ret > 0 is not an fd although the command returns fds (which step returned it); else null. */
+  nonFd: string | null;
+  /** Set when the kernel oopsed inside this call or a call nested in it: the call never returned. */
+  oops: { text: string; where: string; rule: string; detail: string } | null;
   events: TimelineEventJson[];
 }
 
@@ -72,6 +78,8 @@ export function timelineToJson(events: readonly TraceEvent[], opts: TimelineJson
         args: e.args ? { ...e.args } : null,
         ret: null,
         errno: null,
+        nonFd: null,
+        oops: null,
         events: [],
       };
       calls.push(c);
@@ -85,7 +93,15 @@ export function timelineToJson(events: readonly TraceEvent[], opts: TimelineJson
       case 'exit':
         c.ret = e.ret;
         c.errno = e.errno;
+        c.nonFd = e.nonFd ?? null;
         break;
+      case 'oops': {
+        const o = { text: e.text, where: e.where, rule: e.rule, detail: e.detail };
+        c.events.push({ kind: 'oops', ...o });
+        // The call it happened in and every call it was nested in never return.
+        for (let x: TimelineCallJson | undefined = c; x; x = x.parent !== null ? bySys.get(x.parent) : undefined) x.oops = o;
+        break;
+      }
       case 'stage':
         c.events.push({ kind: 'stage', id: e.id, name: e.name, ret: e.ret ?? null, errno: e.errno ?? null, detail: e.detail ?? null, ...(e.enter ? { enter: true } : {}) });
         break;

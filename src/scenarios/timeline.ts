@@ -13,9 +13,10 @@ export interface TimelineOptions {
   readonly audit?: boolean;
 }
 
-function fmtRet(e: { ret: number; errno: string | null; unsupported?: string }, name: string, cmd?: string): string {
+function fmtRet(e: { ret: number; errno: string | null; unsupported?: string; nonFd?: string }, name: string, cmd?: string): string {
   if (e.unsupported) return `→ not emulated (${e.unsupported})`;
   if (e.ret < 0) return `→ -${e.errno ?? e.ret} (${e.ret})`;
+  if (e.nonFd) return `→ ${e.ret} — NOT AN FD (${e.nonFd})`;
   const createsFd = name === 'bpf' && cmd && /MAP_CREATE|PROG_LOAD|BTF_LOAD|GET_FD_BY_ID/.test(cmd);
   return createsFd ? `→ fd ${e.ret}` : `→ ${e.ret}`;
 }
@@ -59,7 +60,9 @@ export function renderTimeline(events: readonly TraceEvent[], opts: TimelineOpti
     if (!en) return;
     const head = en.name === 'bpf' ? `bpf(${en.cmd}, size=${en.size})` : `${en.name}(${en.args ? fmtArgs(en.args) : ''})`;
     const who = en.kernel ? 'kernel=true (bpf_sys_bpf)' : `pid ${en.pid}`;
-    out.push(`${indent}#${sys} ${head}  ${who}  ${b.exit ? fmtRet(b.exit, en.name, en.cmd) : '→ (no return)'}`);
+    const oopsed = b.body.some((e) => e.kind === 'oops') || (!b.exit && b.children.some((c) => byId.get(c)?.body.some((e) => e.kind === 'oops')));
+    const noReturn = oopsed ? '→ KERNEL OOPS: never returned, the task was killed' : '→ (no return)';
+    out.push(`${indent}#${sys} ${head}  ${who}  ${b.exit ? fmtRet(b.exit, en.name, en.cmd) : noReturn}`);
     const pad = indent + '     ';
     if (showAttr && en.attr) {
       const a = fmtAttr(en.attr);
@@ -105,6 +108,9 @@ export function renderTimeline(events: readonly TraceEvent[], opts: TimelineOpti
           break;
         case 'note':
           out.push(`${pad}note   ${e.text}`);
+          break;
+        case 'oops':
+          out.push(`${pad}OOPS   ${e.text} — in ${e.where}: ${e.detail} [${e.rule}]`);
           break;
       }
     }

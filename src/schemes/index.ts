@@ -2,13 +2,16 @@
 // index.ts calls registerScheme(), plus its line here.
 
 import './kp/index.js';
+import './hashchain/index.js';
 import './loadtime/index.js';
+import './hornet/index.js';
 
 export {
   defaultCompareProfiles,
   defaultLsmFor,
   defaultLsmOptionsFor,
   defaultScheme,
+  defaultToolchainFor,
   defaultToolchainName,
   getScheme,
   registerScheme,

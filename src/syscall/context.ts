@@ -8,6 +8,7 @@ import type { Kernel } from './kernel.js';
 import type { StageRole } from './prog-load/load.js';
 import { lsmKernel } from './lsm-kernel.js';
 import type { Process } from './process.js';
+import { KernelOops, type OopsReport } from './result.js';
 import { makeBpfPtr, type BpfPtr } from './uaccess.js';
 
 export class SyscallCtx {
@@ -22,6 +23,12 @@ export class SyscallCtx {
     readonly isKernel: boolean,
     readonly parent: SyscallCtx | null,
   ) {}
+
+  /**
+   * Set by a kernel path that returns a positive value which is not an fd (see SysResult.nonFd):
+   * which step returned it. Read when the call exits; ignored unless the return value is positive.
+   */
+  nonFd: string | undefined;
 
   /** make_bpfptr(addr, uattr.is_kernel) */
   ptr(addr: bigint): BpfPtr {
@@ -58,6 +65,15 @@ export class SyscallCtx {
       ...(detail !== undefined ? { detail } : {}),
     });
     return err;
+  }
+
+  /**
+   * The kernel oopses here (a bad pointer dereferenced in process context): record it in the trace
+   * and unwind to the syscall layer, which kills the task. Never returns.
+   */
+  oops(report: OopsReport): never {
+    this.kernel.trace.emit({ kind: 'oops', sys: this.sys, ...report });
+    throw new KernelOops(report, this.sys);
   }
 
   /** What LSM callbacks may see and do. */

@@ -27,7 +27,7 @@ import type { BpfProg } from './objects/prog.js';
 import { Process, type ProcessOptions } from './process.js';
 import type { LoadCtx } from './prog-load/load.js';
 import { defaultProfile, getProfile, profileNames, type KernelConfig, type KernelProfile } from './profiles/index.js';
-import { NotEmulated, sysResult, type SysResult } from './result.js';
+import { KernelOops, NotEmulated, sysResult, TaskKilled, type OopsReport, type SysResult } from './result.js';
 import { securityBpf, securityBpfMapFree } from './security.js';
 import { Trace, traceValue, type TraceValue } from './trace.js';
 import { kernelPtr, type BpfPtr } from './uaccess.js';
@@ -122,6 +122,11 @@ export class Kernel {
   interleave: ((at: StageBoundary) => void) | null = null;
   /** The CO-RE candidate caches (kernel-wide state in the kernel, like here). */
   readonly coreCache = new CoreCandCache();
+  /**
+   * Oopses so far, oldest first (what dmesg would show). The kernel goes on (panic_on_oops=0): the
+   * task that hit one was killed, other processes keep running on a kernel tainted 'D'.
+   */
+  readonly oopses: { readonly pid: number; readonly sys: number; readonly report: OopsReport }[] = [];
 
   constructor(opts: KernelOptions = {}) {
     const p = typeof opts.profile === 'string' ? getProfile(opts.profile) : opts.profile;
@@ -221,6 +226,7 @@ export class Kernel {
     info: { cmd?: string; attrAddr?: bigint; size?: number; args?: Record<string, TraceValue> },
     body: (ctx: SyscallCtx) => number,
   ): SysResult {
+    if (proc.killed) throw new Error(`pid ${proc.pid} was killed by a kernel oops (${proc.killed.text}); a dead task makes no syscalls`);
     this.clock.tick();
     const sys = this.trace.newSyscall();
     const attr = info.attrAddr !== undefined && info.cmd ? this.peekAttr(proc.mem, info.attrAddr, info.size ?? 0, name, args) : undefined;
@@ -239,9 +245,28 @@ export class Kernel {
     });
     const actx = this.audit.syscallEntry(proc.auditTask(), nr, args);
     const ctx = new SyscallCtx(this, proc, sys, actx, false, null);
-    const { ret, unsupported } = this.run(ctx, body);
-    this.audit.syscallExit(actx, ret);
-    return this.exit(ctx, name, info.cmd, ret, unsupported);
+    const r = this.run(ctx, body);
+    if ('oops' in r) {
+      // do_exit() of the task that oopsed: audit_free() logs the syscall without a return value
+      // (AUDITSC_INVALID), exit_files() closes its fds. The call never returns to userspace.
+      this.audit.syscallExit(actx, null);
+      this.killTask(ctx, r.oops);
+      throw new TaskKilled(proc.pid, sys, r.oops);
+    }
+    this.audit.syscallExit(actx, r.ret);
+    return this.exit(ctx, name, info.cmd, r.ret, r.unsupported);
+  }
+
+  /**
+   * make_task_dead() after an oops: the task makes no further syscalls; exit_files() drops its
+   * reference to the fd table, which closes the files only when no other live thread shares it.
+   */
+  private killTask(ctx: SyscallCtx, report: OopsReport): void {
+    const proc = ctx.proc;
+    this.oopses.push({ pid: proc.pid, sys: ctx.sys, report });
+    proc.killed = report;
+    const shared = [...this.processes.values()].some((p) => p !== proc && p.fds === proc.fds && !p.killed);
+    if (!shared) for (const fd of proc.fds.fds()) this.closeFd(ctx, fd);
   }
 
   /**
@@ -265,11 +290,16 @@ export class Kernel {
       kernel: true,
     });
     const ctx = new SyscallCtx(this, outer.proc, sys, outer.audit, true, outer);
-    const { ret, unsupported } = this.run(ctx, (c) => this.sysBpf(c, cmd, kernelPtr(attr), size));
-    return this.exit(ctx, 'bpf', cmdName(cmd), ret, unsupported);
+    const r = this.run(ctx, (c) => this.sysBpf(c, cmd, kernelPtr(attr), size));
+    // An oops in a nested call kills the task that runs the program: it unwinds to the outer syscall.
+    if ('oops' in r) throw new KernelOops(r.oops, r.sys);
+    return this.exit(ctx, 'bpf', cmdName(cmd), r.ret, r.unsupported);
   }
 
-  private run(ctx: SyscallCtx, body: (ctx: SyscallCtx) => number): { ret: number; unsupported?: string } {
+  private run(
+    ctx: SyscallCtx,
+    body: (ctx: SyscallCtx) => number,
+  ): { ret: number; unsupported?: string } | { oops: OopsReport; sys: number } {
     this.stack.push(ctx);
     try {
       return { ret: body(ctx) };
@@ -278,6 +308,7 @@ export class Kernel {
         this.trace.emit({ kind: 'note', sys: ctx.sys, text: `not emulated: ${e.message}` });
         return { ret: -Errno.ENOSYS, unsupported: e.message };
       }
+      if (e instanceof KernelOops) return { oops: e.report, sys: e.sys };
       throw e;
     } finally {
       this.stack.pop();
@@ -285,7 +316,7 @@ export class Kernel {
   }
 
   private exit(ctx: SyscallCtx, name: string, cmd: string | undefined, ret: number, unsupported?: string): SysResult {
-    const r = sysResult(ret, ctx.sys, unsupported);
+    const r = sysResult(ret, ctx.sys, { ...(unsupported ? { unsupported } : {}), ...(ctx.nonFd ? { nonFd: ctx.nonFd } : {}) });
     this.trace.emit({
       kind: 'exit',
       sys: ctx.sys,
@@ -294,6 +325,7 @@ export class Kernel {
       ret,
       errno: r.errno,
       ...(unsupported ? { unsupported } : {}),
+      ...(r.nonFd ? { nonFd: r.nonFd } : {}),
     });
     return r;
   }

@@ -9,7 +9,7 @@ import type { Cred } from './creds.js';
 import { FdTable, OpenFile, O_RDWR, fmodeFor } from './file.js';
 import type { Kernel } from './kernel.js';
 import { AddressSpace, type Region } from './memory.js';
-import { NotEmulated, type SysResult } from './result.js';
+import { NotEmulated, type OopsReport, type SysResult } from './result.js';
 import { cmdName } from './uapi/consts.js';
 import { userPtr } from './uaccess.js';
 
@@ -56,6 +56,8 @@ export class Process {
   readonly mem: AddressSpace;
   /** Thread, process and session keyrings (KEY_SPEC_* resolution). */
   readonly keyrings: ProcessKeyrings;
+  /** Set when a kernel oops killed the task inside a syscall (it then makes no more syscalls). */
+  killed: OopsReport | null = null;
 
   constructor(
     readonly kernel: Kernel,

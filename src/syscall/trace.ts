@@ -90,6 +90,20 @@ export interface SyscallExit extends Base {
   readonly errno: ErrnoName | null;
   /** Set when the emulator does not model the path that was asked for. */
   readonly unsupported?: string;
+  /** Set when ret > 0 is not an fd (a positive value returned where an error belonged): which step returned it. */
+  readonly nonFd?: string;
+}
+
+/**
+ * The kernel oopsed inside this syscall: the call never returns (no `exit` event follows for it or
+ * for the syscalls it was nested in); the task is killed. spec: HC-Q-2 (the modelled case).
+ */
+export interface OopsEvent extends Base {
+  readonly kind: 'oops';
+  readonly text: string;
+  readonly where: string;
+  readonly rule: string;
+  readonly detail: string;
 }
 
 /** A helper call made by a running BPF program, as `name(arg=…) = ret`. */
@@ -106,7 +120,7 @@ export interface NoteEvent extends Base {
   readonly text: string;
 }
 
-export type TraceEvent = SyscallEnter | StageEvent | HookEvent | AuditEvent | FdEvent | ObjectEvent | SyscallExit | HelperEvent | NoteEvent;
+export type TraceEvent = SyscallEnter | StageEvent | HookEvent | AuditEvent | FdEvent | ObjectEvent | SyscallExit | HelperEvent | NoteEvent | OopsEvent;
 
 type Omit2<T> = T extends unknown ? Omit<T, 'seq'> : never;
 

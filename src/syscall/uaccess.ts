@@ -46,6 +46,31 @@ export function copyFromBpfPtr(mem: AddressSpace, p: BpfPtr, len: number, offset
   return p.isKernel ? copyFromKernel(mem, addr, len) : copyFromUser(mem, addr, len);
 }
 
+/**
+ * copy_from_bpfptr_offset(dst, src, offset, size) with the kernel's return value: 0 and the bytes;
+ * for a user pointer copy_from_user's count of bytes NOT copied (positive: the whole size when the
+ * range fails access_ok, else what is left from the first unreadable byte on, which is zeroed);
+ * for a kernel pointer copy_from_kernel_nofault's -EFAULT. `offset` is a size_t: a negative int
+ * index times 4 wraps around, i.e. it moves the address down. Emulated memory is byte-exact (a
+ * region ends where its data ends), so a partial copy stops at a region's end, where a real one
+ * stops at a page boundary. spec: HC-Q-1, HC-ERR-5, HC-ERR-6
+ */
+export function copyFromBpfPtrOffset(mem: AddressSpace, p: BpfPtr, offset: bigint, len: number): { ret: number; bytes: Uint8Array } {
+  const addr = BigInt.asUintN(64, p.addr + offset);
+  const whole = p.isKernel ? copyFromKernel(mem, addr, len) : copyFromUser(mem, addr, len);
+  if (whole) return { ret: 0, bytes: whole };
+  if (p.isKernel) return { ret: -Errno.EFAULT, bytes: new Uint8Array(len) };
+  const bytes = new Uint8Array(len);
+  if (!accessOk(addr, len)) return { ret: len, bytes };
+  let copied = 0;
+  while (copied < len) {
+    const b = mem.read(addr + BigInt(copied), 1);
+    if (!b) break;
+    bytes[copied++] = b[0]!;
+  }
+  return { ret: len - copied, bytes };
+}
+
 /** copy_to_bpfptr_offset: true on success. */
 export function copyToBpfPtr(mem: AddressSpace, p: BpfPtr, data: Uint8Array, offset = 0): boolean {
   const addr = p.addr + BigInt(offset);

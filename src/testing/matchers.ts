@@ -72,8 +72,15 @@ const hookLine = (h: RunHook): string =>
 function outcome(run: Run): string {
   if (run.loaded) return 'it loaded';
   const f = run.failedAt;
-  if (!f) return `it did not load (result ${run.result.err})`;
+  if (!f) return `it did not load (result ${run.result.err ?? 'none'})`;
+  if (f.oops !== undefined) return `the kernel oopsed in ${f.syscall} (the task was killed; no errno)`;
   return f.stage === 'loader' ? `the loader program returned ${f.ret}${f.errno ? ` (-${f.errno})` : ''} in ${f.syscall}` : `it failed at ${f.syscall} with ${f.errno ? `-${f.errno}` : f.ret}`;
+}
+
+function resultText(run: Run): string {
+  const r = run.result;
+  if (r.oops) return `${run.skeleton.name}__load() never returned`;
+  return `result ${r.err}${r.errno ? ` (-${r.errno})` : ''}${r.errstr ? `, errstr "${r.errstr}"` : ''}`;
 }
 
 /** `EKEYREJECTED`, `-129` or `129` → `EKEYREJECTED` (the canonical name of the number, so aliases such as ENOTSUPP/EOPNOTSUPP compare equal). */
@@ -104,7 +111,7 @@ export function toLoad(this: MatcherContext, received: unknown): MatcherResult {
       this.isNot
         ? [`expected the skeleton not to load, but it loaded (${run.profile}, ${run.toolchain.name})`, decided(run), ...excerpt(run, run.decision.sys)].join('\n')
         : [
-            `expected the skeleton to load, but ${outcome(run)}: result ${run.result.err}${run.result.errno ? ` (-${run.result.errno})` : ''}${run.result.errstr ? `, errstr "${run.result.errstr}"` : ''} (${run.profile}, ${run.toolchain.name})`,
+            `expected the skeleton to load, but ${outcome(run)}: ${resultText(run)} (${run.profile}, ${run.toolchain.name})`,
             decided(run),
             ...(run.decision.inner ? excerpt(run, run.decision.inner.sys, "the loader's failing call") : []),
             ...excerpt(run, run.decision.sys),

@@ -164,7 +164,14 @@ export function helperMemory(space: AddressSpace): HelperMemory {
 // Kernel helper prototypes (VM-LDR-2, LSK-HELP-1, UAPI-CONST-10). Names and argument lists follow
 // include/uapi/linux/bpf.h; implementations belong to the syscall layer.
 
+export const BPF_FUNC_map_lookup_elem = 1;
+export const BPF_FUNC_map_update_elem = 2;
+export const BPF_FUNC_map_delete_elem = 3;
 export const BPF_FUNC_trace_printk = 6;
+export const BPF_FUNC_get_smp_processor_id = 8;
+export const BPF_FUNC_map_push_elem = 87;
+export const BPF_FUNC_map_pop_elem = 88;
+export const BPF_FUNC_map_peek_elem = 89;
 export const BPF_FUNC_probe_read_kernel = 113;
 export const BPF_FUNC_copy_from_user = 148;
 export const BPF_FUNC_sys_bpf = 166;
@@ -173,6 +180,64 @@ export const BPF_FUNC_sys_close = 168;
 export const BPF_FUNC_kallsyms_lookup_name = 179;
 
 export const KERNEL_HELPER_PROTOS = {
+  map_lookup_elem: {
+    id: BPF_FUNC_map_lookup_elem,
+    name: 'bpf_map_lookup_elem',
+    args: [
+      { name: 'map', kind: 'ptr' },
+      { name: 'key', kind: 'ptr' },
+    ],
+    ret: 'ptr',
+  },
+  map_update_elem: {
+    id: BPF_FUNC_map_update_elem,
+    name: 'bpf_map_update_elem',
+    args: [
+      { name: 'map', kind: 'ptr' },
+      { name: 'key', kind: 'ptr' },
+      { name: 'value', kind: 'ptr' },
+      { name: 'flags', kind: 'flags' },
+    ],
+    ret: 'int',
+  },
+  map_delete_elem: {
+    id: BPF_FUNC_map_delete_elem,
+    name: 'bpf_map_delete_elem',
+    args: [
+      { name: 'map', kind: 'ptr' },
+      { name: 'key', kind: 'ptr' },
+    ],
+    ret: 'int',
+  },
+  get_smp_processor_id: { id: BPF_FUNC_get_smp_processor_id, name: 'bpf_get_smp_processor_id', args: [], ret: 'int' },
+  map_push_elem: {
+    id: BPF_FUNC_map_push_elem,
+    name: 'bpf_map_push_elem',
+    args: [
+      { name: 'map', kind: 'ptr' },
+      { name: 'value', kind: 'ptr' },
+      { name: 'flags', kind: 'flags' },
+    ],
+    ret: 'int',
+  },
+  map_pop_elem: {
+    id: BPF_FUNC_map_pop_elem,
+    name: 'bpf_map_pop_elem',
+    args: [
+      { name: 'map', kind: 'ptr' },
+      { name: 'value', kind: 'ptr' },
+    ],
+    ret: 'int',
+  },
+  map_peek_elem: {
+    id: BPF_FUNC_map_peek_elem,
+    name: 'bpf_map_peek_elem',
+    args: [
+      { name: 'map', kind: 'ptr' },
+      { name: 'value', kind: 'ptr' },
+    ],
+    ret: 'int',
+  },
   trace_printk: {
     id: BPF_FUNC_trace_printk,
     name: 'bpf_trace_printk',

@@ -2,11 +2,13 @@
 // entry's surface, listProfiles. spec: ASK-12, ASK-13, SEQ-2, AUD-FP-1, KP-LOAD-1..3, LT-ERR-2,
 // KP-ERR-2, KP-ERR-9, PK7-KEY-1, CLAIM-2, CLAIM-19, LSM-EMU-1.
 
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
 import { InputError, listProfiles, makeIdentity, RealKernelError, runScenario, type LsmModule, type Run } from '../../src/index.js';
 import { runCompare } from '../../src/scenarios/compare/compare.js';
+import { makeSkeleton, openObjectBytes } from '../../src/scenarios/make-skeleton.js';
 import { getProfile, profileNames } from '../../src/syscall/profiles/index.js';
 import { Errno } from '../../src/syscall/errno.js';
 import { bpfsigMatchers } from '../../src/testing/index.js';
@@ -26,7 +28,7 @@ describe('[ASK-12] runScenario: the built-in example on the default profile', ()
     expect(run.skeleton.signed).toBe(true);
     expect(run.keyring).toMatchObject({ placement: 'session', keyringId: -3, cert: true });
     expect(run.loaded).toBe(true);
-    expect(run.result).toEqual({ err: 0, errno: null, errstr: null, loaderRetval: 0 });
+    expect(run.result).toEqual({ err: 0, errno: null, errstr: null, loaderRetval: 0, oops: null });
     expect(Object.keys(run.progs).length).toBeGreaterThan(0);
   });
 
@@ -126,6 +128,24 @@ describe('[SEQ-2] runScenario reports where a load failed, and false positives w
   });
 });
 
+describe.skipIf(!getProfile('hashchain-v1'))('[HC-Q-2] a kernel oops is an outcome of its own, never an errno', () => {
+  it('hashchain-v1 with a -M header whose signature_maps_sz is the syzbot count: BPF_PROG_LOAD never returns', () => {
+    const id = makeIdentity();
+    const obj = openObjectBytes(new Uint8Array(readFileSync(new URL('../../examples/bpf/hello.bpf.o', import.meta.url))), 'hello.bpf.o');
+    const made = makeSkeleton(obj, { toolchain: 'hashchain', identity: { privateKey: createPrivateKey(id.keyPem), certDer: id.certDer }, signMaps: true, name: obj.name });
+    const header = made.header.replace('opts.signature_maps_sz = 1;', 'opts.signature_maps_sz = 67406167;');
+    const run = runScenario({ skeleton: Buffer.from(header, 'latin1'), cert: id.certPem, profile: 'hashchain-v1' });
+    expect(run.loaded).toBe(false);
+    expect(run.result).toMatchObject({ err: null, errno: null, errstr: null, oops: { step: 'prog_load', rule: 'HC-Q-2' } });
+    expect(run.failedAt).toMatchObject({ syscall: 'BPF_PROG_LOAD', errno: null, ret: null, stage: 'HC-Q-2' });
+    expect(run.decision.summary).toMatch(/^BPF_PROG_LOAD #\d+ never returned: kernel oops \(general protection fault in bpf_prog_verify_signature; HC-Q-2\) in stage \S+ .*the task was killed — no errno/);
+    // The matchers: no errno to compare, and the message says why.
+    expect(run).toFailAt('BPF_PROG_LOAD');
+    expect(run).not.toFailAt('BPF_PROG_LOAD', 'EFAULT');
+    expect(() => expect(run).toLoad()).toThrow(/but the kernel oopsed in BPF_PROG_LOAD \(the task was killed; no errno\): hello_bpf__load\(\) never returned/);
+  });
+});
+
 describe('runScenario inputs: certificates, keys, keyrings, skeletons', () => {
   const id = makeIdentity({ cn: 'run-scenario test key' });
 
@@ -148,6 +168,14 @@ describe('runScenario inputs: certificates, keys, keyrings, skeletons', () => {
     const builtin = runScenario({ keyring: 'builtin' });
     expect(builtin.keyring).toMatchObject({ placement: 'builtin', keyringId: 0, cert: true });
     expect(builtin.loaded).toBe(true);
+  });
+
+  it('[PROF-2] an object is made with the toolchain the scheme names for that profile (listProfiles says which)', () => {
+    for (const p of listProfiles()) {
+      if (!p.toolchainSigns) continue;
+      const run = runScenario({ profile: p.name, sign: false });
+      expect(run.toolchain.name, p.name).toBe(p.toolchain);
+    }
   });
 
   it('sign: false gives the unsigned skeleton of the same toolchain', () => {

@@ -123,7 +123,7 @@ describeShared('bpfsig skel load on the fixture skeletons', () => {
     expect(nested.map((c) => c.cmd)).toEqual(['BPF_BTF_LOAD', 'BPF_MAP_CREATE', 'BPF_MAP_CREATE', 'BPF_MAP_UPDATE_ELEM', 'BPF_MAP_FREEZE', 'BPF_MAP_CREATE', 'BPF_MAP_UPDATE_ELEM', 'BPF_PROG_LOAD']);
     const kinds = new Set(tl.flatMap((c) => c.events.map((e) => e.kind)));
     for (const k of ['stage', 'hook', 'object', 'fd', 'audit', 'helper', 'call']) expect(kinds).toContain(k);
-    for (const c of tl) expect(Object.keys(c)).toEqual(['sys', 'parent', 'depth', 'pid', 'kernel', 'call', 'cmd', 'size', 'attr', 'args', 'ret', 'errno', 'events']);
+    for (const c of tl) expect(Object.keys(c)).toEqual(['sys', 'parent', 'depth', 'pid', 'kernel', 'call', 'cmd', 'size', 'attr', 'args', 'ret', 'errno', 'nonFd', 'oops', 'events']);
   });
 
   it('text output: setup line, timeline, result line with errstr and retval; the full audit log only with --audit', async () => {

@@ -12,7 +12,7 @@ export const EXAMPLES_DIR = join(REPO, 'examples/bpf');
 export const TEST_BPF_DIR = join(REPO, 'test/loader/bpf');
 export const GOLDEN_DIR = join(REPO, 'test/loader/golden');
 
-export const EXAMPLES = ['hello', 'subprog', 'kfunc_core'] as const;
+export const EXAMPLES = ['hello', 'subprog', 'kfunc_core', 'all_maps'] as const;
 export const TEST_OBJECTS = ['cov_subprogs', 'cov_core', 'cov_tracing', 'cov_maps', 'cov_nobtf', 'cov_globals'] as const;
 
 export function objectPath(name: string): string {

@@ -15,6 +15,12 @@ import { describeShared, fixturePath } from '../support/shared.js';
 import { PENDING, TRANSCRIPTS } from './support.js';
 
 const RULES: Record<string, string> = {
+  all_maps: '[MC-7][MC-10][MC-12][MHASH-3][LSK-RUN-1][LOAD-13][PINFO-4]',
+  lskel_xlated: '[LOAD-13][PINFO-4][LSK-RUN-1]',
+  prog_xlated: '[LOAD-13][PINFO-4][PINFO-5]',
+  examples_xlated: '[LOAD-13][PINFO-4][LSK-RUN-1]',
+  map_types: '[MC-4][MC-6][MC-7][MC-9][MC-10][MC-12][MHASH-3][EXCL-3][CAP-6]',
+  map_elems: '[ELEM-1][ELEM-3][EXCL-3]',
   raw_prog_load: '[OBS-DEB-40][OBS-DEB-41][OBS-DEB-42][OBS-DEB-43][OBS-DEB-44][OBS-DEB-45][OBS-DEB-46][OBS-DEB-47][OBS-DEB-48][OBS-DEB-49][OBS-DEB-50][OBS-DEB-51][OBS-DEB-61]',
 };
 const SKEL_RULES = '[OBS-DEB-10][OBS-DEB-11][OBS-DEB-12][OBS-DEB-13][OBS-DEB-14][OBS-DEB-15][OBS-DEB-16][OBS-DEB-17][OBS-DEB-18][OBS-DEB-19][OBS-DEB-20][OBS-DEB-21][LSK-RUN-1]';

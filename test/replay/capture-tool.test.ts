@@ -56,6 +56,19 @@ describe('captured transcripts and their plans', () => {
   });
 });
 
+describe('loader blobs the capture plans inline (tools/capture/blobs)', () => {
+  it('[LSK-RUN-1] examples/bpf/all_maps.bpf.o still generates the loader the real kernel ran (tools/capture/gen_blobs.mjs)', async () => {
+    const { readElf } = await import('../../src/loader/elf/read-object.js');
+    const { genLoader } = await import('../../src/loader/gen-loader/gen-loader.js');
+    const r = readElf(new Uint8Array(readFileSync(join(ROOT, 'examples/bpf/all_maps.bpf.o'))), { objectName: 'all_maps_bpf' });
+    if (!r.ok) throw new Error(r.error.message);
+    const out = genLoader(r.value, { profile: 'bpftool-7.7' });
+    if (!out.ok) throw new Error(out.error.message);
+    expect(Buffer.from(out.value.insns).equals(readFileSync(join(ROOT, 'tools/capture/blobs/all_maps.v77.insns.bin')))).toBe(true);
+    expect(Buffer.from(out.value.data).equals(readFileSync(join(ROOT, 'tools/capture/blobs/all_maps.v77.data.bin')))).toBe(true);
+  });
+});
+
 describe('capture tool offsets', () => {
   (HAS_PYTHON ? it : it.skip)('[UAPI-LAYOUT-1][UAPI-LAYOUT-3][UAPI-LAYOUT-4][UAPI-LAYOUT-5][UAPI-LAYOUT-6] capture.py uses the emulator\'s attr and info offsets (skipped without python3)', () => {
     const dump = JSON.parse(execFileSync('python3', [CAPTURE, '--dump-layouts'], { encoding: 'utf8' })) as {

@@ -44,6 +44,12 @@ describe('bpfsig claims', () => {
     expect(claim('CLAIM-18').verdict).toBe('holds');
   });
 
+  it('[CLAIM-1][CLAIM-3][CLAIM-11][CLAIM-24][CLAIM-27] the hash-chain claims hold; [CLAIM-8] with the caveat that the LSM and audit view differs', () => {
+    for (const id of ['CLAIM-1', 'CLAIM-3', 'CLAIM-11', 'CLAIM-24', 'CLAIM-27']) expect(claim(id).verdict, id).toBe('holds');
+    expect(claim('CLAIM-8').verdict).toBe('holds-with-caveat');
+    expect(claim('CLAIM-24').checks[0]!.evidence[0]!.text).toMatch(/never returned: general protection fault in bpf_prog_verify_signature/);
+  });
+
   it('--claim and --format json from the command line; bad ids exit 2', async () => {
     const j = await cli('claims', '--claim', '2,7', '--format', 'json');
     expect(j.code).toBe(0);

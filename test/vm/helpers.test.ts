@@ -18,6 +18,13 @@ import { AddressSpace } from '../../src/syscall/memory.js';
 describe('helper prototypes and trace text [VM-LDR-2, LSK-HELP-1, UAPI-CONST-10]', () => {
   it('[LSK-HELP-1, UAPI-CONST-10] kernel helper ids and names', () => {
     expect(Object.values(KERNEL_HELPER_PROTOS).map((p) => [p.id, p.name])).toEqual([
+      [1, 'bpf_map_lookup_elem'],
+      [2, 'bpf_map_update_elem'],
+      [3, 'bpf_map_delete_elem'],
+      [8, 'bpf_get_smp_processor_id'],
+      [87, 'bpf_map_push_elem'],
+      [88, 'bpf_map_pop_elem'],
+      [89, 'bpf_map_peek_elem'],
       [6, 'bpf_trace_printk'],
       [113, 'bpf_probe_read_kernel'],
       [148, 'bpf_copy_from_user'],

@@ -410,8 +410,34 @@ def canonical_out(key):
     return key
 
 
+def mask_insns(hexbytes):
+    """`<key>:masked` (our extension): instructions with every ld_imm64 immediate (map ids, kernel
+    addresses), every non-local call immediate (helper and kfunc addresses) and the per-CPU address an
+    inlined bpf_get_smp_processor_id moves into a register zeroed, so that a translated program can
+    be recorded without anything that varies from boot to boot or build to build."""
+    b = bytearray(bytes.fromhex(hexbytes))
+    i = 0
+    while i + 8 <= len(b):
+        code, src = b[i], b[i + 1] >> 4
+        if code == 0x18:
+            b[i + 4:i + 8] = bytes(4)
+            if i + 16 <= len(b):
+                b[i + 12:i + 16] = bytes(4)
+            i += 16
+            continue
+        if code == 0x85 and src != 1:
+            b[i + 4:i + 8] = bytes(4)
+        # `mov64 rX = <per-CPU address>` followed by `rX = per_cpu(rX)` (BPF_MOV64_PERCPU_REG: off -1)
+        if code == 0xb7 and i + 16 <= len(b) and b[i + 8] == 0xbf and b[i + 10:i + 12] == b'\xff\xff':
+            b[i + 4:i + 8] = bytes(4)
+        i += 8
+    return b.hex()
+
+
 def read_out(key, cmd, attr_now, bufs, layout):
     """The value of one `out` key after the call, in TRANSCRIPTS.md's forms."""
+    if key.endswith(':masked'):
+        return mask_insns(read_out(key[:-len(':masked')], cmd, attr_now, bufs, layout))
     f = layout.by_name.get(key) if layout else None
     if f is not None and f.kind != 'ptr':
         v = read_field(attr_now, f)

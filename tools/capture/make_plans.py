@@ -550,7 +550,7 @@ def skel_ctx(obj, pointers=True, init=None):
 
 def lskel_run(prefix, obj, flavour, shared, *, excl=False, data_flip=None, freeze=True, get_info_hash=True,
               signature=None, keyring=0, insns_flavour=None, log=False, pointers=True, init=None, inspect=True,
-              record_ctx=None, extra_after=()):
+              record_ctx=None, extra_after=(), prog_info=None):
     """One bpf_load_and_run as libbpf 1.7 (flavour v77*) or 1.1 (v71) makes it, step by step (LSK-RUN-1..7)."""
     v71 = flavour == 'v71'
     base = f'bpf/{obj}/{obj}.{flavour}'
@@ -587,10 +587,15 @@ def lskel_run(prefix, obj, flavour, shared, *, excl=False, data_flip=None, freez
     steps.append(test_run(p('run'), p('prog_load'), ctx_size_in=s['ctx_sz'], ctx_in=skel_ctx(obj, pointers, init), record=run_rec))
     if inspect:
         ref = lambda off: {'fd': p('run'), 'out': 'test.ctx_in', 'offset': off}  # noqa: E731
-        for m, off in s['maps'].items():
-            steps.append(get_info(p(f'info_map_{m}'), ref(off), 'bpf_map_info', 104, record=MAP_INFO_KEYS))
+        if prog_info is None:
+            for m, off in s['maps'].items():
+                steps.append(get_info(p(f'info_map_{m}'), ref(off), 'bpf_map_info', 104, record=MAP_INFO_KEYS))
         for prog, off in s['progs'].items():
-            steps.append(get_info(p(f'info_prog_{prog}'), ref(off), 'bpf_prog_info', 232, record=PROG_INFO_KEYS))
+            if prog_info is None:
+                steps.append(get_info(p(f'info_prog_{prog}'), ref(off), 'bpf_prog_info', 232, record=PROG_INFO_KEYS))
+            else:
+                steps.append(get_info(p(f'xlated_{prog}'), ref(off), 'bpf_prog_info', 232, record=prog_info,
+                                      fields={'xlated_prog_len': 4096, 'xlated_prog_insns': {'buf_len': 4096}}))
     steps += list(extra_after)
     steps += [close(p('close_loader_map'), p('map_create')), close(p('close_loader_prog'), p('prog_load'))]
     return steps
@@ -671,6 +676,670 @@ def plan_kfunc_and_lsm(shared):
                 steps)
 
 
+# ---- map types: creation checks, bpf_map_info, element commands, LRU order -------------------------
+
+(HASH, ARRAY, PROG_ARRAY, PERF_EVENT_ARRAY, PERCPU_HASH, PERCPU_ARRAY, LRU_HASH, LRU_PERCPU_HASH, LPM_TRIE,
+ ARRAY_OF_MAPS, HASH_OF_MAPS, QUEUE, STACK, SK_STORAGE, RINGBUF, INODE_STORAGE, TASK_STORAGE, BLOOM_FILTER,
+ USER_RINGBUF, CGRP_STORAGE) = (1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 22, 23, 24, 27, 28, 29, 30, 31, 32)
+F_NO_PREALLOC, F_NO_COMMON_LRU, F_NUMA_NODE, F_RDONLY_PROG, F_ZERO_SEED = 1, 2, 4, 128, 64
+F_CLONE, F_MMAPABLE, F_PRESERVE_ELEMS, F_INNER_MAP = 512, 1024, 2048, 4096
+MAP_INFO_ALL = ['info_len', 'info.type', 'info.key_size', 'info.value_size', 'info.max_entries', 'info.map_flags',
+                'info.name', 'info.map_extra', 'info.btf_key_type_id', 'info.btf_value_type_id',
+                'info.btf_vmlinux_value_type_id', 'info.ifindex']
+# BTF the map cases use: [1] int, [2] long long, [3] struct lpm_key {int prefixlen; int data;},
+# [4] struct val16 {long long a; long long b;}, [5] char, [6] char[65407], [7] char[65408]
+BTF_STRINGS = ['', 'int', 'long long', 'lpm_key', 'prefixlen', 'data', 'val16', 'a', 'b', 'char']
+
+
+def btf_blob():
+    strs = b''
+    off = {}
+    for s in BTF_STRINGS:
+        off[s] = len(strs)
+        strs += s.encode() + b'\0'
+
+    def int_t(name, size, bits):
+        return struct.pack('<III', off[name], 1 << 24, size) + struct.pack('<I', (1 << 24) | bits)
+
+    def struct_t(name, size, members):
+        b = struct.pack('<III', off[name], (4 << 24) | len(members), size)
+        for m, t, bit in members:
+            b += struct.pack('<III', off[m], t, bit)
+        return b
+
+    types = (int_t('int', 4, 32) + int_t('long long', 8, 64) + struct_t('lpm_key', 8, [('prefixlen', 1, 0), ('data', 1, 32)])
+             + struct_t('val16', 16, [('a', 2, 0), ('b', 2, 64)]) + struct.pack('<IIII', off['char'], 1 << 24, 1, 8)
+             + struct.pack('<IIIIII', 0, 3 << 24, 0, 5, 1, 65407) + struct.pack('<IIIIII', 0, 3 << 24, 0, 5, 1, 65408))
+    hdr = struct.pack('<HBBIIIII', 0xeb9f, 1, 0, 24, 0, len(types), len(types), len(strs))
+    return hdr + types + strs
+
+
+def btf_load(id_):
+    b = btf_blob()
+    return step(id_, 'BPF_BTF_LOAD', 28, {'btf': {'buf': b.hex()}, 'btf_size': len(b)})
+
+
+def created(id_, name=None, info=True, **kw):
+    """A map that must be created, and its bpf_map_info."""
+    s = [map_create(id_, name=name or id_[:15], **kw)]
+    if info:
+        s.append(get_info(id_ + '_info', {'fd': id_}, 'bpf_map_info', 104, record=MAP_INFO_ALL))
+    return s
+
+
+def elem(id_, cmd, fd, key=None, value=None, flags=0, record=None, note=None, size=32):
+    a = {'map_fd': fd if isinstance(fd, (dict, int)) else {'fd': fd}}
+    if key is not None:
+        a['key'] = key if isinstance(key, dict) else {'buf': key}
+    if value is not None:
+        a['value' if cmd != 'BPF_MAP_GET_NEXT_KEY' else 'next_key'] = value if isinstance(value, dict) else {'buf': value}
+    if flags:
+        a['flags'] = flags
+    return step(id_, cmd, size, a, record, note)
+
+
+def upd(id_, fd, key, value, flags=0, note=None):
+    return elem(id_, 'BPF_MAP_UPDATE_ELEM', fd, key, value, flags, note=note)
+
+
+def look(id_, fd, key, vlen, note=None, flags=0):
+    return elem(id_, 'BPF_MAP_LOOKUP_ELEM', fd, key, {'buf_len': vlen, 'fill': 'ee'}, flags, record=['value'], note=note)
+
+
+def pop(id_, fd, key, vlen, note=None, flags=0):
+    return elem(id_, 'BPF_MAP_LOOKUP_AND_DELETE_ELEM', fd, key, {'buf_len': vlen, 'fill': 'ee'}, flags, record=['value'], note=note)
+
+
+def dele(id_, fd, key, note=None):
+    return elem(id_, 'BPF_MAP_DELETE_ELEM', fd, key, note=note)
+
+
+def nextk(id_, fd, key, klen, note=None):
+    return elem(id_, 'BPF_MAP_GET_NEXT_KEY', fd, key, {'buf_len': klen, 'fill': 'ee'}, record=['next_key'], note=note, size=24)
+
+
+def u32(v):
+    return struct.pack('<I', v).hex()
+
+
+def plan_map_types():
+    btf = {'fd': 'btf'}
+    storage = lambda t, **kw: dict(map_type=t, key=4, value=16, max_entries=0, map_flags=F_NO_PREALLOC, btf_fd=btf,
+                                   btf_key_type_id=1, btf_value_type_id=4, **kw)
+    steps = [btf_load('btf')]
+    # PERCPU_HASH
+    steps += created('percpu_hash', map_type=PERCPU_HASH, max_entries=4)
+    steps += created('percpu_hash_noprealloc', map_type=PERCPU_HASH, max_entries=4, map_flags=F_NO_PREALLOC)
+    steps += created('percpu_hash_btf', map_type=PERCPU_HASH, value=8, max_entries=4, btf_fd=btf, btf_key_type_id=1, btf_value_type_id=2)
+    steps += [map_create('percpu_hash_val_32768', map_type=PERCPU_HASH, value=32768),
+              map_create('percpu_hash_val_32769', map_type=PERCPU_HASH, value=32769),
+              map_create('percpu_hash_numa', map_type=PERCPU_HASH, map_flags=F_NUMA_NODE, numa_node=0),
+              map_create('percpu_hash_no_common_lru', map_type=PERCPU_HASH, map_flags=F_NO_COMMON_LRU),
+              map_create('percpu_hash_key_0', map_type=PERCPU_HASH, key=0),
+              map_create('percpu_hash_flags_mmapable', map_type=PERCPU_HASH, map_flags=F_MMAPABLE),
+              map_create('hash_btf_keyless', map_type=HASH, value=8, max_entries=4, btf_fd=btf, btf_value_type_id=2),
+              map_create('hash_btf_value_size_mismatch', map_type=HASH, value=4, max_entries=4, btf_fd=btf,
+                         btf_key_type_id=1, btf_value_type_id=2),
+              map_create('percpu_hash_btf_keyless', map_type=PERCPU_HASH, value=8, max_entries=4, btf_fd=btf, btf_value_type_id=2),
+              map_create('lru_btf_keyless', map_type=LRU_HASH, value=8, max_entries=4, btf_fd=btf, btf_value_type_id=2),
+              map_create('percpu_array_btf_keyless', map_type=PERCPU_ARRAY, value=8, max_entries=1, btf_fd=btf, btf_value_type_id=2)]
+    # LRU_HASH / LRU_PERCPU_HASH
+    steps += created('lru_hash', map_type=LRU_HASH, max_entries=4)
+    steps += created('lru_nocommon_3', map_type=LRU_HASH, max_entries=3, map_flags=F_NO_COMMON_LRU)
+    steps += created('lru_nocommon_5', map_type=LRU_HASH, max_entries=5, map_flags=F_NO_COMMON_LRU)
+    steps += created('lru_nocommon_1', map_type=LRU_HASH, max_entries=1, map_flags=F_NO_COMMON_LRU)
+    steps += created('lru_numa', map_type=LRU_HASH, max_entries=4, map_flags=F_NUMA_NODE, numa_node=0)
+    steps += created('lru_zero_seed', map_type=LRU_HASH, max_entries=4, map_flags=F_ZERO_SEED)
+    steps += [map_create('lru_no_prealloc', map_type=LRU_HASH, map_flags=F_NO_PREALLOC),
+              map_create('lru_nocommon_numa', map_type=LRU_HASH, map_flags=F_NO_COMMON_LRU | F_NUMA_NODE, numa_node=0),
+              map_create('lru_value_too_big', map_type=LRU_HASH, value=4194252),
+              map_create('lru_max_2g_plus_1', map_type=LRU_HASH, max_entries=0x80000001)]
+    steps += created('lru_percpu_hash', map_type=LRU_PERCPU_HASH, max_entries=4)
+    steps += created('lru_percpu_nocommon_3', map_type=LRU_PERCPU_HASH, max_entries=3, map_flags=F_NO_COMMON_LRU)
+    steps += [map_create('lru_percpu_no_prealloc', map_type=LRU_PERCPU_HASH, map_flags=F_NO_PREALLOC),
+              map_create('lru_percpu_val_32769', map_type=LRU_PERCPU_HASH, value=32769),
+              map_create('lru_percpu_numa', map_type=LRU_PERCPU_HASH, map_flags=F_NUMA_NODE, numa_node=0)]
+    # QUEUE / STACK
+    steps += created('queue', map_type=QUEUE, key=0, value=4, max_entries=3)
+    steps += created('queue_rdonly_prog', map_type=QUEUE, key=0, value=4, max_entries=3, map_flags=F_RDONLY_PROG)
+    steps += created('stack', map_type=STACK, key=0, value=4, max_entries=3)
+    steps += [map_create('queue_key_4', map_type=QUEUE, key=4, value=4, max_entries=3),
+              map_create('queue_value_0', map_type=QUEUE, key=0, value=0, max_entries=3),
+              map_create('queue_max_0', map_type=QUEUE, key=0, value=4, max_entries=0),
+              map_create('queue_no_prealloc', map_type=QUEUE, key=0, value=4, max_entries=3, map_flags=F_NO_PREALLOC),
+              map_create('queue_value_4m_plus_1', map_type=QUEUE, key=0, value=4 * 1024 * 1024 + 1, max_entries=1),
+              map_create('queue_btf_value', map_type=QUEUE, key=0, value=4, max_entries=3, btf_fd=btf, btf_value_type_id=1),
+              map_create('stack_key_4', map_type=STACK, key=4, value=4, max_entries=3),
+              map_create('stack_map_extra', map_type=STACK, key=0, value=4, max_entries=3, map_extra=1)]
+    # BLOOM_FILTER
+    steps += created('bloom', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16)
+    steps += created('bloom_extra_15', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, map_extra=15)
+    steps += created('bloom_btf_keyless', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, btf_fd=btf, btf_value_type_id=1)
+    steps += created('bloom_zero_seed', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, map_flags=F_ZERO_SEED)
+    steps += [map_create('bloom_extra_16', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, map_extra=16),
+              map_create('bloom_extra_high_bits', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, map_extra=0x100000005),
+              map_create('bloom_key_4', map_type=BLOOM_FILTER, key=4, value=4, max_entries=16),
+              map_create('bloom_value_0', map_type=BLOOM_FILTER, key=0, value=0, max_entries=16),
+              map_create('bloom_max_0', map_type=BLOOM_FILTER, key=0, value=4, max_entries=0),
+              map_create('bloom_no_prealloc', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, map_flags=F_NO_PREALLOC),
+              map_create('bloom_value_4m_plus_1', map_type=BLOOM_FILTER, key=0, value=4 * 1024 * 1024 + 1, max_entries=1),
+              map_create('bloom_btf_key_int', map_type=BLOOM_FILTER, key=0, value=4, max_entries=16, btf_fd=btf,
+                         btf_key_type_id=1, btf_value_type_id=1),
+              map_create('hash_map_extra_1', map_type=HASH, map_extra=1)]
+    # LPM_TRIE
+    steps += created('lpm', map_type=LPM_TRIE, key=8, value=8, max_entries=16, map_flags=F_NO_PREALLOC)
+    steps += created('lpm_key_5', map_type=LPM_TRIE, key=5, value=1, max_entries=1, map_flags=F_NO_PREALLOC)
+    steps += created('lpm_key_260', map_type=LPM_TRIE, key=260, value=8, max_entries=1, map_flags=F_NO_PREALLOC)
+    steps += created('lpm_btf', map_type=LPM_TRIE, key=8, value=8, max_entries=16, map_flags=F_NO_PREALLOC, btf_fd=btf,
+                     btf_key_type_id=3, btf_value_type_id=2)
+    steps += [map_create('lpm_prealloc', map_type=LPM_TRIE, key=8, value=8, max_entries=16),
+              map_create('lpm_key_4', map_type=LPM_TRIE, key=4, value=8, max_entries=16, map_flags=F_NO_PREALLOC),
+              map_create('lpm_key_261', map_type=LPM_TRIE, key=261, value=8, max_entries=16, map_flags=F_NO_PREALLOC),
+              map_create('lpm_value_0', map_type=LPM_TRIE, key=8, value=0, max_entries=16, map_flags=F_NO_PREALLOC),
+              map_create('lpm_max_0', map_type=LPM_TRIE, key=8, value=8, max_entries=0, map_flags=F_NO_PREALLOC),
+              map_create('lpm_zero_seed', map_type=LPM_TRIE, key=8, value=8, max_entries=16, map_flags=F_NO_PREALLOC | F_ZERO_SEED),
+              map_create('lpm_btf_key_not_struct', map_type=LPM_TRIE, key=8, value=8, max_entries=16, map_flags=F_NO_PREALLOC,
+                         btf_fd=btf, btf_key_type_id=2, btf_value_type_id=2)]
+    # PROG_ARRAY, PERF_EVENT_ARRAY
+    steps += created('prog_array', map_type=PROG_ARRAY, key=4, value=4, max_entries=4)
+    steps += [map_create('prog_array_value_8', map_type=PROG_ARRAY, value=8),
+              map_create('prog_array_key_8', map_type=PROG_ARRAY, key=8, value=4),
+              map_create('prog_array_rdonly_prog', map_type=PROG_ARRAY, value=4, map_flags=F_RDONLY_PROG),
+              map_create('prog_array_mmapable', map_type=PROG_ARRAY, value=4, map_flags=F_MMAPABLE),
+              map_create('prog_array_btf', map_type=PROG_ARRAY, value=4, btf_fd=btf, btf_key_type_id=1, btf_value_type_id=1),
+              map_create('prog_array_max_0', map_type=PROG_ARRAY, value=4, max_entries=0)]
+    steps += created('perf_array', map_type=PERF_EVENT_ARRAY, key=4, value=4, max_entries=2)
+    steps += created('perf_array_preserve', map_type=PERF_EVENT_ARRAY, key=4, value=4, max_entries=2, map_flags=F_PRESERVE_ELEMS)
+    steps += [map_create('perf_array_value_8', map_type=PERF_EVENT_ARRAY, value=8, max_entries=2),
+              map_create('perf_array_max_0', map_type=PERF_EVENT_ARRAY, value=4, max_entries=0),
+              map_create('array_preserve_elems', map_type=ARRAY, map_flags=F_PRESERVE_ELEMS)]
+    # ARRAY_OF_MAPS, HASH_OF_MAPS: inner map templates
+    dig = prog_digest(RET0)
+    steps += [map_create('inner_array', value=8, max_entries=2, name='inner_arr'),
+              map_create('inner_excl', value=8, max_entries=2, name='inner_excl', excl_prog_hash={'buf': dig.hex()},
+                         excl_prog_hash_size=32)]
+    steps += created('array_of_maps', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'inner_array'})
+    steps += created('hash_of_maps', map_type=HASH_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'inner_array'})
+    steps += created('aom_inner_excl', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'inner_excl'})
+    steps += created('array_inner_fd_999', value=8, max_entries=2, inner_map_fd=999)
+    steps += [map_create('aom_inner_fd_0', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd=0),
+              map_create('aom_inner_fd_999', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd=999),
+              map_create('aom_value_8', map_type=ARRAY_OF_MAPS, value=8, max_entries=4, inner_map_fd={'fd': 'inner_array'}),
+              map_create('aom_inner_is_aom', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'array_of_maps'}),
+              map_create('aom_inner_prog_array', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'prog_array'}),
+              map_create('aom_inner_perf_array', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'perf_array'}),
+              map_create('aom_inner_queue', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'queue'}),
+              map_create('aom_inner_lpm', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'lpm'}),
+              map_create('aom_inner_bloom', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'bloom'}),
+              map_create('aom_inner_lru', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'lru_hash'}),
+              map_create('aom_inner_percpu_hash', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'percpu_hash'}),
+              map_create('hom_value_8', map_type=HASH_OF_MAPS, value=8, max_entries=4, inner_map_fd={'fd': 'inner_array'}),
+              map_create('hom_no_common_lru', map_type=HASH_OF_MAPS, value=4, max_entries=4, map_flags=F_NO_COMMON_LRU,
+                         inner_map_fd={'fd': 'inner_array'})]
+    steps += created('hom_no_prealloc', map_type=HASH_OF_MAPS, value=4, max_entries=4, map_flags=F_NO_PREALLOC,
+                     inner_map_fd={'fd': 'inner_array'})
+    # RINGBUF / USER_RINGBUF
+    steps += created('ringbuf', map_type=RINGBUF, key=0, value=0, max_entries=4096)
+    steps += created('ringbuf_numa', map_type=RINGBUF, key=0, value=0, max_entries=8192, map_flags=F_NUMA_NODE, numa_node=0)
+    steps += created('user_ringbuf', map_type=USER_RINGBUF, key=0, value=0, max_entries=4096)
+    steps += [map_create('ringbuf_12288', map_type=RINGBUF, key=0, value=0, max_entries=12288),
+              map_create('ringbuf_1m', map_type=RINGBUF, key=0, value=0, max_entries=1 << 20),
+              map_create('ringbuf_rdonly_prog', map_type=RINGBUF, key=0, value=0, max_entries=4096, map_flags=F_RDONLY_PROG),
+              map_create('ringbuf_btf_value', map_type=RINGBUF, key=0, value=0, max_entries=4096, btf_fd=btf, btf_value_type_id=1),
+              map_create('user_ringbuf_key_4', map_type=USER_RINGBUF, key=4, value=0, max_entries=4096),
+              map_create('user_ringbuf_2048', map_type=USER_RINGBUF, key=0, value=0, max_entries=2048),
+              map_create('aom_inner_ringbuf', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': 'ringbuf'})]
+    # local storage
+    for t, n in [(SK_STORAGE, 'sk_storage'), (INODE_STORAGE, 'inode_storage'), (TASK_STORAGE, 'task_storage'),
+                 (CGRP_STORAGE, 'cgrp_storage')]:
+        steps += created(n, **storage(t))
+        steps += [map_create(n + '_prealloc', **{**storage(t), 'map_flags': 0}),
+                  map_create(n + '_max_1', **{**storage(t), 'max_entries': 1}),
+                  map_create(n + '_no_btf', map_type=t, key=4, value=16, max_entries=0, map_flags=F_NO_PREALLOC),
+                  map_create(n + '_key_8', **{**storage(t), 'key': 8}),
+                  map_create(n + '_key_type_long', **{**storage(t), 'btf_key_type_id': 2}),
+                  map_create(n + '_clone', **{**storage(t), 'map_flags': F_NO_PREALLOC | F_CLONE}),
+                  map_create(n + '_value_65407', **{**storage(t), 'value': 65407, 'btf_value_type_id': 6}),
+                  map_create(n + '_value_65408', **{**storage(t), 'value': 65408, 'btf_value_type_id': 7}),
+                  map_create(n + '_aom_inner', map_type=ARRAY_OF_MAPS, value=4, max_entries=4, inner_map_fd={'fd': n})]
+    return plan('map_types', 'Map creation per type (map_alloc_check, map_alloc, map_check_btf) and bpf_map_info',
+                ['Run as root on one CPU (taskset -c 0). BTF: [1] int, [2] long long, [3] struct lpm_key {int prefixlen; int data;}, [4] struct val16 {long long a, b;}, [5] char, [6] char[65407], [7] char[65408].',
+                 'Map sizes are key 4, value 8, max_entries 1 unless the step says otherwise; every created map is followed by its bpf_map_info.',
+                 IDS_NOTE],
+                steps)
+
+
+def plan_map_elems():
+    steps = []
+    # PERCPU_HASH: values hold every possible CPU's copy (2 CPUs × round_up(4, 8))
+    steps += [map_create('pch', map_type=PERCPU_HASH, key=4, value=4, max_entries=2, name='pch'),
+              upd('pch_update_1', 'pch', u32(1), 'aabbccdd11223344' + '5566778899aabbcc'),
+              look('pch_lookup_1', 'pch', u32(1), 16),
+              upd('pch_update_1_noexist', 'pch', u32(1), '00' * 16, flags=1),
+              upd('pch_update_2', 'pch', u32(2), '01000000000000000200000000000000'),
+              upd('pch_update_3_full', 'pch', u32(3), '00' * 16),
+              nextk('pch_next_null', 'pch', None, 4),
+              pop('pch_lookup_and_delete_1', 'pch', u32(1), 16),
+              look('pch_lookup_1_gone', 'pch', u32(1), 16),
+              dele('pch_delete_2', 'pch', u32(2)),
+              dele('pch_delete_2_again', 'pch', u32(2)),
+              nextk('pch_next_empty', 'pch', None, 4)]
+    # QUEUE / STACK
+    q = 'queue'
+    steps += [map_create(q, map_type=QUEUE, key=0, value=4, max_entries=3, name='q'),
+              upd('q_push_a', q, None, u32(0xa)), upd('q_push_b', q, None, u32(0xb)), upd('q_push_c', q, None, u32(0xc)),
+              upd('q_push_d_full', q, None, u32(0xd)),
+              upd('q_push_d_exist', q, None, u32(0xd), flags=2, note='BPF_EXIST on a full queue drops the oldest'),
+              upd('q_push_noexist', q, None, u32(0xe), flags=1),
+              upd('q_push_flags_3', q, None, u32(0xe), flags=3),
+              upd('q_push_f_lock', q, None, u32(0xe), flags=4),
+              upd('q_push_with_key', q, u32(0), u32(0xe)),
+              look('q_peek', q, None, 4),
+              look('q_peek_flags_lock', q, None, 4, flags=4),
+              pop('q_pop_1', q, None, 4), pop('q_pop_2', q, None, 4), pop('q_pop_3', q, None, 4),
+              pop('q_pop_empty', q, None, 4), look('q_peek_empty', q, None, 4),
+              pop('q_pop_flags_1', q, None, 4, flags=1),
+              dele('q_delete', q, None), nextk('q_next_key', q, None, 4)]
+    s = 'stack'
+    steps += [map_create(s, map_type=STACK, key=0, value=4, max_entries=3, name='s'),
+              upd('s_push_a', s, None, u32(0xa)), upd('s_push_b', s, None, u32(0xb)), upd('s_push_c', s, None, u32(0xc)),
+              upd('s_push_d_full', s, None, u32(0xd)),
+              upd('s_push_d_exist', s, None, u32(0xd), flags=2, note='BPF_EXIST on a full stack drops the oldest (bottom)'),
+              look('s_peek', s, None, 4),
+              pop('s_pop_1', s, None, 4), pop('s_pop_2', s, None, 4), pop('s_pop_3', s, None, 4), pop('s_pop_empty', s, None, 4)]
+    # BLOOM_FILTER with a zero seed: which values a 64-bit, 1-hash filter holding 1 reports as maybe present
+    b = 'bloom'
+    steps += [map_create(b, map_type=BLOOM_FILTER, key=0, value=4, max_entries=1, map_extra=1, map_flags=F_ZERO_SEED, name='bloom1'),
+              upd('bloom_push_1', b, None, u32(1)),
+              upd('bloom_push_flags_exist', b, None, u32(2), flags=2),
+              upd('bloom_push_with_key', b, u32(0), u32(2))]
+    steps += [elem(f'bloom_peek_{v}', 'BPF_MAP_LOOKUP_ELEM', b, None, u32(v)) for v in range(1, 17)]
+    steps += [pop('bloom_pop', b, None, 4), dele('bloom_delete', b, None), nextk('bloom_next_key', b, None, 4)]
+    b5 = 'bloom5'
+    steps += [map_create(b5, map_type=BLOOM_FILTER, key=0, value=8, max_entries=4, map_flags=F_ZERO_SEED, name='bloom5')]
+    steps += [upd(f'bloom5_push_{v}', b5, None, struct.pack('<Q', v * 1000).hex()) for v in (1, 2, 3)]
+    steps += [elem(f'bloom5_peek_{v}', 'BPF_MAP_LOOKUP_ELEM', b5, None, struct.pack('<Q', v * 1000).hex()) for v in range(1, 13)]
+    # LPM_TRIE: key = u32 prefixlen + 4 bytes of address
+    lpm = 'lpm'
+    k = lambda plen, a: struct.pack('<I', plen).hex() + bytes(a).hex()
+    steps += [map_create(lpm, map_type=LPM_TRIE, key=8, value=4, max_entries=4, map_flags=F_NO_PREALLOC, name='lpm'),
+              upd('lpm_10_8', lpm, k(8, [10, 0, 0, 0]), u32(1)),
+              upd('lpm_10_1_16', lpm, k(16, [10, 1, 0, 0]), u32(2)),
+              upd('lpm_10_1_2_3_32', lpm, k(32, [10, 1, 2, 3]), u32(3)),
+              upd('lpm_prefix_33', lpm, k(33, [10, 1, 2, 3]), u32(9)),
+              upd('lpm_10_8_noexist', lpm, k(8, [10, 0, 0, 0]), u32(9), flags=1),
+              upd('lpm_192_168_16_exist', lpm, k(16, [192, 168, 0, 0]), u32(9), flags=2),
+              upd('lpm_flags_3', lpm, k(8, [10, 0, 0, 0]), u32(9), flags=3),
+              look('lpm_lookup_10_1_2_3', lpm, k(32, [10, 1, 2, 3]), 4),
+              look('lpm_lookup_10_1_9_9', lpm, k(32, [10, 1, 9, 9]), 4),
+              look('lpm_lookup_10_9_9_9', lpm, k(32, [10, 9, 9, 9]), 4),
+              look('lpm_lookup_11_0_0_0', lpm, k(32, [11, 0, 0, 0]), 4),
+              look('lpm_lookup_10_1_2_3_len_12', lpm, k(12, [10, 1, 2, 3]), 4),
+              look('lpm_lookup_prefix_33', lpm, k(33, [10, 1, 2, 3]), 4),
+              nextk('lpm_next_null', lpm, None, 8),
+              nextk('lpm_next_after_32', lpm, k(32, [10, 1, 2, 3]), 8),
+              nextk('lpm_next_after_16', lpm, k(16, [10, 1, 0, 0]), 8),
+              nextk('lpm_next_after_8', lpm, k(8, [10, 0, 0, 0]), 8),
+              nextk('lpm_next_after_missing', lpm, k(24, [10, 1, 2, 0]), 8),
+              upd('lpm_192_168_16', lpm, k(16, [192, 168, 0, 0]), u32(4)),
+              upd('lpm_full', lpm, k(16, [172, 16, 0, 0]), u32(5)),
+              upd('lpm_replace_when_full', lpm, k(16, [192, 168, 0, 0]), u32(6)),
+              nextk('lpm_next_null_4', lpm, None, 8),
+              pop('lpm_lookup_and_delete', lpm, k(8, [10, 0, 0, 0]), 4),
+              dele('lpm_delete_10_1_16', lpm, k(16, [10, 1, 0, 0])),
+              dele('lpm_delete_10_1_16_again', lpm, k(16, [10, 1, 0, 0])),
+              dele('lpm_delete_prefix_33', lpm, k(33, [10, 1, 0, 0])),
+              look('lpm_lookup_10_1_9_9_after', lpm, k(32, [10, 1, 9, 9]), 4)]
+    # PROG_ARRAY
+    pa = 'prog_array'
+    steps += [map_create(pa, map_type=PROG_ARRAY, key=4, value=4, max_entries=2, name='pa'),
+              prog_load('sf_prog', RET0, prog_name='pa_sf'),
+              prog_load('syscall_prog', RET0, prog_type=SYSCALL, prog_flags=BPF_F_SLEEPABLE, prog_name='pa_sys'),
+              map_create('plain_map', name='plain'),
+              upd('pa_update_sf', pa, u32(0), {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'sf_prog'}]}),
+              elem('pa_lookup_0', 'BPF_MAP_LOOKUP_ELEM', pa, u32(0), {'buf_len': 4}, note='the value is the program id (global: not recorded)'),
+              upd('pa_update_syscall_type', pa, u32(1), {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'syscall_prog'}]},
+                  note='the first program fixed the array\'s program type'),
+              upd('pa_update_map_fd', pa, u32(1), {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'plain_map'}]}),
+              upd('pa_update_fd_999', pa, u32(1), u32(999)),
+              upd('pa_update_index_5', pa, u32(5), {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'sf_prog'}]}),
+              upd('pa_update_noexist', pa, u32(1), {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'sf_prog'}]}, flags=1),
+              nextk('pa_next_null', pa, None, 4),
+              look('pa_lookup_1_empty', pa, u32(1), 4),
+              dele('pa_delete_0', pa, u32(0)), dele('pa_delete_0_again', pa, u32(0)), dele('pa_delete_5', pa, u32(5)),
+              look('pa_lookup_0_gone', pa, u32(0), 4)]
+    # ARRAY_OF_MAPS / HASH_OF_MAPS
+    steps += [map_create('tmpl', value=8, max_entries=2, name='tmpl'),
+              map_create('aom', map_type=ARRAY_OF_MAPS, value=4, max_entries=2, inner_map_fd={'fd': 'tmpl'}, name='aom'),
+              map_create('hom', map_type=HASH_OF_MAPS, value=4, max_entries=2, inner_map_fd={'fd': 'tmpl'}, name='hom'),
+              map_create('in_same', value=8, max_entries=2, name='in_same'),
+              map_create('in_max3', value=8, max_entries=3, name='in_max3'),
+              map_create('in_val4', value=4, max_entries=2, name='in_val4'),
+              map_create('in_hash', map_type=HASH, value=8, max_entries=2, name='in_hash'),
+              map_create('in_rdonly', value=8, max_entries=2, map_flags=F_RDONLY_PROG, name='in_rdonly'),
+              map_create('in_excl', value=8, max_entries=2, name='in_excl', excl_prog_hash={'buf': prog_digest(RET0).hex()},
+                         excl_prog_hash_size=32),
+              map_create('tmpl_inner', value=8, max_entries=2, map_flags=F_INNER_MAP, name='tmpl_inner'),
+              map_create('aom_inner_flag', map_type=ARRAY_OF_MAPS, value=4, max_entries=2, inner_map_fd={'fd': 'tmpl_inner'}, name='aom_if'),
+              map_create('in_max3_inner', value=8, max_entries=3, map_flags=F_INNER_MAP, name='in_max3_if'),
+              prog_load('aom_sf_prog', RET0, prog_name='aom_sf')]
+    fdv = lambda ref: {'buf_len': 8, 'patch': [{'offset': 0, 'fd': ref}]}
+    steps += [upd('aom_update_same', 'aom', u32(0), fdv('in_same')),
+              upd('aom_update_max3', 'aom', u32(1), fdv('in_max3')),
+              upd('aom_update_val4', 'aom', u32(1), fdv('in_val4')),
+              upd('aom_update_hash', 'aom', u32(1), fdv('in_hash')),
+              upd('aom_update_rdonly', 'aom', u32(1), fdv('in_rdonly')),
+              upd('aom_update_excl', 'aom', u32(1), fdv('in_excl')),
+              upd('aom_update_prog', 'aom', u32(1), fdv('aom_sf_prog')),
+              upd('aom_update_outer_self', 'aom', u32(1), fdv('aom')),
+              upd('aom_update_fd_999', 'aom', u32(1), u32(999)),
+              upd('aom_update_index_2', 'aom', u32(2), fdv('in_same')),
+              upd('aom_update_noexist', 'aom', u32(0), fdv('in_same'), flags=1),
+              elem('aom_lookup_0', 'BPF_MAP_LOOKUP_ELEM', 'aom', u32(0), {'buf_len': 4}, note='the value is the inner map id (not recorded)'),
+              nextk('aom_next_0', 'aom', u32(0), 4),
+              dele('aom_delete_0', 'aom', u32(0)), dele('aom_delete_0_again', 'aom', u32(0)),
+              look('aom_lookup_0_gone', 'aom', u32(0), 4),
+              upd('aom_if_update_max3', 'aom_inner_flag', u32(0), fdv('in_max3')),
+              upd('aom_if_update_max3_inner', 'aom_inner_flag', u32(0), fdv('in_max3_inner')),
+              upd('hom_update_7', 'hom', u32(7), fdv('in_same')),
+              upd('hom_update_8_val4', 'hom', u32(8), fdv('in_val4')),
+              upd('hom_update_9', 'hom', u32(9), fdv('in_excl')),
+              upd('hom_update_10_full', 'hom', u32(10), fdv('in_same')),
+              upd('hom_update_7_noexist', 'hom', u32(7), fdv('in_same'), flags=1),
+              elem('hom_lookup_7', 'BPF_MAP_LOOKUP_ELEM', 'hom', u32(7), {'buf_len': 4}),
+              look('hom_lookup_8', 'hom', u32(8), 4),
+              pop('hom_lookup_and_delete_7', 'hom', u32(7), 4),
+              dele('hom_delete_9', 'hom', u32(9)), dele('hom_delete_9_again', 'hom', u32(9))]
+    # PERF_EVENT_ARRAY
+    pe = 'perf_array'
+    steps += [map_create(pe, map_type=PERF_EVENT_ARRAY, key=4, value=4, max_entries=2, name='pe'),
+              upd('pe_update_map_fd', pe, u32(0), fdv('tmpl')),
+              upd('pe_update_fd_999', pe, u32(0), u32(999)),
+              upd('pe_update_index_2', pe, u32(2), fdv('tmpl')),
+              look('pe_lookup_0', pe, u32(0), 4), dele('pe_delete_0', pe, u32(0)), nextk('pe_next_null', pe, None, 4)]
+    # RINGBUF / USER_RINGBUF
+    for t, n in [(RINGBUF, 'rb'), (USER_RINGBUF, 'urb')]:
+        steps += [map_create(n, map_type=t, key=0, value=0, max_entries=4096, name=n),
+                  look(n + '_lookup_null', n, None, 8), upd(n + '_update_null', n, None, '00' * 8),
+                  dele(n + '_delete_null', n, None), nextk(n + '_next_null', n, None, 4), pop(n + '_lookup_and_delete', n, None, 8)]
+    # local storage: keys are fds of sockets, files, pidfds, cgroups; here only bpf object fds exist
+    steps.append(btf_load('btf'))
+    for t, n in [(SK_STORAGE, 'sk'), (INODE_STORAGE, 'inode'), (TASK_STORAGE, 'task'), (CGRP_STORAGE, 'cgrp')]:
+        m = n + '_storage'
+        steps += [map_create(m, map_type=t, key=4, value=16, max_entries=0, map_flags=F_NO_PREALLOC, btf_fd={'fd': 'btf'},
+                             btf_key_type_id=1, btf_value_type_id=4, name=m),
+                  look(n + '_lookup_map_fd', m, {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'tmpl'}]}, 16),
+                  look(n + '_lookup_fd_999', m, u32(999), 16),
+                  dele(n + '_delete_map_fd', m, {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'tmpl'}]}),
+                  nextk(n + '_next_null', m, None, 4),
+                  pop(n + '_lookup_and_delete', m, {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'tmpl'}]}, 16)]
+        if n != 'inode':
+            steps.append(upd(n + '_update_map_fd', m, {'buf_len': 8, 'patch': [{'offset': 0, 'fd': 'tmpl'}]}, '00' * 16,
+                             note='(no inode-storage update: every anonymous bpf fd shares one inode on the real kernel)'))
+    return plan('map_elems', 'Element commands per map type: percpu values, queue/stack push-pop-peek, bloom filter, LPM trie, fd maps, ring buffers, local storage',
+                ['Run as root on one CPU (taskset -c 0). Keys and values are little-endian u32 unless the step says otherwise.',
+                 'Lookups of fd maps return object ids, which are global: those values are not recorded.',
+                 IDS_NOTE],
+                steps)
+
+
+def plan_map_lru():
+    steps = []
+
+    def lru(prefix, t=LRU_HASH, max_entries=4, flags=0, vlen=8):
+        return [map_create(prefix + '/map', map_type=t, key=4, value=vlen, max_entries=max_entries,
+                           map_flags=flags | F_ZERO_SEED, name='lru')]
+
+    def fill(prefix, keys, vlen=8, tag='update'):
+        return [upd(f'{prefix}/{tag}_{k}', prefix + '/map', u32(k), struct.pack('<I', k).hex() + '00' * (vlen - 4)) for k in keys]
+
+    def probe(prefix, keys, tag, vlen=8):
+        return [look(f'{prefix}/{tag}_lookup_{k}', prefix + '/map', u32(k), vlen) for k in keys]
+
+    # A: common LRU, 4 entries: the 5th key evicts the least recently inserted one
+    steps += lru('a') + fill('a', [1, 2, 3, 4]) + probe('a', [1], 'sys') + fill('a', [5]) + probe('a', [1, 2, 3, 4, 5], 'after')
+    steps += [nextk('a/next_null', 'a/map', None, 4)]
+    # B: updating an existing key of a full map takes a free node first (evicting the oldest)
+    steps += lru('b') + fill('b', [1, 2, 3, 4]) + fill('b', [2], tag='again') + probe('b', [1, 2, 3, 4], 'after')
+    # C: a delete frees a node for the next insert
+    steps += lru('c') + fill('c', [1, 2, 3, 4]) + [dele('c/delete_2', 'c/map', u32(2))] + fill('c', [5, 6]) + probe('c', [1, 2, 3, 4, 5, 6], 'after')
+    # D: per-CPU LRU lists (BPF_F_NO_COMMON_LRU): 4 entries over 2 CPUs, all updates from CPU 0
+    steps += lru('d', flags=F_NO_COMMON_LRU) + fill('d', [1, 2, 3]) + probe('d', [1, 2, 3], 'after') + fill('d', [4, 5]) + probe('d', [1, 2, 3, 4, 5], 'after2')
+    # E: 8 entries (target_free 2)
+    steps += lru('e', max_entries=8) + fill('e', range(1, 9)) + fill('e', [9]) + probe('e', range(1, 10), 'after') + fill('e', [10, 11]) + probe('e', range(1, 12), 'after2')
+    # F: 16 entries, longer history
+    steps += lru('f', max_entries=16) + fill('f', range(1, 17)) + fill('f', [3, 5], tag='again') + fill('f', range(17, 21)) + probe('f', range(1, 21), 'after')
+    # G: LRU_PERCPU_HASH, values for 2 CPUs
+    steps += lru('g', t=LRU_PERCPU_HASH, vlen=8) + [upd(f'g/update_{k}', 'g/map', u32(k), (struct.pack('<Q', k) * 2).hex()) for k in range(1, 6)]
+    steps += [look(f'g/after_lookup_{k}', 'g/map', u32(k), 16) for k in range(1, 6)]
+    steps += [upd('g/update_1_exist', 'g/map', u32(1), '00' * 16, flags=2), upd('g/update_5_exist', 'g/map', u32(5), 'ff' * 16, flags=2),
+              look('g/lookup_5', 'g/map', u32(5), 16), pop('g/lookup_and_delete_5', 'g/map', u32(5), 16)]
+    # H: lookups from a BPF program set the reference bit; syscall lookups do not
+    prog = (mov64_reg(6, 1) + ldx(4, 2, 6, 0) + stx(4, 10, 2, -4) + ld_imm64(1, PSEUDO_MAP_FD, 20) + mov64_reg(2, 10)
+            + add64_imm(2, -4) + call(1) + mov64_imm(0, 0) + exit_())
+    steps += lru('h') + [dup2('h/map_fd20', 'h/map', 20)] + fill('h', [1, 2, 3, 4])
+    steps += [prog_load('h/load_lookup_prog', prog, prog_type=SYSCALL, prog_flags=BPF_F_SLEEPABLE, prog_name='lru_lookup'),
+              test_run('h/prog_lookup_1', 'h/load_lookup_prog', ctx_size_in=4, ctx_in={'buf': u32(1)}, record=['test.retval'])]
+    steps += fill('h', [5]) + probe('h', [1, 2, 3, 4, 5], 'after')
+    # I: flags and deletes
+    steps += lru('i') + fill('i', [1]) + [upd('i/update_1_noexist', 'i/map', u32(1), '00' * 8, flags=1),
+                                           upd('i/update_2_exist', 'i/map', u32(2), '00' * 8, flags=2),
+                                           upd('i/update_flags_3', 'i/map', u32(2), '00' * 8, flags=3),
+                                           pop('i/lookup_and_delete_1', 'i/map', u32(1), 8),
+                                           dele('i/delete_1_again', 'i/map', u32(1))] + fill('i', [1, 2, 3, 4, 5, 6], tag='fill') + probe('i', range(1, 7), 'after')
+    return plan('map_lru', 'LRU hash maps: which keys a deterministic sequence of updates evicts (common and per-CPU LRU lists)',
+                ['Run as root pinned to CPU 0 (taskset -c 0): every LRU list operation happens on CPU 0. Maps use BPF_F_ZERO_SEED.',
+                 'Keys are u32 1, 2, …; values carry the key. Each run (a/, b/, …) uses a fresh map.', IDS_NOTE],
+                steps)
+
+
+# ---- the verifier: helper argument types, loops, and the rewrites GET_INFO shows ---------------------
+
+
+def jmp(op, dst, off, imm=0, src=None, w32=False):
+    """A conditional jump: op one of eq, gt, ge, set, ne, sgt, sge, lt, le, slt, sle; K form unless src is given."""
+    ops = {'eq': 0x10, 'gt': 0x20, 'ge': 0x30, 'set': 0x40, 'ne': 0x50, 'sgt': 0x60, 'sge': 0x70, 'lt': 0xa0, 'le': 0xb0,
+           'slt': 0xc0, 'sle': 0xd0}
+    code = (0x06 if w32 else 0x05) | ops[op] | (0x08 if src is not None else 0)
+    return insn(code, dst, src or 0, off, imm)
+
+
+def alu(op, dst, src=None, imm=0, w32=False, off=0):
+    ops = {'add': 0x00, 'sub': 0x10, 'mul': 0x20, 'div': 0x30, 'or': 0x40, 'and': 0x50, 'lsh': 0x60, 'rsh': 0x70,
+           'mod': 0x90, 'xor': 0xa0, 'mov': 0xb0, 'arsh': 0xc0}
+    code = (0x04 if w32 else 0x07) | ops[op] | (0x08 if src is not None else 0)
+    return insn(code, dst, src or 0, off, imm)
+
+
+def st(size, dst, off, imm):
+    return insn({1: 0x72, 2: 0x6a, 4: 0x62, 8: 0x7a}[size], dst, 0, off, imm)
+
+
+XLATED = ['info.xlated_prog_len', 'info.verified_insns', 'info.xlated_prog_insns:masked']
+
+
+def xlated_info(id_, prog_step, nbytes=512):
+    return get_info(id_, {'fd': prog_step}, 'bpf_prog_info', 232,
+                    fields={'xlated_prog_len': nbytes, 'xlated_prog_insns': {'buf_len': nbytes}}, record=XLATED)
+
+
+def plan_prog_verifier():
+    key_on_stack = st(4, 10, -4, 0) + mov64_reg(2, 10) + add64_imm(2, -4)
+    lookup = lambda fd: key_on_stack + ld_imm64(1, PSEUDO_MAP_FD, fd) + call(1)
+    steps = [
+        map_create('arr', value=8, max_entries=4, name='arr'),
+        dup2('arr_fd20', 'arr', 20),
+        prog_load('printk_r1_scalar_0', mov64_imm(1, 0) + mov64_imm(2, 4) + call(6) + RET0, record=['log_buf'], **with_log(),
+                  note='a NULL where bpf_trace_printk\'s format must be memory'),
+        prog_load('printk_r2_uninit', mov64_reg(1, 10) + add64_imm(1, -8) + st(8, 10, -8, 0) + call(6) + RET0, record=['log_buf'], **with_log()),
+        prog_load('printk_r2_pointer', mov64_reg(1, 10) + add64_imm(1, -8) + st(8, 10, -8, 0) + mov64_reg(2, 10) + call(6) + RET0,
+                  record=['log_buf'], **with_log(), note='a pointer where the size must be a scalar'),
+        prog_load('lookup_r1_fp', key_on_stack + mov64_reg(1, 10) + call(1) + RET0, record=['log_buf'], **with_log(),
+                  note='a stack pointer where the map must be'),
+        prog_load('lookup_r2_map_ptr', ld_imm64(1, PSEUDO_MAP_FD, 20) + mov64_reg(2, 1) + call(1) + RET0,
+                  note='the map pointer (R1 after the ld_imm64) as the key (the log, which shows the map\'s kernel address, is not recorded)'),
+        prog_load('lookup_r2_ctx', mov64_reg(6, 1) + ld_imm64(1, PSEUDO_MAP_FD, 20) + mov64_reg(2, 6) + call(1) + RET0,
+                  note='the ctx as the key'),
+        prog_load('lookup_ok', lookup(20) + RET0, record=['log_buf'], **with_log()),
+        prog_load('lookup_result_unchecked_to_printk', lookup(20) + mov64_reg(1, 0) + mov64_imm(2, 8) + call(6) + RET0,
+                  record=['log_buf'], **with_log(), note='bpf_map_lookup_elem\'s result may be NULL'),
+        prog_load('lookup_result_checked_to_printk', lookup(20) + jmp('eq', 0, 3) + mov64_reg(1, 0) + mov64_imm(2, 8) + call(6) + RET0,
+                  record=['log_buf'], **with_log()),
+        prog_load('copy_from_user_dst_ctx', mov64_imm(2, 8) + mov64_imm(3, 0) + call(148) + RET0, prog_type=SYSCALL,
+                  prog_flags=BPF_F_SLEEPABLE, record=['log_buf'], **with_log()),
+        prog_load('sys_bpf_attr_scalar', mov64_imm(1, 0) + mov64_imm(2, 0) + mov64_imm(3, 8) + call(166) + RET0, prog_type=SYSCALL,
+                  prog_flags=BPF_F_SLEEPABLE, record=['log_buf'], **with_log()),
+        # loops
+        prog_load('loop_const_10', mov64_imm(0, 0) + add64_imm(0, 1) + jmp('lt', 0, -2, 10) + exit_(), record=['log_buf'], **with_log(),
+                  note='a loop the known values bound: walked to the end'),
+        prog_load('loop_const_100', mov64_imm(0, 0) + add64_imm(0, 1) + jmp('lt', 0, -2, 100) + exit_(), record=['log_buf'],
+                  **with_log(1, 65536)),
+        prog_load('loop_ja_self', mov64_imm(0, 0) + ja(-1) + exit_(), record=['log_buf'], **with_log(), note='`goto +-1`: nothing changes'),
+        prog_load('loop_two_insns', mov64_imm(0, 0) + mov64_imm(1, 5) + mov64_imm(1, 5) + jmp('eq', 0, -2, 0) + exit_(),
+                  record=['log_buf'], **with_log()),
+        prog_load('loop_decrement_to_0', mov64_imm(0, 5) + add64_imm(0, -1) + jmp('ne', 0, -2, 0) + exit_(), record=['log_buf'], **with_log()),
+        prog_load('loop_unknown_bound', ldx(4, 2, 1, 0) + mov64_imm(0, 0) + add64_imm(0, 1) + jmp('lt', 0, -2, src=2) + exit_(),
+                  note='r2 = skb->len: the kernel walks the loop with r2\'s range until the instruction limit (no log)'),
+        prog_load('loop_known_forever', mov64_imm(0, 0) + add64_imm(0, 1) + jmp('ne', 0, -2, 0) + exit_(),
+                  note='r0 counts up and never returns to 0 within the limit: too large (no log)'),
+    ]
+    return plan('prog_verifier', 'The verifier\'s refusals: helper argument types and loops (SOCKET_FILTER, GPL, log level 1)',
+                ['Programs are SOCKET_FILTER unless the step says otherwise; arr is an ARRAY (key 4, value 8, 4 entries) at fd 20.', IDS_NOTE],
+                steps)
+
+
+def plan_lskel_xlated(shared):
+    rec = ['info.name', 'info.xlated_prog_len', 'info.verified_insns', 'info.xlated_prog_insns:masked']
+    steps = []
+    for obj in ('minimal', 'multi', 'kfunc'):
+        steps += lskel_run(obj, obj, 'v77', shared, prog_info=rec)
+    return plan('lskel_xlated', 'The fixture objects\' programs as their bpftool 7.7 loaders create them: the translated program the verifier leaves (xlated_prog_len, the instructions)',
+                LSK_NOTES + ['`info.xlated_prog_insns:masked`: ld_imm64, helper/kfunc call immediates and per-CPU addresses zeroed (tools/capture).'],
+                steps)
+
+
+def example_run(obj, prefix='', prog_record=None):
+    """One of our example objects through its light-skeleton loader (blobs from tools/capture/gen_blobs.mjs, inlined)."""
+    blobs = os.path.join(HERE, 'blobs')
+    rd = lambda f: open(os.path.join(blobs, f), 'rb').read()  # noqa: E731
+    insns, data = rd(f'{obj}.v77.insns.bin'), rd(f'{obj}.v77.data.bin')
+    ctx = json.load(open(os.path.join(blobs, f'{obj}.v77.ctx.json')))
+    p = lambda x: prefix + x  # noqa: E731
+    c = bytearray(ctx['size'])
+    struct.pack_into('<I', c, 0, ctx['size'])
+    steps = [step(p('map_create'), 'BPF_MAP_CREATE', 92, {'map_type': 2, 'key_size': 4, 'value_size': len(data), 'max_entries': 1,
+                                                            'map_name': '__loader.map'}),
+             step(p('map_update'), 'BPF_MAP_UPDATE_ELEM', 32, {'map_fd': {'fd': p('map_create')}, 'key': {'buf': '00000000'}, 'value': {'buf': data.hex()}}),
+             step(p('map_freeze'), 'BPF_MAP_FREEZE', 4, {'map_fd': {'fd': p('map_create')}}),
+             get_info(p('map_get_info_hash'), {'fd': p('map_create')}, 'bpf_map_info', 104, fields={'hash': {'buf_len': 32}, 'hash_size': 32},
+                      record=['info.hash']),
+             step(p('prog_load'), 'BPF_PROG_LOAD', 168, {'prog_type': SYSCALL, 'insn_cnt': len(insns) // 8, 'insns': {'buf': insns.hex()},
+                                                          'license': {'str': 'Dual BSD/GPL'}, 'prog_flags': BPF_F_SLEEPABLE,
+                                                          'prog_name': '__loader.prog', 'fd_array': {'fd_array': [p('map_create')]}}),
+             test_run(p('run'), p('prog_load'), ctx_size_in=ctx['size'], ctx_in={'buf': c.hex()}, record=['test.retval', 'test.ctx_in'])]
+    ref = lambda off: {'fd': p('run'), 'out': 'test.ctx_in', 'offset': off}  # noqa: E731
+    for m, off in ctx['maps'].items():
+        steps.append(get_info(p('info_' + m), ref(off), 'bpf_map_info', 104, record=MAP_INFO_ALL))
+    for prog, off in ctx['progs'].items():
+        steps.append(get_info(p('xlated_' + prog), ref(off), 'bpf_prog_info', 232, record=prog_record or (PROG_INFO_KEYS + XLATED),
+                              fields={'xlated_prog_len': 4096, 'xlated_prog_insns': {'buf_len': 4096}}))
+    if prefix:
+        steps += [close(p('close_loader_map'), p('map_create')), close(p('close_loader_prog'), p('prog_load'))]
+    return steps
+
+
+def plan_all_maps():
+    return plan('all_maps', 'examples/bpf/all_maps.bpf.o (one map of each modelled type) loaded by its bpftool 7.7 style light skeleton: every map\'s bpf_map_info',
+                ['The loader blobs are generated by bpfsig (tools/capture/gen_blobs.mjs, byte-identical to bpftool 7.7 -L for the fixture objects) and inlined.',
+                 IDS_NOTE], example_run('all_maps'), root='.')
+
+
+def plan_examples_xlated():
+    steps = []
+    for obj in ('hello', 'subprog', 'kfunc_core'):
+        steps += example_run(obj, prefix=obj + '/')
+    return plan('examples_xlated', 'The examples/bpf objects hello, subprog and kfunc_core loaded by their bpftool 7.7 style light skeletons: maps, programs, xlated_prog_len and the translated instructions',
+                ['The loader blobs are generated by bpfsig (tools/capture/gen_blobs.mjs) and inlined; the ctx carries no initial values (the blob\'s are used).',
+                 IDS_NOTE], steps, root='.')
+
+
+def plan_prog_xlated():
+    key0 = st(4, 10, -4, 0) + mov64_reg(2, 10) + add64_imm(2, -4)
+    look = lambda fd: key0 + ld_imm64(1, PSEUDO_MAP_FD, fd) + call(1) + RET0
+    maps = [('array', dict(value=8, max_entries=4)), ('array_v12', dict(value=12, max_entries=3)),
+            ('array_v24', dict(value=24, max_entries=3)), ('array_inner', dict(value=8, max_entries=4, map_flags=F_INNER_MAP)),
+            ('percpu_array', dict(map_type=PERCPU_ARRAY, value=8, max_entries=4)), ('hash', dict(map_type=HASH, max_entries=4)),
+            ('hash_k6', dict(map_type=HASH, key=6, max_entries=4)), ('percpu_hash', dict(map_type=PERCPU_HASH, max_entries=4)),
+            ('lru_hash', dict(map_type=LRU_HASH, max_entries=4)), ('lru_percpu', dict(map_type=LRU_PERCPU_HASH, max_entries=4)),
+            ('lpm', dict(map_type=LPM_TRIE, key=8, max_entries=4, map_flags=F_NO_PREALLOC)),
+            ('aom', dict(map_type=ARRAY_OF_MAPS, value=4, max_entries=2, inner_map_fd={'fd': 'inner'})),
+            ('hom', dict(map_type=HASH_OF_MAPS, value=4, max_entries=2, inner_map_fd={'fd': 'inner'}))]
+    steps = [map_create('inner', value=8, max_entries=2, name='inner')]
+    fd = 20
+    for name, kw in maps:
+        steps += [map_create(name, name=name, **kw), dup2(name + '_fd', name, fd),
+                  prog_load('lookup_' + name, look(fd) if name not in ('lpm', 'hash_k6') else st(4, 10, -8, 8) + st(4, 10, -4, 0)
+                            + mov64_reg(2, 10) + add64_imm(2, -8) + ld_imm64(1, PSEUDO_MAP_FD, fd) + call(1) + RET0),
+                  xlated_info('xlated_lookup_' + name, 'lookup_' + name)]
+        fd += 1
+    upd_prog = (key0 + st(8, 10, -16, 0) + mov64_reg(3, 10) + add64_imm(3, -16) + mov64_imm(4, 0) + ld_imm64(1, PSEUDO_MAP_FD, 20)
+                + call(2) + RET0)
+    two_lookups = key0 + ld_imm64(1, PSEUDO_MAP_FD, 20) + call(1) + key0 + ld_imm64(1, PSEUDO_MAP_FD, 25) + call(1) + RET0
+    ro = 40
+    prog_ro = (ld_imm64(1, PSEUDO_MAP_VALUE, ro, 0) + ldx(8, 0, 1, 0) + jmp('eq', 0, 1, 1) + mov64_imm(0, 5) + exit_())
+    steps += [
+        prog_load('update_array', upd_prog), xlated_info('xlated_update_array', 'update_array'),
+        prog_load('two_lookups', two_lookups), xlated_info('xlated_two_lookups', 'two_lookups'),
+        prog_load('smp_processor_id', call(8) + exit_()), xlated_info('xlated_smp_processor_id', 'smp_processor_id'),
+        prog_load('ktime_get_ns', call(5) + exit_()), xlated_info('xlated_ktime_get_ns', 'ktime_get_ns'),
+        prog_load('jiffies64', call(118) + exit_(), prog_type=TRACEPOINT), xlated_info('xlated_jiffies64', 'jiffies64'),
+        prog_load('get_current_task', call(35) + exit_(), prog_type=TRACEPOINT), xlated_info('xlated_get_current_task', 'get_current_task'),
+        prog_load('prandom', call(7) + exit_()), xlated_info('xlated_prandom', 'prandom'),
+    ]
+    for name, body in [('div64_x', alu('div', 0, 1)), ('mod64_x', alu('mod', 0, 1)), ('div32_x', alu('div', 0, 1, w32=True)),
+                       ('mod32_x', alu('mod', 0, 1, w32=True)), ('sdiv64_x', alu('div', 0, 1, off=1)), ('smod64_x', alu('mod', 0, 1, off=1)),
+                       ('sdiv32_x', alu('div', 0, 1, w32=True, off=1)), ('smod32_x', alu('mod', 0, 1, w32=True, off=1)),
+                       ('sdiv64_k_minus_1', alu('div', 0, imm=-1, off=1)), ('smod64_k_minus_1', alu('mod', 0, imm=-1, off=1)),
+                       ('sdiv32_k_minus_1', alu('div', 0, imm=-1, w32=True, off=1)), ('smod32_k_minus_1', alu('mod', 0, imm=-1, w32=True, off=1)),
+                       ('div64_k', alu('div', 0, imm=3)), ('mod64_k', alu('mod', 0, imm=3))]:
+        steps += [prog_load(name, ldx(4, 0, 1, 0) + ldx(4, 1, 1, 4) + body + exit_()), xlated_info('xlated_' + name, name)]
+    for name, code in [
+        ('dead_branch_never', mov64_imm(0, 0) + jmp('eq', 0, 1, 1) + mov64_imm(0, 2) + exit_()),
+        ('dead_branch_always', mov64_imm(0, 0) + jmp('eq', 0, 1, 0) + mov64_imm(0, 2) + exit_()),
+        ('dead_two_sides', ldx(4, 0, 1, 0) + jmp('eq', 0, 2, 0) + mov64_imm(0, 1) + exit_() + mov64_imm(0, 2) + exit_()),
+        ('ja_0', mov64_imm(0, 0) + ja(0) + exit_()),
+        ('dead_subprog_call_skipped', mov64_imm(0, 0) + jmp('eq', 0, 1, 0) + insn(0x85, 0, 1, 0, 1) + exit_() + mov64_imm(0, 3) + exit_()),
+        ('ctx_len_protocol', ldx(4, 0, 1, 0) + ldx(4, 2, 1, 16) + alu('add', 0, 2) + exit_()),
+    ]:
+        steps += [prog_load(name, code), xlated_info('xlated_' + name, name)]
+    for name, code in [('tc_ctx_data', ldx(4, 0, 1, 76) + ldx(4, 2, 1, 80) + RET0),
+                       ('tc_ctx_mark_write', mov64_imm(2, 1) + stx(4, 1, 2, 8) + RET0)]:
+        steps += [prog_load(name, code, prog_type=3), xlated_info('xlated_' + name, name)]
+    loop_cb = (mov64_imm(1, 4) + ld_imm64(2, 4, 6) + mov64_imm(3, 0) + mov64_imm(4, 0) + call(181) + RET0 + mov64_imm(0, 0) + exit_())
+    loop_flags = (mov64_imm(1, 4) + ld_imm64(2, 4, 6) + mov64_imm(3, 0) + mov64_imm(4, 1) + call(181) + RET0 + mov64_imm(0, 0) + exit_())
+    steps += [prog_load('bpf_loop_no_btf', loop_cb, record=['log_buf'], **with_log(),
+                        note='a callback sub-program needs BTF func_info; none here')]
+    # a frozen read-only map value makes the branch constant
+    steps += [map_create('ro_map', value=8, max_entries=1, map_flags=F_RDONLY_PROG, name='ro'),
+              upd('ro_set_1', 'ro_map', u32(0), '0100000000000000'),
+              dup2('ro_fd', 'ro_map', ro),
+              prog_load('ro_not_frozen', prog_ro), xlated_info('xlated_ro_not_frozen', 'ro_not_frozen'),
+              step('ro_freeze', 'BPF_MAP_FREEZE', 4, {'map_fd': {'fd': 'ro_map'}}),
+              prog_load('ro_frozen', prog_ro), xlated_info('xlated_ro_frozen', 'ro_frozen'),
+              map_create('rw_map', value=8, max_entries=1, name='rw'),
+              upd('rw_set_1', 'rw_map', u32(0), '0100000000000000'),
+              step('rw_freeze', 'BPF_MAP_FREEZE', 4, {'map_fd': {'fd': 'rw_map'}}),
+              dup2('rw_fd', 'rw_map', ro),
+              prog_load('rw_frozen', prog_ro, note='frozen, but programs may write it: not constant'),
+              xlated_info('xlated_rw_frozen', 'rw_frozen')]
+    return plan('prog_xlated', 'What the verifier rewrites: map lookup inlining, helper inlining, div/mod guards, dead code; xlated_prog_len and the translated instructions',
+                ['SOCKET_FILTER programs (GPL) unless the step says otherwise. `info.xlated_prog_insns:masked` is the translated program with '
+                 'every ld_imm64 immediate, every helper/kfunc call immediate and the per-CPU address of an inlined '
+                 'bpf_get_smp_processor_id zeroed (map ids and kernel addresses vary; tools/capture).',
+                 'Map lookups use key 0 on the stack at fp-4 (fp-8 for the LPM trie).', IDS_NOTE],
+                steps)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--shared', default=os.environ.get('BPFSIG_SHARED', '/work/shared'))
@@ -683,7 +1352,9 @@ def main():
                         'The bpftool 7.1 (libbpf 1.1) loader of `minimal`: no FREEZE, no GET_INFO, smaller attrs (LSK-RUN-9)'),
              plan_lskel('lskel_multi_v77', 'multi', 'v77', a.shared,
                         'The bpftool 7.7 unsigned loader of `multi` (2 programs, a sub-program, HASH map, .data, .rodata.str1.1)'),
-             plan_lskel_signed(a.shared), plan_kfunc_and_lsm(a.shared)]
+             plan_lskel_signed(a.shared), plan_kfunc_and_lsm(a.shared), plan_map_types(), plan_map_elems(), plan_map_lru(),
+             plan_prog_verifier(), plan_prog_xlated(), plan_lskel_xlated(a.shared),
+             plan_all_maps(), plan_examples_xlated()]
     for name, p in plans:
         with open(os.path.join(PLANS, name + '.json'), 'w') as f:
             f.write(json.dumps(p, indent=1) + '\n')

@@ -61,10 +61,14 @@ export class ClaimContext {
     return s;
   }
 
-  /** A skeleton run with the claims key's certificate in the session keyring. */
+  /**
+   * A skeleton run with the claims key's certificate in the session keyring, unless `opts` says
+   * where the certificate goes (or that there is none): a comparison case's own placement.
+   */
   run(skel: LightSkeleton, opts: RunSkeletonOptions): SkelRun {
     if (opts.profile) this.need(opts.profile);
-    return runSkeleton(skel, { certDer: this.identity.certDer, keyring: 'session', comm: 'skel_loader', ...opts });
+    const placed = 'certDer' in opts || 'keyring' in opts;
+    return runSkeleton(skel, { ...(placed ? {} : { certDer: this.identity.certDer, keyring: 'session' as const }), comm: 'skel_loader', ...opts });
   }
 
   /** A raw BPF_PROG_LOAD on a fresh kernel of `profile` (no LSMs), optionally with the claims key in the session keyring. */

@@ -17,8 +17,10 @@ export interface CellFailure {
   /** The stage that decided (its spec id), or `loader` when the loader program returned the error. */
   readonly stage: string | null;
   readonly errno: string | null;
-  /** The kernel's return value, or the loader's retval. */
-  readonly ret: number;
+  /** The kernel's return value, or the loader's retval; null when the call never returned (a kernel oops). */
+  readonly ret: number | null;
+  /** Set when the kernel oopsed in that call: the task was killed there (never an errno). */
+  readonly oops?: string;
 }
 
 export interface CellHook {
@@ -36,7 +38,8 @@ export interface CellHook {
 export interface CellFacts {
   readonly loaded: boolean;
   readonly failedAt: CellFailure | null;
-  readonly skeleton: { readonly result: number; readonly errno: string | null; readonly errstr: string | null };
+  /** `result` null: `<name>__load()` never returned (the task was killed by a kernel oops). */
+  readonly skeleton: { readonly result: number | null; readonly errno: string | null; readonly errstr: string | null };
   readonly loaderRetval: number | null;
   readonly lsm: readonly CellHook[];
   /** The whole audit log of the run, auditd's text form. */
@@ -71,7 +74,9 @@ export function cellFacts(run: SkelRun): CellFacts {
   const failedCall = outer.find((e) => (exits.get(e.sys)?.ret ?? 0) < 0);
   const r = run.result;
   let failedAt: CellFailure | null = null;
-  if (failedCall) {
+  if (r.oops) {
+    failedAt = { syscall: cmdOf(r.oops.sys), sys: r.oops.sys, stage: r.oops.report.rule, errno: null, ret: null, oops: r.oops.report.text };
+  } else if (failedCall) {
     const ex = exits.get(failedCall.sys)!;
     const stage = [...events].reverse().find((e): e is StageEvent => e.kind === 'stage' && e.sys === failedCall.sys && !e.enter && e.errno !== undefined);
     failedAt = { syscall: cmdOf(failedCall.sys), sys: failedCall.sys, stage: stage?.id ?? null, errno: ex.errno ?? null, ret: ex.ret };

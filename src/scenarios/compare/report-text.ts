@@ -1,10 +1,11 @@
 // The comparison as text (a matrix that fits 100 columns, then the cells in detail) and as
 // Markdown. Cell codes: `ok` loaded; `EKEYREJ/PL` failed with that errno at that syscall (PL
-// PROG_LOAD, MC MAP_CREATE, UP MAP_UPDATE_ELEM, FZ MAP_FREEZE, GI OBJ_GET_INFO_BY_FD, TR the
-// loader's return value in PROG_TEST_RUN); a leading `!` marks a false positive.
+// PROG_LOAD, MC MAP_CREATE, UP MAP_UPDATE_ELEM, FZ MAP_FREEZE, GI OBJ_GET_INFO_BY_FD, TR
+// PROG_TEST_RUN) or `EINVAL/LD` returned by the loader program itself; a leading `!` marks a false
+// positive.
 
 import type { CompareCell, CompareResult } from './compare.js';
-import { recipeName } from './compare.js';
+import { recipeName, type Recipe } from './compare.js';
 
 const SYSCALL_SHORT: Record<string, string> = {
   BPF_PROG_LOAD: 'PL',
@@ -20,12 +21,17 @@ const ERRNO_SHORT: Record<string, string> = { EKEYREJECTED: 'EKEYREJ', EOPNOTSUP
 export function cellCode(c: CompareCell): string {
   if (c.loaded) return c.tamperAccepted ? 'ok*' : 'ok';
   const f = c.failedAt;
-  const errno = f?.errno ?? c.skeleton.errno ?? '?';
-  const code = `${ERRNO_SHORT[errno] ?? errno}/${f ? (SYSCALL_SHORT[f.syscall] ?? f.syscall) : '?'}`;
+  const errno = f?.oops ? 'OOPS' : (f?.errno ?? c.skeleton.errno ?? '?');
+  // LD: the loader program returned the error (its BPF_PROG_TEST_RUN syscall succeeded).
+  const where = !f ? '?' : f.stage === 'loader' ? 'LD' : (SYSCALL_SHORT[f.syscall] ?? f.syscall);
+  const code = `${ERRNO_SHORT[errno] ?? errno}/${where}`;
   return c.falsePositive ? `!${code}` : code;
 }
 
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length));
+
+/** A recipe's name in a narrow column: `bt-7.7`, `hashchain-M`. */
+const shortRecipe = (r: Recipe): string => recipeName(r).replace('bpftool-', 'bt-').replace(' -M', '-M').replace('-indexed', '-idx');
 
 /** A header cell over two lines: split at a '-' or '.' that fits, else cut. */
 function twoLines(s: string, w: number): [string, string] {
@@ -43,7 +49,7 @@ export function formatCompareMatrix(r: CompareResult): string[] {
   const heads = cols.map((c) => twoLines(c.profile, w));
   out.push(`${pad('case', 11)} ${heads.map((h) => pad(h[0], w)).join(' ')}`);
   if (heads.some((h) => h[1])) out.push(`${pad('', 11)} ${heads.map((h) => pad(h[1], w)).join(' ')}`);
-  out.push(`${pad('skeleton', 11)} ${cols.map((c) => pad(recipeName(c.recipe).replace('bpftool-', 'bt-'), w)).join(' ')}`);
+  out.push(`${pad('skeleton', 11)} ${cols.map((c) => pad(shortRecipe(c.recipe), w)).join(' ')}`);
   for (const k of r.cases) {
     const row = cols.map((c) => {
       const cell = r.cells.find((x) => x.profile === c.profile && x.case === k.id && !x.cross);
@@ -53,28 +59,28 @@ export function formatCompareMatrix(r: CompareResult): string[] {
   }
   const cross = r.cells.filter((c) => c.cross);
   if (cross.length) {
-    const recipes = [...new Set(cross.map((c) => recipeName(c.recipe)))];
+    const recipes = [...new Map(cross.map((c) => [recipeName(c.recipe), c.recipe])).values()];
     out.push('', 'cross: another scheme\'s intact skeleton (rows) under each profile (columns)');
-    for (const rn of recipes) {
+    for (const r of recipes) {
       const row = cols.map((c) => {
-        const cell = cross.find((x) => x.profile === c.profile && recipeName(x.recipe) === rn);
+        const cell = cross.find((x) => x.profile === c.profile && recipeName(x.recipe) === recipeName(r));
         return pad(cell ? cellCode(cell) : '·', w);
       });
-      out.push(`${pad(rn.replace('bpftool-', 'bt-'), 11)} ${row.join(' ')}`);
+      out.push(`${pad(shortRecipe(r), 11)} ${row.join(' ')}`);
     }
   }
   out.push('', 'codes: ok loaded; ERRNO/SYSCALL where it failed: PL PROG_LOAD, MC MAP_CREATE, GI GET_INFO,');
-  out.push("       TR the loader's return value in PROG_TEST_RUN; ! false positive (an LSM admitted or audit");
-  out.push('       recorded a signed load that did not complete); ok* loaded although a signed byte changed;');
-  out.push('       — not run; · own scheme');
+  out.push("       TR PROG_TEST_RUN, LD the loader program's own return value; ! false positive (an LSM");
+  out.push('       admitted or audit recorded a signed load that did not complete); ok* loaded although a');
+  out.push('       signed byte changed; — not run; · own scheme');
   return out;
 }
 
 function cellDetail(c: CompareCell): string[] {
   const head = `${c.profile} / ${c.case}${c.cross ? ` (cross: ${recipeName(c.recipe)})` : ''}: ${c.loaded ? 'loaded' : 'not loaded'}${c.falsePositive ? '  FALSE POSITIVE' : ''}${c.tamperAccepted ? '  LOADED TAMPERED CONTENT' : ''}`;
   const out = [head];
-  if (c.failedAt) out.push(`  failed at ${c.failedAt.syscall} (#${c.failedAt.sys}) stage ${c.failedAt.stage ?? '?'}: ${c.failedAt.errno ?? c.failedAt.ret}`);
-  out.push(`  skeleton result ${c.skeleton.result}${c.skeleton.errno ? ` (${c.skeleton.errno})` : ''}${c.skeleton.errstr ? ` "${c.skeleton.errstr}"` : ''}; loader retval ${c.loaderRetval ?? 'none'}`);
+  if (c.failedAt) out.push(`  failed at ${c.failedAt.syscall} (#${c.failedAt.sys}) stage ${c.failedAt.stage ?? '?'}: ${c.failedAt.oops ? `KERNEL OOPS (${c.failedAt.oops}); the task was killed` : (c.failedAt.errno ?? c.failedAt.ret)}`);
+  out.push(`  skeleton result ${c.skeleton.result ?? 'none (never returned)'}${c.skeleton.errno ? ` (${c.skeleton.errno})` : ''}${c.skeleton.errstr ? ` "${c.skeleton.errstr}"` : ''}; loader retval ${c.loaderRetval ?? 'none'}`);
   if (c.race) out.push(`  second thread before ${c.race.boundary}: ${c.race.calls.join('; ')}`);
   for (const h of c.lsm.filter((x) => x.lsm !== 'none')) {
     out.push(`  lsm ${h.hook}[${h.lsm}] ${h.prog ?? ''}${h.kernel ? ' kernel' : ''}${h.verdict ? ` verdict=${h.verdict}` : ''} → ${h.ret}  (${h.syscall} #${h.sys})`);

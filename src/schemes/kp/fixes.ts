@@ -57,10 +57,22 @@ export const BPF_MAP_EXCL_MEMBER: KernelFix = {
   apply: (p) => ({ ...p, fixes: withFix(p, 'bpf-map-excl'), structBpfMapExcl: true }),
 };
 
+/**
+ * EXCL-3: exclusive maps refused as inner maps (a template or an element of a map of maps →
+ * -ENOTSUPP). OBSERVED on this machine's 6.18.44 kernel (map_types.json, map_elems.json), absent from
+ * Debian's 6.18.15; carried by the v6.18-stable profile as our choice.
+ */
+export const EXCL_MAP_NOT_INNER: KernelFix = {
+  id: 'excl-not-inner',
+  title: 'bpf: exclusive maps cannot be inner maps (observed on 6.18.44)',
+  apply: (p) => ({ ...p, fixes: withFix(p, 'excl-not-inner'), exclMapNotInner: true }),
+};
+
 export const STABLE_2026_FIXES: readonly KernelFix[] = [
   STB_1_SIGNATURE_SIZE_BOUND,
   STB_2_HASH_REQUIRES_FROZEN,
   STB_3_SIGNATURE_COPY_ERRNO,
   INFO_TAIL_PADDING,
   BPF_MAP_EXCL_MEMBER,
+  EXCL_MAP_NOT_INNER,
 ];

@@ -8,6 +8,7 @@ import { kernelLoadStages } from '../../syscall/prog-load/index.js';
 import { DEFAULT_CONFIG, deriveProfile, type KernelProfile } from '../../syscall/profiles/index.js';
 import {
   BPF_MAP_EXCL_MEMBER,
+  EXCL_MAP_NOT_INNER,
   INFO_TAIL_PADDING,
   STABLE_2026_FIXES,
   STB_1_SIGNATURE_SIZE_BOUND,
@@ -69,7 +70,7 @@ export const V6_18_STABLE = deriveProfile(V6_18, STABLE_2026_FIXES, {
  * CONFIG_SYSTEM_DATA_VERIFICATION and refused LSM/fentry programs. spec: OBS-PROF-1..4, OBS-LSK-5,
  * KP-OBS-1. The info-struct padding check was OBSERVED on that kernel (docs/fidelity.md).
  */
-export const V6_18_44 = deriveProfile(V6_18, [STB_1_SIGNATURE_SIZE_BOUND, STB_2_HASH_REQUIRES_FROZEN, INFO_TAIL_PADDING, BPF_MAP_EXCL_MEMBER], {
+export const V6_18_44 = deriveProfile(V6_18, [STB_1_SIGNATURE_SIZE_BOUND, STB_2_HASH_REQUIRES_FROZEN, INFO_TAIL_PADDING, BPF_MAP_EXCL_MEMBER, EXCL_MAP_NOT_INNER], {
   name: 'v6.18.44',
   summary: 'Linux 6.18.44 as observed (fixture machine): v6.18 + STB-1 + STB-2 + struct bpf_map.excl, no CONFIG_SYSTEM_DATA_VERIFICATION, LSM/fentry programs refused',
   release: '6.18.44',
@@ -94,7 +95,7 @@ export const V6_18_15 = deriveProfile(V6_18, [STB_1_SIGNATURE_SIZE_BOUND, STB_2_
  * unreadable signature pointer, OBS-DEB-43) and `struct bpf_map.excl` (the bpftool 7.8 loader loads,
  * OBS-DEB-32); zero-size signatures still reach the parser (EBADMSG, OBS-DEB-42/44).
  */
-export const V7_2 = deriveProfile(V6_18, [STB_1_SIGNATURE_SIZE_BOUND, STB_2_HASH_REQUIRES_FROZEN, STB_3_SIGNATURE_COPY_ERRNO, INFO_TAIL_PADDING, BPF_MAP_EXCL_MEMBER], {
+export const V7_2 = deriveProfile(V6_18, [STB_1_SIGNATURE_SIZE_BOUND, STB_2_HASH_REQUIRES_FROZEN, STB_3_SIGNATURE_COPY_ERRNO, INFO_TAIL_PADDING, BPF_MAP_EXCL_MEMBER, EXCL_MAP_NOT_INNER], {
   name: 'v7.2',
   summary: 'Debian 7.2.12 as observed: the 6.18 scheme with STB-1..3 and struct bpf_map.excl, signatures verified',
   release: '7.2.12',

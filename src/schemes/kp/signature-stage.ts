@@ -11,7 +11,7 @@
 // still verifies them, not a CO-RE-rewritten copy), the calling process's keyrings, and the
 // profile's rules.
 
-import { bpf_prog_verify_signature, type ProgSignatureResult } from '../../keys/bpf-prog-signature.js';
+import { bpf_prog_verify_signature, type ProgSignatureResult, type SignedContentFailure } from '../../keys/bpf-prog-signature.js';
 import { Errno } from '../../syscall/errno.js';
 import { registerLoadStage, type LoadCtx } from '../../syscall/prog-load/index.js';
 import { progSignatureRules } from '../../syscall/profiles/index.js';
@@ -27,8 +27,12 @@ export function kvmemdupBpfptr(l: LoadCtx, ptr: bigint, size: number): Uint8Arra
   return bytes ?? -Errno.EFAULT;
 }
 
-/** bpf_prog_verify_signature over `content` (the insns for KP; another scheme passes its own payload). */
-export function verifyProgSignature(l: LoadCtx, content: Uint8Array): ProgSignatureResult {
+/**
+ * bpf_prog_verify_signature over `content`: the insns for KP; another scheme passes its own bytes,
+ * or a function that builds them after the keyring lookup and the signature copy (where its code
+ * runs in the kernel) and may fail there.
+ */
+export function verifyProgSignature(l: LoadCtx, content: Uint8Array | (() => Uint8Array | SignedContentFailure)): ProgSignatureResult {
   const { ctx } = l;
   return bpf_prog_verify_signature(
     ctx.kernel.keys,
@@ -36,7 +40,7 @@ export function verifyProgSignature(l: LoadCtx, content: Uint8Array): ProgSignat
       keyringId: Number(l.attr.keyring_id ?? 0),
       signatureSize: Number(l.attr.signature_size ?? 0),
       copySignature: (size) => kvmemdupBpfptr(l, l.attr.signature as bigint, size),
-      insns: content,
+      ...(content instanceof Uint8Array ? { insns: content } : { insns: l.origInsns!, signedContent: content }),
       proc: ctx.proc.keyrings,
     },
     progSignatureRules(ctx.kernel.profile, ctx.kernel.config),

@@ -7,8 +7,10 @@ import { checkAttrFails } from '../attr.js';
 import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
 import { O_CLOEXEC, O_RDONLY, O_RDWR, O_WRONLY, OpenFile, fmodeFor } from '../file.js';
-import type { BpfMap, MapAttr } from '../objects/map.js';
-import { BtfKind } from '../../btf/btf.js';
+import type { BpfMap, MapAttr, MapEnv } from '../objects/map.js';
+import { bpfMapMetaAlloc } from '../objects/map_in_map.js';
+import type { BpfProg } from '../objects/prog.js';
+import { bpfProgPut } from '../prog-load/prog-fd.js';
 import type { Btf } from '../objects/btf.js';
 import { MAP_TYPES } from '../objects/map-types.js';
 import { NotEmulated } from '../result.js';
@@ -48,30 +50,20 @@ export function bpfObjNameCpy(raw: Uint8Array): string | number {
 /** OPEN_FMODE(flags): the fmode bits security_bpf_map sees. */
 const openFmode = (flags: number): number => (flags + 1) & 3;
 
-/** map_check_btf with array_map_check_btf / the generic key and value size checks. MC-12 */
+/**
+ * map_check_btf: a key type must have the map's key size (a keyless BTF needs the type's own
+ * map_check_btf), the value type the value size, then the type's map_check_btf. MC-12
+ */
 function mapCheckBtf(map: BpfMap, btf: Btf, keyId: number, valueId: number): number {
-  const isArray = map.mapType === MapType.BPF_MAP_TYPE_ARRAY || map.mapType === MapType.BPF_MAP_TYPE_PERCPU_ARRAY;
-  const valueSize = btf.resolveSize(valueId);
   if (keyId) {
     const keySize = btf.resolveSize(keyId);
     if (keySize === undefined || keySize !== map.keySize) return -Errno.EINVAL;
-  } else if (!isArray && map.mapType !== MapType.BPF_MAP_TYPE_HASH) {
+  } else if (!map.checkBtf) {
     return -Errno.EINVAL;
   }
+  const valueSize = btf.resolveSize(valueId);
   if (valueSize === undefined || valueSize !== map.valueSize) return -Errno.EINVAL;
-  if (isArray) {
-    // array_map_check_btf: a keyless BTF is allowed only for a one-entry ARRAY with a DATASEC
-    // value (.bss/.data/.rodata); otherwise the key must be a 32-bit int.
-    if (!keyId) {
-      if (map.mapType !== MapType.BPF_MAP_TYPE_ARRAY || map.maxEntries !== 1) return -Errno.EINVAL;
-      if (btf.typeById(valueId)?.kind !== BtfKind.DATASEC) return -Errno.EINVAL;
-      return 0;
-    }
-    if (!btf.isI32(keyId)) return -Errno.EINVAL;
-  } else if (!keyId) {
-    return -Errno.EINVAL;
-  }
-  return 0;
+  return map.checkBtf ? map.checkBtf(btf, keyId, valueId) : 0;
 }
 
 export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr): number {
@@ -121,8 +113,19 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
     raw: a,
   };
   if (!ops.alloc) throw new NotEmulated(`map type ${mapTypeName(mapType)}`);
+  const env: MapEnv = {
+    kmem: k.kmem,
+    nrCpus: k.config.nrCpus,
+    hasSha: k.profile.structBpfMapHasSha,
+    hasExcl: k.profile.structBpfMapExcl,
+    maxMapBytes: k.limits.maxMapBytes,
+    fdget: (fd) => ctx.proc.fds.get(fd),
+    exclMapNotInner: k.profile.exclMapNotInner === true,
+    capableSysAdmin: () => capable(ctx, 'CAP_SYS_ADMIN'),
+    put: { map: (m) => k.mapPut(m), prog: (p) => bpfProgPut(k, p as BpfProg) },
+  };
   // MC-7
-  const chk = ops.allocCheck ? ops.allocCheck(attr) : 0;
+  const chk = ops.allocCheck ? ops.allocCheck(attr, env) : 0;
   if (chk) return ctx.fail('MC-7', `${mapTypeName(mapType)} map_alloc_check`, chk);
   // MC-8: tokens. No BPF token exists in the emulated system, so a token fd is never one.
   if (tokenFlag) {
@@ -146,10 +149,20 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
     }
     return ctx.fail('MC-10', 'bpf_map_offload_map_alloc: no offload device', -Errno.EOPNOTSUPP);
   }
-  const env = { kmem: k.kmem, nrCpus: k.config.nrCpus, hasSha: k.profile.structBpfMapHasSha, hasExcl: k.profile.structBpfMapExcl, maxMapBytes: k.limits.maxMapBytes };
+  // Map-in-map types take the inner map template first (bpf_map_meta_alloc).
+  let meta: BpfMap | null = null;
+  if (ops.innerMap) {
+    const mm = bpfMapMetaAlloc(env.fdget, n('inner_map_fd'), env.exclMapNotInner === true);
+    if (typeof mm === 'number') return ctx.fail('MC-10', 'bpf_map_meta_alloc(inner_map_fd)', mm);
+    meta = mm;
+  }
   const m = ops.alloc(attr, env);
   if (typeof m === 'number') return ctx.fail('MC-10', `${mapTypeName(mapType)} map_alloc`, m);
   const map = m;
+  map.innerMapMeta = meta;
+  // bpf_bypass_spec_v1 at allocation: the creator's CAP_PERFMON (or CAP_SYS_ADMIN); read from the
+  // credentials, without the capable() hook the kernel's perfmon_capable() also calls.
+  map.bypassSpecV1 = ctx.proc.cred.caps.has('CAP_PERFMON') || ctx.proc.cred.caps.has('CAP_SYS_ADMIN');
   const freeMap = (id: string, name: string, err: number): number => {
     k.mapPut(map);
     return ctx.fail(id, name, err);

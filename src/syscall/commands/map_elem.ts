@@ -11,7 +11,7 @@ import { checkAttrFails } from '../attr.js';
 import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
 import { FMODE_CAN_READ, FMODE_CAN_WRITE, type OpenFile } from '../file.js';
-import type { BpfMap } from '../objects/map.js';
+import type { BpfMap, ElemCtx } from '../objects/map.js';
 import { copyFromBpfPtr, copyFromUser, copyToUser } from '../uaccess.js';
 import { MAP_ELEM, MAP_GET_NEXT_KEY } from '../uapi/attr-layouts.js';
 import { BpfCmd, ElemFlag, MapType } from '../uapi/consts.js';
@@ -35,6 +35,9 @@ function copyKey(ctx: SyscallCtx, map: BpfMap, addr: bigint, kernelPtrOk: boolea
   return addr ? -Errno.EINVAL : null;
 }
 
+/** The element context of a syscall: the caller's fds; CPU 0. */
+const elemCtx = (ctx: SyscallCtx): ElemCtx => ({ fdget: (fd) => ctx.proc.fds.get(fd), cpu: 0 });
+
 /** A map value lock exists only with a BTF spin lock; bpfsig's maps never have one. */
 const hasSpinLock = (_map: BpfMap): boolean => false;
 
@@ -51,7 +54,14 @@ export function mapLookupElem(ctx: SyscallCtx, attrBytes: Uint8Array): number {
   if (flags & BigInt(ElemFlag.BPF_F_LOCK) && !hasSpinLock(map)) return ctx.fail('ELEM-3', 'BPF_F_LOCK without a spin lock', -Errno.EINVAL);
   const key = copyKey(ctx, map, a.key as bigint, false);
   if (typeof key === 'number') return ctx.fail('ELEM-3', 'copy key', key);
-  const value = map.sysLookup(key);
+  if (map.mapType === MapType.BPF_MAP_TYPE_BLOOM_FILTER) {
+    // A bloom filter's lookup tests the value the caller passes; nothing is copied back.
+    const v = copyFromUser(ctx.proc.mem, a.value as bigint, map.sysValueSize);
+    if (!v) return ctx.fail('ELEM-3', 'copy value in', -Errno.EFAULT);
+    const r = map.sysLookup(key, elemCtx(ctx), v);
+    return typeof r === 'number' ? ctx.fail('ELEM-3', `${map.typeName} peek`, r) : 0;
+  }
+  const value = map.sysLookup(key, elemCtx(ctx));
   if (typeof value === 'number') return ctx.fail('ELEM-3', `${map.typeName} lookup`, value);
   if (!copyToUser(ctx.proc.mem, a.value as bigint, value)) return ctx.fail('ELEM-3', 'copy value out', -Errno.EFAULT);
   return 0;
@@ -73,7 +83,7 @@ export function mapUpdateElem(ctx: SyscallCtx, attrBytes: Uint8Array): number {
     if (typeof key === 'number') return ctx.fail('ELEM-3', 'copy key', key);
     const value = copyFromBpfPtr(ctx.proc.mem, ctx.ptr(a.value as bigint), map.sysValueSize);
     if (!value) return ctx.fail('ELEM-3', 'copy value', -Errno.EFAULT);
-    const err = map.sysUpdate(key, value, flags);
+    const err = map.sysUpdate(key, value, flags, elemCtx(ctx));
     if (err) return ctx.fail('ELEM-3', `${map.typeName} update`, err);
     return 0;
   } finally {
@@ -93,7 +103,7 @@ export function mapDeleteElem(ctx: SyscallCtx, attrBytes: Uint8Array): number {
     if (!(mapGetSysPerms(map, file) & FMODE_CAN_WRITE)) return ctx.fail('ELEM-1', 'fd not writable (frozen or read-only)', -Errno.EPERM);
     const key = copyKey(ctx, map, a.key as bigint, true);
     if (typeof key === 'number') return ctx.fail('ELEM-3', 'copy key', key);
-    const err = map.sysDelete(key);
+    const err = map.sysDelete(key, elemCtx(ctx));
     if (err) return ctx.fail('ELEM-3', `${map.typeName} delete`, err);
     return 0;
   } finally {
@@ -121,7 +131,11 @@ export function mapGetNextKey(ctx: SyscallCtx, attrBytes: Uint8Array): number {
   return 0;
 }
 
-/** Only the hash-table family (and queue/stack) support lookup-and-delete; others -ENOTSUPP. ELEM-1 */
+/**
+ * map_lookup_and_delete_elem: queue and stack maps pop (any flag → EINVAL), the hash family
+ * (HASH, PERCPU_HASH, LRU_HASH, LRU_PERCPU_HASH) looks up and deletes, every other type → ENOTSUPP
+ * after the key copy. ELEM-1
+ */
 export function mapLookupAndDeleteElem(ctx: SyscallCtx, attrBytes: Uint8Array): number {
   const p = ctx.kernel.profile;
   const a = decode(MAP_ELEM, attrBytes, p.uapi);
@@ -137,13 +151,13 @@ export function mapLookupAndDeleteElem(ctx: SyscallCtx, attrBytes: Uint8Array): 
   try {
     const perms = mapGetSysPerms(map, file);
     if (!(perms & FMODE_CAN_READ) || !(perms & FMODE_CAN_WRITE)) return ctx.fail('ELEM-1', 'fd not readable and writable', -Errno.EPERM);
+    const queueStack = map.mapType === MapType.BPF_MAP_TYPE_QUEUE || map.mapType === MapType.BPF_MAP_TYPE_STACK;
+    if (flags && queueStack) return ctx.fail('ELEM-3', 'flags on a queue or stack pop', -Errno.EINVAL);
     if (flags & BigInt(ElemFlag.BPF_F_LOCK) && !hasSpinLock(map)) return ctx.fail('ELEM-3', 'BPF_F_LOCK without a spin lock', -Errno.EINVAL);
     const key = copyKey(ctx, map, a.key as bigint, false);
     if (typeof key === 'number') return ctx.fail('ELEM-3', 'copy key', key);
-    if (map.mapType !== MapType.BPF_MAP_TYPE_HASH) return ctx.fail('ELEM-3', `${map.typeName} has no lookup_and_delete`, -Errno.ENOTSUPP);
-    const value = map.sysLookup(key);
-    if (typeof value === 'number') return ctx.fail('ELEM-3', 'lookup', value);
-    map.sysDelete(key);
+    const value = map.sysLookupAndDelete(key, flags, elemCtx(ctx));
+    if (typeof value === 'number') return ctx.fail('ELEM-3', `${map.typeName} lookup_and_delete`, value);
     if (!copyToUser(ctx.proc.mem, a.value as bigint, value)) return ctx.fail('ELEM-3', 'copy value out', -Errno.EFAULT);
     return 0;
   } finally {

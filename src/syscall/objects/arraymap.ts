@@ -5,9 +5,11 @@
 // → ENOENT, update past the end → E2BIG, BPF_NOEXIST → EEXIST, flags > BPF_EXIST → EINVAL, delete
 // → EINVAL, get_next_key: NULL or past the end → 0, the last index → ENOENT.
 
+import { BtfKind } from '../../btf/btf.js';
 import { Errno } from '../errno.js';
 import type { Region } from '../memory.js';
 import { ElemFlag, MapFlag, MapType } from '../uapi/consts.js';
+import type { Btf } from './btf.js';
 import { BpfMap, type MapAttr, type MapEnv } from './map.js';
 
 /** PCPU_MIN_UNIT_SIZE: the bound on a per-CPU value. */
@@ -39,13 +41,31 @@ export function arrayMapAllocCheck(attr: MapAttr): number {
   return 0;
 }
 
-function keyIndex(key: Uint8Array | null): number | undefined {
+/**
+ * array_map_check_btf: a keyless BTF only for a one-entry ARRAY whose value is a DATASEC
+ * (.bss/.data/.rodata); otherwise the key must be a 32-bit int at bit offset 0.
+ */
+export function arrayMapCheckBtf(map: BpfMap, btf: Btf, keyTypeId: number, valueTypeId: number): number {
+  if (!keyTypeId) {
+    if (map.mapType !== MapType.BPF_MAP_TYPE_ARRAY || map.maxEntries !== 1) return -Errno.EINVAL;
+    if (btf.typeById(valueTypeId)?.kind !== BtfKind.DATASEC) return -Errno.EINVAL;
+    return 0;
+  }
+  return btf.isI32(keyTypeId) ? 0 : -Errno.EINVAL;
+}
+
+/** array_map_meta_equal: bpf_map_meta_equal, and max_entries unless the template has BPF_F_INNER_MAP. */
+function arrayMetaEqual(a: BpfMap, b: BpfMap, base: boolean): boolean {
+  return base && (a.mapFlags & MapFlag.BPF_F_INNER_MAP ? true : a.maxEntries === b.maxEntries);
+}
+
+export function keyIndex(key: Uint8Array | null): number | undefined {
   if (!key || key.length < 4) return undefined;
   return new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true);
 }
 
 /** array_map_get_next_key: NULL or past the end → index 0; the last index → ENOENT. */
-function arrayGetNextKey(key: Uint8Array | null, maxEntries: number): Uint8Array | number {
+export function arrayGetNextKey(key: Uint8Array | null, maxEntries: number): Uint8Array | number {
   const i = keyIndex(key);
   const next = new Uint8Array(4);
   if (i === undefined || i >= maxEntries) return next;
@@ -115,6 +135,27 @@ export class ArrayMap extends BpfMap {
     return this.values;
   }
 
+  override metaEqual(other: BpfMap): boolean {
+    return arrayMetaEqual(this, other, this.baseMetaEqual(other));
+  }
+
+  override checkBtf(btf: Btf, keyTypeId: number, valueTypeId: number): number {
+    return arrayMapCheckBtf(this, btf, keyTypeId, valueTypeId);
+  }
+
+  override progLookup(key: Uint8Array): bigint {
+    const i = keyIndex(key);
+    return i === undefined || i >= this.maxEntries ? 0n : this.values.base + BigInt(i * this.elemSize);
+  }
+
+  override progUpdate(key: Uint8Array, value: Uint8Array, flags: bigint): number {
+    return this.sysUpdate(key, value, flags);
+  }
+
+  override progDelete(): number {
+    return -Errno.EINVAL;
+  }
+
   protected override freeStorage(): void {
     this.env.kmem.unmap(this.values);
   }
@@ -122,13 +163,15 @@ export class ArrayMap extends BpfMap {
 
 export class PercpuArrayMap extends BpfMap {
   readonly elemSize: number;
-  /** One copy of every slot per CPU: [cpu][entry]. */
+  /** One copy of every slot per CPU: [cpu][entry], in kernel memory (a program addresses its CPU's copy). */
+  private readonly region: Region;
   private readonly storage: Uint8Array;
 
   private constructor(attr: MapAttr, env: MapEnv) {
     super(attr, env);
     this.elemSize = roundUp8(attr.value_size);
-    this.storage = new Uint8Array(this.elemSize * attr.max_entries * env.nrCpus);
+    this.region = env.kmem.map({ name: 'map value (percpu array)', kind: 'map_value', bytes: new Uint8Array(this.elemSize * attr.max_entries * env.nrCpus) });
+    this.storage = this.region.bytes;
   }
 
   static alloc(attr: MapAttr, env: MapEnv): PercpuArrayMap | number {
@@ -177,5 +220,36 @@ export class PercpuArrayMap extends BpfMap {
 
   memUsage(): number {
     return this.storage.length;
+  }
+
+  override metaEqual(other: BpfMap): boolean {
+    return arrayMetaEqual(this, other, this.baseMetaEqual(other));
+  }
+
+  override checkBtf(btf: Btf, keyTypeId: number, valueTypeId: number): number {
+    return arrayMapCheckBtf(this, btf, keyTypeId, valueTypeId);
+  }
+
+  /** this_cpu_ptr of the element. */
+  override progLookup(key: Uint8Array, cpu: number): bigint {
+    const i = keyIndex(key);
+    return i === undefined || i >= this.maxEntries ? 0n : this.region.base + BigInt(this.slot(cpu, i));
+  }
+
+  override progUpdate(key: Uint8Array, value: Uint8Array, flags: bigint, cpu: number): number {
+    const i = keyIndex(key);
+    if (updateMode(flags) > BigInt(ElemFlag.BPF_EXIST)) return -Errno.EINVAL;
+    if (i === undefined || i >= this.maxEntries) return -Errno.E2BIG;
+    if (updateMode(flags) === BigInt(ElemFlag.BPF_NOEXIST)) return -Errno.EEXIST;
+    this.storage.set(value.subarray(0, this.valueSize), this.slot(cpu, i));
+    return 0;
+  }
+
+  override progDelete(): number {
+    return -Errno.EINVAL;
+  }
+
+  protected override freeStorage(): void {
+    this.env.kmem.unmap(this.region);
   }
 }

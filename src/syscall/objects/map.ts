@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { Errno } from '../errno.js';
+import type { OpenFile } from '../file.js';
 import type { AddressSpace, Region } from '../memory.js';
 import { mapTypeName } from '../uapi/consts.js';
 import type { Decoded } from '../uapi/layout.js';
@@ -37,7 +38,28 @@ export interface MapEnv {
   readonly hasExcl: boolean;
   /** Emulator resource limit on one map's storage; larger maps fail with -ENOMEM. */
   readonly maxMapBytes: number;
+  /** fdget() in the process creating the map (the inner map template of a map-in-map). */
+  readonly fdget?: (fd: number) => OpenFile | undefined;
+  /** capable(CAP_SYS_ADMIN) of the creator, asked only where a type needs it (BPF_F_ZERO_SEED on hash maps). */
+  readonly capableSysAdmin?: () => boolean;
+  /** EXCL-3 on this kernel: an exclusive map cannot be an inner map (template or element). */
+  readonly exclMapNotInner?: boolean;
+  /** Drop references a map holds on other objects (bpf_map_put, bpf_prog_put). */
+  readonly put?: { map(m: BpfMap): void; prog(p: unknown): void };
 }
+
+/**
+ * What an element command needs besides the key and value: the caller's fd table (fd maps and
+ * local storage take fds as values or keys) and the CPU it runs on (per-CPU LRU lists; bpfsig
+ * runs everything on CPU 0).
+ */
+export interface ElemCtx {
+  fdget(fd: number): OpenFile | undefined;
+  readonly cpu: number;
+}
+
+/** Element context with no fds (programs, tests). */
+export const NO_FDS: ElemCtx = { fdget: () => undefined, cpu: 0 };
 
 export abstract class BpfMap {
   id = 0;
@@ -59,6 +81,11 @@ export abstract class BpfMap {
   writeActive = 0;
   /** Writable mmaps (counted in bpf_map_write_active too). */
   writableMmaps = 0;
+  /**
+   * map->bypass_spec_v1: the creator could bypass Spectre v1 hardening (perfmon_capable or
+   * mitigations off), so inlined array lookups need no index masking.
+   */
+  bypassSpecV1 = true;
   /** EXCL-2: SHA-256 of the only program allowed to use the map, or null. */
   exclProgSha: Uint8Array | null = null;
   refcnt = 1;
@@ -136,15 +163,66 @@ export abstract class BpfMap {
     return this.valueSize;
   }
 
-  /** Element lookup for the syscall: the value bytes, or -errno (ENOENT when absent). */
-  abstract sysLookup(key: Uint8Array | null): Uint8Array | number;
-  /** Element update for the syscall: 0 or -errno. `value` has sysValueSize bytes. */
-  abstract sysUpdate(key: Uint8Array | null, value: Uint8Array, flags: bigint): number;
-  abstract sysDelete(key: Uint8Array | null): number;
+  /**
+   * Element lookup for the syscall (bpf_map_copy_value): the value bytes, or -errno (ENOENT when
+   * absent). Queue, stack and bloom filter maps peek here: a bloom filter gets the caller's value.
+   */
+  abstract sysLookup(key: Uint8Array | null, ctx?: ElemCtx, value?: Uint8Array): Uint8Array | number;
+  /** Element update for the syscall (bpf_map_update_value): 0 or -errno. `value` has sysValueSize bytes. */
+  abstract sysUpdate(key: Uint8Array | null, value: Uint8Array, flags: bigint, ctx?: ElemCtx): number;
+  abstract sysDelete(key: Uint8Array | null, ctx?: ElemCtx): number;
   /** map_get_next_key: the next key, or -errno. */
   abstract getNextKey(key: Uint8Array | null): Uint8Array | number;
   /** Bytes of storage the map holds (map_mem_usage). */
   abstract memUsage(): number;
+
+  /**
+   * BPF_MAP_LOOKUP_AND_DELETE_ELEM: only queue and stack maps (pop) and the hash family have it;
+   * for every other type the syscall answers -ENOTSUPP.
+   */
+  sysLookupAndDelete(_key: Uint8Array | null, _flags: bigint, _ctx?: ElemCtx): Uint8Array | number {
+    return -Errno.ENOTSUPP;
+  }
+
+  /**
+   * The inner map template of a map-in-map (map->inner_map_meta). The kernel keeps a copy of the
+   * template's fields and ops; bpfsig keeps the template object itself (its fields never change),
+   * without a reference: closing the template does not affect the outer map.
+   */
+  innerMapMeta: BpfMap | null = null;
+
+  /** Does the type have map->ops->map_meta_equal? Types without it cannot be inner maps (-ENOTSUPP). */
+  get hasMetaEqual(): boolean {
+    return true;
+  }
+
+  /** Does this kernel refuse exclusive maps as inner maps (EXCL-3)? */
+  get exclMapNotInner(): boolean {
+    return this.env.exclMapNotInner === true;
+  }
+
+  /**
+   * map->ops->map_meta_equal: may a map like `other` be stored in a map-in-map whose template is
+   * this map? bpf_map_meta_equal compares type, key and value size and flags; arrays also compare
+   * max_entries.
+   */
+  metaEqual(other: BpfMap): boolean {
+    return this.baseMetaEqual(other);
+  }
+
+  /** map->ops->map_check_btf, for types that have one (a keyless BTF needs it). */
+  checkBtf?(btf: Btf, keyTypeId: number, valueTypeId: number): number;
+
+  /** BPF side (helpers): bpf_map_lookup_elem → the value's kernel address, or 0. */
+  progLookup?(key: Uint8Array, cpu: number): bigint;
+  /** bpf_map_update_elem from a program: 0 or -errno. */
+  progUpdate?(key: Uint8Array, value: Uint8Array, flags: bigint, cpu: number): number;
+  /** bpf_map_delete_elem from a program: 0 or -errno. */
+  progDelete?(key: Uint8Array, cpu: number): number;
+  /** bpf_map_push_elem / pop / peek (queue, stack, bloom filter). */
+  push?(value: Uint8Array, flags: bigint): number;
+  pop?(): Uint8Array | number;
+  peek?(value?: Uint8Array): Uint8Array | number;
 
   /** map_get_hash (MHASH-7): only array maps implement it; others leave it undefined. */
   getHash?(): number;
@@ -152,7 +230,7 @@ export abstract class BpfMap {
   /** map_direct_value_addr: the value area a BPF program addresses directly (array maps only). */
   valueRegion?(): Region | undefined;
 
-  /** Release memory: unmap the kernel regions. */
+  /** Release memory: unmap the kernel regions, drop the references the elements hold. */
   free(): void {
     if (this.freed) return;
     this.freed = true;
@@ -161,6 +239,11 @@ export abstract class BpfMap {
   }
 
   protected freeStorage(): void {}
+
+  /** bpf_map_meta_equal: the checks every map_meta_equal starts with. */
+  protected baseMetaEqual(other: BpfMap): boolean {
+    return this.mapType === other.mapType && this.keySize === other.keySize && this.valueSize === other.valueSize && this.mapFlags === other.mapFlags;
+  }
 
   /** SHA-256 of `bytes` into map->sha, the way array_map_get_hash memcpy's it (MHASH-7). */
   protected storeSha(bytes: Uint8Array): number {

@@ -1,6 +1,10 @@
-// BPF_MAP_TYPE_RINGBUF: creatable (ringbuf_map_alloc's checks); it has no syscall element
-// operations: lookup/update/delete/get_next_key give -ENOTSUPP (OBSERVED on this machine's kernel
-// with a NULL key; a non-NULL key fails earlier with EINVAL because key_size is 0).
+// BPF_MAP_TYPE_RINGBUF and BPF_MAP_TYPE_USER_RINGBUF (kernel/bpf/ringbuf.c). Both are created by
+// ringbuf_map_alloc: flags within BPF_F_NUMA_NODE, key and value size 0, max_entries a power of 2
+// and a multiple of the page size → else EINVAL (the data area can be 64 GiB, more than a u32
+// allows). Neither has syscall element operations: lookup, update, delete and get_next_key give
+// ENOTSUPP (a non-NULL key fails earlier, EINVAL, since key_size is 0). OBSERVED on this machine's
+// 6.18.44 kernel (test/transcripts/kernel-6.18.44/map_types.json, map_elems.json). The data area is
+// not allocated: nothing in the emulated system maps it or produces records.
 
 import { Errno } from '../errno.js';
 import { MapFlag } from '../uapi/consts.js';
@@ -25,7 +29,6 @@ export class RingbufMap extends BpfMap {
   static alloc(attr: MapAttr, env: MapEnv): RingbufMap | number {
     const err = ringbufMapAllocCheck(attr);
     if (err) return err;
-    if (attr.max_entries > env.maxMapBytes) return -Errno.ENOMEM;
     return new RingbufMap(attr, env);
   }
 

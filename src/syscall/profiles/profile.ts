@@ -78,6 +78,11 @@ export interface KernelProfile {
    */
   readonly structBpfMapExcl: boolean;
   /**
+   * EXCL-3: an exclusive map cannot be an inner map (template or element → ENOTSUPP). OBSERVED on
+   * 6.18.44; Debian's 6.18.15 allows it (test/transcripts/debian-6.18.15/map_types.json).
+   */
+  readonly exclMapNotInner?: boolean;
+  /**
    * BPF_PROG_LOAD's stages in the order this kernel runs them (LOAD-1..18 for v6.18, bpf_check as
    * LOAD-13 and its steps; v6.17 has no LOAD-9). Each stage carries its contract; the registry checks
    * the order (validateStageOrder). spec: LOAD-*, PROF-3

@@ -19,7 +19,7 @@
 
 import { decodeProgram, type LdImm64Query, type ResolveError } from '../../vm/decode.js';
 import { isKnownOpcode } from '../../vm/check.js';
-import { parseInsns } from '../../vm/insn.js';
+import { encodeInsns, parseInsns } from '../../vm/insn.js';
 import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
 import type { BpfMap } from '../objects/map.js';
@@ -27,7 +27,7 @@ import type { BpfProg } from '../objects/prog.js';
 import { bpfTokenCapable } from '../security.js';
 import { copyFromBpfPtr, copyToBpfPtr, copyToUser } from '../uaccess.js';
 import { PROG_LOAD } from '../uapi/attr-layouts.js';
-import { Limits, Pseudo, ProgType } from '../uapi/consts.js';
+import { Limits, MapFlag, Pseudo, ProgType } from '../uapi/consts.js';
 import { checkReachable, checkSubprogs } from './cfg.js';
 import { doCheck } from './do-check.js';
 import type { RegValue } from './verifier-text.js';
@@ -38,6 +38,7 @@ import { findSubprogs } from '../kernel-btf/btf-info.js';
 import { bpfProgCalcDigest } from './digest.js';
 import { bpfMapPtrAccess } from './map-ptr-access.js';
 import { registerLoadStage, type LoadCtx, type LoadStage } from './load.js';
+import { translate } from './xlated.js';
 
 const LD_IMM64 = 0x18;
 const CALL = 0x85;
@@ -80,6 +81,8 @@ export class Check {
   readonly ldMaps = new Map<number, { map: BpfMap; value: boolean; off: number }>();
   /** env->insn_processed: 0 until the main pass runs (errors found before it print 0). */
   processed = 0;
+  /** env->max_states_per_insn, total_states, peak_states. */
+  states = { max: 0, total: 0, peak: 0 };
 
   constructor(
     readonly l: LoadCtx,
@@ -293,14 +296,14 @@ const CHECK_KEY = 'bpf_check';
 
 /**
  * bpf_check's exit path, on success and on failure alike: print_verification_stats (the last line
- * of every log; bpfsig does not model verifier states, so the state counters are 0, what the kernel
- * prints for programs without prune points, PINFO-5), finalize the log, and on failure drop the maps
- * taken. A log that did not fit (-ENOSPC) or could not be copied replaces the verifier's result.
+ * of every log, with the state counters of the main pass's checkpoints, PINFO-5), finalize the log,
+ * and on failure drop the maps taken. A log that did not fit (-ENOSPC) or could not be copied
+ * replaces the verifier's result.
  */
 function checkExit(l: LoadCtx, err: number): number {
   const c = checkState(l);
   const { ctx, prog, log } = c;
-  c.verbose(`processed ${c.processed} insns (limit ${Limits.BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n`);
+  c.verbose(`processed ${c.processed} insns (limit ${Limits.BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn ${c.states.max} total_states ${c.states.total} peak_states ${c.states.peak} mark_read 0\n`);
   prog.verifiedInsns = c.processed;
   const logErr = finalizeLog(l, log);
   l.scratch.delete(CHECK_KEY);
@@ -399,7 +402,8 @@ export const CHECK_CFG = checkStage('LOAD-13.cfg', 'check_cfg', ['btf-info'], []
 export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural stand-in)', ['used-maps', 'btf-info'], ['verified'], (c) => {
   const { l, prog, ctx } = c;
   const verbose = (msg: string) => c.verbose(msg);
-  const main = doCheck(parseInsns(prog.insns), {
+  const relocated = parseInsns(prog.insns);
+  const main = doCheck(relocated, {
     progType: prog.type,
     gplCompatible: prog.gplCompatible,
     sleepable: prog.sleepable,
@@ -410,9 +414,13 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
       const vmlinux = ctx.kernel.vmlinuxBtf();
       return vmlinux ? bpfMapPtrAccess(vmlinux.model, off, size) : null;
     },
+    readOnlyValue: (ref, off, size) => mapDirectRead(ref as BpfMap, off, size),
+    hasFuncInfo: prog.funcInfo.length > 0,
+    logging: c.log.level !== 0,
   });
   for (const line of main.pathLog) c.verbose(line + '\n');
   c.processed = main.processed;
+  c.states = { max: main.maxStatesPerInsn, total: main.totalStates, peak: main.peakStates };
   if (main.error) return c.fail(main.error.id, main.error.message, main.error.errno);
   if (prog.type === ProgType.BPF_PROG_TYPE_SYSCALL) prog.maxCtxOffset = main.maxCtxOffset;
   // The interpreter's program: resolved ld_imm64 values come from the resolve stage, kfuncs are bound here.
@@ -422,7 +430,25 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
   });
   if (!dec.ok) return c.fail('LOAD-13', dec.error.message, dec.error.errno);
   prog.decoded = dec.program;
-  prog.xlated = xlatedDump(prog.insns, c.dumpLdImm64);
+  // The verifier's rewrites (xlated.ts), then bpf_insn_prepare_dump's view of map ld_imm64s.
+  const t = translate({
+    insns: relocated,
+    progType: prog.type,
+    seen: main.seen,
+    callMaps: main.callMaps,
+    ctxAccess: main.ctxAccess,
+    loopInline: main.loopInline,
+    stackDepth: main.stackDepth,
+    bpfCapable: bpfTokenCapable(ctx, 'CAP_BPF'),
+    bypassSpecV1: (m) => m.bypassSpecV1,
+    layout: {
+      // OBSERVED 312 on 6.18.44; without map->sha (v6.17) 32 bytes less (INFERRED)
+      arrayValueOffset: ctx.kernel.profile.structBpfMapHasSha ? 312 : 280,
+      cpuNumber: Number(BigInt.asIntN(32, ctx.kernel.kallsyms.lookup('cpu_number') ?? 0n)),
+      jiffies: ctx.kernel.kallsyms.lookup('jiffies') ?? 0n,
+    },
+  });
+  prog.xlated = xlatedDump(encodeInsns(t.insns), t.orig, c.dumpLdImm64);
   return 0;
 });
 
@@ -449,21 +475,42 @@ export const BPF_CHECK_STAGES: readonly LoadStage[] = [
   BPF_CHECK_EXIT,
 ];
 
+/**
+ * bpf_map_direct_read: a load from the value of a frozen map that programs may only read
+ * (bpf_map_is_rdonly: BPF_F_RDONLY_PROG, frozen, no syscall writer active) is a known constant.
+ */
+function mapDirectRead(map: BpfMap, off: number, size: number): bigint | undefined {
+  if (!(map.mapFlags & MapFlag.BPF_F_RDONLY_PROG) || !map.frozen || map.writeActive > 0) return undefined;
+  const region = map.valueRegion?.();
+  if (!region || off < 0 || off + size > map.valueSize) return undefined;
+  const dv = region.view;
+  switch (size) {
+    case 1: return BigInt(dv.getUint8(off));
+    case 2: return BigInt(dv.getUint16(off, true));
+    case 4: return BigInt(dv.getUint32(off, true));
+    case 8: return dv.getBigUint64(off, true);
+    default: return undefined;
+  }
+}
+
 /** An ld_imm64 as the main pass sees it: the register value it loads and the log's text for it (print_imm). */
 function ldImm64View(c: Check, pc: number): { value: RegValue; text: string } {
   const m = c.ldMaps.get(pc);
   if (m) {
-    const desc = { map: m.map.name, ks: m.map.keySize, vs: m.map.valueSize };
-    return m.value
-      ? { value: { kind: 'map_value', ...desc, ...(m.off ? { off: m.off } : {}) }, text: `map[id:${m.map.id}][0]+${m.off}` }
-      : { value: { kind: 'map_ptr', ...desc }, text: `map[id:${m.map.id}]` };
+    const desc = { map: m.map.name, ks: m.map.keySize, vs: m.map.valueSize, ref: m.map, mt: m.map.mapType, entries: m.map.maxEntries };
+    // do_check's print_bpf_insn has no cb_imm: an ld_imm64 shows its resolved 64-bit value.
+    const text = '0x' + (c.resolved.get(pc) ?? 0n).toString(16);
+    return m.value ? { value: { kind: 'map_value', ...desc, ...(m.off ? { off: m.off } : {}) }, text } : { value: { kind: 'map_ptr', ...desc }, text };
   }
   const insns = c.prog.insns;
   const dv = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
   const src = insns[pc * 8 + 1]! >> 4;
-  if (src === Pseudo.BPF_PSEUDO_FUNC) return { value: { kind: 'scalar' }, text: `subprog[${dv.getInt32(pc * 8 + 4, true) >= 0 ? '+' : ''}${dv.getInt32(pc * 8 + 4, true)}]` };
+  if (src === Pseudo.BPF_PSEUDO_FUNC) {
+    const raw = (BigInt(dv.getUint32(pc * 8 + 12, true)) << 32n) | BigInt(dv.getUint32(pc * 8 + 4, true));
+    return { value: { kind: 'func', subprog: pc + dv.getInt32(pc * 8 + 4, true) + 1 }, text: '0x' + raw.toString(16) };
+  }
   const v = c.resolved.get(pc) ?? (BigInt(dv.getUint32(pc * 8 + 12, true)) << 32n) | BigInt(dv.getUint32(pc * 8 + 4, true));
-  return { value: src === 0 ? { kind: 'const', value: v } : { kind: 'scalar' }, text: '0x' + v.toString(16) };
+  return { value: src === 0 ? { kind: 'const', value: v } : { kind: 'scalar', maybePtr: true }, text: '0x' + v.toString(16) };
 }
 
 /** A kfunc's name in the log (its vmlinux BTF name). */
@@ -474,18 +521,20 @@ function kfuncName(ctx: SyscallCtx, btfId: number): string {
 }
 
 /**
- * The instructions after the verifier, as GET_INFO dumps them (bpf_insn_prepare_dump): resolved
- * ld_imm64s rewritten; everything else as submitted. bpfsig does not model the verifier's other
- * rewrites (helper call immediates, ctx access conversion, inlining): docs/fidelity.md, PINFO-4.
+ * The translated instructions as GET_INFO dumps them (bpf_insn_prepare_dump): a map ld_imm64 names
+ * its map by id, as BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_VALUE (PINFO-4). `orig` maps each
+ * translated slot to the loaded one it came from.
  */
-function xlatedDump(insns: Uint8Array, ld: ReadonlyMap<number, readonly [number, number, number]>): Uint8Array {
+function xlatedDump(insns: Uint8Array, orig: readonly (number | undefined)[], ld: ReadonlyMap<number, readonly [number, number, number]>): Uint8Array {
   const out = insns.slice();
   const dv = new DataView(out.buffer);
-  for (const [pc, [src, imm, next]] of ld) {
+  orig.forEach((o, pc) => {
+    const m = o === undefined ? undefined : ld.get(o);
+    if (!m || out[pc * 8] !== 0x18) return;
+    const [src, imm, next] = m;
     out[pc * 8 + 1] = (out[pc * 8 + 1]! & 0x0f) | (src << 4);
     dv.setInt32(pc * 8 + 4, imm, true);
     dv.setInt32(pc * 8 + 12, next, true);
-  }
+  });
   return out;
 }
-

@@ -111,7 +111,11 @@ export interface LoadStage {
    * these by role, not by id.
    */
   readonly role?: StageRole;
-  /** 0 to go on, or -errno to stop the load with that error. */
+  /**
+   * 0 to go on, or -errno to stop the load with that error. A positive value also stops the load
+   * and is returned as is, as the kernel's `if (err) goto free_prog; … return err;` does; the runner
+   * flags it as a return that is not an fd (SysResult.nonFd) — a kernel bug some profiles model.
+   */
   run(l: LoadCtx): number;
   /** For a stage that opens a scope: the scope's exit path after a failure; returns the error the load returns. */
   unwind?(l: LoadCtx, err: number): number;
@@ -220,10 +224,15 @@ export function bpfProgLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPt
     let err = stage.run(l);
     // A closing stage ran its scope's exit path itself, whether it failed or not.
     if (stage.closes) open.pop();
-    if (err < 0) {
+    if (err !== 0) {
       while (open.length) err = open.pop()!.unwind!(l, err);
       if (l.published && l.prog) bpfProgPut(k, l.prog);
       else freeUnpublishedProg(l);
+      if (err > 0) {
+        // Not an fd: no file was installed. Userspace will take it for one.
+        ctx.nonFd = `${stage.id} ${stage.name} returned ${err}`;
+        ctx.step(stage.id, `${stage.name}: positive return ${err}, not an fd`, 'bpf_prog_load returns it as is', err);
+      }
       return err;
     }
     if (stage.opens) open.push(stage);

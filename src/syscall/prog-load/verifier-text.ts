@@ -82,13 +82,30 @@ export function insnText(insns: readonly BpfInsn[], pc: number, names: InsnNames
   return `${h} if ${r}${i.dst} ${opText} 0x${(i.imm >>> 0).toString(16)} goto pc${signed(i.off)}`;
 }
 
-/** A register as the verifier's state print shows it. */
+/**
+ * A register as the check stage tracks it and the verifier's state print shows it. A `scalar` with
+ * `maybePtr` is a value bpfsig cannot type (a load from memory, an untyped helper result): it prints
+ * as `scalar()` but passes every type check. `ref` is the map object (for rewrites and direct reads).
+ */
 export type RegValue =
   | { readonly kind: 'const'; readonly value: bigint }
-  | { readonly kind: 'scalar' }
-  | { readonly kind: 'ctx' }
-  | { readonly kind: 'fp' }
-  | { readonly kind: 'map_ptr' | 'map_value'; readonly map: string; readonly ks: number; readonly vs: number; readonly off?: number };
+  | { readonly kind: 'scalar'; readonly maybePtr?: boolean }
+  | { readonly kind: 'ctx'; readonly off?: number }
+  | { readonly kind: 'fp'; readonly off?: number | 'var' }
+  | { readonly kind: 'func'; readonly subprog: number }
+  | { readonly kind: 'ringbuf_mem' | 'ringbuf_mem_or_null'; readonly id?: number }
+  | {
+      readonly kind: 'map_ptr' | 'map_value' | 'map_value_or_null';
+      readonly map: string;
+      readonly ks: number;
+      readonly vs: number;
+      readonly off?: number | 'var';
+      readonly id?: number;
+      readonly ref?: unknown;
+      /** map_type and max_entries of the map (not printed). */
+      readonly mt?: number;
+      readonly entries?: number;
+    };
 
 /** verbose_snum: decimal between -512 and 512, hexadecimal beyond. */
 function snum(v: bigint): string {
@@ -97,19 +114,29 @@ function snum(v: bigint): string {
   return '0x' + BigInt.asUintN(64, s).toString(16);
 }
 
-export function regText(r: number, v: RegValue): string {
+/** print_reg_state: `R<n>=<state>`; `precise` prefixes a scalar with P (a precision mark). */
+export function regText(r: number, v: RegValue, precise = false): string {
+  const P = precise ? 'P' : '';
   switch (v.kind) {
     case 'const':
-      return `R${r}=${snum(v.value)}`;
+      return `R${r}=${P}${snum(v.value)}`;
     case 'scalar':
-      return `R${r}=scalar()`;
+      return `R${r}=${P}scalar()`;
     case 'ctx':
-      return `R${r}=ctx()`;
+      return `R${r}=ctx(${v.off ? `off=${v.off}` : ''})`;
     case 'fp':
-      return `R${r}=fp0`;
+      return `R${r}=fp${v.off === 'var' ? '' : (v.off ?? 0)}`;
+    case 'func':
+      return `R${r}=func()`;
+    case 'ringbuf_mem':
+    case 'ringbuf_mem_or_null':
+      return `R${r}=${v.kind}(${v.id ? `id=${v.id}` : ''})`;
     case 'map_ptr':
     case 'map_value':
-      return `R${r}=${v.kind}(${v.off ? `off=${v.off},` : ''}map=${v.map},ks=${v.ks},vs=${v.vs})`;
+    case 'map_value_or_null': {
+      const parts = [...(v.id ? [`id=${v.id}`] : []), ...(v.map ? [`map=${v.map}`] : []), `ks=${v.ks},vs=${v.vs}`, ...(typeof v.off === 'number' && v.off ? [`off=${v.off}`] : [])];
+      return `R${r}=${v.kind}(${parts.join(',')})`;
+    }
   }
 }
 

@@ -7,8 +7,9 @@ import type { SyscallCtx } from '../context.js';
 import { btfFindByNameKind } from '../kernel-btf/btf-find.js';
 import { Errno } from '../errno.js';
 import { PAGE_SIZE, TASK_SIZE } from '../memory.js';
+import type { BpfMap } from '../objects/map.js';
 import type { BpfProg } from '../objects/prog.js';
-import { BpfCmd } from '../uapi/consts.js';
+import { BpfCmd, MapType } from '../uapi/consts.js';
 
 export interface ProgRunEnv {
   /** The syscall that runs the program (BPF_PROG_TEST_RUN): inner bpf() calls nest under it. */
@@ -131,6 +132,73 @@ function tracePrintk(call: HelperCall<ProgRunEnv>): HelperResult {
   return BigInt(text.length);
 }
 
+/** The map a program passes as ARG_CONST_MAP_PTR: one of the maps it was loaded with. */
+function mapArg(call: HelperCall<ProgRunEnv>, addr: bigint): BpfMap | { error: string } {
+  const m = call.env.prog.usedMaps.find((x) => x.kaddr === addr);
+  return m ?? { error: `${call.proto.name}: ${addr.toString(16)} is not a map the program uses` };
+}
+
+/** Bytes the verifier guaranteed readable (a key, a value). */
+function memArg(call: HelperCall<ProgRunEnv>, addr: bigint, len: number, what: string): Uint8Array | { error: string } {
+  return call.mem.read(addr, len) ?? { error: `${call.proto.name}: ${what} at ${addr.toString(16)} (${len} bytes) not readable` };
+}
+
+/** The CPU programs run on: bpfsig runs everything on CPU 0. */
+const CPU = 0;
+
+/** bpf_map_lookup_elem(map, key): the value's address or NULL (LRU maps set the reference bit). */
+function mapLookupElem(call: HelperCall<ProgRunEnv>): HelperResult {
+  const m = mapArg(call, call.args[0]);
+  if ('error' in m) return m;
+  const key = memArg(call, call.args[1], m.keySize, 'key');
+  if ('error' in key) return key;
+  return m.progLookup ? m.progLookup(key, CPU) : { error: `bpf_map_lookup_elem on ${m.typeName}: not emulated` };
+}
+
+function mapUpdateElem(call: HelperCall<ProgRunEnv>): HelperResult {
+  const m = mapArg(call, call.args[0]);
+  if ('error' in m) return m;
+  const key = memArg(call, call.args[1], m.keySize, 'key');
+  if ('error' in key) return key;
+  const value = memArg(call, call.args[2], m.valueSize, 'value');
+  if ('error' in value) return value;
+  return m.progUpdate ? BigInt(m.progUpdate(key, value, call.args[3], CPU)) : { error: `bpf_map_update_elem on ${m.typeName}: not emulated` };
+}
+
+function mapDeleteElem(call: HelperCall<ProgRunEnv>): HelperResult {
+  const m = mapArg(call, call.args[0]);
+  if ('error' in m) return m;
+  const key = memArg(call, call.args[1], m.keySize, 'key');
+  if ('error' in key) return key;
+  return m.progDelete ? BigInt(m.progDelete(key, CPU)) : { error: `bpf_map_delete_elem on ${m.typeName}: not emulated` };
+}
+
+function mapPushElem(call: HelperCall<ProgRunEnv>): HelperResult {
+  const m = mapArg(call, call.args[0]);
+  if ('error' in m) return m;
+  const value = memArg(call, call.args[1], m.valueSize, 'value');
+  if ('error' in value) return value;
+  return m.push ? BigInt(m.push(value, call.args[2])) : { error: `bpf_map_push_elem on ${m.typeName}: not emulated` };
+}
+
+/** bpf_map_pop_elem / bpf_map_peek_elem: the value into the program's buffer (zeroed when empty). */
+function mapPopPeek(call: HelperCall<ProgRunEnv>, pop: boolean): HelperResult {
+  const m = mapArg(call, call.args[0]);
+  if ('error' in m) return m;
+  const fn = pop ? m.pop : m.peek;
+  if (!fn) return { error: `${call.proto.name} on ${m.typeName}: not emulated` };
+  if (m.mapType === MapType.BPF_MAP_TYPE_BLOOM_FILTER && !pop) {
+    const v = memArg(call, call.args[1], m.valueSize, 'value');
+    if ('error' in v) return v;
+    const r = m.peek!(v);
+    return typeof r === 'number' ? BigInt(r) : 0n;
+  }
+  const r = fn.call(m);
+  const out = typeof r === 'number' ? new Uint8Array(m.valueSize) : r;
+  if (!call.mem.write(call.args[1], out)) return { error: `${call.proto.name}: value buffer not writable` };
+  return typeof r === 'number' ? BigInt(r) : 0n;
+}
+
 let TABLE: HelperTable<ProgRunEnv> | undefined;
 
 /** The kernel helper table for SYSCALL programs (built once). */
@@ -144,6 +212,13 @@ export function syscallProgHelpers(): HelperTable<ProgRunEnv> {
     .register(P.copy_from_user, copyFromUser)
     .register(P.btf_find_by_name_kind, btfFindByNameKindHelper)
     .register(P.kallsyms_lookup_name, kallsymsLookupName)
-    .register(P.trace_printk, tracePrintk);
+    .register(P.trace_printk, tracePrintk)
+    .register(P.map_lookup_elem, mapLookupElem)
+    .register(P.map_update_elem, mapUpdateElem)
+    .register(P.map_delete_elem, mapDeleteElem)
+    .register(P.map_push_elem, mapPushElem)
+    .register(P.map_pop_elem, (c) => mapPopPeek(c, true))
+    .register(P.map_peek_elem, (c) => mapPopPeek(c, false))
+    .register(P.get_smp_processor_id, () => BigInt(CPU));
   return TABLE;
 }
