@@ -97,7 +97,7 @@ export interface RunDecision {
   readonly stage: RunStage | null;
   /** The hook that refused, or the last LSM that admitted the loader's load. Null when no LSM answered. */
   readonly hook: RunHook | null;
-  /** When the loader program failed: the first of its own bpf() calls that failed, if one did. */
+  /** When the loader program failed: the first of its own bpf() calls that failed (or was not emulated), if one did. */
   readonly inner: { readonly sys: number; readonly syscall: string; readonly errno: string | null; readonly stage: RunStage | null } | null;
   /** e.g. `BPF_PROG_LOAD #5 failed at stage LT-SIG-2 (…) with -EKEYREJECTED; no LSM hook refused (hooks called: bpf [none] → 0)`. */
   readonly summary: string;
@@ -135,11 +135,15 @@ export interface Run {
   /** `<name>__load()` returned 0. */
   readonly loaded: boolean;
   /**
-   * The skeleton's result: `err` (0 or -errno), its name, libbpf's errstr, the loader's
-   * test.retval; `err` null and `oops` set when the kernel oopsed in one of its syscalls (the task
-   * was killed: `<name>__load()` never returned — never an errno).
+   * The skeleton's result. `outcome`: `loaded`, `rejected` (the kernel returned an errno: `err`
+   * is -errno, `errno` its name), `not-emulated` (a call reached a path bpfsig does not model:
+   * no kernel answer, `notEmulated` names the path, `err` null) or `oops` (the kernel oopsed in one
+   * of its syscalls, the task was killed and `<name>__load()` never returned: `err` null, `oops`
+   * says where). Also libbpf's errstr and the loader's test.retval.
    */
   readonly result: {
+    readonly outcome: SkelLoadJson['outcome'];
+    readonly notEmulated: string | null;
     readonly err: number | null;
     readonly errno: string | null;
     readonly errstr: string | null;
@@ -164,6 +168,12 @@ export interface Run {
   readonly falsePositiveEvidence: readonly string[];
   /** A race's second thread: the boundary it ran at, its calls, and whether it reached what the loader uses. */
   readonly race: { readonly boundary: string; readonly calls: readonly string[]; readonly effective: boolean } | null;
+  /**
+   * Trace events and audit records the kernel's retention ring dropped before the run was read
+   * (0 unless the run was longer than the ring: then `syscalls`, `stages`, `hooks` and `audit`
+   * miss its oldest part).
+   */
+  readonly dropped: { readonly trace: number; readonly audit: number };
   /** The real kernel: version, `uname -r`, accelerator, boot time. Null in the emulator. */
   readonly real: { readonly kver: string; readonly uname: string; readonly accel: string; readonly bootMs: number } | null;
   /** The text timeline (the one `bpfsig skel load` prints), whole or of one syscall. */
@@ -239,7 +249,12 @@ function decide(p: {
     const within = descendants(syscalls, failedAt.sys);
     let inner: RunDecision['inner'] = null;
     let stage: RunStage | null;
-    if (failedAt.oops !== undefined) {
+    if (failedAt.notEmulated !== undefined) {
+      // The innermost call that was not emulated (the loader's own, when it ran one).
+      const ne = [...syscalls].reverse().find((c) => c.sys !== failedAt.sys && within.has(c.sys) && c.outcome === 'not-emulated');
+      if (ne) inner = { sys: ne.sys, syscall: ne.cmd ?? ne.call, errno: null, stage: [...stages].reverse().find((s) => s.sys === ne.sys) ?? null };
+      stage = [...stages].reverse().find((s) => within.has(s.sys)) ?? null;
+    } else if (failedAt.oops !== undefined) {
       // The kernel oopsed: the last stage entered in the call (or a call nested in it) is where.
       stage = [...stages].reverse().find((s) => within.has(s.sys)) ?? null;
     } else if (failedAt.stage === 'loader') {
@@ -259,12 +274,18 @@ function decide(p: {
     const adm = failedAt.stage === 'loader' ? admission(p) : null;
     const err = failedAt.errno ? `-${failedAt.errno}` : String(failedAt.ret);
     const where =
-      failedAt.oops !== undefined
+      failedAt.notEmulated !== undefined
+        ? `${failedAt.syscall} #${failedAt.sys} reached a path bpfsig does not model (${failedAt.notEmulated})${stage ? ` after stage ${stageLabel(stage)}` : ''}: not emulated, no kernel answer`
+        : failedAt.oops !== undefined
         ? `${failedAt.syscall} #${failedAt.sys} never returned: kernel oops (${failedAt.oops}; ${failedAt.stage ?? 'no rule'})${stage ? ` in stage ${stageLabel(stage)}` : ''}, the task was killed — no errno`
         : failedAt.stage === 'loader'
         ? `the loader program returned ${failedAt.ret} in ${failedAt.syscall} #${failedAt.sys}${stage ? ` at stage ${stageLabel(stage)}` : ''}`
         : `${failedAt.syscall} #${failedAt.sys} failed ${stage ? `at stage ${stageLabel(stage)}` : failedAt.stage ? `at stage ${failedAt.stage}` : '(no stage reported the failure)'} with ${err}`;
-    const innerText = inner ? `; the loader's own ${inner.syscall} #${inner.sys} (kernel=true) failed${inner.stage ? ` at stage ${stageLabel(inner.stage)}` : ''} with -${inner.errno}` : '';
+    const innerText = !inner
+      ? ''
+      : failedAt.notEmulated !== undefined
+        ? `; the loader's own ${inner.syscall} #${inner.sys} (kernel=true) was not emulated (${syscalls.find((c) => c.sys === inner!.sys)?.notEmulated ?? '?'})`
+        : `; the loader's own ${inner.syscall} #${inner.sys} (kernel=true) failed${inner.stage ? ` at stage ${stageLabel(inner.stage)}` : ''} with -${inner.errno}`;
     const hookText =
       noHooks ??
       (refused
@@ -289,7 +310,7 @@ function decide(p: {
       stage: null,
       hook: null,
       inner: null,
-      summary: `the skeleton returned ${r.err ?? 'nothing'}${r.errno ? ` (-${r.errno})` : ''}${r.errstr ? ` "${r.errstr}"` : ''} but none of its syscalls failed`,
+      summary: r.outcome === 'not-emulated' ? `not emulated: ${r.notEmulated} (bpfsig does not model this path; no kernel answer)` : `the skeleton returned ${r.err ?? 'nothing'}${r.errno ? ` (-${r.errno})` : ''}${r.errstr ? ` "${r.errstr}"` : ''} but none of its syscalls failed`,
     };
   }
   // Loaded: the loader's own BPF_PROG_LOAD decided it — its signature stage and the LSMs that admitted it.
@@ -326,8 +347,17 @@ function common(json: SkelLoadJson) {
     skeleton: { ...json.skeleton, signed: json.skeleton.signatureSize !== null },
     keyring: json.keyring,
     tampers: json.tampers,
-    loaded: json.result === 0,
-    result: { err: json.result, errno: json.errno, errstr: json.errstr, loaderRetval: json.loaderRetval, oops: json.oops },
+    loaded: json.outcome === 'loaded',
+    result: {
+      outcome: json.outcome,
+      notEmulated: json.notEmulated,
+      err: json.result,
+      errno: json.errno,
+      errstr: json.errstr,
+      loaderRetval: json.loaderRetval,
+      oops: json.oops,
+    },
+    dropped: json.dropped,
     maps: json.maps,
     progs: json.progs,
     syscalls: json.timeline,

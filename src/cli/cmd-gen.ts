@@ -9,10 +9,9 @@ import { KeyFormatError, loadPrivateKey } from '../keys/pem.js';
 import { signerCertificate, signPkcs7 } from '../keys/sign.js';
 import { objectNameFromPath, readElf } from '../loader/elf/read-object.js';
 import type { BpfObject } from '../loader/elf/object-types.js';
-import { ObjectFormatError } from '../loader/errors.js';
 import { genLoader, loaderOutputToJson, type LoaderOutput, type LoaderSigner } from '../loader/gen-loader/gen-loader.js';
 import { findToolchain, toolchainNames, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
-import { writeLskelHeader } from '../loader/lskel-writer.js';
+import { writeLskelHeaderChecked } from '../loader/lskel-writer.js';
 import { defaultToolchainName } from '../schemes/index.js';
 import { InputError, parseCommandArgs, sourceDateEpoch, UsageError, type Command } from './command.js';
 
@@ -48,7 +47,8 @@ options (bpftool's):
 ${toolchainList()}
   --json               (gen loader) one JSON object
 
-exit status: 0 on success, 1 for an unusable object, key or certificate, 2 for bad usage.`;
+exit status: 0 on success, 2 for bad usage, 3 for an unusable object, key or certificate, 70 for
+a bug in bpfsig.`;
 
 function readFile(path: string, what: string): Uint8Array {
   try {
@@ -158,13 +158,9 @@ export const genCommand: Command = {
       io.out(values.json ? JSON.stringify(loaderOutputToJson(out), null, 2) : loaderSummary(file, out));
       return 0;
     }
-    let header: string;
-    try {
-      header = writeLskelHeader(obj, out);
-    } catch (e) {
-      if (e instanceof ObjectFormatError) throw new InputError(`${file}: cannot write the skeleton header: ${e.message}`);
-      throw e;
-    }
+    const written = writeLskelHeaderChecked(obj, out);
+    if (!written.ok) throw new InputError(`${file}: cannot write the skeleton header (${written.error.kind}): ${written.error.message}`);
+    const header = written.value;
     io.out(header.endsWith('\n') ? header.slice(0, -1) : header);
     return 0;
   },

@@ -64,7 +64,11 @@ function excerpt(run: Run, sys: number | null, title = 'timeline'): string[] {
   return ['', `${title} (#${sys}):`, ...lines.map((l) => '  ' + l)];
 }
 
-const decided = (run: Run): string => `decided by: ${run.decision.summary}`;
+const decided = (run: Run): string =>
+  `decided by: ${run.decision.summary}` +
+  (run.dropped.trace || run.dropped.audit
+    ? `\n(the kernel's retention ring dropped ${run.dropped.trace} trace events and ${run.dropped.audit} audit records before the run was read: its oldest part is missing)`
+    : '');
 
 const hookLine = (h: RunHook): string =>
   `#${h.sys} ${h.syscall}: ${h.hook} [${h.lsm}] → ${h.ret}${h.errno ? ` (-${h.errno})` : ''}${h.verdict ? `, verdict ${h.verdict}` : ''}${h.kernel ? ', kernel=true' : ''}${h.prog ? `, prog ${h.prog}` : ''}`;
@@ -72,6 +76,8 @@ const hookLine = (h: RunHook): string =>
 function outcome(run: Run): string {
   if (run.loaded) return 'it loaded';
   const f = run.failedAt;
+  if (run.result.outcome === 'not-emulated' || f?.notEmulated !== undefined)
+    return `it reached a path bpfsig does not model${f ? ` in ${f.syscall}` : ''} (${f?.notEmulated ?? run.result.notEmulated}): not emulated, no kernel answer`;
   if (!f) return `it did not load (result ${run.result.err ?? 'none'})`;
   if (f.oops !== undefined) return `the kernel oopsed in ${f.syscall} (the task was killed; no errno)`;
   return f.stage === 'loader' ? `the loader program returned ${f.ret}${f.errno ? ` (-${f.errno})` : ''} in ${f.syscall}` : `it failed at ${f.syscall} with ${f.errno ? `-${f.errno}` : f.ret}`;
@@ -80,6 +86,7 @@ function outcome(run: Run): string {
 function resultText(run: Run): string {
   const r = run.result;
   if (r.oops) return `${run.skeleton.name}__load() never returned`;
+  if (r.outcome === 'not-emulated') return `no result (step "${r.errstr}")`;
   return `result ${r.err}${r.errno ? ` (-${r.errno})` : ''}${r.errstr ? `, errstr "${r.errstr}"` : ''}`;
 }
 
@@ -130,9 +137,10 @@ export function toFailAt(this: MatcherContext, received: unknown, syscall: strin
   const run = requireRun(received, 'toFailAt');
   if (typeof syscall !== 'string' || !syscall) throw new TypeError('toFailAt: name the syscall, e.g. toFailAt(\'BPF_PROG_LOAD\', \'EKEYREJECTED\')');
   const want = { syscall: syscallArg(syscall), errno: errnoArg(errno, 'toFailAt') ?? null };
-  const f = run.loaded ? null : run.failedAt;
+  // A path bpfsig does not model is no kernel failure: it never matches (spec: DESIGN "not emulated").
+  const f = run.loaded || run.result.outcome === 'not-emulated' ? null : run.failedAt;
   const got = { syscall: f?.syscall ?? null, errno: f?.errno ?? null };
-  const pass = f !== null && got.syscall === want.syscall && (want.errno === null || got.errno === want.errno);
+  const pass = f !== null && f.notEmulated === undefined && got.syscall === want.syscall && (want.errno === null || got.errno === want.errno);
   const wanted = `${want.syscall}${want.errno ? ` with -${want.errno}` : ''}`;
   return {
     pass,

@@ -9,6 +9,10 @@ import * as api from '../../src/index.js';
 import { InputError, listProfiles, makeIdentity, RealKernelError, runScenario, type LsmModule, type Run } from '../../src/index.js';
 import { runCompare } from '../../src/scenarios/compare/compare.js';
 import { makeSkeleton, openObjectBytes } from '../../src/scenarios/make-skeleton.js';
+import { readElf } from '../../src/loader/elf/read-object.js';
+import { genLoader } from '../../src/loader/gen-loader/gen-loader.js';
+import { writeLskelHeader } from '../../src/loader/lskel-writer.js';
+import { MapType } from '../../src/syscall/uapi/consts.js';
 import { getProfile, profileNames } from '../../src/syscall/profiles/index.js';
 import { Errno } from '../../src/syscall/errno.js';
 import { bpfsigMatchers } from '../../src/testing/index.js';
@@ -28,7 +32,7 @@ describe('[ASK-12] runScenario: the built-in example on the default profile', ()
     expect(run.skeleton.signed).toBe(true);
     expect(run.keyring).toMatchObject({ placement: 'session', keyringId: -3, cert: true });
     expect(run.loaded).toBe(true);
-    expect(run.result).toEqual({ err: 0, errno: null, errstr: null, loaderRetval: 0, oops: null });
+    expect(run.result).toEqual({ outcome: 'loaded', notEmulated: null, err: 0, errno: null, errstr: null, loaderRetval: 0, oops: null });
     expect(Object.keys(run.progs).length).toBeGreaterThan(0);
   });
 
@@ -143,6 +147,30 @@ describe.skipIf(!getProfile('hashchain-v1'))('[HC-Q-2] a kernel oops is an outco
     expect(run).toFailAt('BPF_PROG_LOAD');
     expect(run).not.toFailAt('BPF_PROG_LOAD', 'EFAULT');
     expect(() => expect(run).toLoad()).toThrow(/but the kernel oopsed in BPF_PROG_LOAD \(the task was killed; no errno\): hello_bpf__load\(\) never returned/);
+  });
+});
+
+describe('[SYS-6] a path bpfsig does not model is an outcome of its own, never an errno', () => {
+  it('the loader\'s MAP_CREATE of a CGROUP_ARRAY: not emulated; toFailAt never matches it; the messages say so', () => {
+    // hello's unsigned 7.1 skeleton with the `calls` map's type changed to one bpfsig does not implement.
+    const r = readElf(new Uint8Array(readFileSync(new URL('../../examples/bpf/hello.bpf.o', import.meta.url))), { objectName: 'hello_bpf' });
+    if (!r.ok) throw new Error(r.error.message);
+    const g = genLoader(r.value, { profile: 'bpftool-7.1', sign: false });
+    if (!g.ok) throw new Error(g.error.message);
+    const off = Buffer.from(g.value.data).indexOf(Buffer.from(new Uint32Array([MapType.BPF_MAP_TYPE_ARRAY, 4, 8, 8]).buffer));
+    expect(off).toBeGreaterThanOrEqual(0);
+    new DataView(g.value.data.buffer, g.value.data.byteOffset).setUint32(off, MapType.BPF_MAP_TYPE_CGROUP_ARRAY, true);
+    const run = runScenario({ skeleton: Buffer.from(writeLskelHeader(r.value, g.value), 'latin1') });
+    expect(run.loaded).toBe(false);
+    expect(run.result).toMatchObject({ outcome: 'not-emulated', err: null, errno: null, notEmulated: expect.stringMatching(/BPF_MAP_TYPE_CGROUP_ARRAY/) });
+    expect(run.failedAt).toMatchObject({ errno: null, notEmulated: expect.stringMatching(/BPF_MAP_TYPE_CGROUP_ARRAY/) });
+    expect(run.decision.summary).toMatch(/reached a path bpfsig does not model \(.*map type BPF_MAP_TYPE_CGROUP_ARRAY\)+: not emulated, no kernel answer; the loader's own BPF_MAP_CREATE #\d+ \(kernel=true\) was not emulated \(map type BPF_MAP_TYPE_CGROUP_ARRAY\)/);
+    expect(run.syscalls.find((c) => c.sys === run.decision.inner?.sys)).toMatchObject({ cmd: 'BPF_MAP_CREATE', depth: 1, outcome: 'not-emulated' });
+    expect(JSON.stringify(run)).not.toMatch(/ENOSYS/);
+    expect(run).not.toLoad();
+    expect(run).not.toFailAt(run.failedAt!.syscall);
+    expect(() => expect(run).toFailAt(run.failedAt!.syscall)).toThrow(/but it reached a path bpfsig does not model in \S+ \(.*map type BPF_MAP_TYPE_CGROUP_ARRAY\)+: not emulated, no kernel answer/);
+    expect(() => expect(run).toLoad()).toThrow(/not emulated, no kernel answer: no result/);
   });
 });
 

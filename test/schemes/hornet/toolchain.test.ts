@@ -25,6 +25,7 @@ import { hornetMapHash } from '../../../src/schemes/hornet/hornet-data.js';
 import { cli, tempDir } from '../../cli/support.js';
 import { captureIo } from '../../keys/support/io.js';
 import { main } from '../../../src/cli/main.js';
+import { EXIT } from '../../../src/cli/exit-codes.js';
 import { hornetSkeletons, identity, ipe4StandIn } from './support.js';
 
 const HAS_OPENSSL = spawnSync('openssl', ['version'], { encoding: 'utf8' }).status === 0;
@@ -180,7 +181,7 @@ describe('bpfsig gen skeleton -S --toolchain hornet', () => {
     writeFileSync(obj, readExampleObject('hello')!);
     expect((await cli('gen', 'skeleton', '-S', '-k', key, '-i', cert, '--toolchain', 'hornet', obj)).code).toBe(0);
     const b = await cli('gen', 'skeleton', '-S', '-k', key, '-i', cert, '--toolchain', 'bpftool-7.7', obj);
-    expect(b.code).toBe(1);
+    expect(b.code).toBe(EXIT.INPUT);
     expect(b.err).toMatch(/no keyid/);
   });
 });
@@ -232,7 +233,7 @@ describe('bpfsig sign --hornet-map FILE[:INDEX]', () => {
     expect(mixed.code).toBe(2);
     expect(mixed.err).toMatch(/:INDEX on every map .* or on none/);
     const missing = await run('--hornet-map', join(dir, 'nope.bin'));
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(EXIT.INPUT);
     expect(missing.err).toMatch(/cannot read --hornet-map .*nope\.bin/);
     const many = await run(...Array.from({ length: 65 }, () => ['--hornet-map', map]).flat());
     expect(many.code).toBe(2);
