@@ -6,17 +6,15 @@
 // metadata blob (the map hash) plus one RSA-2048 PKCS#1 v1.5 verification over the loader insns.
 
 import { createHash, createPublicKey, sign, verify } from 'node:crypto';
-import {
-  Kernel,
-  genLoader,
-  loadSkeleton,
-  makeSigningIdentity,
-  readElf,
-  readExampleObject,
-  readLightSkeleton,
-  signPkcs7,
-  writeLskelHeader,
-} from '../dist/index.js';
+// Internal modules (the package entry is the small public API of docs/api.md); the schemes
+// register the kernel profiles and toolchains looked up by name.
+import '../dist/schemes/index.js';
+import { Kernel } from '../dist/syscall/kernel.js';
+import { genLoader, readElf, readExampleObject, writeLskelHeader } from '../dist/loader/index.js';
+import { loadSkeleton } from '../dist/loader/skel-runtime.js';
+import { readLightSkeleton } from '../dist/loader/lskel-reader.js';
+import { makeSigningIdentity } from '../dist/keys/make-cert.js';
+import { signPkcs7 } from '../dist/keys/index.js';
 
 export const title = 'Signed light-skeleton load, end to end (v6.18)';
 

@@ -4,8 +4,9 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { AddressSpace } from '../dist/syscall/memory.js';
+// Internal modules (the package entry is the small public API of docs/api.md).
 import {
-  AddressSpace,
   assemble,
   conformanceFiles,
   conformanceHelperTable,
@@ -13,7 +14,7 @@ import {
   parseConformanceData,
   runConformanceData,
   runProgram,
-} from '../dist/index.js';
+} from '../dist/vm/index.js';
 import { sharedPath } from '../dist/shared-dir.js';
 import { readFileSync } from 'node:fs';
 

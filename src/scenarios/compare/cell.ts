@@ -59,6 +59,11 @@ export interface CellFacts {
   readonly sequence: readonly SeqItem[];
 }
 
+/** The verdict a hook call carries: an integrity verdict (`verdict`), else the program's signature verdict (`sig_verdict`). */
+export function hookVerdict(h: Pick<HookEvent, 'args'>): string | null {
+  return typeof h.args.verdict === 'string' ? h.args.verdict : typeof h.args.sig_verdict === 'string' ? h.args.sig_verdict : null;
+}
+
 const HOOKS_SHOWN = new Set(['bpf_prog_load', 'bpf_prog_load_integrity', 'bpf_prog_load_post_integrity', 'bpf_prog']);
 
 export function cellFacts(run: SkelRun): CellFacts {
@@ -98,7 +103,7 @@ export function cellFacts(run: SkelRun): CellFacts {
       ret: h.ret,
       prog: typeof h.args.prog === 'string' ? h.args.prog : null,
       kernel: h.args.kernel === true,
-      verdict: typeof h.args.verdict === 'string' ? h.args.verdict : typeof h.args.sig_verdict === 'string' ? h.args.sig_verdict : null,
+      verdict: hookVerdict(h),
     }));
 
   // The program the user asked for: the loader's userspace BPF_PROG_LOAD.
