@@ -24,7 +24,7 @@ import { gunzipSync } from 'node:zlib';
 import { BTF_MAGIC } from '../btf/btf.js';
 import { KernelBtfError, registerBuildBtfProvider, type BuildBtf } from '../syscall/kernel-btf/source.js';
 import type { KernelProfile } from '../syscall/profiles/profile.js';
-import { cachedKernel, fetchKernel, kernelDir, progressOf, withCacheLock, type FetchOptions } from './cache.js';
+import { cacheDir, cachedKernel, fetchKernel, kernelDir, progressOf, withCacheLock, type FetchOptions } from './cache.js';
 import { RealKernelError } from './errors.js';
 import { debianKernel, debianKernels, type DebianKernel } from './kernels.js';
 
@@ -203,14 +203,15 @@ const loaded = new Map<string, BuildBtf & { readonly sha256: string }>();
  */
 export function buildBtf(kver: string, opts: FetchOptions = {}): BuildBtf & { readonly sha256: string } {
   const k = debianKernel(kver);
-  const hit = loaded.get(k.kver);
+  const key = `${cacheDir()}\0${k.kver}`;
+  const hit = loaded.get(key);
   if (hit) return hit;
   const c = fetchBuildBtf(k.kver, opts);
   const bytes = new Uint8Array(readFileSync(c.path));
   const digest = sha256(bytes);
   if (digest !== c.sha256) throw new RealKernelError('btf', `${c.path} does not match its ${BTF_META} (sha256 ${digest.slice(0, 12)}…, recorded ${c.sha256.slice(0, 12)}…): delete both files and ask again`);
   const b = { bytes, sha256: digest, label: `Debian ${k.abi} (its /sys/kernel/btf/vmlinux, from the cached vmlinuz; sha256 ${digest.slice(0, 12)}…)` };
-  loaded.set(k.kver, b);
+  loaded.set(key, b);
   return b;
 }
 
