@@ -37,6 +37,7 @@ import { KernelBtfError } from '../../src/syscall/kernel-btf/source.js';
 import { Kernel } from '../../src/syscall/kernel.js';
 import type { BpfProg } from '../../src/syscall/objects/prog.js';
 import { fixturePath, HAS_SHARED } from '../support/shared.js';
+import { cli, cliJson, noStackTrace } from '../cli/support.js';
 import { BUILTIN_BTF_PENDING, canonical, LIVE, LIVE_OFF_REASON, PENDING, TRANSCRIPTS } from './support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -369,4 +370,41 @@ describe('live: the extracted BTF is what each real kernel shows (BPF_BTF_GET_FD
       expect(canonical(r.plans[0]!.transcript)).toEqual(canonical(stored));
     });
   }
+});
+
+// ---- the command line -------------------------------------------------------------------------
+
+describe.runIf(HAS_SHARED)('--kernel-btf on skel load and replay', () => {
+  const minimal = () => fixturePath('bpf', 'minimal', 'minimal.v77.lskel.h');
+  it("a profile tied to no build: a one-line error (exit 1), no fallback", async () => {
+    const r = await cli('skel', 'load', minimal(), '--profile', 'v6.18', '--kernel-btf', 'build');
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/profile v6\.18 is not tied to a real build, so it has no build BTF; kernel BTF 'build' works with v6\.17 \(Debian 6\.17\.13\)/);
+    expect(noStackTrace(r.err)).toBe(true);
+  });
+  it('--real and --kernel-btf exclude each other (exit 2)', async () => {
+    const r = await cli('skel', 'load', minimal(), '--real', '6.18.15', '--kernel-btf', 'build');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--real and --kernel-btf exclude each other/);
+  });
+  it('the JSON says which BTF the kernel booted with (built-in by default)', async () => {
+    const { code, json } = await cliJson('skel', 'load', minimal(), '--profile', 'v6.18.15', '--json');
+    expect(code).toBe(0);
+    expect(json.kernelBtf.kind).toBe('builtin');
+  });
+  const have = btfOf('6.18.15');
+  it.skipIf(!have.ok)(`v6.18.15 --kernel-btf build: the JSON and the text name Debian's BTF; replay with it agrees on kfunc_core's tag${have.ok ? '' : ` [${have.why}]`}`, async () => {
+    const { code, json } = await cliJson('skel', 'load', fixturePath('bpf', 'kfunc', 'kfunc.v77.lskel.h'), '--profile', 'v6.18.15', '--kernel-btf', 'build', '--json');
+    expect(code).toBe(0);
+    expect(json.kernelBtf).toEqual({ kind: 'build', label: expect.stringMatching(/^Debian 6\.18\.15\+deb13-amd64 \(its \/sys\/kernel\/btf\/vmlinux/) });
+    const text = await cli('skel', 'load', fixturePath('bpf', 'kfunc', 'kfunc.v77.lskel.h'), '--profile', 'v6.18.15', '--kernel-btf', 'build');
+    expect(text.out).toMatch(/; kernel BTF: Debian 6\.18\.15\+deb13-amd64/);
+    const xl = join(TRANSCRIPTS, 'debian-6.18.15', 'examples_xlated.json');
+    const builtin = await cli('replay', xl, '--profile', 'v6.18.15', '--root', `shared/fixtures=${fixturePath()}`);
+    const build = await cli('replay', xl, '--profile', 'v6.18.15', '--root', `shared/fixtures=${fixturePath()}`, '--kernel-btf', 'build');
+    expect(builtin.out).toMatch(/kfunc_core\/xlated_on_fork/);
+    expect(build.out).not.toMatch(/kfunc_core\/xlated_on_fork/);
+    expect(build.out).toMatch(/→ profile v6\.18\.15; kernel BTF: Debian 6\.18\.15/);
+  });
 });

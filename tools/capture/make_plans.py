@@ -1286,7 +1286,7 @@ def plan_vmlinux_btf():
         step('vmlinux_fd', 'BPF_BTF_GET_FD_BY_ID', 16, {'start_id': 1}, note='BTF object 1 is the kernel\'s own vmlinux BTF'),
         get_info('vmlinux_info', {'fd': 'vmlinux_fd'}, 'bpf_btf_info', 32,
                  fields={'btf': {'buf_len': 6 << 20}, 'btf_size': 6 << 20, 'name': {'buf_len': 16}, 'name_len': 16},
-                 record=['info_len', 'info.btf_size', 'info.id', 'info.name', 'info.name_len', 'info.kernel_btf'],
+                 record=['info_len', 'info.btf_size', 'info.name', 'info.name_len', 'info.kernel_btf'],
                  note='info.btf (the whole /sys/kernel/btf/vmlinux) is read back by the live suite, not stored'),
         prog_load('btf_ids_load', btf_ids_prog(VMLINUX_NAMES), prog_type=SYSCALL, prog_flags=BPF_F_SLEEPABLE, prog_name='btf_ids'),
         test_run('btf_ids', 'btf_ids_load', record=['test.retval', 'test.ctx_in'], ctx_size_in=8 * n, ctx_in={'buf': '00' * 8 * n}),
