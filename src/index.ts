@@ -40,3 +40,8 @@ export { skelFacts, type SkelFacts } from './scenarios/skel-facts.js';
 export { explainRun, type SkelPattern } from './scenarios/explain-skel.js';
 export { runSchemeDemo, type SchemeDemo } from './scenarios/scheme-demo.js';
 export * from './realkernel/index.js';
+export { runCompare, recipeName, type CompareOptions, type CompareResult, type CompareCell, type CompareColumn, type Recipe } from './scenarios/compare/compare.js';
+export { CASES, CASE_IDS, type CaseDef } from './scenarios/compare/cases.js';
+export { cellFacts, type CellFacts } from './scenarios/compare/cell.js';
+export { runClaims, type ClaimsReport } from './scenarios/claims/run-claims.js';
+export { makeSkeleton, openObjectBytes, type MadeSkeleton } from './scenarios/make-skeleton.js';

@@ -6,6 +6,7 @@
 // OBS-AUD-1 (records of nested loader calls belong to the outer syscall's event).
 
 import type { Clock } from '../syscall/clock.js';
+import { RetainedList, type RetentionOptions } from '../syscall/trace.js';
 import { ruleMatches, type AuditRule, type RuleSubject } from './rules.js';
 import { AuditType, type AuditTypeName } from './types.js';
 
@@ -69,19 +70,22 @@ export function untrustedString(s: string | Uint8Array): string {
   return `"${b.toString('latin1')}"`;
 }
 
+/** Audit records kept by default (what auditd would have written; the ring keeps the newest). */
+export const DEFAULT_AUDIT_CAPACITY = 50_000;
+
 export class AuditLog {
   enabled: AuditEnabled;
   rules: AuditRule[];
-  /** Every record in emission order, as auditd receives them. */
-  readonly records: AuditRecord[] = [];
+  private readonly kept: RetainedList<AuditRecord>;
   private nextSerial: number;
   /** Listener for each emitted record (the kernel puts them in its trace). */
   onRecord: ((r: AuditRecord) => void) | undefined;
 
   constructor(
     private readonly clock: Clock,
-    opts: { enabled?: boolean; rules?: AuditRule[]; firstSerial?: number } = {},
+    opts: { enabled?: boolean; rules?: AuditRule[]; firstSerial?: number; retention?: RetentionOptions } = {},
   ) {
+    this.kept = new RetainedList(opts.retention ?? {}, DEFAULT_AUDIT_CAPACITY);
     this.enabled = opts.enabled === false ? 0 : 1;
     this.rules = opts.rules ?? [];
     this.nextSerial = opts.firstSerial ?? 1;
@@ -103,8 +107,18 @@ export class AuditLog {
     return { serial: this.nextSerial++, sec, ms: Math.floor(nsec / 1_000_000) };
   }
 
+  /** The retained records in emission order, as auditd received them (see `dropped`). */
+  get records(): AuditRecord[] {
+    return this.kept.items;
+  }
+
+  /** Records dropped from the front of the ring (0 with keepAll, or while under capacity). */
+  get dropped(): number {
+    return this.kept.dropped;
+  }
+
   private push(r: AuditRecord): AuditRecord {
-    this.records.push(r);
+    this.kept.push(r);
     this.onRecord?.(r);
     return r;
   }
@@ -176,7 +190,7 @@ export class AuditLog {
   }
 
   clear(): void {
-    this.records.length = 0;
+    this.kept.clear();
   }
 }
 

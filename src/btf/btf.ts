@@ -403,8 +403,12 @@ export class Btf {
     fail('btf', `BTF type #${id}: type chain too deep while resolving its size`);
   }
 
-  /** btf__align_of. */
-  alignOf(id: number): number {
+  /**
+   * btf__align_of. `depth` bounds the walk (modifiers, arrays, nested members) as resolveSize
+   * does: BTF read from a file may loop, and a loop is a format error, not a stack overflow.
+   */
+  alignOf(id: number, depth = 0): number {
+    if (depth > 32) fail('btf', `BTF type #${id}: type chain too deep while resolving its alignment (a loop?)`);
     const t = this.type(id);
     switch (t.kind) {
       case BtfKind.INT: case BtfKind.ENUM: case BtfKind.FLOAT: case BtfKind.ENUM64:
@@ -412,14 +416,14 @@ export class Btf {
       case BtfKind.PTR:
         return 8;
       case BtfKind.TYPEDEF: case BtfKind.VOLATILE: case BtfKind.CONST: case BtfKind.RESTRICT: case BtfKind.TYPE_TAG:
-        return this.alignOf(t.sizeOrType);
+        return this.alignOf(t.sizeOrType, depth + 1);
       case BtfKind.ARRAY:
-        return this.alignOf(t.extra[0]);
+        return this.alignOf(t.extra[0], depth + 1);
       case BtfKind.STRUCT: case BtfKind.UNION: {
         let maxAlign = 1;
         for (let i = 0; i < t.vlen; i++) {
           const m = member(t, i);
-          const a = this.alignOf(m.type);
+          const a = this.alignOf(m.type, depth + 1);
           if (a <= 0) return a;
           // a packed struct: a member offset that is not a multiple of its alignment
           const bitOff = t.kflag ? m.offset & 0xffffff : m.offset;

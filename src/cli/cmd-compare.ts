@@ -39,8 +39,8 @@ ${RACES.map((r) => `                      ${r.id.padEnd(16)} ${r.title}`).join('
   --details         (text) every cell in full: stages, hooks with verdicts, audit records
   --out FILE        write the report to FILE instead of stdout
 
-exit status: 0 when the comparison ran (whatever the cells show), 1 for an unusable object,
-2 for bad usage.`;
+exit status: 0 when the comparison ran (whatever the cells show), 2 for bad usage, 3 for an unusable
+object (docs/cli.md, "Exit codes")`;
 
 export const compareCommand: Command = {
   name: 'compare',

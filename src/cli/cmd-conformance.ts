@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError, UsageError, parseCommandArgs, type Command } from './command.js';
+import { EXIT } from './exit-codes.js';
 import { sharedPath } from '../shared-dir.js';
 import { formatResult, runConformanceDir, summarize } from '../vm/conformance.js';
 
@@ -14,7 +15,8 @@ const usage = `usage: bpfsig conformance [dir] [--json] [--budget N]
 Runs every .data file of a bpf_conformance test folder through bpfsig's eBPF interpreter
 (r1 = copy of -- mem, r2 = its length, 512-byte stack, helpers 0-5) and prints one line per
 file — PASS name, FAIL name: expected …, got …, SKIP name: reason, ERROR name: reason — then
-"passed N of M". Exit status 0 only if no file failed or errored.
+"passed N of M". Exit status 0 only if no file failed or errored, else 1; 2 bad usage, 3 no such
+folder.
 
   dir          folder of .data files (default: ../shared/conformance/tests)
   --json       print one JSON document instead of text
@@ -53,6 +55,6 @@ export const conformanceCommand: Command = {
         .join(', ');
       io.out(`passed ${sum.passed} of ${sum.total}${extra ? ` (${extra})` : ''}`);
     }
-    return sum.failed === 0 && sum.errors === 0 ? 0 : 1;
+    return sum.failed === 0 && sum.errors === 0 ? EXIT.OK : EXIT.REJECTED;
   },
 };

@@ -43,7 +43,7 @@ the same opening steps under v6.18-stable (where that hash request fails with EP
 
 function steps(w: MapWalk): string[] {
   return w.steps.map((s, i) => {
-    const r = s.result.ret < 0 ? `-${s.result.errno}` : String(s.result.ret);
+    const r = s.result.outcome === 'not-emulated' ? 'not emulated' : s.result.ret < 0 ? `-${s.result.errno}` : String(s.result.ret);
     return `  ${String(i + 1).padStart(2)}. ${s.what.padEnd(56)} ${r.padEnd(8)} [${s.spec}]${s.note ? `\n      ${s.note}` : ''}`;
   });
 }

@@ -9,12 +9,11 @@ import { KeyFormatError, loadPrivateKey } from '../keys/pem.js';
 import { signerCertificate, signPkcs7 } from '../keys/sign.js';
 import { objectNameFromPath, readElf } from '../loader/elf/read-object.js';
 import type { BpfObject } from '../loader/elf/object-types.js';
-import { ObjectFormatError } from '../loader/errors.js';
 import { genLoader, loaderOutputToJson, type LoaderOutput, type LoaderSigner } from '../loader/gen-loader/gen-loader.js';
 import { findToolchain, toolchainNames, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
-import { writeLskelHeader } from '../loader/lskel-writer.js';
+import { writeLskelHeaderChecked } from '../loader/lskel-writer.js';
 import { defaultToolchainName } from '../schemes/index.js';
-import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+import { InputError, parseCommandArgs, sourceDateEpoch, UsageError, type Command } from './command.js';
 
 const toolchainList = (): string =>
   toolchainNames()
@@ -48,7 +47,8 @@ options (bpftool's):
 ${toolchainList()}
   --json               (gen loader) one JSON object
 
-exit status: 0 on success, 1 for an unusable object, key or certificate, 2 for bad usage.`;
+exit status: 0 on success, 2 for bad usage, 3 for an unusable object, key or certificate, 70 for
+a bug in bpfsig.`;
 
 function readFile(path: string, what: string): Uint8Array {
   try {
@@ -58,8 +58,8 @@ function readFile(path: string, what: string): Uint8Array {
   }
 }
 
-/** bpftool's -S/-k/-i rules (TC-BT77-2), then a signer over the loader instructions (TC-BT77-3). */
-function makeSigner(sign: boolean, keyPath: string | undefined, certPath: string | undefined): LoaderSigner | undefined {
+/** bpftool's -S/-k/-i rules (TC-BT77-2), then a signer over what the toolchain signs (TC-BT77-3), in its format. */
+function makeSigner(sign: boolean, keyPath: string | undefined, certPath: string | undefined, toolchain: ToolchainProfile): LoaderSigner | undefined {
   if (sign && (!keyPath || !certPath)) throw new UsageError('-i <identity_x509_cert> and -k <private_key> must be supplied with -S for signing');
   if (!sign && (keyPath || certPath)) throw new UsageError('--sign (or -S) must be explicitly passed with -i <identity_x509_cert> and -k <private_key> to sign the programs');
   if (!sign) return undefined;
@@ -70,8 +70,8 @@ function makeSigner(sign: boolean, keyPath: string | undefined, certPath: string
     const cert = signerCertificate(certBytes);
     // Fail now, not in the middle of generation: a key that does not match the certificate, a
     // certificate without subjectKeyIdentifier ("certificate has no keyid"), an unsupported key.
-    signPkcs7(new Uint8Array(8), { key, cert: cert.der });
-    return (content) => signPkcs7(content, { key, cert: cert.der });
+    signPkcs7(new Uint8Array(8), { key, cert: cert.der, sid: toolchain.signatureFormat?.sid ?? 'skid' });
+    return (content, request) => signPkcs7(content, { ...request, key, cert: cert.der });
   } catch (e) {
     if (e instanceof KeyFormatError) throw new InputError(`-k '${keyPath}' / -i '${certPath}': ${e.message}`);
     throw e;
@@ -85,7 +85,8 @@ function openObject(file: string, name: string): BpfObject {
 }
 
 function generate(obj: BpfObject, file: string, toolchain: ToolchainProfile, signer: LoaderSigner | undefined, signMaps: boolean): LoaderOutput {
-  const out = genLoader(obj, { profile: toolchain, sign: !!signer, signMaps, ...(signer ? { signer } : {}) });
+  const when = sourceDateEpoch();
+  const out = genLoader(obj, { profile: toolchain, sign: !!signer, signMaps, ...(signer ? { signer } : {}), ...(when ? { signingTime: when } : {}) });
   if (!out.ok) throw new InputError(`${file}: cannot generate the loader (${out.error.kind}): ${out.error.message}`);
   return out.value;
 }
@@ -150,20 +151,16 @@ export const genCommand: Command = {
     }
     if (sign && !toolchain.canSign) throw new UsageError(`${toolchain.name} cannot sign: -S needs bpftool 7.7 or later (TC-BT77-1)`);
 
-    const signer = makeSigner(sign, values.key, values.cert);
+    const signer = makeSigner(sign, values.key, values.cert, toolchain);
     const obj = openObject(file, name ?? objectNameFromPath(file));
     const out = generate(obj, file, toolchain, signer, signMaps);
     if (sub === 'loader') {
       io.out(values.json ? JSON.stringify(loaderOutputToJson(out), null, 2) : loaderSummary(file, out));
       return 0;
     }
-    let header: string;
-    try {
-      header = writeLskelHeader(obj, out);
-    } catch (e) {
-      if (e instanceof ObjectFormatError) throw new InputError(`${file}: cannot write the skeleton header: ${e.message}`);
-      throw e;
-    }
+    const written = writeLskelHeaderChecked(obj, out);
+    if (!written.ok) throw new InputError(`${file}: cannot write the skeleton header (${written.error.kind}): ${written.error.message}`);
+    const header = written.value;
     io.out(header.endsWith('\n') ? header.slice(0, -1) : header);
     return 0;
   },

@@ -9,16 +9,21 @@ import { debianKernels } from '../realkernel/kernels.js';
 import { replayOnReal } from '../realkernel/replay-real.js';
 import { KERNEL_BTF_FLAG, kernelBtfHelp, kernelBtfOption } from './kernel-btf-option.js';
 import { parseCommandArgs, UsageError, type Command } from './command.js';
+import { EXIT } from './exit-codes.js';
 
 const usage = `usage: bpfsig replay <transcript.json …> [--json] [--profile NAME] [--root NAME=DIR …] [--verbose]
 
 Replays bpfsig-transcript/1 files (bpf(2) calls recorded on a real kernel) against a fresh emulated
-kernel and reports, per step, the kernel's answer next to the emulator's. Exit status 0 only if
-every step of every file agrees; a step the emulator cannot execute is reported as 'unsupported'
-and counts as a disagreement. A step in which the emulated kernel oopses (a kernel bug the profile
-models, e.g. hashchain-v1) is reported as KERNEL OOPS — never as an errno — and counts as a
-disagreement; the replaying task is dead, so the steps after it are 'not run'. A positive return
-that is not an fd (HC-Q-1) never matches an expected fd.
+kernel and reports, per step, the kernel's answer next to the emulator's. A step the emulator
+cannot execute is reported as 'unsupported' (not emulated), and so is every step that uses its
+fd, key or output; close/dup2 steps aimed at fds 0-2 are not replayed (unsupported). A step in
+which the emulated kernel oopses (a kernel bug the profile models, e.g. hashchain-v1) is reported
+as KERNEL OOPS — never as an errno — and counts as a disagreement; the replaying task is dead, so
+the steps after it are 'not run'. A positive return that is not an fd (HC-Q-1) never matches an
+expected fd.
+
+exit status: 0 every step of every file agrees, 1 a step disagrees, 2 bad usage, 3 an unusable
+transcript, 4 no step disagrees but some were not emulated, 70 a bug in bpfsig.
 
   --profile NAME   kernel profile to use (default: from the transcript's kernel.release);
                    one of: ${profileNames().join(', ')}
@@ -31,6 +36,10 @@ that is not an fd (HC-Q-1) never matches an expected fd.
                    answered through the profile that models it; 'kernel' is then the real kernel
   --save DIR       with --real: write the real kernel's transcripts into DIR
 ${kernelBtfHelp(19)}`;
+
+function total(reports: readonly ReplayReport[]): { s: number; d: number; u: number } {
+  return reports.reduce((a, r) => ({ s: a.s + r.steps.length, d: a.d + r.counts.disagree, u: a.u + r.counts.unsupported }), { s: 0, d: 0, u: 0 });
+}
 
 function renderText(rep: ReplayReport, verbose: boolean): string {
   const lines = [`${rep.file}  (kernel ${rep.release} → profile ${rep.profile}${rep.kernelBtf.kind === 'builtin' ? '' : `; kernel BTF: ${rep.kernelBtf.label}`})`];
@@ -108,9 +117,9 @@ export const replayCommand: Command = {
     if (values.json) io.out(JSON.stringify({ ok, files: reports }, null, 2));
     else {
       io.out(reports.map((r) => renderText(r, !!values.verbose)).join('\n\n'));
-      const total = reports.reduce((a, r) => ({ s: a.s + r.steps.length, d: a.d + r.counts.disagree, u: a.u + r.counts.unsupported }), { s: 0, d: 0, u: 0 });
-      io.out(`\n${ok ? 'OK' : 'MISMATCH'}: ${reports.length} file(s), ${total.s} steps, ${total.d} disagree, ${total.u} unsupported`);
+      const t = total(reports);
+      io.out(`\n${ok ? 'OK' : t.d ? 'MISMATCH' : 'NOT EMULATED'}: ${reports.length} file(s), ${t.s} steps, ${t.d} disagree, ${t.u} unsupported`);
     }
-    return ok ? 0 : 1;
+    return total(reports).d > 0 ? EXIT.REJECTED : total(reports).u > 0 ? EXIT.NOT_EMULATED : EXIT.OK;
   },
 };

@@ -15,6 +15,7 @@ import { LSM_OPTION_FLAGS, lsmOptionsHelp, parseLsmOptions } from './lsm-options
 import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
 import { KERNEL_BTF_FLAG, kernelBtfHelp, kernelBtfOption } from './kernel-btf-option.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+import { EXIT } from './exit-codes.js';
 
 function profileList(): string {
   return profileNames()
@@ -77,8 +78,9 @@ ${kernelBtfHelp(22)}
   --json              one JSON object (format bpfsig-skel-load/1, see docs/cli.md): result, errno,
                       errstr, loaderRetval, profile, keyring, tampers, maps, progs, timeline, audit
 
-exit status: 0 when the skeleton loaded, 1 when it did not (an oops included) or the input is
-unusable, 2 for bad usage.`;
+exit status: 0 the skeleton loaded, 1 the modelled kernel refused it (an oops included), 2 bad
+usage, 3 unusable input, 4 not emulated (a call reached a path bpfsig does not model: no kernel
+answer), 70 a bug in bpfsig.`;
 
 function readFile(path: string, what: string): Uint8Array {
   try {
@@ -157,7 +159,7 @@ export const skelCommand: Command = {
       });
       if (values.json) io.out(JSON.stringify(realSkelToJson(real), null, 2));
       else io.out([`bpfsig skel load ${file} --real ${values.real}`, ...formatRealSkel(real, { audit: !!values.audit })].join('\n'));
-      return real.result.err === 0 ? 0 : 1;
+      return real.result.err === 0 ? EXIT.OK : EXIT.REJECTED;
     }
     const lsm = parseLsmOptions(values);
     const run = runSkeleton(skel, {
@@ -176,6 +178,6 @@ export const skelCommand: Command = {
     });
     if (values.json) io.out(JSON.stringify(skelRunToJson(run), null, 2));
     else io.out([`bpfsig skel load ${file}`, ...formatSkelRun(run, { audit: !!values.audit, capable: !!values.capable })].join('\n'));
-    return run.result.err === 0 ? 0 : 1;
+    return run.result.outcome === 'loaded' ? EXIT.OK : run.result.outcome === 'not-emulated' ? EXIT.NOT_EMULATED : EXIT.REJECTED;
   },
 };

@@ -11,12 +11,13 @@ import { KEY_SPEC_SESSION_KEYRING } from '../keys/process-keyrings.js';
 import { errnoName } from '../syscall/errno.js';
 import { defaultProfile, getProfile, profileNames, progSignatureRules } from '../syscall/profiles/index.js';
 import { InputError, parseCommandArgs, UsageError, type Command, type Io } from './command.js';
+import { EXIT } from './exit-codes.js';
 
 const KEYRINGS = { builtin: 0, secondary: 1, platform: 2, session: KEY_SPEC_SESSION_KEYRING } as const;
 type KeyringName = keyof typeof KEYRINGS;
 
-/** Exit status when the kernel would refuse the signature. */
-export const EXIT_REJECTED = 3;
+/** Exit status when the kernel would refuse the signature (the common scheme, src/cli/exit-codes.ts; was 3 before). */
+export const EXIT_REJECTED = EXIT.REJECTED;
 
 const usage = `usage: bpfsig verify --in DATA --sig SIG.der --cert CERT.pem[,CERT2.pem…] [options]
 
@@ -26,7 +27,7 @@ bpftool prog load -S), keyring_id is set accordingly (0, 1, 2 or KEY_SPEC_SESSIO
 the signature goes through bpf_lookup_*_key, the copy and bpf_verify_pkcs7_signature.
 
 The first word of the first line is OK or the errno name, then the rule that decided it.
-Exit status: 0 OK, ${EXIT_REJECTED} rejected, 1 unreadable input, 2 usage.
+Exit status: 0 OK, 1 rejected, 2 usage, 3 unreadable input, 70 a bug in bpfsig.
 
 options:
   --in FILE           the signed data (e.g. the loader instructions)

@@ -4,6 +4,7 @@
 import { commands } from './commands.js';
 import { InputError } from '../errors.js';
 import { UsageError, stdio, type Io } from './command.js';
+import { EXIT, EXIT_STATUS_TEXT } from './exit-codes.js';
 
 const HELP = `bpfsig — an emulator of the Linux kernel path that verifies signed BPF programs
 
@@ -13,6 +14,7 @@ commands:
 ${commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}
 
 Run \`bpfsig <command> --help\` for a command's options.
+${EXIT_STATUS_TEXT}
 Environment: BPFSIG_SHARED (folder holding fixtures/ and conformance/, default ../shared),
              BPFSIG_DEBUG=1 (print stack traces of internal errors).`;
 
@@ -20,37 +22,43 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     io.out(HELP);
-    return name === undefined ? 2 : 0;
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
   }
   if (name === '--version' || name === 'version') {
     io.out('bpfsig 0.1.0');
-    return 0;
+    return EXIT.OK;
   }
   const cmd = commands.find((c) => c.name === name);
   if (!cmd) {
     io.err(`bpfsig: unknown command '${name}'\n\n${HELP}`);
-    return 2;
+    return EXIT.USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(cmd.usage);
-    return 0;
+    return EXIT.OK;
   }
   try {
     return await cmd.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`bpfsig ${cmd.name}: ${e.message}\n\n${cmd.usage}`);
-      return 2;
+      return EXIT.USAGE;
     }
     if (e instanceof InputError) {
-      io.err(`bpfsig ${cmd.name}: ${e.message}`);
-      return 1;
+      io.err(`bpfsig ${cmd.name}: ${oneLine(e.message)}`);
+      return EXIT.INPUT;
     }
     const err = e as Error;
-    io.err(`bpfsig ${cmd.name}: internal error: ${err?.message ?? String(e)}`);
+    io.err(`bpfsig ${cmd.name}: internal error: ${oneLine(err?.message ?? String(e))}`);
     if (process.env.BPFSIG_DEBUG) io.err(String(err?.stack ?? ''));
-    return 70;
+    return EXIT.INTERNAL;
   }
+}
+
+/** Error messages are one line on stderr, whatever the input put in them (a file name with newlines…). */
+function oneLine(msg: string): string {
+  const s = msg.replace(/[\r\n]+/g, ' ').trim();
+  return s.length > 400 ? s.slice(0, 400) + '…' : s;
 }
 
 // Run when executed directly (node dist/cli/main.js, npx bpfsig), not when imported by tests.

@@ -38,6 +38,7 @@ export type { BpfKey, BpfVerifyOptions, BpfSigKeyring } from './bpf-key.js';
 export { bpf_prog_verify_signature, BPF_SIGNATURE_SIZE_LIMIT } from './bpf-prog-signature.js';
 export type { ProgSignatureProfile, ProgSignatureInput, ProgSignatureResult, ProgSignatureStage } from './bpf-prog-signature.js';
 export { pkcs7_parse_message } from './pkcs7-parse.js';
+export { pkcs7_get_authattr } from './pkcs7-authattr.js';
 export type { Pkcs7Message, SignedInfo } from './pkcs7-parse.js';
 export type { KeyBeingUsedFor } from './pkcs7-verify.js';
 export { KLog, resultName } from './klog.js';

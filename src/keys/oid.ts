@@ -74,6 +74,9 @@ export const OIDS = {
   basicConstraints: '2.5.29.19',
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
+  // Hornet LSM: its signed attribute (OID_hornet_data, added to oid_registry.h by the v7 patch).
+  // spec: HN-ASN1-1
+  hornet_data: '2.25.316487325684022475439036912669789383960',
 } as const;
 
 export type OidName = keyof typeof OIDS;

@@ -41,12 +41,20 @@ export interface SignedInfo {
   readonly sig: PublicKeySignature;
   /** The signed attributes as the kernel digests them: the bytes after the [0] tag (a 0x31 goes first). */
   authattrs?: Uint8Array;
+  /** The whole `[0] IMPLICIT SET OF` element, identifier octet included (what pkcs7_get_authattr decodes). */
+  authattrsTlv?: Uint8Array;
   aaSet: number;
   msgdigest?: Uint8Array;
   signingTime?: number;
   signer?: X509Certificate;
   unsupportedCrypto: boolean;
   blacklisted: boolean;
+  /**
+   * pkcs7_validate_trust found this signer's chain (or the signer itself) in the trusted keyring:
+   * the "validated trust" flag of James Bottomley's patch, which pkcs7_get_authattr requires.
+   * spec: HN-HIST-1, HN-CHK-7
+   */
+  verified: boolean;
 }
 
 export interface Pkcs7Message {
@@ -84,6 +92,7 @@ function newSignedInfo(): SignedInfo {
     aaSet: 0,
     unsupportedCrypto: false,
     blacklisted: false,
+    verified: false,
   };
 }
 
@@ -290,6 +299,8 @@ const sig_note_set_of_authattrs: Act = (ctx, hdrlen, _t, data, off, vlen) => {
   }
   // Digested as a SET: keep everything after the [0] identifier octet.
   sinfo.authattrs = data.subarray(off - (hdrlen - 1), off + vlen);
+  const eoc = data[off - hdrlen + 1] === 0x80 ? 2 : 0; // indefinite length: its end-of-contents octets
+  sinfo.authattrsTlv = data.subarray(off - hdrlen, off + vlen + eoc);
   return 0;
 };
 

@@ -114,6 +114,8 @@ function verified(sinfo: SignedInfo, x509: X509Certificate | undefined, log: KLo
     x509.verified = true;
     for (let p = sinfo.signer; p && p !== x509; p = p.signer === p ? undefined : p.signer) p.verified = true;
   }
+  // spec: HN-HIST-1 ("add flag for validated trust on a signed info block"), HN-CHK-7
+  sinfo.verified = true;
   return log.ok('PK7-TRUST-1', `PKCS7: sinfo ${sinfo.index}: trusted (${how})`);
 }
 

@@ -67,11 +67,24 @@ function baseName(btf: Btf, t: BtfType, lvl: number, depth: number): string {
   }
 }
 
-function declare(btf: Btf, typeId: number, declarator: string, lvl: number, stripMods: boolean, depth: number): string {
+/**
+ * How many type links (modifier, pointer, array, prototype) one declaration may follow. BTF from
+ * a file can loop (a VOLATILE whose type is itself): the walk stops with a named error, never a
+ * hang or a stack overflow. Real declarations are a handful of links deep.
+ */
+const MAX_TYPE_CHAIN = 256;
+
+function chainTooLong(typeId: number): never {
+  fail('btf', `BTF type #${typeId}: type chain too long to print (a loop?)`);
+}
+
+function declare(btf: Btf, typeId: number, declarator: string, lvl: number, stripMods: boolean, depth: number, chain = 0): string {
+  if (chain > MAX_TYPE_CHAIN) chainTooLong(typeId);
   let t = btf.type(typeId);
   // leading qualifiers of this level
   const quals: string[] = [];
   while (isMod(t.kind)) {
+    if (++chain > MAX_TYPE_CHAIN) chainTooLong(typeId);
     if (!stripMods && modName(t.kind)) quals.push(modName(t.kind));
     t = btf.type(t.sizeOrType);
   }
@@ -79,23 +92,26 @@ function declare(btf: Btf, typeId: number, declarator: string, lvl: number, stri
   switch (t.kind) {
     case BtfKind.PTR: {
       let target = btf.type(t.sizeOrType);
-      while (isMod(target.kind)) target = btf.type(target.sizeOrType);
+      for (let n = 0; isMod(target.kind); n++) {
+        if (n > MAX_TYPE_CHAIN) chainTooLong(t.sizeOrType);
+        target = btf.type(target.sizeOrType);
+      }
       const inner = `*${q ? q : ''}${declarator}`;
       const wrapped = target.kind === BtfKind.ARRAY || target.kind === BtfKind.FUNC_PROTO ? `(${inner})` : inner;
-      return declare(btf, t.sizeOrType, wrapped, lvl, stripMods, depth);
+      return declare(btf, t.sizeOrType, wrapped, lvl, stripMods, depth, chain + 1);
     }
     case BtfKind.ARRAY: {
       const a = arrayInfo(t);
-      return q + declare(btf, a.type, `${declarator}[${a.nelems}]`, lvl, stripMods, depth);
+      return q + declare(btf, a.type, `${declarator}[${a.nelems}]`, lvl, stripMods, depth, chain + 1);
     }
     case BtfKind.FUNC_PROTO: {
       const params: string[] = [];
       for (let i = 0; i < t.vlen; i++) {
         const p = param(t, i);
         if (p.type === 0 && i === t.vlen - 1) params.push('...');
-        else params.push(declare(btf, p.type, btf.str(p.nameOff), lvl, stripMods, depth));
+        else params.push(declare(btf, p.type, btf.str(p.nameOff), lvl, stripMods, depth, chain + 1));
       }
-      return declare(btf, t.sizeOrType, `${declarator}(${params.length ? params.join(', ') : 'void'})`, lvl, stripMods, depth);
+      return declare(btf, t.sizeOrType, `${declarator}(${params.length ? params.join(', ') : 'void'})`, lvl, stripMods, depth, chain + 1);
     }
     default: {
       const base = baseName(btf, t, lvl, depth);

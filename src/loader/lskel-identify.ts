@@ -1,9 +1,15 @@
 // What a light skeleton's loader does, read from its instructions and header, and which registered
 // toolchains could have written it. `skel load` picks the bpf_load_and_run flow from this when the
 // user names none; `explain` reports it. spec: LSK-SIGM-1..6 (the signature-match block), LSK-HDR-*,
-// TC-BT77-5, TC-HCM-2 (opts_signature_maps), TC-LB26-1 (a signed loader without a hash compare).
+// TC-BT77-5, TC-HCM-2 (opts_signature_maps), TC-LB26-1 (a signed loader without a hash compare),
+// TC-HGS-1 (a signature in gen_sig's form: issuer-serial signer, the Hornet signed attribute).
 
 import { BPF_DW, BPF_JMP, BPF_JNE, BPF_K, BPF_LD, BPF_LDX, BPF_MEM, BPF_PSEUDO_MAP_IDX, BPF_W, BPF_X, decodeInsns } from './insn.js';
+import { contentOf, readChildren, readTlv } from '../keys/ber.js';
+import { DEFAULT_KEYS_CONFIG } from '../keys/config.js';
+import { KLog } from '../keys/klog.js';
+import { decodeOid } from '../keys/oid.js';
+import { pkcs7_parse_message } from '../keys/pkcs7-parse.js';
 import { findToolchain, toolchainNames, type SignatureMatch, type ToolchainProfile } from './gen-loader/profiles.js';
 import type { LightSkeleton } from './lskel-reader.js';
 
@@ -68,6 +74,35 @@ export function signatureMatchBlock(insns: Uint8Array): SignatureMatchBlock | nu
   return { embeddedHash: out.toString('hex'), blocks, jumpTargets, exclCheck, kind: exclCheck !== null ? 'libbpf-2026-06' : 'libbpf-1.7' };
 }
 
+/**
+ * The form of a skeleton's PKCS#7 (opts_sig): its signer id — SignedData version 1 names the
+ * signer by issuer and serial, version 3 by SKID (PK7-PARSE-7) — and its signed attributes, each as
+ * its OID and the DER of its values. Null when the kernel's parser refuses the blob.
+ */
+export interface SignatureForm {
+  readonly sid: 'skid' | 'issuer-serial';
+  /** null: no signed attributes. */
+  readonly attributes: ReadonlyMap<string, readonly string[]> | null;
+}
+
+export function signatureForm(sig: Uint8Array): SignatureForm | null {
+  const msg = pkcs7_parse_message(sig, { cfg: DEFAULT_KEYS_CONFIG }, new KLog());
+  if (typeof msg === 'number' || !msg.signedInfos[0]) return null;
+  const si = msg.signedInfos[0];
+  const sid = msg.version === 1 ? 'issuer-serial' : 'skid';
+  const raw = si.authattrsTlv;
+  if (!raw) return { sid, attributes: null };
+  const attributes = new Map<string, string[]>();
+  const top = readTlv(raw, 0);
+  for (const a of (top && readChildren(raw, top)) ?? []) {
+    const [oid, values] = readChildren(raw, a) ?? [];
+    if (!oid || !values) continue;
+    const dotted = decodeOid(contentOf(raw, oid));
+    if (dotted) attributes.set(dotted, (readChildren(raw, values) ?? []).map((v) => Buffer.from(raw.subarray(v.start, v.end)).toString('hex')));
+  }
+  return { sid, attributes };
+}
+
 /** Structural facts about a skeleton that tell toolchains apart. */
 export interface SkeletonFeatures {
   readonly headerStyle: 'v7.1' | 'v7.7';
@@ -79,6 +114,8 @@ export interface SkeletonFeatures {
   /** The loader's own metadata check: 'none', or the kind of signature-match block found. */
   readonly signatureMatch: SignatureMatch;
   readonly block: SignatureMatchBlock | null;
+  /** The signature's form, when the skeleton is signed and its signature parses. */
+  readonly signature: SignatureForm | null;
 }
 
 export function skeletonFeatures(skel: LightSkeleton): SkeletonFeatures {
@@ -90,7 +127,31 @@ export function skeletonFeatures(skel: LightSkeleton): SkeletonFeatures {
     setsSignatureMaps: skel.signatureMapsOpts !== undefined,
     signatureMatch: block?.kind ?? 'none',
     block,
+    signature: skel.signature ? signatureForm(skel.signature) : null,
   };
+}
+
+/**
+ * How `t`'s signature would look for this skeleton: 'no' if its form differs (signer id, signed
+ * attributes or not, the attribute OIDs it adds), 'exact' if the attributes it computes from the
+ * skeleton's own loader and data are the ones in the signature, 'form' otherwise (e.g. the data was
+ * changed after signing). Unsigned skeletons and unparsable signatures say nothing ('form').
+ * spec: PK7-CMS-2, TC-HGS-1
+ */
+function signatureFit(t: ToolchainProfile, skel: LightSkeleton, f: SkeletonFeatures): 'no' | 'form' | 'exact' {
+  const got = f.signature;
+  if (!f.signed || !got) return 'form';
+  const want = t.signatureFormat;
+  if ((want?.sid ?? 'skid') !== got.sid) return 'no';
+  if (!want?.signedAttributes) return got.attributes === null ? 'exact' : 'no';
+  if (got.attributes === null) return 'no';
+  const extra = want.signedAttributes({ insns: skel.insns, data: skel.data });
+  if (!extra.every((x) => got.attributes!.has(x.oid))) return 'no';
+  const same = extra.every((x) => {
+    const have = got.attributes!.get(x.oid)!;
+    return have.length === x.values.length && x.values.every((v, i) => Buffer.from(v).toString('hex') === have[i]);
+  });
+  return same ? 'exact' : 'form';
 }
 
 /** Does `t` produce skeletons with these features? */
@@ -112,7 +173,11 @@ function fits(t: ToolchainProfile, f: SkeletonFeatures): boolean {
  */
 export function candidateToolchains(skel: LightSkeleton): ToolchainProfile[] {
   const f = skeletonFeatures(skel);
-  return toolchainNames()
+  const fit = toolchainNames()
     .map((n) => findToolchain(n)!)
-    .filter((t) => fits(t, f));
+    .filter((t) => fits(t, f))
+    .map((t) => ({ t, sig: signatureFit(t, skel, f) }))
+    .filter((x) => x.sig !== 'no');
+  // Signatures whose attributes the toolchain would compute exactly for this loader come first.
+  return [...fit.filter((x) => x.sig === 'exact'), ...fit.filter((x) => x.sig !== 'exact')].map((x) => x.t);
 }

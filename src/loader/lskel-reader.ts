@@ -42,44 +42,91 @@ export interface LightSkeleton {
 
 const ESCAPES: Record<string, number> = { n: 10, t: 9, r: 13, '\\': 92, '"': 34, "'": 39, a: 7, b: 8, f: 12, v: 11, '?': 63 };
 
-/** The bytes of a C string literal's body (between the quotes), continuations removed. */
+const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+const isOct = (c: number): boolean => c >= 48 && c <= 55;
+
+/**
+ * The bytes of a C string literal's body (between the quotes), continuations (backslash-newline)
+ * removed. One linear pass: headers carry multi-megabyte literals (an 8 MiB `.bss`).
+ */
 export function cStringBytes(body: string): Uint8Array {
-  const s = body.replace(/\\\n/g, '');
-  const out: number[] = [];
-  for (let i = 0; i < s.length; ) {
-    const c = s[i]!;
-    if (c !== '\\') {
-      out.push(c.charCodeAt(0) & 0xff);
+  const out = new Uint8Array(body.length);
+  let n = 0;
+  const len = body.length;
+  for (let i = 0; i < len; ) {
+    const c = body.charCodeAt(i);
+    if (c !== 92) {
+      out[n++] = c & 0xff;
       i++;
       continue;
     }
-    const e = s[i + 1];
-    if (e === undefined) throw new InputError('string literal ends with a lone backslash');
-    if (e === 'x') {
+    if (i + 1 >= len) throw new InputError('string literal ends with a lone backslash');
+    const e = body.charCodeAt(i + 1);
+    if (e === 10) {
+      i += 2; // line continuation
+    } else if (e === 120 /* x */) {
       let j = i + 2;
-      while (j < s.length && /[0-9a-fA-F]/.test(s[j]!)) j++;
+      let v = 0;
+      while (j < len && isHex(body.charCodeAt(j))) v = ((v << 4) | parseInt(body[j]!, 16)) & 0xffff, j++;
       if (j === i + 2) throw new InputError('\\x without hex digits in a string literal');
-      out.push(parseInt(s.slice(i + 2, j), 16) & 0xff);
+      out[n++] = v & 0xff;
       i = j;
-    } else if (/[0-7]/.test(e)) {
+    } else if (isOct(e)) {
       let j = i + 1;
-      while (j < s.length && j < i + 4 && /[0-7]/.test(s[j]!)) j++;
-      out.push(parseInt(s.slice(i + 1, j), 8) & 0xff);
+      let v = 0;
+      while (j < len && j < i + 4 && isOct(body.charCodeAt(j))) v = v * 8 + (body.charCodeAt(j) - 48), j++;
+      out[n++] = v & 0xff;
       i = j;
-    } else if (e in ESCAPES) {
-      out.push(ESCAPES[e]!);
-      i += 2;
     } else {
-      throw new InputError(`unknown escape \\${e} in a string literal`);
+      const ch = body[i + 1]!;
+      const b = ESCAPES[ch];
+      if (b === undefined) throw new InputError(`unknown escape \\${ch} in a string literal`);
+      out[n++] = b;
+      i += 2;
     }
   }
-  return new Uint8Array(out);
+  return out.slice(0, n);
 }
 
-/** The string literal that follows `prefix` (a regex source) and ends with `;` or `,`. */
+/**
+ * The body of the string literal whose opening quote is at `quote`: [start, end) with end at the
+ * closing quote. A linear scan (a backtracking regex over a multi-megabyte literal overflows the
+ * stack). Undefined when the literal is not closed.
+ */
+function scanLiteral(src: string, quote: number): { start: number; end: number } | undefined {
+  let i = quote + 1;
+  for (;;) {
+    const q = src.indexOf('"', i);
+    if (q < 0) return undefined;
+    // The quote ends the literal unless an odd number of backslashes precedes it.
+    let k = q - 1;
+    while (k > quote && src.charCodeAt(k) === 92) k--;
+    if ((q - 1 - k) % 2 === 0) return { start: quote + 1, end: q };
+    i = q + 1;
+  }
+}
+
+/** Each `prefix` match (a regex source ending just before a literal's opening quote) with the literal after it. */
+function* literalsAfter(src: string, prefix: string, after?: string): Generator<{ m: RegExpExecArray; body: string; tail: RegExpExecArray | null }> {
+  const re = new RegExp(prefix + String.raw`\s*(?=")`, 'g');
+  const tailRe = after !== undefined ? new RegExp(after, 'y') : undefined;
+  for (let m = re.exec(src); m; m = re.exec(src)) {
+    const lit = scanLiteral(src, re.lastIndex);
+    if (!lit) return;
+    let tail: RegExpExecArray | null = null;
+    if (tailRe) {
+      tailRe.lastIndex = lit.end + 1;
+      tail = tailRe.exec(src);
+    }
+    yield { m, body: src.slice(lit.start, lit.end), tail };
+    re.lastIndex = lit.end + 1;
+  }
+}
+
+/** The string literal that follows `prefix` (a regex source). */
 function literalAfter(src: string, prefix: string): Uint8Array | undefined {
-  const m = new RegExp(prefix + String.raw`\s*"((?:[^"\\]|\\[\s\S])*)"`).exec(src);
-  return m ? cStringBytes(m[1]!) : undefined;
+  for (const { body } of literalsAfter(src, prefix)) return cStringBytes(body);
+  return undefined;
 }
 
 function section(src: string, name: 'maps' | 'progs' | 'links', struct: string): string[] {
@@ -141,10 +188,12 @@ export function readLightSkeleton(text: string, file = 'header'): LightSkeleton 
   // Initial values of mmapable maps, from __open(): the literal handed to skel_prep_map_data and
   // the map whose initial_value receives the result.
   const initial = new Map<string, { bytes: Uint8Array; mmapSize: number }>();
-  const open77 = /static const char data\[\][^=]*=\s*"((?:[^"\\]|\\[\s\S])*)"\s*;\s*skel->(\w+)\s*=[^;]*skel_prep_map_data\(\(void \*\)data,\s*(\d+)/g;
-  for (const m of text.matchAll(open77)) initial.set(m[2]!, { bytes: cStringBytes(m[1]!), mmapSize: Number(m[3]) });
-  const open71 = /skel->(\w+)\s*=\s*skel_prep_map_data\(\(void \*\)"((?:[^"\\]|\\[\s\S])*)",\s*(\d+),\s*(\d+)\)/g;
-  for (const m of text.matchAll(open71)) initial.set(m[1]!, { bytes: cStringBytes(m[2]!).subarray(0, Number(m[4])), mmapSize: Number(m[3]) });
+  for (const { body, tail } of literalsAfter(text, String.raw`static const char data\[\][^=;"]*=`, String.raw`\s*;\s*skel->(\w+)\s*=[^;]*?skel_prep_map_data\(\(void \*\)data,\s*(\d+)`)) {
+    if (tail) initial.set(tail[1]!, { bytes: cStringBytes(body), mmapSize: Number(tail[2]) });
+  }
+  for (const { m, body, tail } of literalsAfter(text, String.raw`skel->(\w+)\s*=\s*skel_prep_map_data\(\(void \*\)`, String.raw`,\s*(\d+),\s*(\d+)\)`)) {
+    if (tail) initial.set(m[1]!, { bytes: cStringBytes(body).subarray(0, Number(tail[2])), mmapSize: Number(tail[1]) });
+  }
   const maps = mapIdents.map((ident) => {
     // A data-section map's ident (rodata, bss, data, rodata_str1_1, …) names the skel->X pointer.
     const iv = initial.get(ident);

@@ -4,7 +4,7 @@
 // spec: LSK-HDR-1..3 (struct layout and functions), LSK-CTX-1..4 (ctx), TC-BT77-5 (signed header),
 // TC-HCM-2 (a toolchain with -M: opts_signature_maps and the opts.signature_maps lines).
 
-import { fail } from './errors.js';
+import { capture, fail, type Result } from './errors.js';
 import { BTF_VAR_STATIC, BtfKind, type Btf, secinfo, varLinkage } from '../btf/btf.js';
 import { emitTypeDecl } from './btf-c-decl.js';
 import { type BpfMap, type BpfObject, mapIsInternal, progIsSubprog } from './elf/object-types.js';
@@ -73,6 +73,15 @@ interface MmapMap {
   ident: string;
   flags: number;
   init: Uint8Array | undefined;
+}
+
+/**
+ * writeLskelHeader behind the loader's public boundary (src/loader/errors.ts): malformed BTF in
+ * the object (a type without an alignment, a type loop) comes back as a LoaderError, never as an
+ * exception. `bpfsig gen skeleton` goes through here.
+ */
+export function writeLskelHeaderChecked(obj: BpfObject, loader: LoaderOutput, options: LskelOptions = {}): Result<string> {
+  return capture('generation', () => writeLskelHeader(obj, loader, options));
 }
 
 export function writeLskelHeader(obj: BpfObject, loader: LoaderOutput, options: LskelOptions = {}): string {

@@ -5,6 +5,7 @@
 // (open/load), LSK-CTX-1..4 (ctx layout), TC-BT77-5 (keyring_id from the skeleton), HC-UAPI-2
 // (signature_maps), TC-LB26-1 (fd_array_cnt, no GET_INFO), OBS-LSK-* and OBS-DEB-* (the real runs).
 
+import { InputError } from '../errors.js';
 import type { LoaderFlow } from './gen-loader/profiles.js';
 import { candidateToolchains } from './lskel-identify.js';
 import type { Process } from '../syscall/process.js';
@@ -46,8 +47,16 @@ export interface SkelRunOptions {
 }
 
 export interface SkelResult {
-  /** What `<name>__load()` returned: 0 or a negative errno; null when it never returned (`oops`). */
+  /**
+   * loaded: `__load()` returned 0; rejected: it returned a kernel errno; not-emulated: a call on the
+   * way reached a path bpfsig does not model, so there is no kernel answer (notEmulated says which);
+   * oops: the kernel oopsed inside a call and the task was killed (`oops`).
+   */
+  readonly outcome: 'loaded' | 'rejected' | 'not-emulated' | 'oops';
+  /** What `<name>__load()` returned: 0 or a negative errno; null when it never returned (`oops`); NOT_EMULATED_RET when not emulated. */
   readonly err: number | null;
+  /** The path bpfsig does not model, when outcome is 'not-emulated'. */
+  readonly notEmulated?: string;
   /**
    * Set when the kernel oopsed inside one of bpf_load_and_run's syscalls: the task was killed there,
    * so `<name>__load()` never returned and nothing after that call ran (no errstr, no close).
@@ -73,7 +82,9 @@ const LOADER_LICENSE = 'Dual BSD/GPL';
 /** skel_alloc + the parts of __open that matter here: ctx.sz, log settings, mmapable initial values. */
 function openSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptions): bigint {
   // ctx | maps | progs | links | (keyring_id) — the kernel reads ctx.sz bytes of it (LSK-CTX-4).
-  const size = skel.ctxSize + 4 * skel.links.length + 8;
+  // The struct is laid out from the maps and programs; ctx.sz is what the skeleton says (a header
+  // may say anything there: the kernel then reads that many bytes).
+  const size = structSize(skel) + 4 * skel.links.length + 8;
   const bytes = new Uint8Array(size);
   const dv = new DataView(bytes.buffer);
   dv.setUint32(0, skel.ctxSize, true); // ctx.sz
@@ -83,11 +94,21 @@ function openSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptio
   skel.maps.forEach((m, i) => {
     if (!m.initialValue) return;
     // skel_prep_map_data: an anonymous shared mapping holding the initial value.
-    const area = new Uint8Array(m.mmapSize ?? 4096);
+    // skel_prep_map_data: mmap(mmap_sz) — whole pages — then memcpy(val_sz). A copy past the
+    // mapping would fault in the real program; mmap of 0 bytes fails (EINVAL) and __open() with it.
+    const mapped = Math.ceil((m.mmapSize ?? 4096) / 4096) * 4096;
+    if (mapped === 0 || m.initialValue.length > mapped)
+      throw new InputError(`skel_prep_map_data for ${m.ident}: ${m.initialValue.length}-byte initial value, ${m.mmapSize}-byte mapping (the real __open() would ${mapped === 0 ? 'fail in mmap' : 'fault in memcpy'})`);
+    const area = new Uint8Array(mapped);
     area.set(m.initialValue);
     dv.setBigUint64(24 + 16 * i + 8, proc.alloc(area, `skel ${m.ident} initial value`), true);
   });
   return proc.alloc(bytes, `struct ${skel.name}`);
+}
+
+/** offsetof(struct <name>, links): the ctx, the map descriptors and the program descriptors. */
+function structSize(skel: LightSkeleton): number {
+  return 24 + 16 * skel.maps.length + 4 * skel.progs.length;
 }
 
 /** Run `<name>__open()` + `<name>__load()` for a parsed skeleton in a process. */
@@ -101,12 +122,12 @@ export function loadSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelR
   } catch (e) {
     // The task died inside a syscall: <name>__load() never returns, no errstr is set.
     if (!(e instanceof KilledIn)) throw e;
-    r = { err: null, errstr: null, loaderRetval: null, calls, oops: { step: e.step, sys: e.killed.sys, report: e.killed.oops } };
+    r = { outcome: 'oops', err: null, errstr: null, loaderRetval: null, calls, oops: { step: e.step, sys: e.killed.sys, report: e.killed.oops } };
   }
   const mapFds: Record<string, number> = {};
   const progFds: Record<string, number> = {};
-  if (r.err === 0) {
-    const ctx = proc.read(skelAddr, skel.ctxSize)!;
+  if (r.outcome === 'loaded') {
+    const ctx = proc.read(skelAddr, structSize(skel))!;
     const dv = new DataView(ctx.buffer, ctx.byteOffset);
     skel.maps.forEach((m, i) => (mapFds[m.ident] = dv.getInt32(24 + 16 * i, true)));
     skel.progs.forEach((p, j) => (progFds[p] = dv.getInt32(24 + 16 * skel.maps.length + 4 * j, true)));
@@ -157,15 +178,19 @@ function bpfLoadAndRun(
   let errstr: string | null = null;
   let loaderRetval: number | null = null;
   let err = 0;
+  let notEmulated: string | undefined;
   const done = () => {
     if (mapFd >= 0) proc.close(mapFd);
     if (progFd >= 0) proc.close(progFd);
-    return { err, errstr, loaderRetval, calls, oops: null };
+    const outcome = notEmulated !== undefined ? 'not-emulated' : err === 0 ? 'loaded' : 'rejected';
+    return { outcome, err, errstr, loaderRetval, calls, oops: null, ...(notEmulated !== undefined ? { notEmulated } : {}) } as const;
   };
-  // set_err: err = -errno (userspace build).
+  // set_err: err = -errno (userspace build). A call bpfsig does not model has no errno to set:
+  // the run stops there as not emulated.
   const failed = (res: SysResult, what: string) => {
     errstr = what;
     err = res.ret;
+    if (res.outcome === 'not-emulated') notEmulated = res.unsupported ?? 'not emulated';
   };
 
   // LSK-RUN-1: skel_map_create (1.7: attr size 92 with excl_prog_hash; 1.1: 72).
@@ -185,7 +210,7 @@ function bpfLoadAndRun(
     flow.mapCreateAttrSize,
   );
   mapFd = mc.res.ret;
-  if (mapFd < 0) {
+  if (mc.res.outcome !== 'ok') {
     failed(mc.res, 'failed to create loader map');
     return done();
   }
@@ -197,26 +222,26 @@ function bpfLoadAndRun(
   if (o.staleHashOf) {
     // KP-META-4: hash the blob as signed while the map is still writable, then replace it.
     const first = update(o.staleHashOf);
-    if (first.res.ret < 0) {
+    if (first.res.outcome !== 'ok') {
       failed(first.res, 'failed to update loader map');
       return done();
     }
     const early = getInfoHash();
-    if (early.res.ret < 0) {
+    if (early.res.outcome !== 'ok') {
       failed(early.res, 'failed to fetch obj info');
       return done();
     }
   }
   // LSK-RUN-2
   const up = update(skel.data);
-  if (up.res.ret < 0) {
+  if (up.res.outcome !== 'ok') {
     failed(up.res, 'failed to update loader map');
     return done();
   }
   // LSK-RUN-3
   if (flow.freeze && !o.skipFreeze) {
     const fr = sys('map_freeze', BpfCmd.BPF_MAP_FREEZE, MAP_FREEZE, { map_fd: mapFd }, 4);
-    if (fr.res.ret < 0) {
+    if (fr.res.outcome !== 'ok') {
       failed(fr.res, 'failed to freeze map');
       return done();
     }
@@ -225,7 +250,7 @@ function bpfLoadAndRun(
   // harness asked for it already, before the tamper.)
   if (flow.getInfoHash && !o.skipHash && !o.staleHashOf) {
     const gi = getInfoHash();
-    if (gi.res.ret < 0) {
+    if (gi.res.outcome !== 'ok') {
       failed(gi.res, 'failed to fetch obj info');
       return done();
     }
@@ -265,7 +290,7 @@ function bpfLoadAndRun(
   }
   const pl = sys('prog_load', BpfCmd.BPF_PROG_LOAD, PROG_LOAD, loadFields, flow.progLoadAttrSize);
   progFd = pl.res.ret;
-  if (progFd < 0) {
+  if (pl.res.outcome !== 'ok') {
     failed(pl.res, 'failed to load loader prog');
     return done();
   }
@@ -277,7 +302,7 @@ function bpfLoadAndRun(
     { 'test.prog_fd': progFd, 'test.ctx_in': ctxAddr, 'test.ctx_size_in': skel.ctxSize },
     80,
   );
-  if (tr.res.ret < 0) {
+  if (tr.res.outcome !== 'ok') {
     failed(tr.res, 'failed to execute loader prog');
     return done();
   }

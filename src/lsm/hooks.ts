@@ -36,6 +36,10 @@ export interface LsmKernel {
   progByFd(fd: number): LsmProg | number;
   /** prog->aux->used_maps of a program (after bpf_check bound them). */
   usedMaps(prog: ProgView): LsmMap[];
+  /** prog->insnsi, prog->len * 8 bytes: as copied from the caller until bpf_check rewrites them. */
+  progInsns(prog: ProgView): Uint8Array;
+  /** A kernel log line (pr_debug) in the current call's trace, e.g. why an integrity LSM chose its verdict. */
+  note(text: string): void;
   /** The keys subsystem and the calling process's keyrings (pkcs7 parsing, lookup_user_key). */
   readonly keys: KeyService;
   readonly keyrings: ProcessKeyrings;

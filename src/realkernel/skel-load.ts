@@ -121,6 +121,9 @@ export function realSkelToJson(run: RealSkelRun): SkelLoadJson & { real: { kver:
       addKey: addKey && addKey.ret !== null ? { ret: addKey.ret, errno: addKey.errno } : null,
     },
     tampers: run.tampers.map((t) => ({ ...t })),
+    // A real kernel always answers: the outcome is never 'not-emulated' here.
+    outcome: run.result.err === 0 ? 'loaded' : 'rejected',
+    notEmulated: null,
     result: run.result.err,
     errno: run.result.err === null ? null : errnoOf(run.result.err),
     // The real kernel's answers are played back; a task the real kernel killed is not one of them.
@@ -131,6 +134,7 @@ export function realSkelToJson(run: RealSkelRun): SkelLoadJson & { real: { kver:
     progs,
     timeline: realTimeline(run.steps.filter((s) => flowIds.has(s.step.id))),
     audit: run.steps.flatMap((s) => s.audit),
+    dropped: { trace: 0, audit: 0 },
     real: { kver: run.real.kver, uname: run.real.uname, accel: run.real.accel, bootMs: run.real.bootMs },
   };
 }
@@ -160,8 +164,10 @@ export function realTimeline(steps: readonly RealStep[]): TimelineCallJson[] {
       size: cmdNum !== undefined ? (s.step.attr_size ?? null) : null,
       attr: cmdNum !== undefined ? attr : null,
       args: cmdNum === undefined ? { step: s.step.id } : null,
+      outcome: s.ret < 0 ? 'errno' : 'ok',
       ret: s.ret,
       errno: (s.errno as ErrnoName | null) ?? null,
+      notEmulated: null,
       nonFd: null,
       oops: null,
       events,

@@ -7,7 +7,8 @@ import type { SigningIdentity } from '../keys/make-cert.js';
 import { signPkcs7 } from '../keys/sign.js';
 import type { BpfObject } from '../loader/elf/object-types.js';
 import { objectNameFromPath, readElf } from '../loader/elf/read-object.js';
-import { genLoader, type LoaderOutput } from '../loader/gen-loader/gen-loader.js';
+import { DEFAULT_EPOCH } from '../keys/clock.js';
+import { genLoader, type LoaderOutput, type SignRequest } from '../loader/gen-loader/gen-loader.js';
 import { toolchain as toolchainByName, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
 import { readLightSkeleton, type LightSkeleton } from '../loader/lskel-reader.js';
 import { writeLskelHeader } from '../loader/lskel-writer.js';
@@ -21,6 +22,8 @@ export interface MakeSkeletonOptions {
   readonly signMaps?: boolean;
   /** Object name (bpftool: from the file name, e.g. minimal.bpf.o → minimal_bpf). */
   readonly name: string;
+  /** signingTime for toolchains that sign with signed attributes (default: the keys clock's epoch, 2025-11-30). */
+  readonly signingTime?: Date;
 }
 
 export interface MadeSkeleton {
@@ -45,7 +48,9 @@ export function makeSkeleton(obj: BpfObject, opts: MakeSkeletonOptions): MadeSke
     profile: toolchain,
     sign: id !== undefined,
     signMaps: id !== undefined && (opts.signMaps ?? false),
-    ...(id ? { signer: (content: Uint8Array) => signPkcs7(content, { key: id.privateKey, cert: id.certDer }) } : {}),
+    ...(id ? { signer: (content: Uint8Array, request: SignRequest) => signPkcs7(content, { ...request, key: id.privateKey, cert: id.certDer }) } : {}),
+    // Signed attributes carry a signing time: the keys clock's epoch keeps generated skeletons reproducible.
+    signingTime: opts.signingTime ?? new Date(DEFAULT_EPOCH * 1000),
   });
   if (!gen.ok) throw new InputError(`${opts.name}: cannot generate a ${toolchain.name} loader (${gen.error.kind}): ${gen.error.message}`);
   const header = writeLskelHeader(obj, gen.value);

@@ -48,6 +48,8 @@ export interface ToolchainJson {
   signatureMatch: string;
   headerStyle: string;
   flow: ToolchainProfile['flow'];
+  /** The PKCS#7 it makes: signer id and whether it carries signed attributes (bpftool: skid, none). */
+  signature: { sid: 'skid' | 'issuer-serial'; signedAttributes: boolean };
 }
 
 export interface SchemeJson {
@@ -64,6 +66,8 @@ export interface SchemeJson {
   defaultLsm: string[];
   profiles: ProfileJson[];
   toolchains: ToolchainJson[];
+  /** The scheme's notes for docs/schemes.md (Markdown paragraphs). */
+  notes: string[];
 }
 
 export interface ProfilesJson {
@@ -117,6 +121,7 @@ function toolchainJson(t: ToolchainProfile): ToolchainJson {
     signatureMatch: t.signatureMatch,
     headerStyle: t.headerStyle,
     flow: { ...t.flow },
+    signature: { sid: t.signatureFormat?.sid ?? 'skid', signedAttributes: !!t.signatureFormat?.signedAttributes },
   };
 }
 
@@ -134,6 +139,7 @@ function schemeJson(s: Scheme, base: KernelProfile): SchemeJson {
     defaultLsm: [...s.defaultLsm],
     profiles: s.profiles.map((p) => profileJson(p, base)),
     toolchains: s.toolchains.map(toolchainJson),
+    notes: [...(s.notes ?? [])],
   };
 }
 
@@ -167,7 +173,8 @@ export function formatProfiles(r: ProfilesJson, opts: { stages?: boolean } = {})
     out.push('  toolchains:');
     for (const t of s.toolchains) {
       out.push(`    ${t.name.padEnd(22)} ${t.summary}`);
-      out.push(`    ${''.padEnd(22)} flow ${t.flow.name}; ${t.canSign ? `signs ${t.signs}${t.canSignMaps ? ' (or with -M the hash chain)' : ''}` : 'cannot sign'}`);
+      const form = t.signature.sid !== 'skid' || t.signature.signedAttributes ? ` (${t.signature.sid} signer${t.signature.signedAttributes ? ', signed attributes' : ''})` : '';
+      out.push(`    ${''.padEnd(22)} flow ${t.flow.name}; ${t.canSign ? `signs ${t.signs}${form}${t.canSignMaps ? ' (or with -M the hash chain)' : ''}` : 'cannot sign'}`);
     }
     out.push('');
   }

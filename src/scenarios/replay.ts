@@ -1,6 +1,8 @@
 // Replay a `bpfsig-transcript/1` against a fresh emulated kernel and compare, step by step, what
 // the real kernel answered with what the emulator answers. A step the emulator cannot execute is
-// `unsupported` — reported, and counted as a disagreement, never skipped.
+// `unsupported` — reported, never skipped, never compared as if the emulator had answered. A step
+// that uses what an unsupported step produced (its fd or key, its output buffers) is unsupported
+// too: its inputs are unknown. The replaying process's own fds 0-2 are never closed or replaced.
 
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -70,6 +72,12 @@ const ERRNO_ALIASES: Record<string, string> = { ENOTSUP: 'EOPNOTSUPP', EWOULDBLO
 
 class StepError extends Error {}
 
+/** The step needs the result of a step the emulator could not execute (or one that needs one). */
+class DependsOnUnsupported extends Error {}
+
+/** The replaying process's stdin, stdout and stderr: a transcript step never closes or replaces them. */
+const STDIO_FDS = 3;
+
 interface PlacedBuf {
   readonly addr: bigint;
   readonly len: number;
@@ -82,6 +90,8 @@ interface PlacedBuf {
 interface StepRecord {
   readonly ret: number;
   readonly bufs: Map<string, PlacedBuf>;
+  /** The step was unsupported: its ret and buffers are not a kernel's answer. */
+  readonly unsupported?: true;
 }
 
 export class Replayer {
@@ -146,6 +156,7 @@ export class Replayer {
       if (typeof ref !== 'string') throw new StepError(`bad fd reference ${JSON.stringify(form)}`);
       const rec = this.results.get(ref);
       if (!rec) throw new StepError(`fd reference to unknown step '${ref}'`);
+      if (rec.unsupported) throw new DependsOnUnsupported(`uses the fd of step '${ref}', which was not emulated`);
       if (typeof form.out === 'string') {
         const b = rec.bufs.get(form.out);
         if (!b) throw new StepError(`step '${ref}' has no output buffer '${form.out}'`);
@@ -168,6 +179,7 @@ export class Replayer {
     if (form && typeof form === 'object' && !Array.isArray(form) && typeof form.key === 'string') {
       const rec = this.results.get(form.key);
       if (!rec) throw new StepError(`key reference to unknown step '${form.key}'`);
+      if (rec.unsupported) throw new DependsOnUnsupported(`uses the key of step '${form.key}', which was not emulated`);
       return rec.ret;
     }
     throw new StepError(`bad key reference ${JSON.stringify(form)}`);
@@ -340,25 +352,29 @@ export class Replayer {
         const r = this.runBpfStep(step, cmdNum);
         res = r.res;
         bufs = r.bufs;
-        if (!res.unsupported) mism = this.checkOut(step, cmdNum, r.bufs, r.attrAddr, r.size);
+        if (res.outcome !== 'not-emulated') mism = this.checkOut(step, cmdNum, r.bufs, r.attrAddr, r.size);
       } else {
         const h = STEP_HANDLERS.get(step.cmd);
-        if (!h) return { id: step.id, cmd: step.cmd, status: 'unsupported', expected, actual: 'not emulated', mismatches: [], detail: `no handler for '${step.cmd}' steps` };
+        if (!h) {
+          this.results.set(step.id, { ret: -1, bufs, unsupported: true });
+          return { id: step.id, cmd: step.cmd, status: 'unsupported', expected, actual: 'not emulated', mismatches: [], detail: `no handler for '${step.cmd}' steps` };
+        }
         res = h(this, step);
       }
+      if (res.outcome === 'not-emulated') {
+        this.results.set(step.id, { ret: res.ret, bufs, unsupported: true });
+        return { id: step.id, cmd: step.cmd, status: 'unsupported', expected, actual: `not emulated: ${res.unsupported}`, mismatches: [] };
+      }
       this.results.set(step.id, { ret: res.ret, bufs });
-      const actual = res.unsupported
-        ? `unsupported: ${res.unsupported}`
-        : res.ret < 0
-          ? res.errno ?? `ret=${res.ret}`
-          : res.nonFd
-            ? `ret=${res.ret} (not an fd: ${res.nonFd})`
-            : `ret=${res.ret}`;
-      if (res.unsupported) return { id: step.id, cmd: step.cmd, status: 'unsupported', expected, actual, mismatches: [] };
+      const actual = res.ret < 0 ? res.errno ?? `ret=${res.ret}` : res.nonFd ? `ret=${res.ret} (not an fd: ${res.nonFd})` : `ret=${res.ret}`;
       const retOk = matchesExpect(step, res);
       const status: StepStatus = retOk && mism.length === 0 ? 'agree' : 'disagree';
       return { id: step.id, cmd: step.cmd, status, expected, actual, mismatches: mism };
     } catch (e) {
+      if (e instanceof DependsOnUnsupported || e instanceof StdioStep) {
+        this.results.set(step.id, { ret: -1, bufs: new Map(), unsupported: true });
+        return { id: step.id, cmd: step.cmd, status: 'unsupported', expected, actual: 'not run', mismatches: [], detail: e.message };
+      }
       if (e instanceof StepError) {
         this.results.set(step.id, { ret: -1, bufs: new Map() });
         return { id: step.id, cmd: step.cmd, status: 'disagree', expected, actual: 'not run', mismatches: [], detail: e.message };
@@ -460,12 +476,22 @@ export function replayTranscript(t: Transcript, opts: ReplayOptions): ReplayRepo
   };
 }
 
+/** A close or dup2 step aimed at the replaying process's stdin/stdout/stderr: never carried out. */
+class StdioStep extends Error {}
+
+function notStdio(fd: number, what: string): number {
+  if (fd >= 0 && fd < STDIO_FDS) throw new StdioStep(`${what} ${fd} is the replaying process's ${['stdin', 'stdout', 'stderr'][fd]}: not replayed`);
+  return fd;
+}
+
 // close, dup2 and add_key steps: the capturing program's own calls.
 registerStepHandler('add_key', (r, step) => {
   if (typeof step.type !== 'string') throw new StepError('add_key needs a "type"');
   const desc = typeof step.description === 'string' ? step.description : null;
   return r.proc.addKey(step.type, desc, r.bytesOf(step.payload ?? null, 'payload'), r.keyOf(step.keyring ?? null));
 });
-registerStepHandler('close', (r, step) => r.proc.close(r.fdOf(step.fd ?? null)));
-registerStepHandler('dup2', (r, step) => r.proc.dup2(r.fdOf(step.fd ?? null), typeof step.newfd === 'number' ? step.newfd : r.fdOf(step.newfd ?? null)));
+registerStepHandler('close', (r, step) => r.proc.close(notStdio(r.fdOf(step.fd ?? null), 'close of fd')));
+registerStepHandler('dup2', (r, step) =>
+  r.proc.dup2(r.fdOf(step.fd ?? null), notStdio(typeof step.newfd === 'number' ? step.newfd : r.fdOf(step.newfd ?? null), 'dup2 onto fd')),
+);
 

@@ -11,7 +11,7 @@ import { makeSigningIdentity, type SigningIdentity } from '../keys/make-cert.js'
 import { DEFAULT_EXAMPLE, exampleObjectPath, readExampleObject, type ExampleObjectName } from '../loader/examples.js';
 import { decodeInsns } from '../loader/insn.js';
 import type { LightSkeleton } from '../loader/lskel-reader.js';
-import { defaultToolchainName } from '../schemes/registry.js';
+import { defaultToolchainFor, defaultToolchainName } from '../schemes/registry.js';
 import type { SyscallEnter } from '../syscall/trace.js';
 import { contrastSentence, explainRun, type SkelPattern } from './explain-skel.js';
 import { makeSkeleton, openObjectBytes } from './make-skeleton.js';
@@ -97,7 +97,9 @@ export function runSchemeDemo(opts: SchemeDemoOptions = {}): SchemeDemo {
   if (!bytes) throw new InputError(`the example object ${objectPath} is not installed (the package's examples/bpf/ folder is missing)`);
   const obj = openObjectBytes(bytes, objectPath);
   const identity = opts.identity ?? makeSigningIdentity({ cn: DEMO_CN });
-  const { header, skeleton } = makeSkeleton(obj, { toolchain: defaultToolchainName(), identity, name: obj.name });
+  // The toolchain of the profile's scheme (bpftool 7.7 for KP's kernels, gen_sig's for Hornet's, …).
+  const toolchain = (opts.profile ? defaultToolchainFor(opts.profile) : undefined) ?? defaultToolchainName();
+  const { header, skeleton } = makeSkeleton(obj, { toolchain, identity, name: obj.name });
 
   // The profile's scheme's default LSM stack: a "signed only" policy and signature-audit on v6.18,
   // so the timeline shows LSMs that decided, and the audit log what they believed (AUD-FP-2).

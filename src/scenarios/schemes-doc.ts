@@ -28,6 +28,7 @@ export function schemesMarkdown(r: ProfilesJson = profilesReport()): string {
     L.push(`- **Status:** ${s.status}`, `- **Signed:** ${s.signs}`, `- **Checked:** ${s.checkedAt}`, `- **An LSM sees:** ${s.lsmSees}`);
     L.push(`- **Default toolchain:** \`${s.defaultToolchain}\`; **default LSMs:** ${s.defaultLsm.length ? s.defaultLsm.map((x) => `\`${x}\``).join(', ') : 'none beyond capability'}`);
     L.push(`- **Spec:** ${s.specIds.join(', ')}`, '');
+    for (const n of s.notes) L.push(n, '');
     L.push('### Profiles', '', '| profile | release | fixes | stage order vs default | summary |', '|---|---|---|---|---|');
     for (const p of s.profiles) {
       const d = p.stagesVsDefault;

@@ -36,7 +36,13 @@ export interface SkelLoadJson {
   /** Where the certificate was placed and which keyring_id the skeleton passed. */
   keyring: { placement: string | null; keyringId: number; cert: boolean; addKey: { ret: number; errno: string | null } | null };
   tampers: { blob: string; offset: number; before: number; after: number }[];
-  /** 0, or the negative errno `<name>__load()` returned; null when it never returned (`oops`). */
+  /**
+   * loaded / rejected (the kernel returned an errno) / not-emulated (a call reached a path bpfsig
+   * does not model: no kernel answer; `notEmulated` says which path) / oops (the task was killed).
+   */
+  outcome: 'loaded' | 'rejected' | 'not-emulated' | 'oops';
+  notEmulated: string | null;
+  /** 0, or the negative errno `<name>__load()` returned; null when not emulated or it never returned (`oops`). */
   result: number | null;
   errno: string | null;
   /**
@@ -48,25 +54,54 @@ export interface SkelLoadJson {
   errstr: string | null;
   /** test.retval of the loader run, or null when the loader never ran. */
   loaderRetval: number | null;
-  /** skel->maps.<ident> / skel->progs.<name> after a successful load: fd and kernel object. */
-  maps: Record<string, SkelObjectJson>;
-  progs: Record<string, SkelObjectJson & { tag: string }>;
+  /**
+   * skel->maps.<ident> / skel->progs.<name> after a successful load: fd and kernel object. A slot
+   * whose fd is not open, or names another kind of object than the slot's (a loader may store
+   * anything there), is shown as it is: `{ fd, id: null, name: null, type: "<kind> (not a map)" }`.
+   */
+  maps: Record<string, SkelObjectJson | SkelSlotJson>;
+  progs: Record<string, (SkelObjectJson & { tag: string }) | SkelSlotJson>;
   timeline: TimelineCallJson[];
   /** The audit log in auditd's text format, one line per record. */
   audit: string[];
+  /**
+   * Trace events and audit records the kernel's retention ring dropped before these were read
+   * (0 for a run shorter than the ring: the timeline and audit log above are then complete).
+   */
+  dropped: { trace: number; audit: number };
+}
+
+/** A ctx slot that does not hold what the skeleton expects there. */
+export interface SkelSlotJson {
+  fd: number;
+  id: null;
+  name: null;
+  /** `fd not open`, `bpf-map (not a program)`, `tty (not a map)`, … */
+  type: string;
+}
+
+function slot(fd: number, kind: string | undefined, want: string): SkelSlotJson {
+  return { fd, id: null, name: null, type: kind === undefined ? 'fd not open' : `${kind} (not a ${want})` };
 }
 
 export function skelRunToJson(run: SkelRun): SkelLoadJson {
   const { result, proc, loaded } = run;
+  // The fds come from the ctx the loader program wrote: look at what each one really is.
   const maps: SkelLoadJson['maps'] = {};
   for (const [ident, fd] of Object.entries(result.mapFds)) {
-    const m = proc.fds.get(fd)?.object as BpfMap | undefined;
-    if (m) maps[ident] = { fd, id: m.id, name: m.name, type: mapTypeName(m.mapType) };
+    const f = proc.fds.get(fd);
+    if (f?.kind === 'bpf-map') {
+      const m = f.object as BpfMap;
+      maps[ident] = { fd, id: m.id, name: m.name, type: mapTypeName(m.mapType) };
+    } else maps[ident] = slot(fd, f?.kind, 'map');
   }
   const progs: SkelLoadJson['progs'] = {};
   for (const [name, fd] of Object.entries(result.progFds)) {
-    const p = proc.fds.get(fd)?.object as BpfProg | undefined;
-    if (p) progs[name] = { fd, id: p.id, name: p.name, type: progTypeName(p.type), tag: Buffer.from(p.tag).toString('hex') };
+    const f = proc.fds.get(fd);
+    if (f?.kind === 'bpf-prog') {
+      const p = f.object as BpfProg;
+      progs[name] = { fd, id: p.id, name: p.name, type: progTypeName(p.type), tag: Buffer.from(p.tag).toString('hex') };
+    } else progs[name] = slot(fd, f?.kind, 'program');
   }
   return {
     format: SKEL_LOAD_FORMAT,
@@ -90,7 +125,9 @@ export function skelRunToJson(run: SkelRun): SkelLoadJson {
       addKey: run.addKey ? { ret: run.addKey.ret, errno: run.addKey.errno ?? null } : null,
     },
     tampers: run.tampers.map((t) => ({ ...t })),
-    result: result.err,
+    outcome: result.outcome,
+    notEmulated: result.notEmulated ?? null,
+    result: result.outcome === 'not-emulated' ? null : result.err,
     errno: run.errno,
     oops: result.oops ? { step: result.oops.step, sys: result.oops.sys, ...result.oops.report } : null,
     errstr: result.errstr,
@@ -99,6 +136,7 @@ export function skelRunToJson(run: SkelRun): SkelLoadJson {
     progs,
     timeline: timelineToJson(run.kernel.trace.events),
     audit: formatAuditd(run.kernel.audit.records),
+    dropped: { trace: run.kernel.trace.dropped, audit: run.kernel.audit.dropped },
   };
 }
 
@@ -107,6 +145,9 @@ export function resultLine(run: SkelRun): string {
   const r = run.result;
   if (r.oops)
     return `result: KERNEL OOPS in ${r.oops.step} (syscall #${r.oops.sys}): ${r.oops.report.text} — the task was killed, ${run.loaded.name}__load() never returned (no errno, no errstr)`;
+  if (r.outcome === 'not-emulated') {
+    return `result: not emulated: ${r.notEmulated}  (bpfsig does not model this path; no kernel answer)  step "${r.errstr}"  loader retval ${r.loaderRetval ?? 'none'}`;
+  }
   const res = r.err === 0 ? '0 (loaded)' : `-${run.errno} (${r.err})`;
   return `result: ${res}  errstr ${r.errstr === null ? 'none' : `"${r.errstr}"`}  loader retval ${r.loaderRetval ?? 'none (the loader did not run)'}`;
 }
@@ -114,8 +155,10 @@ export function resultLine(run: SkelRun): string {
 /** One line per map and program the skeleton got back. */
 export function objectLines(json: SkelLoadJson): string[] {
   const out: string[] = [];
-  for (const [ident, m] of Object.entries(json.maps)) out.push(`  maps.${ident.padEnd(14)} fd ${m.fd}  map id ${m.id} '${m.name}' ${m.type}`);
-  for (const [name, p] of Object.entries(json.progs)) out.push(`  progs.${name.padEnd(13)} fd ${p.fd}  prog id ${p.id} '${p.name}' ${p.type} tag ${p.tag}`);
+  for (const [ident, m] of Object.entries(json.maps))
+    out.push(m.id === null ? `  maps.${ident.padEnd(14)} fd ${m.fd}  ${m.type}` : `  maps.${ident.padEnd(14)} fd ${m.fd}  map id ${m.id} '${m.name}' ${m.type}`);
+  for (const [name, p] of Object.entries(json.progs))
+    out.push('tag' in p ? `  progs.${name.padEnd(13)} fd ${p.fd}  prog id ${p.id} '${p.name}' ${p.type} tag ${p.tag}` : `  progs.${name.padEnd(13)} fd ${p.fd}  ${p.type}`);
   return out;
 }
 
@@ -142,8 +185,14 @@ export interface SkelTextOptions {
 export function formatSkelRun(run: SkelRun, opts: SkelTextOptions = {}): string[] {
   const json = skelRunToJson(run);
   const out = [`skeleton ${json.skeleton.name} (${json.skeleton.style}, ${json.skeleton.insnCnt} loader insns, ${json.skeleton.dataSize}-byte data blob${json.skeleton.signatureSize !== null ? `, ${json.skeleton.signatureSize}-byte signature` : ', unsigned'})`];
-  out.push(describeSetup(run), '', '== timeline', ...renderTimeline(run.kernel.trace.events, { capable: !!opts.capable }));
+  out.push(describeSetup(run), '', '== timeline');
+  if (json.dropped.trace) out.push(`(the ${json.dropped.trace} oldest trace events were dropped: the kernel keeps the newest ${run.kernel.trace.capacity})`);
+  out.push(...renderTimeline(run.kernel.trace.events, { capable: !!opts.capable }));
   out.push('', '== result', resultLine(run), ...objectLines(json));
-  if (opts.audit) out.push('', '== audit log (auditd format)', ...json.audit);
+  if (opts.audit) {
+    out.push('', '== audit log (auditd format)');
+    if (json.dropped.audit) out.push(`(the ${json.dropped.audit} oldest audit records were dropped by the retention ring)`);
+    out.push(...json.audit);
+  }
   return out;
 }

@@ -146,7 +146,7 @@ export interface SkelRun {
   /** The skeleton as loaded (tampers applied). */
   readonly loaded: LightSkeleton;
   readonly result: SkelResult;
-  /** Name of result.err's errno, or null when the skeleton loaded (or never returned: result.oops). */
+  /** Name of result.err's errno when the kernel rejected; null when it loaded, was not emulated or never returned (result.oops). */
   readonly errno: string | null;
 }
 
@@ -224,6 +224,6 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
     tampers: applied,
     loaded,
     result,
-    errno: result.err !== null && result.err < 0 ? (errnoName(-result.err) ?? String(-result.err)) : null,
+    errno: result.outcome === 'rejected' && result.err !== null ? (errnoName(-result.err) ?? String(-result.err)) : null,
   };
 }

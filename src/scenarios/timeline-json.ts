@@ -4,6 +4,7 @@
 // documents the shape. It is built from the trace alone, like the text timeline.
 
 import type { ErrnoName } from '../syscall/errno.js';
+import type { SysOutcome } from '../syscall/result.js';
 import type { TraceEvent, TraceValue } from '../syscall/trace.js';
 
 export type TimelineEventJson =
@@ -42,9 +43,15 @@ export interface TimelineCallJson {
   attr: Record<string, TraceValue> | null;
   /** Other syscalls' arguments. */
   args: Record<string, TraceValue> | null;
-  /** The return value: >= 0, or a negative errno. Null when the call never returned (`oops`). */
+  /**
+   * ok / errno: the modelled kernel's answer; not-emulated: bpfsig does not model the path (ret is
+   * then null and `notEmulated` says which path). Null if the call never returned.
+   */
+  outcome: SysOutcome | null;
+  /** The return value: >= 0, or a negative errno. Null if not emulated or never returned. */
   ret: number | null;
   errno: ErrnoName | null;
+  notEmulated: string | null;
   /** Set when ret > 0 is not an fd although the command returns fds (which step returned it); else null. */
   nonFd: string | null;
   /** Set when the kernel oopsed inside this call or a call nested in it: the call never returned. */
@@ -76,8 +83,10 @@ export function timelineToJson(events: readonly TraceEvent[], opts: TimelineJson
         size: e.size ?? null,
         attr: e.attr ? { ...e.attr } : null,
         args: e.args ? { ...e.args } : null,
+        outcome: null,
         ret: null,
         errno: null,
+        notEmulated: null,
         nonFd: null,
         oops: null,
         events: [],
@@ -91,8 +100,10 @@ export function timelineToJson(events: readonly TraceEvent[], opts: TimelineJson
     if (!c) continue; // events outside any syscall (none in practice)
     switch (e.kind) {
       case 'exit':
-        c.ret = e.ret;
+        c.outcome = e.outcome;
+        c.ret = e.outcome === 'not-emulated' ? null : e.ret;
         c.errno = e.errno;
+        c.notEmulated = e.unsupported ?? null;
         c.nonFd = e.nonFd ?? null;
         break;
       case 'oops': {

@@ -4,12 +4,14 @@
 import './kp/index.js';
 import './hashchain/index.js';
 import './loadtime/index.js';
+import './hornet/index.js';
 
 export {
   defaultCompareProfiles,
   defaultLsmFor,
   defaultLsmOptionsFor,
   defaultScheme,
+  defaultToolchainFor,
   defaultToolchainName,
   getScheme,
   registerScheme,

@@ -37,6 +37,8 @@ export interface Scheme {
   readonly toolchains: readonly ToolchainProfile[];
   /** The toolchain this scheme's skeletons are made with (compare, demo). */
   readonly defaultToolchain: string;
+  /** A different toolchain for some of its profiles (e.g. the map-entry form an older revision decodes). */
+  readonly profileToolchain?: Readonly<Record<string, string>>;
   /** Its skeletons are signed with -M (the hash chain over the metadata map). */
   readonly defaultSignMaps?: boolean;
   /** The profiles `bpfsig compare` runs by default (default: all of them). */
@@ -47,6 +49,8 @@ export interface Scheme {
   readonly profileLsm?: Readonly<Record<string, readonly string[]>>;
   /** Options for the default stack (e.g. the IPE policy it loads). */
   readonly defaultLsmOptions?: LsmOptions;
+  /** Paragraphs (Markdown) docs/schemes.md prints under the scheme's summary: choices, revisions, caveats. */
+  readonly notes?: readonly string[];
 }
 
 const SCHEMES = new Map<string, Scheme>();
@@ -98,6 +102,12 @@ export function defaultScheme(): Scheme {
 /** The toolchain of the default scheme (what `gen skeleton` uses when none is named). */
 export function defaultToolchainName(): string {
   return defaultScheme().defaultToolchain;
+}
+
+/** The toolchain a profile's skeletons are made with: its scheme's default, or the profile's own override. */
+export function defaultToolchainFor(profile: string): string | undefined {
+  const s = BY_PROFILE.get(profile);
+  return s ? (s.profileToolchain?.[profile] ?? s.defaultToolchain) : undefined;
 }
 
 /** The default LSM stack for a profile: its scheme's, or the profile's own override. */

@@ -27,9 +27,9 @@ import type { BpfProg } from './objects/prog.js';
 import { Process, type ProcessOptions } from './process.js';
 import type { LoadCtx } from './prog-load/load.js';
 import { defaultProfile, getProfile, profileNames, type KernelConfig, type KernelProfile } from './profiles/index.js';
-import { KernelOops, NotEmulated, sysResult, TaskKilled, type OopsReport, type SysResult } from './result.js';
+import { KernelOops, NOT_EMULATED_RET, NotEmulated, sysResult, TaskKilled, type OopsReport, type SysResult } from './result.js';
 import { securityBpf, securityBpfMapFree } from './security.js';
-import { Trace, traceValue, type TraceValue } from './trace.js';
+import { Trace, traceValue, type RetentionOptions, type TraceValue } from './trace.js';
 import { kernelPtr, type BpfPtr } from './uaccess.js';
 import { ATTR_LAYOUTS } from './uapi/attr-layouts.js';
 import { cmdName } from './uapi/consts.js';
@@ -54,7 +54,11 @@ export interface KernelOptions {
     /** auditctl rules; default: every bpf() call (DEFAULT_RULES). */
     readonly rules?: readonly string[];
     readonly firstSerial?: number;
+    /** How many records the log keeps (default: the newest DEFAULT_AUDIT_CAPACITY; keepAll: every one). */
+    readonly retention?: RetentionOptions;
   };
+  /** How many trace events the kernel keeps (default: the newest DEFAULT_TRACE_CAPACITY; keepAll: every one). */
+  readonly trace?: RetentionOptions;
   /** kernel.unprivileged_bpf_disabled (default 2, as with CONFIG_BPF_UNPRIV_DEFAULT_OFF=y). */
   readonly unprivilegedBpfDisabled?: 0 | 1 | 2;
   /** Emulator resource limit: one map's storage above this fails with -ENOMEM (default 256 MiB). */
@@ -97,7 +101,7 @@ export class Kernel {
   readonly profile: KernelProfile;
   readonly config: KernelConfig;
   readonly clock: Clock;
-  readonly trace = new Trace();
+  readonly trace: Trace;
   readonly audit: AuditLog;
   readonly lsm: LsmChain;
   /** Kernel memory (the top half of every process's address space). */
@@ -144,7 +148,9 @@ export class Kernel {
     this.config = { ...this.profile.config, ...opts.config };
     this.clock = opts.clock ?? new VirtualClock();
     this.lsm = new LsmChain(createLsms(opts.lsm ?? [], opts.lsmOptions));
+    this.trace = new Trace(opts.trace);
     this.audit = new AuditLog(this.clock, {
+      ...(opts.audit?.retention ? { retention: opts.audit.retention } : {}),
       enabled: (opts.audit?.enabled ?? true) && this.config.CONFIG_AUDIT,
       rules: (opts.audit?.rules ?? DEFAULT_RULES).map(parseAuditRule),
       firstSerial: opts.audit?.firstSerial ?? 1,
@@ -259,7 +265,8 @@ export class Kernel {
       this.killTask(ctx, r.oops);
       throw new TaskKilled(proc.pid, sys, r.oops);
     }
-    this.audit.syscallExit(actx, r.ret);
+    // A path bpfsig does not model has no exit value to audit: no SYSCALL record is made up for it.
+    if (r.unsupported === undefined) this.audit.syscallExit(actx, r.ret);
     return this.exit(ctx, name, info.cmd, r.ret, r.unsupported);
   }
 
@@ -312,7 +319,7 @@ export class Kernel {
     } catch (e) {
       if (e instanceof NotEmulated) {
         this.trace.emit({ kind: 'note', sys: ctx.sys, text: `not emulated: ${e.message}` });
-        return { ret: -Errno.ENOSYS, unsupported: e.message };
+        return { ret: NOT_EMULATED_RET, unsupported: e.message };
       }
       if (e instanceof KernelOops) return { oops: e.report, sys: e.sys };
       throw e;
@@ -328,7 +335,8 @@ export class Kernel {
       sys: ctx.sys,
       name,
       ...(cmd ? { cmd } : {}),
-      ret,
+      outcome: r.outcome,
+      ret: r.ret,
       errno: r.errno,
       ...(unsupported ? { unsupported } : {}),
       ...(r.nonFd ? { nonFd: r.nonFd } : {}),

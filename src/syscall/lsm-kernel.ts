@@ -44,6 +44,8 @@ export function lsmKernel(ctx: SyscallCtx): LsmKernel {
       return f.kind === 'bpf-prog' ? lsmProg(f.object as BpfProg) : -Errno.EINVAL;
     },
     usedMaps: (prog: ProgView) => progOfView(prog)?.usedMaps.map(lsmMap) ?? [],
+    progInsns: (prog: ProgView) => progOfView(prog)?.insns ?? new Uint8Array(0),
+    note: (text) => void k.trace.emit({ kind: 'note', sys: ctx.sys, text }),
     keys: k.keys,
     keyrings: ctx.proc.keyrings,
   };

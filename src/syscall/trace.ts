@@ -5,6 +5,7 @@
 // spec: PROF-3 (trace vocabulary), LSM-EMU-1 (every hook call recorded with its return).
 
 import type { ErrnoName } from './errno.js';
+import type { SysOutcome } from './result.js';
 
 /** JSON-safe attr values: u64 and pointers as `0x…` strings, names as strings. */
 export type TraceValue = number | string;
@@ -86,9 +87,11 @@ export interface SyscallExit extends Base {
   readonly kind: 'exit';
   readonly name: string;
   readonly cmd?: string;
+  /** 'not-emulated': bpfsig does not model the path (ret is then NOT_EMULATED_RET, not an errno). */
+  readonly outcome: SysOutcome;
   readonly ret: number;
   readonly errno: ErrnoName | null;
-  /** Set when the emulator does not model the path that was asked for. */
+  /** Set when the emulator does not model the path that was asked for: what it is. */
   readonly unsupported?: string;
   /** Set when ret > 0 is not an fd (a positive value returned where an error belonged): which step returned it. */
   readonly nonFd?: string;
@@ -124,9 +127,76 @@ export type TraceEvent = SyscallEnter | StageEvent | HookEvent | AuditEvent | Fd
 
 type Omit2<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
+/**
+ * Retention of a long-lived kernel's trace and audit log (issue L): by default each keeps the most
+ * recent `capacity` entries — a ring — and counts what it dropped, so memory stays flat over any
+ * number of calls. `keepAll` keeps everything (a bounded run that needs its whole history).
+ */
+export interface RetentionOptions {
+  /** Entries kept (default DEFAULT_TRACE_CAPACITY / DEFAULT_AUDIT_CAPACITY). */
+  readonly capacity?: number;
+  /** Keep every entry (memory grows with the run). */
+  readonly keepAll?: boolean;
+}
+
+/** Trace events a kernel keeps by default: a skeleton load is a few hundred. */
+export const DEFAULT_TRACE_CAPACITY = 50_000;
+
+/**
+ * A list that keeps its newest `capacity` items: trimmed from the front in batches (a quarter of
+ * the capacity at a time, so a push is amortised O(1)), counting what it dropped.
+ */
+export class RetainedList<T> {
+  readonly items: T[] = [];
+  /** Items dropped from the front since the start (or the last clear). */
+  dropped = 0;
+  readonly capacity: number;
+  readonly keepAll: boolean;
+  private readonly slack: number;
+
+  constructor(opts: RetentionOptions, defaultCapacity: number) {
+    this.keepAll = opts.keepAll === true;
+    this.capacity = Math.max(1, Math.floor(opts.capacity ?? defaultCapacity));
+    this.slack = Math.max(1, Math.floor(this.capacity / 4));
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+    if (!this.keepAll && this.items.length > this.capacity + this.slack) {
+      const n = this.items.length - this.capacity;
+      this.items.splice(0, n);
+      this.dropped += n;
+    }
+  }
+
+  clear(): void {
+    this.items.length = 0;
+    this.dropped = 0;
+  }
+}
+
 export class Trace {
-  readonly events: TraceEvent[] = [];
+  private readonly list: RetainedList<TraceEvent>;
   private nextSys = 1;
+  private nextSeq = 0;
+
+  constructor(opts: RetentionOptions = {}) {
+    this.list = new RetainedList(opts, DEFAULT_TRACE_CAPACITY);
+  }
+
+  /** The retained events, oldest first (all of them unless the ring dropped some: see `dropped`). */
+  get events(): TraceEvent[] {
+    return this.list.items;
+  }
+
+  /** Events dropped from the front of the ring (0 with keepAll, or while under capacity). */
+  get dropped(): number {
+    return this.list.dropped;
+  }
+
+  get capacity(): number | null {
+    return this.list.keepAll ? null : this.list.capacity;
+  }
 
   /** Allocate a syscall id. */
   newSyscall(): number {
@@ -134,18 +204,21 @@ export class Trace {
   }
 
   emit(e: Omit2<TraceEvent>): TraceEvent {
-    const ev = { seq: this.events.length, ...e } as TraceEvent;
-    this.events.push(ev);
+    const ev = { seq: this.nextSeq++, ...e } as TraceEvent;
+    this.list.push(ev);
     return ev;
   }
 
-  /** A mark for `since()`. */
+  /** A mark for `since()`: the seq the next event will get. */
   mark(): number {
-    return this.events.length;
+    return this.nextSeq;
   }
 
+  /** Events emitted since `mark` that are still retained. */
   since(mark: number): TraceEvent[] {
-    return this.events.slice(mark);
+    const ev = this.list.items;
+    const first = ev.length ? ev[0]!.seq : this.nextSeq;
+    return ev.slice(Math.max(0, mark - first));
   }
 
   /** Events of one syscall, including those of calls nested in it (bpf_sys_bpf). */
@@ -168,7 +241,7 @@ export class Trace {
   }
 
   clear(): void {
-    this.events.length = 0;
+    this.list.clear();
   }
 }
 

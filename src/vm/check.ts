@@ -7,6 +7,7 @@
 // spec: VM-ISA-1 ("unused fields shall be zero"), VM-ISA-2..8, VM-LDR-5, UAPI-CONST-4.
 
 import type { BpfInsn } from './insn.js';
+import { insnAt, type Insns } from './insn-array.js';
 import {
   BPF_ALU,
   BPF_ALU64,
@@ -191,8 +192,8 @@ function writtenRegister(i: BpfInsn): number | undefined {
  * Check one instruction (and, for ld_imm64, its second slot). Returns the kernel's message, or
  * undefined when the instruction is well-formed.
  */
-export function checkInsn(insns: readonly BpfInsn[], pc: number, opts: CheckOptions = {}): string | undefined {
-  const i = insns[pc]!;
+export function checkInsn(insns: Insns, pc: number, opts: CheckOptions = {}): string | undefined {
+  const i = insnAt(insns, pc)!;
   const code = i.code;
   const callx = opts.allowCallx === true && code === (BPF_JMP | BPF_CALL | BPF_X);
   if (!OPCODES[code] && !callx) return `unknown opcode ${hex2(code)}`;
@@ -222,7 +223,7 @@ export function checkInsn(insns: readonly BpfInsn[], pc: number, opts: CheckOpti
       break;
     case BPF_LD:
       if (code === BPF_LD_IMM64) {
-        const next = insns[pc + 1];
+        const next = insnAt(insns, pc + 1);
         if (!next || next.code !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) {
           return 'invalid bpf_ld_imm64 insn';
         }
@@ -263,7 +264,7 @@ export function isLocalCall(i: BpfInsn): boolean {
  * an unconditional jump. Returns the first problem as { pc, message }.
  */
 export function checkProgram(
-  insns: readonly BpfInsn[],
+  insns: Insns,
   opts: CheckOptions = {},
 ): { pc: number; message: string } | undefined {
   const n = insns.length;
@@ -272,11 +273,11 @@ export function checkProgram(
   for (let pc = 0; pc < n; pc++) {
     const message = checkInsn(insns, pc, opts);
     if (message) return { pc, message };
-    if (insns[pc]!.code === BPF_LD_IMM64) second[++pc] = 1;
+    if (insnAt(insns, pc)!.code === BPF_LD_IMM64) second[++pc] = 1;
   }
   for (let pc = 0; pc < n; pc++) {
     if (second[pc]) continue;
-    const i = insns[pc]!;
+    const i = insnAt(insns, pc)!;
     const t = isLocalCall(i) ? pc + i.imm + 1 : jumpTarget(i, pc);
     if (t === undefined) continue;
     if (t < 0 || t >= n) {
@@ -288,7 +289,7 @@ export function checkProgram(
   }
   let last = n - 1;
   if (second[last]) last--;
-  const l = insns[last]!;
+  const l = insnAt(insns, last)!;
   const lastOk = l.code === (BPF_JMP | BPF_EXIT) || l.code === (BPF_JMP | BPF_JA) || l.code === (BPF_JMP32 | BPF_JA);
   if (!lastOk) return { pc: last, message: 'last insn is not an exit or jmp' };
   return undefined;

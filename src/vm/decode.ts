@@ -7,7 +7,8 @@
 import { checkProgram, isLocalCall, jumpTarget, type CheckOptions } from './check.js';
 import { decodeError, type DecodeError } from './errors.js';
 import type { HelperImpl, HelperProto } from './helpers.js';
-import { parseInsns, type BpfInsn } from './insn.js';
+import type { BpfInsn } from './insn.js';
+import { InsnArray, insnAt, type Insns } from './insn-array.js';
 import { BPF_CALL, BPF_JMP, BPF_LD_IMM64, BPF_PSEUDO_KFUNC_CALL, LD_IMM64_PSEUDO_NAMES } from './opcodes.js';
 
 /** What the decoder asks the caller for a pseudo ld_imm64 (src_reg 1..6). */
@@ -53,8 +54,8 @@ export interface DecodeOptions<Env = unknown> extends CheckOptions {
  * the interpreter reports as "fell off the end") so a run can never index past the end.
  */
 export interface DecodedProgram<Env = unknown> {
-  /** The instructions as given. */
-  readonly insns: readonly BpfInsn[];
+  /** The instructions as given (bytes are decoded once into the compact InsnArray). */
+  readonly insns: Insns;
   /** Number of slots (an ld_imm64 takes two). */
   readonly len: number;
   readonly code: Uint8Array;
@@ -84,12 +85,12 @@ export function decodeProgram<Env = unknown>(
   input: Uint8Array | readonly BpfInsn[],
   opts: DecodeOptions<Env> = {},
 ): DecodeResult<Env> {
-  let insns: readonly BpfInsn[];
+  let insns: Insns;
   if (input instanceof Uint8Array) {
     if (input.length % 8 !== 0) {
       return { ok: false, error: decodeError(0, `program size ${input.length} is not a multiple of 8`) };
     }
-    insns = parseInsns(input);
+    insns = InsnArray.decode(input);
   } else {
     insns = input;
   }
@@ -107,14 +108,14 @@ export function decodeProgram<Env = unknown>(
   const kfuncs = new Map<number, KfuncBinding<Env>>();
 
   for (let pc = 0; pc < n; pc++) {
-    const i = insns[pc]!;
+    const i = insnAt(insns, pc)!;
     code[pc] = i.code;
     dst[pc] = i.dst;
     src[pc] = i.src;
     off[pc] = i.off;
     imm[pc] = i.imm;
     if (i.code === BPF_LD_IMM64) {
-      const next = insns[pc + 1]!;
+      const next = insnAt(insns, pc + 1)!;
       if (i.src === 0) {
         imm2[pc] = next.imm;
       } else {

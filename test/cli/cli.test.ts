@@ -26,9 +26,9 @@ describe('bpfsig CLI', () => {
     expect(r.err).toMatch(/usage: bpfsig replay/);
     expect(r.err).not.toMatch(/at .*\.ts/);
   });
-  it('replay of a missing file exits 1 with a clear message', async () => {
+  it('replay of a missing file exits 3 (unusable input) with a clear message', async () => {
     const r = await run(['replay', '/nonexistent/t.json']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toMatch(/cannot read \/nonexistent\/t.json/);
   });
   it('demo maps prints the walk, the timeline and the audit log, and is the same on every run', async () => {

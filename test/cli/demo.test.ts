@@ -159,7 +159,7 @@ describe('bpfsig demo (the scheme demo)', () => {
       expect(r.err).toMatch(/usage: bpfsig demo/);
     }
     const far = await cli('demo', '--data-offset', '999999');
-    expect(far.code).toBe(1);
+    expect(far.code).toBe(3);
     expect(far.err).toMatch(/offset outside the data blob \(opts_data\), which is \d+ bytes/);
     expect(noStackTrace(far.err)).toBe(true);
     const maps = await cli('demo', 'maps');

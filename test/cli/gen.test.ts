@@ -115,7 +115,7 @@ describe('bpfsig gen on the examples (no fixtures needed)', () => {
     expect(s.hasKeyringId).toBe(true);
   });
 
-  it('unusable keys and certificates exit 1: a key that does not match, a certificate without SKID, not a PEM key', async () => {
+  it('unusable keys and certificates exit 3: a key that does not match, a certificate without SKID, not a PEM key', async () => {
     const dir = tempDir();
     const a = makeSigningIdentity();
     const b = makeSigningIdentity();
@@ -132,7 +132,7 @@ describe('bpfsig gen on the examples (no fixtures needed)', () => {
     ];
     for (const [k, c, msg] of cases) {
       const r = await cli('gen', 'skeleton', '-S', '-k', join(dir, k), '-i', join(dir, c), HELLO);
-      expect({ k, c, code: r.code }).toEqual({ k, c, code: 1 });
+      expect({ k, c, code: r.code }).toEqual({ k, c, code: 3 });
       expect(r.err).toMatch(msg);
       expect(noStackTrace(r.err)).toBe(true);
     }
@@ -142,10 +142,10 @@ describe('bpfsig gen on the examples (no fixtures needed)', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'x.bpf.o'), 'not an ELF file at all');
     const notElf = await cli('gen', 'skeleton', join(dir, 'x.bpf.o'));
-    expect(notElf.code).toBe(1);
+    expect(notElf.code).toBe(3);
     expect(notElf.err).toMatch(/x\.bpf\.o: not a usable BPF object \(elf\)/);
     const missing = await cli('gen', 'loader', join(dir, 'nope.o'), '--json');
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     expect(missing.err).toMatch(/cannot read object '.*nope\.o': ENOENT/);
     for (const argv of [['gen'], ['gen', 'object', HELLO], ['gen', 'skeleton'], ['gen', 'skeleton', HELLO, 'extra'], ['gen', 'skeleton', HELLO, '--json'], ['gen', 'loader', HELLO, '--name', 'x'], ['gen', 'skeleton', HELLO, '--toolchain', 'bpftool-9'], ['gen', 'skeleton', HELLO, '--name', '1bad-name']]) {
       const r = await cli(...argv);

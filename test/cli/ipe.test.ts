@@ -56,10 +56,10 @@ describe('skel load with IPE', () => {
     expect(r.out).not.toContain('IPE_ACCESS');
   });
 
-  it('[IPE-5] a bad policy: exit 1, one line with file, line, column and errno, no stack trace', async () => {
+  it('[IPE-5] a bad policy: exit 3 (unusable input), one line with file, line, column and errno, no stack trace', async () => {
     const bad = policy('bad.policy', IPE_BPF_SIGNED_ONLY_POLICY.replace('bpf_signature=OK', 'bpf_signature=GOOD'));
     const r = await load('--lsm', 'ipe', '--ipe-policy', bad);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.out).toBe('');
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toContain(`${bad}:5:18: bad value in 'bpf_signature=GOOD'`);
@@ -69,15 +69,15 @@ describe('skel load with IPE', () => {
 
   it('[IPE-5] a bad version is -ERANGE; a missing file is an input error', async () => {
     const r = await load('--lsm', 'ipe', '--ipe-policy', policy('v.policy', 'policy_name=v policy_version=70000.0.0\nDEFAULT action=ALLOW\n'));
-    expect([r.code, r.err.trim()]).toEqual([1, expect.stringMatching(/v\.policy:1:30: policy_version part '70000' is above 65535 \(-ERANGE\)$/)]);
+    expect([r.code, r.err.trim()]).toEqual([3, expect.stringMatching(/v\.policy:1:30: policy_version part '70000' is above 65535 \(-ERANGE\)$/)]);
     const m = await load('--lsm', 'ipe', '--ipe-policy', join(dir, 'nope.policy'));
-    expect(m.code).toBe(1);
+    expect(m.code).toBe(3);
     expect(m.err).toContain("cannot read --ipe-policy");
   });
 
   it('[IPE-3] on a profile without the integrity hooks the IPE-4 policy is refused: -EBADMSG at op=BPF_PROG_LOAD', async () => {
     const r = await cli('skel', 'load', header, '--profile', 'v6.18', '--lsm', 'ipe', '--ipe-policy', ipe4);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toContain(`${ipe4}:3:9: unknown operation 'op=BPF_PROG_LOAD'`);
   });
 

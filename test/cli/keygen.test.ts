@@ -82,7 +82,7 @@ describe('bpfsig keygen', () => {
     expect(readFileSync(join(dir, 'key.pem'), 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
 
     const again = await cli('keygen', '--out', dir);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(3);
     expect(again.err).toMatch(/key\.pem exists \(use --force to overwrite\)/);
     writeFileSync(join(dir, 'key.pem'), 'old', { mode: 0o644 });
     const forced = await cli('keygen', '--out', dir, '--force');

@@ -123,7 +123,7 @@ describeShared('bpfsig skel load on the fixture skeletons', () => {
     expect(nested.map((c) => c.cmd)).toEqual(['BPF_BTF_LOAD', 'BPF_MAP_CREATE', 'BPF_MAP_CREATE', 'BPF_MAP_UPDATE_ELEM', 'BPF_MAP_FREEZE', 'BPF_MAP_CREATE', 'BPF_MAP_UPDATE_ELEM', 'BPF_PROG_LOAD']);
     const kinds = new Set(tl.flatMap((c) => c.events.map((e) => e.kind)));
     for (const k of ['stage', 'hook', 'object', 'fd', 'audit', 'helper', 'call']) expect(kinds).toContain(k);
-    for (const c of tl) expect(Object.keys(c)).toEqual(['sys', 'parent', 'depth', 'pid', 'kernel', 'call', 'cmd', 'size', 'attr', 'args', 'ret', 'errno', 'nonFd', 'oops', 'events']);
+    for (const c of tl) expect(Object.keys(c)).toEqual(['sys', 'parent', 'depth', 'pid', 'kernel', 'call', 'cmd', 'size', 'attr', 'args', 'outcome', 'ret', 'errno', 'notEmulated', 'nonFd', 'oops', 'events']);
   });
 
   it('text output: setup line, timeline, result line with errstr and retval; the full audit log only with --audit', async () => {
@@ -145,10 +145,10 @@ describeShared('bpfsig skel load on the fixture skeletons', () => {
 
   it('an offset outside a blob is an input error naming the blob size; a sig tamper on an unsigned skeleton too', async () => {
     const r = await cli('skel', 'load', skel('minimal', 'v77-signed'), '--tamper', 'data:99999');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toMatch(/data:99999: offset outside the data blob \(opts_data\), which is 3192 bytes \(offsets 0\.\.3191\)/);
     const s = await cli('skel', 'load', skel('minimal', 'v77'), '--tamper', 'sig:0');
-    expect(s.code).toBe(1);
+    expect(s.code).toBe(3);
     expect(s.err).toMatch(/no signature \(opts_sig\)/);
     expect(noStackTrace(r.err + s.err)).toBe(true);
   });
@@ -158,10 +158,10 @@ describeShared('bpfsig skel load on the fixture skeletons', () => {
     const junk = join(dir, 'junk.pem');
     writeFileSync(junk, 'not a certificate');
     const r = await cli('skel', 'load', skel('minimal', 'v77-signed'), '--cert', junk);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toMatch(/--cert '.*junk\.pem': not a certificate/);
     const m = await cli('skel', 'load', skel('minimal', 'v77-signed'), '--cert', join(dir, 'missing.pem'));
-    expect(m.code).toBe(1);
+    expect(m.code).toBe(3);
     expect(m.err).toMatch(/cannot read certificate '.*missing\.pem': ENOENT/);
     // A DER blob that is not a certificate: the kernel's add_key refuses it; the load then shows what happens without the key.
     const bad = join(dir, 'bad.der');
@@ -183,15 +183,15 @@ describe('bpfsig skel load: usage and input errors (no fixtures needed)', () => 
     }
   });
 
-  it('a missing file and a file that is not a light skeleton exit 1 with a clear message', async () => {
+  it('a missing file and a file that is not a light skeleton exit 3 with a clear message', async () => {
     const missing = await cli('skel', 'load', '/nonexistent/x.lskel.h');
-    expect(missing).toMatchObject({ code: 1 });
+    expect(missing).toMatchObject({ code: 3 });
     expect(missing.err).toMatch(/cannot read skeleton '\/nonexistent\/x\.lskel\.h': ENOENT/);
     const dir = tempDir();
     const notSkel = join(dir, 'plain.h');
     writeFileSync(notSkel, '#include <stdio.h>\nint main(void) { return 0; }\n');
     const r = await cli('skel', 'load', notSkel);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toMatch(/plain\.h: no light-skeleton struct/);
     expect(noStackTrace(r.err)).toBe(true);
   });

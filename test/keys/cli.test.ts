@@ -57,16 +57,16 @@ describe('bpfsig sign', () => {
     const sig = await signTo('ec.sig', 'ec');
     expect((await run('verify', '--in', dataPath, '--sig', sig, '--cert', paths.ec.der)).code).toBe(0);
   });
-  it('bad inputs: a missing file and a key that is not PEM give exit 1 with a message; a mismatched key is refused', async () => {
+  it('bad inputs: a missing file and a key that is not PEM give exit 3 with a message; a mismatched key is refused', async () => {
     const missing = await run('sign', '--key', join(dir, 'nope.pem'), '--cert', paths.rsa.cert, '--in', dataPath);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     expect(missing.err.join('\n')).toMatch(/cannot read --key .*ENOENT/);
     expect(missing.err.join('\n')).not.toMatch(/at .*\.ts:\d+/);
     const notPem = await run('sign', '--key', dataPath, '--cert', paths.rsa.cert, '--in', dataPath);
-    expect(notPem.code).toBe(1);
+    expect(notPem.code).toBe(3);
     expect(notPem.err[0]).toMatch(/not a PEM private key/);
     const mismatch = await run('sign', '--key', paths.ec.key, '--cert', paths.rsa.cert, '--in', dataPath);
-    expect(mismatch.code).toBe(1);
+    expect(mismatch.code).toBe(3);
     expect(mismatch.err[0]).toMatch(/does not match certificate/);
   });
   it('usage errors exit 2', async () => {
@@ -118,7 +118,7 @@ describe('bpfsig verify', () => {
     const b = await run('verify', '--in', dataPath, '--sig', big, '--cert', paths.rsa.cert);
     expect(b.out[0]).toMatch(/^EBADMSG/);
   });
-  it('bad input files: unreadable, not a certificate, a certificate the kernel cannot load → exit 1, one clear line', async () => {
+  it('bad input files: unreadable, not a certificate, a certificate the kernel cannot load → exit 3, one clear line', async () => {
     const sig = await signTo('rsa6.sig', 'rsa');
     const cases: [string[], RegExp][] = [
       [['--in', join(dir, 'missing'), '--sig', sig, '--cert', paths.rsa.cert], /cannot read --in/],
@@ -127,7 +127,7 @@ describe('bpfsig verify', () => {
     ];
     for (const [argv, msg] of cases) {
       const r = await run('verify', ...argv);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(3);
       expect(r.err).toHaveLength(1);
       expect(r.err[0]).toMatch(msg);
     }

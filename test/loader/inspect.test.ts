@@ -45,11 +45,11 @@ describe('bpfsig inspect', () => {
     const bad = join(dir, 'bad.o');
     writeFileSync(bad, readFileSync(objectPath('hello')).subarray(0, 100));
     const r = await run(['inspect', bad]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toMatch(/bad\.o: not a usable BPF object \(elf\): section header table offset \d+ is past the end of the file \(100 bytes\)/);
     expect(r.err).not.toMatch(/\n\s+at /);
     const missing = await run(['inspect', join(dir, 'nope.o')]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     expect(missing.err).toMatch(/cannot read .*nope\.o: ENOENT/);
   });
 

@@ -68,6 +68,6 @@ describe('bpfsig compare', () => {
     expect((await cli('compare', '--cases', 'nope')).code).toBe(2);
     expect((await cli('compare', '--profiles', 'v9.9')).code).toBe(2);
     expect((await cli('compare', '--format', 'xml')).code).toBe(2);
-    expect((await cli('compare', '/nonexistent.o')).code).toBe(1);
+    expect((await cli('compare', '/nonexistent.o')).code).toBe(3);
   });
 });

@@ -35,7 +35,7 @@ describe('races between stages', () => {
     const swap = r.races!.find((x) => x.race === 'slot-swap' && x.profile === 'v6.18')!;
     expect(swap.baseline).toBe('ok');
     const at = (stage: string) => swap.boundaries.find((b) => b.stage === stage)!.outcome;
-    expect(at('LOAD-13.resolve')).toBe('!EINVAL/TR+swapped');
+    expect(at('LOAD-13.resolve')).toBe('!EINVAL/LD+swapped');
     expect(at('LOAD-13.attach')).toBe('ok');
     const update = r.races!.find((x) => x.race === 'update-unfrozen' && x.profile === 'v6.18')!;
     // KP-META-4 in another form: the hash was cached before the load, the blob changes under it.

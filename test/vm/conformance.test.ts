@@ -143,8 +143,8 @@ describe('bpfsig conformance [VM-RUN-1]', () => {
     expect(doc.results.map((x: { status: string }) => x.status)).toEqual(['pass', 'fail', 'skip']);
   });
 
-  it('bad input: a missing folder is exit 1 with a message; bad flags exit 2', async () => {
-    expect(await cli(join(tmp, 'nope'))).toMatchObject({ code: 1, err: `bpfsig conformance: ${join(tmp, 'nope')}: not a folder` });
+  it('bad input: a missing folder is exit 3 with a message; bad flags exit 2', async () => {
+    expect(await cli(join(tmp, 'nope'))).toMatchObject({ code: 3, err: `bpfsig conformance: ${join(tmp, 'nope')}: not a folder` });
     expect((await cli(tmp, '--budget', 'x')).code).toBe(2);
     expect((await cli(tmp, tmp)).code).toBe(2);
   });
@@ -154,7 +154,7 @@ describe('bpfsig conformance [VM-RUN-1]', () => {
     process.env.BPFSIG_SHARED = join(tmp, 'no-shared-here');
     try {
       const r = await cli();
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(3);
       expect(r.err).toBe('bpfsig conformance: no folder given and ../shared/conformance/tests was not found (pass a folder or set BPFSIG_SHARED)');
     } finally {
       if (saved === undefined) delete process.env.BPFSIG_SHARED;

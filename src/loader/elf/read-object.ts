@@ -21,8 +21,13 @@ import { findSecDef } from './section-defs.js';
 import { parseRel, parseSymbolTable, STB_LOCAL, STT_FUNC, STT_SECTION, STV_HIDDEN, STV_INTERNAL, type ElfSymbol } from './symbols.js';
 
 const BPF_INSN_SZ = 8;
-/** Our bound on a .bss/.data/.rodata section (NOBITS sizes are not bounded by the file). */
-const MAX_GLOBAL_DATA_SIZE = 256 * 1024 * 1024;
+/**
+ * Our bound on a .bss/.data/.rodata section (NOBITS sizes are not bounded by the file). The
+ * kernel refuses array-map values above KMALLOC_MAX_SIZE (4 MiB on x86-64) anyway; 16 MiB leaves
+ * room for such objects to be generated and refused by the kernel, while keeping generation (the
+ * blob, a header literal of twice the size) bounded in time and memory (issue L fuzzing).
+ */
+const MAX_GLOBAL_DATA_SIZE = 16 * 1024 * 1024;
 const BPF_LD_IMM64 = 0x18;
 const BPF_CALL = 0x85;
 const BPF_PSEUDO_CALL = 1;

@@ -6,6 +6,7 @@
 // sanitisation happens and all map/program features are used as declared.
 
 import { createHash } from 'node:crypto';
+import type { SignOptions } from '../../keys/sign.js';
 import { Errno } from '../../syscall/errno.js';
 import { BTF_FUNC_GLOBAL, BTF_FUNC_STATIC, BTF_VAR_GLOBAL_ALLOCATED, BtfKind, funcLinkage, setVarLinkage, type Btf } from '../../btf/btf.js';
 import { capture, fail, type Result } from '../errors.js';
@@ -18,10 +19,18 @@ import { relocateObject } from './relocate.js';
 import { resolveKconfig } from './kconfig.js';
 
 /**
- * Produces the detached DER PKCS#7 signature over `content` — what the toolchain signs: the loader
- * instructions (bpftool -S), insns ‖ metadata (2026 load-time), or the hash-chain term (-M).
+ * What a signer is asked to make besides signing the content: the toolchain's signer id and signed
+ * attributes (ToolchainProfile.signatureFormat), as options of the keys module's signPkcs7. Empty for
+ * bpftool's structure.
  */
-export type LoaderSigner = (content: Uint8Array) => Uint8Array;
+export type SignRequest = Pick<SignOptions, 'sid' | 'signedAttributes'>;
+
+/**
+ * Produces the detached DER PKCS#7 signature over `content` — what the toolchain signs: the loader
+ * instructions (bpftool -S), insns ‖ metadata (2026 load-time), or the hash-chain term (-M) — in the
+ * form `request` asks for (e.g. `(c, r) => signPkcs7(c, { ...r, key, cert })`).
+ */
+export type LoaderSigner = (content: Uint8Array, request: SignRequest) => Uint8Array;
 
 export interface GenLoaderOptions {
   /** A toolchain profile, or the name of a registered one (src/schemes/). */
@@ -32,6 +41,8 @@ export interface GenLoaderOptions {
   signMaps?: boolean;
   /** Required with `sign`: e.g. issue C's PKCS#7 signer, or a test signer returning a fixture. */
   signer?: LoaderSigner;
+  /** signingTime of a toolchain that signs with signed attributes (default: now); fix it for reproducible output. */
+  signingTime?: Date;
   /** Kconfig text (`CONFIG_X=y` lines) for `__kconfig` externs, like libbpf's `kconfig` open option. */
   kconfig?: string;
   /** LINUX_KERNEL_VERSION for `__kconfig` externs (KERNEL_VERSION(a,b,c) encoding). */
@@ -160,6 +171,17 @@ export function signedContent(profile: ToolchainProfile, insns: Uint8Array, data
     return out;
   }
   return insns;
+}
+
+/**
+ * The signer id and signed attributes the toolchain's signature carries (its signatureFormat), for
+ * the generated loader and data blob; empty for bpftool's structure. spec: PK7-CMS-2, TC-HGS-1
+ */
+export function signRequest(profile: ToolchainProfile, insns: Uint8Array, data: Uint8Array, signingTime?: Date): SignRequest {
+  const f = profile.signatureFormat;
+  if (!f) return {};
+  if (!f.signedAttributes) return { sid: f.sid };
+  return { sid: f.sid, signedAttributes: { extra: f.signedAttributes({ insns, data }), ...(signingTime ? { signingTime } : {}) } };
 }
 
 function generate(obj: BpfObject, options: GenLoaderOptions): LoaderOutput {
@@ -299,7 +321,7 @@ function generate(obj: BpfObject, options: GenLoaderOptions): LoaderOutput {
   if (sign && options.signer) {
     // spec: TC-BT77-3 step 7, TC-HCM-3, TC-LB26-2 — excl_prog_hash is the plain SHA-256 of the loader instructions
     exclHash = sha256(insns);
-    signature = options.signer(signedContent(profile, insns, data, signMaps));
+    signature = options.signer(signedContent(profile, insns, data, signMaps), signRequest(profile, insns, data, options.signingTime));
   }
   return { profile, insns, data, exclHash, signature, signatureMaps: signMaps ? [0] : undefined, ctx: ctxLayout(obj), mapFlags, mapInitialValues };
 }

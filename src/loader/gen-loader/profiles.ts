@@ -3,7 +3,9 @@
 // skel_internal.h). A profile is data; the generator (gen-loader.ts, bpf-gen.ts), the header writer
 // (lskel-writer.ts) and the skeleton runtime (skel-runtime.ts) read it and know no toolchain by
 // name. The profiles themselves live in their scheme's folder (src/schemes/<name>/) and are
-// registered once. spec: TC-BT71-*, TC-BT77-*, TC-HCM-*, TC-LB2606-*, TC-LB26-*, LSK-RUN-*.
+// registered once. spec: TC-BT71-*, TC-BT77-*, TC-HCM-*, TC-LB2606-*, TC-LB26-*, TC-HGS-1, LSK-RUN-*.
+
+import type { ExtraAttribute } from '../../keys/sign.js';
 
 /**
  * bpf_load_and_run() as one libbpf's skel_internal.h runs it. spec: LSK-RUN-1..9 (1.1 and 1.7),
@@ -28,6 +30,19 @@ export interface LoaderFlow {
   readonly signatureMaps: boolean;
   /** fd_array_cnt when the skeleton is signed (1 in the 2026 load-time flow), else 0. */
   readonly fdArrayCntWhenSigned: number;
+}
+
+/**
+ * How a toolchain's PKCS#7 departs from bpftool's structure (PK7-CMS-2: SKID signer id, no signed
+ * attributes): its signer id, and signed attributes computed from what was generated — e.g. Hornet's
+ * gen_sig (TC-HGS-1), an issuer-and-serial signer with contentType, signingTime and messageDigest
+ * plus the metadata map's hash as an attribute of its own. Never S/MIME capabilities (HN-ASN1-4).
+ */
+export interface SignatureFormat {
+  /** The SignerInfo's sid: 'skid' (bpftool, CMS_USE_KEYID) or 'issuer-serial'. */
+  readonly sid: 'skid' | 'issuer-serial';
+  /** Present: sign with signed attributes, adding the ones this returns for the generated loader and data blob. */
+  readonly signedAttributes?: (generated: { readonly insns: Uint8Array; readonly data: Uint8Array }) => readonly ExtraAttribute[];
 }
 
 /** How the loader program checks its metadata map (the signature-match block, LSK-SIGM-*). */
@@ -70,6 +85,8 @@ export interface ToolchainProfile {
   readonly headerStyle: 'v7.1' | 'v7.7';
   /** How its skeletons run. */
   readonly flow: LoaderFlow;
+  /** The PKCS#7 it makes when it signs; absent: bpftool's (PK7-CMS-2). */
+  readonly signatureFormat?: SignatureFormat;
 }
 
 const TOOLCHAINS = new Map<string, ToolchainProfile>();

@@ -21,6 +21,8 @@ export interface CellFailure {
   readonly ret: number | null;
   /** Set when the kernel oopsed in that call: the task was killed there (never an errno). */
   readonly oops?: string;
+  /** The call reached a path bpfsig does not model (no kernel answer; errno is then null). */
+  readonly notEmulated?: string;
 }
 
 export interface CellHook {
@@ -74,7 +76,7 @@ export function cellFacts(run: SkelRun): CellFacts {
   } else if (failedCall) {
     const ex = exits.get(failedCall.sys)!;
     const stage = [...events].reverse().find((e): e is StageEvent => e.kind === 'stage' && e.sys === failedCall.sys && !e.enter && e.errno !== undefined);
-    failedAt = { syscall: cmdOf(failedCall.sys), sys: failedCall.sys, stage: stage?.id ?? null, errno: ex.errno ?? null, ret: ex.ret };
+    failedAt = { syscall: cmdOf(failedCall.sys), sys: failedCall.sys, stage: stage?.id ?? null, errno: ex.errno ?? null, ret: ex.ret, ...(ex.unsupported ? { notEmulated: ex.unsupported } : {}) };
   } else if (r.loaderRetval !== null && r.loaderRetval < 0) {
     const tr = outer.find((e) => e.cmd === 'BPF_PROG_TEST_RUN')!;
     failedAt = { syscall: 'BPF_PROG_TEST_RUN', sys: tr.sys, stage: 'loader', errno: run.errno, ret: r.loaderRetval };

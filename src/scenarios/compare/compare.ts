@@ -11,7 +11,7 @@ import { makeSigningIdentity, type SigningIdentity } from '../../keys/make-cert.
 import { DEFAULT_EXAMPLE, exampleObjectPath, readExampleObject } from '../../loader/examples.js';
 import type { BpfObject } from '../../loader/elf/object-types.js';
 import type { LightSkeleton } from '../../loader/lskel-reader.js';
-import { defaultCompareProfiles, schemeOfProfile } from '../../schemes/registry.js';
+import { defaultCompareProfiles, defaultToolchainFor, schemeOfProfile } from '../../schemes/registry.js';
 import { defaultProfile, getProfile } from '../../syscall/profiles/index.js';
 import { makeSkeleton, openObjectBytes } from '../make-skeleton.js';
 import { tamperTarget } from '../scheme-demo.js';
@@ -85,7 +85,7 @@ export interface CompareResult {
 function recipeOf(profile: string): Recipe {
   const s = schemeOfProfile(profile);
   if (!s) throw new InputError(`profile '${profile}' belongs to no registered scheme`);
-  return { toolchain: s.defaultToolchain, signMaps: s.defaultSignMaps ?? false };
+  return { toolchain: defaultToolchainFor(profile) ?? s.defaultToolchain, signMaps: s.defaultSignMaps ?? false };
 }
 
 interface Made {

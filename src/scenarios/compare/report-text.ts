@@ -1,7 +1,8 @@
 // The comparison as text (a matrix that fits 100 columns, then the cells in detail) and as
 // Markdown. Cell codes: `ok` loaded; `EKEYREJ/PL` failed with that errno at that syscall (PL
-// PROG_LOAD, MC MAP_CREATE, UP MAP_UPDATE_ELEM, FZ MAP_FREEZE, GI OBJ_GET_INFO_BY_FD, TR the
-// loader's return value in PROG_TEST_RUN); a leading `!` marks a false positive.
+// PROG_LOAD, MC MAP_CREATE, UP MAP_UPDATE_ELEM, FZ MAP_FREEZE, GI OBJ_GET_INFO_BY_FD, TR
+// PROG_TEST_RUN) or `EINVAL/LD` returned by the loader program itself; a leading `!` marks a false
+// positive.
 
 import type { CompareCell, CompareResult } from './compare.js';
 import { recipeName, type Recipe } from './compare.js';
@@ -21,14 +22,16 @@ export function cellCode(c: CompareCell): string {
   if (c.loaded) return c.tamperAccepted ? 'ok*' : 'ok';
   const f = c.failedAt;
   const errno = f?.oops ? 'OOPS' : (f?.errno ?? c.skeleton.errno ?? '?');
-  const code = `${ERRNO_SHORT[errno] ?? errno}/${f ? (SYSCALL_SHORT[f.syscall] ?? f.syscall) : '?'}`;
+  // LD: the loader program returned the error (its BPF_PROG_TEST_RUN syscall succeeded).
+  const where = !f ? '?' : f.stage === 'loader' ? 'LD' : (SYSCALL_SHORT[f.syscall] ?? f.syscall);
+  const code = `${ERRNO_SHORT[errno] ?? errno}/${where}`;
   return c.falsePositive ? `!${code}` : code;
 }
 
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length));
 
 /** A recipe's name in a narrow column: `bt-7.7`, `hashchain-M`. */
-const shortRecipe = (r: Recipe): string => recipeName(r).replace('bpftool-', 'bt-').replace(' -M', '-M');
+const shortRecipe = (r: Recipe): string => recipeName(r).replace('bpftool-', 'bt-').replace(' -M', '-M').replace('-indexed', '-idx');
 
 /** A header cell over two lines: split at a '-' or '.' that fits, else cut. */
 function twoLines(s: string, w: number): [string, string] {
@@ -67,9 +70,9 @@ export function formatCompareMatrix(r: CompareResult): string[] {
     }
   }
   out.push('', 'codes: ok loaded; ERRNO/SYSCALL where it failed: PL PROG_LOAD, MC MAP_CREATE, GI GET_INFO,');
-  out.push("       TR the loader's return value in PROG_TEST_RUN; ! false positive (an LSM admitted or audit");
-  out.push('       recorded a signed load that did not complete); ok* loaded although a signed byte changed;');
-  out.push('       — not run; · own scheme');
+  out.push("       TR PROG_TEST_RUN, LD the loader program's own return value; ! false positive (an LSM");
+  out.push('       admitted or audit recorded a signed load that did not complete); ok* loaded although a');
+  out.push('       signed byte changed; — not run; · own scheme');
   return out;
 }
 

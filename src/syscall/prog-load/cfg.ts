@@ -5,7 +5,7 @@
 // errors come before the exclusive-map check and print "processed 0 insns". spec: LOAD-13.
 
 import { isLocalCall, jumpTarget } from '../../vm/check.js';
-import type { BpfInsn } from '../../vm/insn.js';
+import { insnAt, type Insns } from '../../vm/insn-array.js';
 import { BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LD_IMM64, BPF_PSEUDO_FUNC, bpfOp } from '../../vm/opcodes.js';
 
 export interface CfgError {
@@ -20,16 +20,16 @@ const isUnconditionalEnd = (code: number) => code === EXIT || code === (BPF_JMP 
  * last slot of each sub-program must be `exit` or an unconditional jump (which an ld_imm64 split
  * at the end is not). `starts` are the sub-program starts, sorted, 0 first.
  */
-export function checkSubprogs(insns: readonly BpfInsn[], starts: readonly number[]): CfgError | undefined {
+export function checkSubprogs(insns: Insns, starts: readonly number[]): CfgError | undefined {
   const n = insns.length;
   let sub = 0;
   let subStart = 0;
   let subEnd = starts[1] ?? n;
   for (let i = 0; i < n; i++) {
-    const t = jumpTarget(insns[i]!, i);
+    const t = jumpTarget(insnAt(insns, i)!, i);
     if (t !== undefined && (t < subStart || t >= subEnd)) return { message: `jump out of range from insn ${i} to ${t}` };
     if (i === subEnd - 1) {
-      if (!isUnconditionalEnd(insns[i]!.code)) return { message: 'last insn is not an exit or jmp' };
+      if (!isUnconditionalEnd(insnAt(insns, i)!.code)) return { message: 'last insn is not an exit or jmp' };
       sub++;
       subStart = subEnd;
       subEnd = starts[sub + 1] ?? n;
@@ -44,10 +44,10 @@ export function checkSubprogs(insns: readonly BpfInsn[], starts: readonly number
  * callback references (ld_imm64 BPF_PSEUDO_FUNC); the first one nothing reaches is "unreachable
  * insn N". The second slot of an ld_imm64 counts as reached with its first.
  */
-export function checkReachable(insns: readonly BpfInsn[]): CfgError | undefined {
+export function checkReachable(insns: Insns): CfgError | undefined {
   const n = insns.length;
   const second = new Uint8Array(n); // 1: the second slot of an ld_imm64
-  for (let i = 0; i < n; i++) if (insns[i]!.code === BPF_LD_IMM64) second[++i] = 1;
+  for (let i = 0; i < n; i++) if (insnAt(insns, i)!.code === BPF_LD_IMM64) second[++i] = 1;
   const seen = new Uint8Array(n);
   const todo = [0];
   const push = (t: number) => {
@@ -57,7 +57,7 @@ export function checkReachable(insns: readonly BpfInsn[]): CfgError | undefined 
     const i = todo.pop()!;
     if (seen[i]) continue;
     seen[i] = 1;
-    const insn = insns[i]!;
+    const insn = insnAt(insns, i)!;
     if (insn.code === BPF_LD_IMM64) {
       if (i + 1 < n) seen[i + 1] = 1;
       if (insn.src === BPF_PSEUDO_FUNC) push(i + insn.imm + 1);

@@ -20,6 +20,7 @@
 import { decodeProgram, type LdImm64Query, type ResolveError } from '../../vm/decode.js';
 import { isKnownOpcode } from '../../vm/check.js';
 import { encodeInsns, parseInsns } from '../../vm/insn.js';
+import { InsnArray } from '../../vm/insn-array.js';
 import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
 import type { BpfMap } from '../objects/map.js';
@@ -227,9 +228,9 @@ export class Check {
    */
   bindKfuncBtfs(): number {
     if (!this.binding) return 0;
-    const insns = parseInsns(this.prog.insns);
+    const insns = InsnArray.decode(this.prog.insns);
     for (let pc = 0; pc < insns.length; pc++) {
-      const i = insns[pc]!;
+      const i = insns.get(pc)!;
       if (i.code === LD_IMM64) {
         pc++;
         continue;
@@ -246,15 +247,15 @@ export class Check {
    * and their resolution (maps, the exclusive-map check), unknown opcodes. Returns 0 or -errno.
    */
   resolveWalk(): number {
-    const insns = parseInsns(this.prog.insns);
+    const insns = InsnArray.decode(this.prog.insns);
     const n = insns.length;
     for (let pc = 0; pc < n; pc++) {
-      const i = insns[pc]!;
+      const i = insns.get(pc)!;
       const cls = i.code & 0x07;
       const mode = i.code & 0xe0;
       if (cls === 0x01 && ((mode !== 0x60 && mode !== 0x80) || i.imm !== 0)) return this.fail('LOAD-13', 'BPF_LDX uses reserved fields', -Errno.EINVAL);
       if (i.code === LD_IMM64) {
-        const next = insns[pc + 1];
+        const next = insns.get(pc + 1);
         if (!next || next.code !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) return this.fail('LOAD-13', 'invalid bpf_ld_imm64 insn', -Errno.EINVAL);
         if (i.src !== 0) {
           const v = this.resolveLdImm64({ pc, srcReg: i.src, dst: i.dst, imm: i.imm, nextImm: next.imm });
@@ -370,7 +371,7 @@ export const CHECK_BTF_INFO = checkStage('LOAD-13.btf_info', 'check_subprogs and
   // add_subprog_and_kfunc: a kfunc in module BTF binds that BTF (an installed policy may refuse it).
   const kfuncBtf = c.bindKfuncBtfs();
   if (kfuncBtf) return kfuncBtf;
-  const sub = checkSubprogs(parseInsns(prog.insns), subprogs.map((s) => s.start));
+  const sub = checkSubprogs(InsnArray.decode(prog.insns), subprogs.map((s) => s.start));
   if (sub) return c.fail('LOAD-13', sub.message, -Errno.EINVAL);
   return checkBtfInfoLate(l, prog, verbose, early, subprogs);
 });
@@ -394,7 +395,7 @@ export const CHECK_ATTACH_BTF_ID = checkStage('LOAD-13.attach', 'check_attach_bt
 
 /** check_cfg's reachability, over the CO-RE-relocated instructions (check_btf_info patched them in place). */
 export const CHECK_CFG = checkStage('LOAD-13.cfg', 'check_cfg', ['btf-info'], [], (c) => {
-  const cfg = checkReachable(parseInsns(c.prog.insns));
+  const cfg = checkReachable(InsnArray.decode(c.prog.insns));
   return cfg ? c.fail('LOAD-13', cfg.message, -Errno.EINVAL) : 0;
 });
 

@@ -31,6 +31,7 @@
 import { checkInsn } from '../../vm/check.js';
 import { insnText, noteAlignment, regText, type InsnNames, type RegValue } from './verifier-text.js';
 import type { BpfInsn } from '../../vm/insn.js';
+import { insnAt, type Insns } from '../../vm/insn-array.js';
 import { Errno } from '../errno.js';
 import { Limits, Pseudo } from '../uapi/consts.js';
 import { BPF_FUNC_MAX_ID, GPL_ONLY_HELPERS, HELPER_RULES, TRACING_FAMILY_TYPES, helperName, isNetOnlyHelper } from './prog-types.js';
@@ -407,7 +408,7 @@ function backtrack(i: BpfInsn, track: Set<number>): void {
   if ((cls === 0x05 || cls === 0x06) && (op === 0x80 || op === 0x90)) track.clear();
 }
 
-export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResult {
+export function doCheck(insns: Insns, env: DoCheckEnv): DoCheckResult {
   const limit = Limits.BPF_COMPLEXITY_LIMIT_INSNS;
   const n = insns.length;
   let processed = 0;
@@ -436,7 +437,7 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
   // check_cfg's marks: prune points are conditional jumps and jump targets; jump points the targets.
   const prune = new Uint8Array(n);
   for (let pc = 0; pc < n; pc++) {
-    const i = insns[pc]!;
+    const i = insnAt(insns, pc)!;
     if (i.code === LD_IMM64) {
       pc++;
       continue;
@@ -512,7 +513,7 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
   const markPrecise = (regs: number[]) => {
     const track = new Set(regs.filter((r) => s.regs[r]?.kind === 'const' || s.regs[r]?.kind === 'scalar'));
     for (let h = s.hist; h && track.size; h = h.prev) {
-      if (h !== s.hist) backtrack(insns[h.pc]!, track);
+      if (h !== s.hist) backtrack(insnAt(insns, h.pc)!, track);
       const cp = h.cp;
       if (!cp) continue;
       for (const r of [...track]) {
@@ -584,7 +585,7 @@ export function doCheck(insns: readonly BpfInsn[], env: DoCheckEnv): DoCheckResu
         return fail('LOAD-13', `BPF program is too large. Processed ${limit + 1} insn`, -Errno.E2BIG);
       }
       const pc = s.pc;
-      const i = insns[pc]!;
+      const i = insnAt(insns, pc)!;
       const h: Hist = { pc, prev: s.hist };
       if (prune[pc]) {
         const loop = stateVisited(pc, h);

@@ -4,6 +4,7 @@
 // in test/transcripts/kernel-6.18.44/prog_load_basic.json). spec: LOAD-13.
 
 import type { BpfInsn } from '../../vm/insn.js';
+import { insnAt, type Insns } from '../../vm/insn-array.js';
 
 const ALU_OPS = ['+=', '-=', '*=', '/=', '|=', '&=', '<<=', '>>=', 'neg', '%=', '^=', '=', 's>>=', 'endian'];
 const JMP_OPS = ['jmp', '==', '>', '>=', '&', '!=', 's>', 's>=', 'call', 'exit', '<', '<=', 's<', 's<='];
@@ -25,8 +26,8 @@ export interface InsnNames {
 }
 
 /** print_bpf_insn: one instruction as the verifier log shows it, without the `N: ` prefix. */
-export function insnText(insns: readonly BpfInsn[], pc: number, names: InsnNames): string {
-  const i = insns[pc]!;
+export function insnText(insns: Insns, pc: number, names: InsnNames): string {
+  const i = insnAt(insns, pc)!;
   const c = i.code;
   const cls = c & 0x07;
   const op = c & 0xf0;
@@ -62,7 +63,7 @@ export function insnText(insns: readonly BpfInsn[], pc: number, names: InsnNames
     return `${h} r${i.dst} = *(${sx ? LDSX_SIZE[c & 0x18] : size} *)(r${i.src} ${signed(i.off)})`;
   }
   if (cls === 0x00) {
-    if (c === 0x18) return `${h} r${i.dst} = ${names.ldImm64(pc, i, insns[pc + 1] ?? i)}`;
+    if (c === 0x18) return `${h} r${i.dst} = ${names.ldImm64(pc, i, insnAt(insns, pc + 1) ?? i)}`;
     const mode = c & 0xe0;
     if (mode === 0x20) return `${h} r0 = *(${size} *)skb[${i.imm}]`;
     return `${h} r0 = *(${size} *)skb[r${i.src} + ${i.imm}]`;
