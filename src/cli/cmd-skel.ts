@@ -174,7 +174,7 @@ export const skelCommand: Command = {
       skipHash: !!values['no-hash'],
       staleHash: !!values['stale-hash'],
       noExclHash: !!values['no-excl'],
-      ...kernelBtfOption(values),
+      ...kernelBtfOption(values, profile),
     });
     if (values.json) io.out(JSON.stringify(skelRunToJson(run), null, 2));
     else io.out([`bpfsig skel load ${file}`, ...formatSkelRun(run, { audit: !!values.audit, capable: !!values.capable })].join('\n'));

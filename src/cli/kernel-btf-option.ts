@@ -3,8 +3,11 @@
 // into the cache, docs/realkernel.md); FILE is a raw vmlinux BTF such as a copy of
 // /sys/kernel/btf/vmlinux. A choice that cannot be honoured is an error, never a fallback.
 
-import '../realkernel/btf.js'; // registers the 'build' provider
+import { buildOfProfile } from '../realkernel/btf.js'; // (importing it registers the 'build' provider)
+import { debianKernels } from '../realkernel/kernels.js';
 import { parseKernelBtfChoice, type KernelBtfChoice } from '../syscall/kernel-btf/source.js';
+import { getProfile } from '../syscall/profiles/index.js';
+import { UsageError } from './command.js';
 
 export const KERNEL_BTF_FLAG = { 'kernel-btf': { type: 'string' } } as const;
 
@@ -19,7 +22,18 @@ export function kernelBtfHelp(col: number): string {
   return text.map((t, i) => (i ? ' '.repeat(col) : '  --kernel-btf SRC'.padEnd(col)) + t).join('\n');
 }
 
-export function kernelBtfOption(values: { readonly 'kernel-btf'?: string | undefined }): { kernelBtf?: KernelBtfChoice } {
+/**
+ * The option for KernelOptions / runSkeleton. With `profile` known (skel load), 'build' on a
+ * profile tied to no build is bad usage (exit 2) before anything runs; otherwise the kernel's own
+ * error applies (an InputError: exit 3).
+ */
+export function kernelBtfOption(values: { readonly 'kernel-btf'?: string | undefined }, profile?: string): { kernelBtf?: KernelBtfChoice } {
   const v = values['kernel-btf'];
-  return v === undefined ? {} : { kernelBtf: parseKernelBtfChoice(v) };
+  if (v === undefined) return {};
+  if (!v.length) throw new UsageError('--kernel-btf wants builtin, build or a file (raw vmlinux BTF)');
+  if (v === 'build' && profile !== undefined && !buildOfProfile(getProfile(profile)?.name ?? profile)) {
+    const tied = debianKernels().map((d) => `${d.profile} (Debian ${d.kver})`).join(', ');
+    throw new UsageError(`--kernel-btf build: profile ${profile} is not tied to a real build; these are: ${tied}`);
+  }
+  return { kernelBtf: parseKernelBtfChoice(v) };
 }

@@ -376,12 +376,17 @@ describe('live: the extracted BTF is what each real kernel shows (BPF_BTF_GET_FD
 
 describe.runIf(HAS_SHARED)('--kernel-btf on skel load and replay', () => {
   const minimal = () => fixturePath('bpf', 'minimal', 'minimal.v77.lskel.h');
-  it("a profile tied to no build: a one-line error (exit 1), no fallback", async () => {
+  it('a profile tied to no build: bad usage (exit 2), nothing run, no fallback', async () => {
     const r = await cli('skel', 'load', minimal(), '--profile', 'v6.18', '--kernel-btf', 'build');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err).toMatch(/profile v6\.18 is not tied to a real build, so it has no build BTF; kernel BTF 'build' works with v6\.17 \(Debian 6\.17\.13\)/);
+    expect(r.err).toMatch(/--kernel-btf build: profile v6\.18 is not tied to a real build; these are: v6\.17 \(Debian 6\.17\.13\), v6\.18\.15/);
     expect(noStackTrace(r.err)).toBe(true);
+  });
+  it('a missing BTF file: unusable input (exit 3), one line', async () => {
+    const r = await cli('skel', 'load', minimal(), '--profile', 'v6.18', '--kernel-btf', '/nonexistent/vmlinux.btf');
+    expect(r.code).toBe(3);
+    expect(r.err.trim()).toBe('bpfsig skel: kernel BTF: cannot read /nonexistent/vmlinux.btf: no such file');
   });
   it('--real and --kernel-btf exclude each other (exit 2)', async () => {
     const r = await cli('skel', 'load', minimal(), '--real', '6.18.15', '--kernel-btf', 'build');
@@ -392,6 +397,12 @@ describe.runIf(HAS_SHARED)('--kernel-btf on skel load and replay', () => {
     const { code, json } = await cliJson('skel', 'load', minimal(), '--profile', 'v6.18.15', '--json');
     expect(code).toBe(0);
     expect(json.kernelBtf.kind).toBe('builtin');
+  });
+  const have73 = btfOf('7.3.4');
+  it.skipIf(!have73.ok)(`an alias names the same build (loadtime-2026 = v7.3 ↔ Debian 7.3.4)${have73.ok ? '' : ` [${have73.why}]`}`, async () => {
+    const { json } = await cliJson('skel', 'load', minimal(), '--profile', 'loadtime-2026', '--kernel-btf', 'build', '--json');
+    expect(json.profile).toBe('v7.3');
+    expect(json.kernelBtf.label).toMatch(/^Debian 7\.3\.4\+deb13-amd64/);
   });
   const have = btfOf('6.18.15');
   it.skipIf(!have.ok)(`v6.18.15 --kernel-btf build: the JSON and the text name Debian's BTF; replay with it agrees on kfunc_core's tag${have.ok ? '' : ` [${have.why}]`}`, async () => {
