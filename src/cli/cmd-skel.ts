@@ -13,6 +13,7 @@ import { formatRealSkel } from '../realkernel/report.js';
 import { findToolchain, toolchainNames } from '../loader/gen-loader/profiles.js';
 import { LSM_OPTION_FLAGS, lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
 import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
+import { KERNEL_BTF_FLAG, kernelBtfHelp, kernelBtfOption } from './kernel-btf-option.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 
@@ -69,6 +70,7 @@ ${lsmOptionsHelp()}
                       shows each syscall's audit records inline (BPF records with their text);
                       the SYSCALL/PROCTITLE lines are only in the full log
   --capable           show capable() checks in the timeline
+${kernelBtfHelp(22)}
   --real KVER         run the same load on a real Debian kernel under QEMU instead of the
                       emulator (${debianKernels().map((k) => k.kver).join(', ')}; see docs/realkernel.md).
                       Only --keyring session (or a raw keyring id) is possible there; the timeline
@@ -108,6 +110,7 @@ export const skelCommand: Command = {
       capable: { type: 'boolean' },
       json: { type: 'boolean' },
       real: { type: 'string' },
+      ...KERNEL_BTF_FLAG,
     });
     const [sub, file, ...extra] = positionals;
     if (sub !== 'load') throw new UsageError(sub === undefined ? 'missing subcommand: load' : `unknown subcommand '${sub}' (only 'load')`);
@@ -144,6 +147,7 @@ export const skelCommand: Command = {
     }
     if (values.real !== undefined) {
       if (values.profile) throw new UsageError('--real and --profile exclude each other (the real kernel maps to its own profile)');
+      if (values['kernel-btf'] !== undefined) throw new UsageError('--real and --kernel-btf exclude each other (the real kernel has its own BTF)');
       const real = await runSkeletonReal(values.real, skel, {
         ...(certDer ? { certDer, keyDescription: values.cert } : {}),
         ...(keyring !== undefined ? { keyring } : {}),
@@ -170,6 +174,7 @@ export const skelCommand: Command = {
       skipHash: !!values['no-hash'],
       staleHash: !!values['stale-hash'],
       noExclHash: !!values['no-excl'],
+      ...kernelBtfOption(values, profile),
     });
     if (values.json) io.out(JSON.stringify(skelRunToJson(run), null, 2));
     else io.out([`bpfsig skel load ${file}`, ...formatSkelRun(run, { audit: !!values.audit, capable: !!values.capable })].join('\n'));
