@@ -9,6 +9,7 @@ import { loadTranscript } from '../scenarios/transcript.js';
 import { getProfile, profileNames } from '../syscall/profiles/index.js';
 import { debianKernels } from '../realkernel/kernels.js';
 import { replayOnReal } from '../realkernel/replay-real.js';
+import { KERNEL_BTF_FLAG, kernelBtfHelp, kernelBtfOption } from './kernel-btf-option.js';
 import { parseCommandArgs, UsageError, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 
@@ -38,14 +39,15 @@ transcript, 4 no step disagrees but some were not emulated, 70 a bug in bpfsig.
   --real KVER      run the files (transcripts or plans: steps without expect) on a real Debian
                    kernel under QEMU (one of ${debianKernels().map((k) => k.kver).join(', ')}), then replay what it
                    answered through the profile that models it; 'kernel' is then the real kernel
-  --save DIR       with --real: write the real kernel's transcripts into DIR`;
+  --save DIR       with --real: write the real kernel's transcripts into DIR
+${kernelBtfHelp(19)}`;
 
 function total(reports: readonly ReplayReport[]): { s: number; d: number; u: number } {
   return reports.reduce((a, r) => ({ s: a.s + r.steps.length, d: a.d + r.counts.disagree, u: a.u + r.counts.unsupported }), { s: 0, d: 0, u: 0 });
 }
 
 function renderText(rep: ReplayReport, verbose: boolean): string {
-  const lines = [`${rep.file}  (kernel ${rep.release} → profile ${rep.profile})`];
+  const lines = [`${rep.file}  (kernel ${rep.release} → profile ${rep.profile}${rep.kernelBtf.kind === 'builtin' ? '' : `; kernel BTF: ${rep.kernelBtf.label}`})`];
   for (const s of rep.steps) {
     if (s.status === 'agree' && !verbose) continue;
     lines.push(`  ${s.status.padEnd(11)} ${s.id.padEnd(44)} ${s.cmd.padEnd(24)} kernel ${s.expected.padEnd(10)} emulator ${s.actual}`);
@@ -70,8 +72,10 @@ export const replayCommand: Command = {
       root: { type: 'string', multiple: true },
       real: { type: 'string' },
       save: { type: 'string' },
+      ...KERNEL_BTF_FLAG,
       ...AUDIT_FILE_FLAG,
     });
+    const btf = kernelBtfOption(values);
     if (positionals.length === 0) throw new UsageError('no transcript given');
     if (values.profile && !getProfile(values.profile)) throw new UsageError(`unknown profile '${values.profile}' (one of ${profileNames().join(', ')})`);
     const roots = new Map<string, string>();
@@ -88,6 +92,7 @@ export const replayCommand: Command = {
         roots,
         ...(values.profile ? { profile: values.profile } : {}),
         ...(values.save ? { save: values.save } : {}),
+        ...btf,
         progress: (l) => io.err(l),
       });
       const header = `real kernel ${rr.real.uname} under QEMU (${rr.real.accel}, ${(rr.real.bootMs / 1000).toFixed(1)} s)`;
@@ -110,7 +115,7 @@ export const replayCommand: Command = {
     for (const file of positionals) {
       const t = loadTranscript(file);
       try {
-        reports.push(replayTranscript(t, { file, roots, kernel: { audit: { series: audit } }, ...(values.profile ? { profile: values.profile } : {}) }));
+        reports.push(replayTranscript(t, { file, roots, kernel: { audit: { series: audit }, ...(btf.kernelBtf !== undefined ? btf : {}) }, ...(values.profile ? { profile: values.profile } : {}) }));
       } catch (e) {
         if (e instanceof RangeError) throw new InputError(`${file}: ${e.message}`);
         throw e;

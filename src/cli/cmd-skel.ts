@@ -15,6 +15,7 @@ import { AuditSeries } from '../audit/series.js';
 import { AUDIT_FILE_FLAG, AUDIT_FILE_HELP, writeAuditFile } from './audit-file.js';
 import { LSM_OPTION_FLAGS, lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
 import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
+import { KERNEL_BTF_FLAG, kernelBtfHelp, kernelBtfOption } from './kernel-btf-option.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 
@@ -71,6 +72,7 @@ ${lsmOptionsHelp()}
                       shows each syscall's audit records inline (BPF records with their text);
                       the SYSCALL/PROCTITLE lines are only in the full log
   --capable           show capable() checks in the timeline
+${kernelBtfHelp(22)}
 ${AUDIT_FILE_HELP}
   --real KVER         run the same load on a real Debian kernel under QEMU instead of the
                       emulator (${debianKernels().map((k) => k.kver).join(', ')}; see docs/realkernel.md).
@@ -111,6 +113,7 @@ export const skelCommand: Command = {
       capable: { type: 'boolean' },
       json: { type: 'boolean' },
       real: { type: 'string' },
+      ...KERNEL_BTF_FLAG,
       ...AUDIT_FILE_FLAG,
     });
     const [sub, file, ...extra] = positionals;
@@ -150,6 +153,7 @@ export const skelCommand: Command = {
     }
     if (values.real !== undefined) {
       if (values.profile) throw new UsageError('--real and --profile exclude each other (the real kernel maps to its own profile)');
+      if (values['kernel-btf'] !== undefined) throw new UsageError('--real and --kernel-btf exclude each other (the real kernel has its own BTF)');
       const real = await runSkeletonReal(values.real, skel, {
         ...(certDer ? { certDer, keyDescription: values.cert } : {}),
         ...(keyring !== undefined ? { keyring } : {}),
@@ -178,6 +182,7 @@ export const skelCommand: Command = {
       skipHash: !!values['no-hash'],
       staleHash: !!values['stale-hash'],
       noExclHash: !!values['no-excl'],
+      ...kernelBtfOption(values, profile),
     });
     writeAuditFile(values['audit-file'], audit);
     if (values.json) io.out(JSON.stringify(skelRunToJson(run), null, 2));

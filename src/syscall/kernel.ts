@@ -18,11 +18,11 @@ import { makeCred, type CapName, type Cred } from './creds.js';
 import { Errno } from './errno.js';
 import type { OpenFile } from './file.js';
 import { Idr } from './idr.js';
-import { builtinVmlinuxBtf } from './kernel-btf/vmlinux.js';
 import { CoreCandCache } from './kernel-btf/core-apply.js';
 import { Kallsyms } from './kernel-btf/kallsyms.js';
+import { bootVmlinuxBtf, vmlinuxBtfSource, type KernelBtfChoice, type VmlinuxBtfKind } from './kernel-btf/source.js';
 import { AddressSpace } from './memory.js';
-import { Btf as BtfObject, type Btf } from './objects/btf.js';
+import type { Btf } from './objects/btf.js';
 import type { BpfMap } from './objects/map.js';
 import type { BpfProg } from './objects/prog.js';
 import { Process, type ProcessOptions } from './process.js';
@@ -80,6 +80,13 @@ export interface KernelOptions {
    * kernel BTF fail as they would there).
    */
   readonly vmlinuxBtf?: Uint8Array | null;
+  /**
+   * Which vmlinux BTF to boot with (exclusive with `vmlinuxBtf`): 'builtin' (the default),
+   * 'build' — the real build's own BTF for a profile tied to one (v6.17, v6.18.15, v7.2, v7.3;
+   * cached and fetched by src/realkernel, docs/realkernel.md) — or the path of a raw BTF file.
+   * A choice that cannot be honoured throws (KernelBtfError); it never falls back.
+   */
+  readonly kernelBtf?: KernelBtfChoice;
   readonly firstPid?: number;
 }
 
@@ -122,6 +129,8 @@ export class Kernel {
   private readonly stack: SyscallCtx[] = [];
   private readonly bootNs: bigint;
   private vmlinux: Btf | null = null;
+  /** Where the vmlinux BTF came from, for reports (kernel-btf/source.ts). */
+  readonly btfSource: { readonly kind: VmlinuxBtfKind; readonly label: string };
   /** Lines written by bpf_trace_printk (the trace pipe). */
   readonly tracePipe: string[] = [];
   /** The kernel's symbol table (kfuncs, ksyms, attach targets, bpf_kallsyms_lookup_name). */
@@ -174,11 +183,9 @@ export class Kernel {
     });
     const t0 = this.clock.now();
     this.bootNs = BigInt(t0.sec) * 1_000_000_000n + BigInt(t0.nsec);
-    const vmlinux =
-      opts.vmlinuxBtf === undefined
-        ? builtinVmlinuxBtf({ uapiFeatures: [...this.profile.uapi], bpfMapExcl: this.profile.structBpfMapExcl })
-        : opts.vmlinuxBtf;
-    if (vmlinux) this.loadVmlinux(vmlinux);
+    const src = vmlinuxBtfSource(this.profile, opts);
+    this.btfSource = { kind: src.kind, label: src.label };
+    if (src.bytes) this.loadVmlinux(src.bytes);
     for (const der of opts.builtinCerts ?? []) {
       const r = this.keys.load_builtin_certificate(der);
       if (r < 0) throw new RangeError(`builtin certificate rejected (${r})`);
@@ -200,14 +207,13 @@ export class Kernel {
 
   /** Register the kernel's BTF at boot (it takes BTF object id 1, as on a real kernel). */
   private loadVmlinux(bytes: Uint8Array): void {
-    const log: string[] = [];
-    const r = BtfObject.parse(bytes, { write: (s) => void log.push(s) });
-    if (!r.ok) throw new RangeError(`vmlinux BTF rejected: ${log.join('').trim().split('\n').pop()}`);
+    const r = bootVmlinuxBtf(bytes, this.config.CONFIG_KALLSYMS_ALL);
+    if ('error' in r) throw new RangeError(`vmlinux BTF rejected: ${r.error}`);
     r.btf.kernel = true;
     r.btf.name = 'vmlinux';
     r.btf.id = this.btfIdr.allocCyclic(r.btf);
     this.vmlinux = r.btf;
-    this.kallsyms = Kallsyms.fromVmlinux(r.btf.model, { kallsymsAll: this.config.CONFIG_KALLSYMS_ALL });
+    this.kallsyms = r.kallsyms;
   }
 
   /** The syscall being handled (innermost), if any. */
