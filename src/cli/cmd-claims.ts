@@ -1,13 +1,12 @@
 // `bpfsig claims [--claim ID] [--format text|md|json] [--out FILE]`: every claim of the debate with a
 // verdict computed from runs now, and the evidence. spec: CLAIM-1..27.
 
-import { writeFileSync } from 'node:fs';
 import { CLAIMS } from '../scenarios/claims/catalog.js';
 import { formatClaims, formatClaimsMarkdown, runClaims } from '../scenarios/claims/run-claims.js';
 import { AuditSeries } from '../audit/series.js';
 import { renderClaimsHtml } from '../scenarios/report/html.js';
 import { AUDIT_FILE_FLAG, writeAuditFile } from './audit-file.js';
-import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+import { emitReport, parseCommandArgs, UsageError, type Command } from './command.js';
 
 const usage = `usage: bpfsig claims [--claim ID[,ID…]] [--format text|md|json|html] [--out FILE] [--brief]
                      [--audit-file FILE]
@@ -46,13 +45,7 @@ export const claimsCommand: Command = {
     const r = runClaims({ audit, ...(only ? { only } : {}) });
     writeAuditFile(values['audit-file'], audit);
     const text = format === 'json' ? JSON.stringify(r, null, 2) : format === 'html' ? renderClaimsHtml(r) : format === 'md' ? formatClaimsMarkdown(r) : formatClaims(r, { evidence: !values.brief }).join('\n');
-    if (values.out) {
-      try {
-        writeFileSync(values.out, text.endsWith('\n') ? text : text + '\n');
-      } catch (e) {
-        throw new InputError(`cannot write --out '${values.out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    } else io.out(text);
+    emitReport(io, text, values.out);
     return 0;
   },
 };

@@ -1,7 +1,7 @@
 // `bpfsig compare [OBJ.bpf.o]`: every scheme side by side on the same object — the main job.
 // spec: SEQ-1..3, CLAIM-2, CLAIM-3, CLAIM-8, CLAIM-20, CLAIM-21, AUD-FP-1.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { AuditSeries } from '../audit/series.js';
 import { AUDIT_FILE_FLAG, writeAuditFile } from './audit-file.js';
 import { CASES } from '../scenarios/compare/cases.js';
@@ -12,7 +12,7 @@ import { renderCompareHtml } from '../scenarios/report/html.js';
 import { jsonText } from '../scenarios/report/json-text.js';
 import { defaultCompareProfiles } from '../schemes/registry.js';
 import { profileNames } from '../syscall/profiles/index.js';
-import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+import { InputError, emitReport, parseCommandArgs, UsageError, type Command } from './command.js';
 
 const FORMATS = ['text', 'md', 'json', 'html'] as const;
 /** Arrays of small items written one item per line in --format json. */
@@ -102,13 +102,7 @@ export const compareCommand: Command = {
           : format === 'md'
           ? formatCompareMarkdown(r)
           : [...formatCompare(r, { details: !!values.details }), ...(r.races ? ['', ...formatRaces(r.races)] : [])].join('\n');
-    if (values.out) {
-      try {
-        writeFileSync(values.out, text.endsWith('\n') ? text : text + '\n');
-      } catch (e) {
-        throw new InputError(`cannot write --out '${values.out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    } else io.out(text);
+    emitReport(io, text, values.out);
     return 0;
   },
 };
