@@ -2,7 +2,14 @@
 // plus the cross-toolchain cells, each on a fresh kernel with the scheme's default LSMs), set
 // against one signed skeleton load measured in the same run (the unit the matrix is made of).
 
-import { runCompare, runSkeleton, makeSkeleton, makeSigningIdentity, openObjectBytes, readExampleObject } from '../dist/index.js';
+// Internal modules (the package entry is the small public API of docs/api.md); the schemes
+// register the kernel profiles and toolchains looked up by name.
+import '../dist/schemes/index.js';
+import { runCompare } from '../dist/scenarios/compare/compare.js';
+import { runSkeleton } from '../dist/scenarios/skel-run.js';
+import { makeSkeleton, openObjectBytes } from '../dist/scenarios/make-skeleton.js';
+import { makeSigningIdentity } from '../dist/keys/make-cert.js';
+import { readExampleObject } from '../dist/loader/examples.js';
 
 export const title = 'bpfsig compare: the default matrix, as a ratio to one load';
 

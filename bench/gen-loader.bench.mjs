@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { genLoader, objectNameFromPath, readElf, writeLskelHeader } from '../dist/index.js';
+// Internal modules (the package entry is the small public API of docs/api.md).
+import { genLoader, objectNameFromPath, readElf, writeLskelHeader } from '../dist/loader/index.js';
 
 export const title = 'Light-skeleton generation (src/loader)';
 

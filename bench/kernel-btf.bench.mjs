@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Btf } from '../dist/btf/btf.js';
 import { relocateObject } from '../dist/loader/gen-loader/relocate.js';
-import { bpfCoreApply, builtinVmlinuxBtf, CoreCandCache, loadVmlinuxBtf, readElf } from '../dist/index.js';
+import { bpfCoreApply, builtinVmlinuxBtf, CoreCandCache, loadVmlinuxBtf } from '../dist/syscall/kernel-btf/index.js';
+import { readElf } from '../dist/loader/index.js';
 
 export const title = 'Kernel BTF and CO-RE (src/syscall/kernel-btf)';
 

@@ -4,7 +4,13 @@
 // fixture `minimal`, or the example `hello` without ../shared) loaded the same way in the same run.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { Kernel, genLoader, loadSkeleton, readElf, readExampleObject, readLightSkeleton, writeLskelHeader } from '../dist/index.js';
+// Internal modules (the package entry is the small public API of docs/api.md); the schemes
+// register the kernel profiles and toolchains looked up by name.
+import '../dist/schemes/index.js';
+import { Kernel } from '../dist/syscall/kernel.js';
+import { genLoader, readElf, readExampleObject, writeLskelHeader } from '../dist/loader/index.js';
+import { loadSkeleton } from '../dist/loader/skel-runtime.js';
+import { readLightSkeleton } from '../dist/loader/lskel-reader.js';
 import { sharedPath } from '../dist/shared-dir.js';
 
 export const title = 'Every map type: light-skeleton load as a ratio to the minimal object (v6.18.44)';

@@ -16,7 +16,7 @@ import {
   pkcs7_parse_message,
   KLog,
   signPkcs7,
-} from '../dist/index.js';
+} from '../dist/keys/index.js';
 import { sharedPath } from '../dist/shared-dir.js';
 
 export const title = 'PKCS#7 signature verification (keys)';

@@ -12,7 +12,12 @@
 
 import { createHash, createPublicKey, sign, verify } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { Kernel, makeSigningIdentity, readExampleObject } from '../dist/index.js';
+// Internal modules (the package entry is the small public API of docs/api.md); the schemes
+// register the kernel profiles and toolchains looked up by name.
+import '../dist/schemes/index.js';
+import { Kernel } from '../dist/syscall/kernel.js';
+import { readExampleObject } from '../dist/loader/index.js';
+import { makeSigningIdentity } from '../dist/keys/make-cert.js';
 import { destroySkeleton, loadSkeleton } from '../dist/loader/skel-runtime.js';
 import { makeSkeleton, openObjectBytes } from '../dist/scenarios/make-skeleton.js';
 import { sharedPath } from '../dist/shared-dir.js';

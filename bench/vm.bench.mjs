@@ -7,8 +7,9 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AddressSpace } from '../dist/syscall/memory.js';
+// Internal modules (the package entry is the small public API of docs/api.md).
 import {
-  AddressSpace,
   assemble,
   conformanceFiles,
   conformanceHelperTable,
@@ -16,7 +17,7 @@ import {
   parseConformanceData,
   runConformanceData,
   runProgram,
-} from '../dist/index.js';
+} from '../dist/vm/index.js';
 import { sharedPath } from '../dist/shared-dir.js';
 import { readFileSync } from 'node:fs';
 

@@ -11,3 +11,4 @@ export {
   type AuditRule,
   type RuleSubject,
 } from './rules.js';
+export { AuditSeries, type AuditSeriesStart } from './series.js';

@@ -1,21 +1,27 @@
 // `bpfsig compare [OBJ.bpf.o]`: every scheme side by side on the same object — the main job.
 // spec: SEQ-1..3, CLAIM-2, CLAIM-3, CLAIM-8, CLAIM-20, CLAIM-21, AUD-FP-1.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { AuditSeries } from '../audit/series.js';
+import { AUDIT_FILE_FLAG, writeAuditFile } from './audit-file.js';
 import { CASES } from '../scenarios/compare/cases.js';
 import { runCompare, type CompareResult } from '../scenarios/compare/compare.js';
 import { formatCompare, formatCompareMarkdown } from '../scenarios/compare/report-text.js';
 import { formatRaces, RACES } from '../scenarios/compare/explore-races.js';
+import { renderCompareHtml } from '../scenarios/report/html.js';
+import { jsonText } from '../scenarios/report/json-text.js';
 import { defaultCompareProfiles } from '../schemes/registry.js';
 import { profileNames } from '../syscall/profiles/index.js';
-import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
+import { InputError, emitReport, parseCommandArgs, UsageError, type Command } from './command.js';
 import { SUMMARIES } from './summaries.js';
 
-const FORMATS = ['text', 'md', 'json'] as const;
+const FORMATS = ['text', 'md', 'json', 'html'] as const;
+/** Arrays of small items written one item per line in --format json. */
+const COMPARE_INLINE_ARRAYS = new Set(['sequence', 'audit', 'lsm', 'boundaries']);
 type Format = (typeof FORMATS)[number];
 
 const usage = `usage: bpfsig compare [OBJ.bpf.o] [--profiles LIST] [--cases LIST] [--no-cross] [--races]
-                      [--format text|md|json] [--out FILE] [--details]
+                      [--format text|md|json|html] [--out FILE] [--details] [--audit-file FILE]
 
 Runs every scheme on the same object (default: the built-in example, examples/bpf/hello.bpf.o):
 each profile's scheme makes its light skeleton with its own toolchain and key, then each case
@@ -36,9 +42,14 @@ ${CASES.map((c) => `                      ${c.id.padEnd(12)} ${c.title}`).join('
                     boundaries change the outcome:
 ${RACES.map((r) => `                      ${r.id.padEnd(16)} ${r.title}`).join('\n')}
   --format F        text (default: the matrix, then a summary), md, json (bpfsig-compare/1,
-                    docs/cli.md)
+                    docs/cli.md), html (one self-contained page: the matrix, every cell with its
+                    sequence diagram in SVG and its audit records, the races; use --out)
   --details         (text) every cell in full: stages, hooks with verdicts, audit records
   --out FILE        write the report to FILE instead of stdout
+  --audit-file FILE write the whole audit log of every kernel the comparison booted (one per
+                    cell, race run and probe, in that order) to FILE in auditd's format (what
+                    ausearch -if and aureport -if read) and nothing else; no serial or timestamp
+                    is reused, and each cell's audit lines in the report carry the same stamps
 
 exit status: 0 when the comparison ran (whatever the cells show), 2 for bad usage, 3 for an unusable
 object (docs/cli.md, "Exit codes")`;
@@ -56,6 +67,7 @@ export const compareCommand: Command = {
       out: { type: 'string' },
       details: { type: 'boolean' },
       races: { type: 'boolean' },
+      ...AUDIT_FILE_FLAG,
     });
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
     const format = (values.format ?? 'text') as Format;
@@ -73,26 +85,25 @@ export const compareCommand: Command = {
         throw new InputError(`cannot read object '${positionals[0]}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     }
+    const audit = new AuditSeries();
     const r: CompareResult = runCompare({
+      audit,
       ...(object ? { object } : {}),
       ...(profiles ? { profiles } : {}),
       ...(cases ? { cases } : {}),
       cross: !values['no-cross'],
       races: !!values.races,
     });
+    writeAuditFile(values['audit-file'], audit);
     const text =
       format === 'json'
-        ? JSON.stringify(r, null, 2)
-        : format === 'md'
+        ? jsonText(r, COMPARE_INLINE_ARRAYS)
+        : format === 'html'
+          ? renderCompareHtml(r)
+          : format === 'md'
           ? formatCompareMarkdown(r)
           : [...formatCompare(r, { details: !!values.details }), ...(r.races ? ['', ...formatRaces(r.races)] : [])].join('\n');
-    if (values.out) {
-      try {
-        writeFileSync(values.out, text.endsWith('\n') ? text : text + '\n');
-      } catch (e) {
-        throw new InputError(`cannot write --out '${values.out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    } else io.out(text);
+    emitReport(io, text, values.out);
     return 0;
   },
 };

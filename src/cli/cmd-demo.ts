@@ -4,6 +4,8 @@
 // freeze, exclusive maps and map hashes.
 
 import { formatAuditd } from '../audit/format.js';
+import { AuditSeries } from '../audit/series.js';
+import { AUDIT_FILE_FLAG, writeAuditFile } from './audit-file.js';
 import { DEMO_CN, runSchemeDemo, type DemoRun, type SchemeDemo } from '../scenarios/scheme-demo.js';
 import { runMapWalk, type MapWalk } from '../scenarios/map-walk.js';
 import { formatSkelRun, skelRunToJson } from '../scenarios/skel-report.js';
@@ -12,8 +14,8 @@ import { getProfile, profileNames } from '../syscall/profiles/index.js';
 import { parseCommandArgs, UsageError, type Command, type Io } from './command.js';
 import { SUMMARIES } from './summaries.js';
 
-const usage = `usage: bpfsig demo [--profile NAME] [--data-offset N] [--json] [--capable]
-       bpfsig demo maps [--capable]
+const usage = `usage: bpfsig demo [--profile NAME] [--data-offset N] [--json] [--capable] [--audit-file FILE]
+       bpfsig demo maps [--capable] [--audit-file FILE]
 
 bpfsig demo (no argument): the signed-BPF scheme of Linux 6.18 and its false positive, end to end.
   1. makes a fresh RSA-2048 key and a self-signed certificate ("${DEMO_CN}");
@@ -37,6 +39,9 @@ not the signature bytes, not the key id — so the output is the same on every r
                      program inside the blob, located from run 1)
   --json             one JSON object (format bpfsig-demo/1, see docs/cli.md)
   --capable          show capable() checks in the timelines
+  --audit-file FILE  write the whole audit log of both runs to FILE in auditd's format (what
+                     ausearch -if and aureport -if read) and nothing else; run 2's serials and
+                     timestamps follow run 1's
 
 bpfsig demo maps: a deterministic walk through map creation, exclusive maps, freeze and map hashes,
 first under v6.18 as released (where a hash taken before freezing goes stale, KP-META-4), then
@@ -49,9 +54,11 @@ function steps(w: MapWalk): string[] {
   });
 }
 
-function mapsDemo(io: Io, capable: boolean): number {
-  const a = runMapWalk('v6.18');
-  const b = runMapWalk('v6.18-stable');
+function mapsDemo(io: Io, capable: boolean, auditFile: string | undefined): number {
+  const audit = new AuditSeries();
+  const a = runMapWalk('v6.18', audit);
+  const b = runMapWalk('v6.18-stable', audit);
+  writeAuditFile(auditFile, audit);
   const out: string[] = [];
   out.push('bpfsig demo maps — maps, freeze, exclusive maps and map hashes on an emulated kernel', '');
   out.push(`== kernel profile ${a.kernel.profile.name}: ${a.kernel.profile.summary}`, ...steps(a));
@@ -135,11 +142,12 @@ export const demoCommand: Command = {
       'data-offset': { type: 'string' },
       json: { type: 'boolean' },
       capable: { type: 'boolean' },
+      ...AUDIT_FILE_FLAG,
     });
     if (positionals[0] === 'maps') {
       if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-      if (values.profile || values['data-offset'] || values.json) throw new UsageError('demo maps takes only --capable');
-      return mapsDemo(io, !!values.capable);
+      if (values.profile || values['data-offset'] || values.json) throw new UsageError('demo maps takes only --capable and --audit-file');
+      return mapsDemo(io, !!values.capable, values['audit-file']);
     }
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}' (did you mean 'demo maps'?)`);
     if (values.profile && !getProfile(values.profile)) throw new UsageError(`unknown profile '${values.profile}' (one of ${profileNames().join(', ')})`);
@@ -149,7 +157,9 @@ export const demoCommand: Command = {
       if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(v)) throw new UsageError(`--data-offset '${v}' is not a byte offset (decimal or 0x-hex)`);
       dataOffset = Number(v);
     }
-    const d = runSchemeDemo({ ...(values.profile ? { profile: values.profile } : {}), ...(dataOffset !== undefined ? { dataOffset } : {}) });
+    const audit = new AuditSeries();
+    const d = runSchemeDemo({ audit, ...(values.profile ? { profile: values.profile } : {}), ...(dataOffset !== undefined ? { dataOffset } : {}) });
+    writeAuditFile(values['audit-file'], audit);
     io.out(values.json ? JSON.stringify(demoJson(d), null, 2) : schemeDemoText(d, !!values.capable).join('\n'));
     return 0;
   },

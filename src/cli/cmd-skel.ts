@@ -11,8 +11,11 @@ import { debianKernels } from '../realkernel/kernels.js';
 import { realSkelToJson, runSkeletonReal } from '../realkernel/skel-load.js';
 import { formatRealSkel } from '../realkernel/report.js';
 import { findToolchain, toolchainNames } from '../loader/gen-loader/profiles.js';
+import { AuditSeries } from '../audit/series.js';
+import { AUDIT_FILE_FLAG, AUDIT_FILE_HELP, writeAuditFile } from './audit-file.js';
 import { LSM_OPTION_FLAGS, lsmOptionsHelp, parseLsmOptions } from './lsm-options.js';
 import { defaultProfile, getProfile, profileLabel, profileNames } from '../syscall/profiles/index.js';
+import { KERNEL_BTF_FLAG, kernelBtfHelp, kernelBtfOption } from './kernel-btf-option.js';
 import { InputError, parseCommandArgs, UsageError, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { SUMMARIES } from './summaries.js';
@@ -70,6 +73,8 @@ ${lsmOptionsHelp()}
                       shows each syscall's audit records inline (BPF records with their text);
                       the SYSCALL/PROCTITLE lines are only in the full log
   --capable           show capable() checks in the timeline
+${kernelBtfHelp(22)}
+${AUDIT_FILE_HELP}
   --real KVER         run the same load on a real Debian kernel under QEMU instead of the
                       emulator (${debianKernels().map((k) => k.kver).join(', ')}; see docs/realkernel.md).
                       Only --keyring session (or a raw keyring id) is possible there; the timeline
@@ -109,12 +114,16 @@ export const skelCommand: Command = {
       capable: { type: 'boolean' },
       json: { type: 'boolean' },
       real: { type: 'string' },
+      ...KERNEL_BTF_FLAG,
+      ...AUDIT_FILE_FLAG,
     });
     const [sub, file, ...extra] = positionals;
     if (sub !== 'load') throw new UsageError(sub === undefined ? 'missing subcommand: load' : `unknown subcommand '${sub}' (only 'load')`);
     if (!file) throw new UsageError('missing FILE.lskel.h');
     if (extra.length) throw new UsageError(`unexpected argument '${extra[0]}'`);
 
+    if (values.real !== undefined && values['audit-file'] !== undefined)
+      throw new UsageError('--audit-file is not available with --real (the real kernel reports only its type=1334 records, from its kernel log)');
     const profile = values.profile ?? defaultProfile().name;
     if (!getProfile(profile)) throw new UsageError(`unknown profile '${profile}' (one of ${profileNames().join(', ')})`);
     if (values.toolchain !== undefined && !findToolchain(values.toolchain)) throw new UsageError(`unknown toolchain '${values.toolchain}' (one of ${toolchainNames().join(', ')})`);
@@ -145,6 +154,7 @@ export const skelCommand: Command = {
     }
     if (values.real !== undefined) {
       if (values.profile) throw new UsageError('--real and --profile exclude each other (the real kernel maps to its own profile)');
+      if (values['kernel-btf'] !== undefined) throw new UsageError('--real and --kernel-btf exclude each other (the real kernel has its own BTF)');
       const real = await runSkeletonReal(values.real, skel, {
         ...(certDer ? { certDer, keyDescription: values.cert } : {}),
         ...(keyring !== undefined ? { keyring } : {}),
@@ -159,7 +169,9 @@ export const skelCommand: Command = {
       return real.result.err === 0 ? EXIT.OK : EXIT.REJECTED;
     }
     const lsm = parseLsmOptions(values);
+    const audit = new AuditSeries();
     const run = runSkeleton(skel, {
+      audit,
       profile,
       lsm: lsm.lsm,
       ...(lsm.options ? { lsmOptions: lsm.options } : {}),
@@ -171,7 +183,9 @@ export const skelCommand: Command = {
       skipHash: !!values['no-hash'],
       staleHash: !!values['stale-hash'],
       noExclHash: !!values['no-excl'],
+      ...kernelBtfOption(values, profile),
     });
+    writeAuditFile(values['audit-file'], audit);
     if (values.json) io.out(JSON.stringify(skelRunToJson(run), null, 2));
     else io.out([`bpfsig skel load ${file}`, ...formatSkelRun(run, { audit: !!values.audit, capable: !!values.capable })].join('\n'));
     return run.result.outcome === 'loaded' ? EXIT.OK : run.result.outcome === 'not-emulated' ? EXIT.NOT_EMULATED : EXIT.REJECTED;

@@ -1,7 +1,9 @@
 // The shape of a `bpfsig` subcommand. Each subcommand is one module under src/cli/ exporting a
 // Command; src/cli/commands.ts lists them.
 
+import { writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InputError } from '../errors.js';
 
 export interface Io {
   out(text: string): void;
@@ -95,4 +97,17 @@ export function sourceDateEpoch(): Date | undefined {
   if (e === undefined || e === '') return undefined;
   if (!/^\d+$/.test(e)) throw new UsageError(`SOURCE_DATE_EPOCH must be a number of seconds, not '${e}'`);
   return new Date(Number(e) * 1000);
+}
+
+/** A report to `--out FILE` when given (ending in one newline), else to stdout; an unwritable file is unusable input. */
+export function emitReport(io: Io, text: string, out: string | undefined): void {
+  if (out === undefined) {
+    io.out(text);
+    return;
+  }
+  try {
+    writeFileSync(out, text.endsWith('\n') ? text : text + '\n');
+  } catch (e) {
+    throw new InputError(`cannot write --out '${out}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }

@@ -29,6 +29,7 @@ export const commands: Command[] = [
   lazy('claims', async () => (await import('./cmd-claims.js')).claimsCommand),
   lazy('demo', async () => (await import('./cmd-demo.js')).demoCommand),
   lazy('skel', async () => (await import('./cmd-skel.js')).skelCommand),
+  lazy('explain', async () => (await import('./cmd-explain.js')).explainCommand),
   lazy('gen', async () => (await import('./cmd-gen.js')).genCommand),
   lazy('profiles', async () => (await import('./cmd-profiles.js')).profilesCommand),
   lazy('keygen', async () => (await import('./cmd-keygen.js')).keygenCommand),

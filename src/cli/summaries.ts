@@ -6,6 +6,7 @@ export const SUMMARIES = {
   compare: 'every scheme side by side on one object: where each case fails, what LSMs and audit saw, false positives',
   conformance: 'run the bpf_conformance suite through the interpreter',
   demo: 'the v6.18 signed-skeleton false positive, end to end (demo maps: the map walk)',
+  explain: 'explain FILE.lskel.h: which toolchain made it, what its signature covers, whether the chain link holds offline, what each profile does',
   gen: 'gen skeleton|loader OBJ.bpf.o: a light skeleton (bpftool gen skeleton -L [-S]), byte-identical to bpftool',
   inspect: 'show the programs, maps, relocations, externs and BTF of a BPF object',
   keygen: 'make a throw-away signing key and certificate (key.pem, cert.pem, cert.der)',

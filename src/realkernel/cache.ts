@@ -4,7 +4,8 @@
 // ~/.cache/bpfsig.
 //
 //   <cache>/apt/            sources.list (sid + trixie-backports), lists/, archives/
-//   <cache>/debian/<abi>/   vmlinuz, config, package.json (what was fetched, from which packages)
+//   <cache>/debian/<abi>/   vmlinuz, config, package.json (what was fetched, from which packages);
+//                           vmlinux.btf + btf.json once the build's BTF was asked for (btf.ts)
 //   <cache>/busybox/        busybox (static), package.json
 
 import { spawnSync } from 'node:child_process';
@@ -40,7 +41,7 @@ function which(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-function kernelDir(k: DebianKernel): string {
+export function kernelDir(k: DebianKernel): string {
   return join(cacheDir(), 'debian', k.abi);
 }
 
@@ -139,7 +140,7 @@ function findKernelFiles(root: string, abi: string): { vmlinuz?: string; config?
   };
 }
 
-function progressOf(opts: FetchOptions): (line: string) => void {
+export function progressOf(opts: FetchOptions): (line: string) => void {
   return opts.progress ?? ((line) => process.stderr.write(line + '\n'));
 }
 
@@ -147,7 +148,7 @@ function progressOf(opts: FetchOptions): (line: string) => void {
  * One fetch at a time per cache (test workers and parallel commands share it): a lock folder,
  * taken over when older than 20 minutes (a fetcher that died).
  */
-function withCacheLock<T>(fn: () => T): T {
+export function withCacheLock<T>(fn: () => T): T {
   mkdirSync(cacheDir(), { recursive: true });
   const lock = join(cacheDir(), '.lock');
   const deadline = Date.now() + 30 * 60_000;

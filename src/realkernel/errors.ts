@@ -9,6 +9,8 @@ export type RealKernelErrorKind =
   | 'no-gcc' // gcc (or a static libc) is missing: the runner cannot be built
   | 'no-apt' // apt-get / dpkg-deb are missing: the packages cannot be fetched
   | 'registry' // Debian's registry did not answer or lacks the package
+  | 'no-decompressor' // the kernel image's compressor (zstd, xz, …) has no command on this machine
+  | 'btf' // the kernel image holds no usable .BTF section
   | 'unknown-kernel' // not one of the builds we know
   | 'boot' // the guest did not boot, crashed, or timed out
   | 'profile'; // the profile a build maps to is not available in this build of bpfsig
@@ -24,4 +26,4 @@ export class RealKernelError extends InputError {
 }
 
 /** Kinds that mean "this machine cannot run real kernels" (tests report themselves skipped). */
-export const UNAVAILABLE_KINDS: readonly RealKernelErrorKind[] = ['no-qemu', 'no-gcc', 'no-apt', 'registry'];
+export const UNAVAILABLE_KINDS: readonly RealKernelErrorKind[] = ['no-qemu', 'no-gcc', 'no-apt', 'registry', 'no-decompressor'];

@@ -11,3 +11,4 @@ export { replayOnReal, loadPlan, type RealReplay } from './replay-real.js';
 export { diffTranscript, type DiffReport, type DiffStep } from './differential.js';
 export { differentialPlans, skeletonPlans, rawPlan, type CasePlan } from './cases.js';
 export { makeBaseSignatures, mutations, corpusPlan, type BaseSignature, type Mutation } from './pkcs7-corpus.js';
+export { extractVmlinuxBtf, cachedBuildBtf, fetchBuildBtf, buildBtf, buildBtfForProfile, buildOfProfile, type CachedBuildBtf } from './btf.js';

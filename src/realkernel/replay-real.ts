@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { replayTranscript, type ReplayReport } from '../scenarios/replay.js';
 import type { Transcript } from '../scenarios/transcript.js';
+import type { KernelBtfChoice } from '../syscall/kernel-btf/source.js';
 import { getProfile } from '../syscall/profiles/index.js';
 import { RealKernelError } from './errors.js';
 import { profileForDebian } from './kernels.js';
@@ -34,7 +35,7 @@ export interface RealReplay {
   readonly files: { file: string; transcript: Transcript; emulator: ReplayReport | null; note: string | null }[];
 }
 
-export async function replayOnReal(kver: string, files: readonly string[], opts: RealRunOptions & { profile?: string; save?: string } = {}): Promise<RealReplay> {
+export async function replayOnReal(kver: string, files: readonly string[], opts: RealRunOptions & { profile?: string; save?: string; kernelBtf?: KernelBtfChoice } = {}): Promise<RealReplay> {
   const plans = files.map((f) => ({ plan: loadPlan(f), file: f }));
   const real = await runOnRealKernel(kver, plans, opts);
   let profile: string | undefined = opts.profile;
@@ -55,7 +56,9 @@ export async function replayOnReal(kver: string, files: readonly string[], opts:
       mkdirSync(opts.save, { recursive: true });
       writeFileSync(join(opts.save, basename(file)), JSON.stringify(p.transcript, null, 1) + '\n');
     }
-    const emulator = profile ? replayTranscript(p.transcript, { file, profile, ...(opts.roots ? { roots: opts.roots } : {}) }) : null;
+    const emulator = profile
+      ? replayTranscript(p.transcript, { file, profile, ...(opts.roots ? { roots: opts.roots } : {}), ...(opts.kernelBtf !== undefined ? { kernel: { kernelBtf: opts.kernelBtf } } : {}) })
+      : null;
     return { file, transcript: p.transcript, emulator, note };
   });
   return { real, files: out };

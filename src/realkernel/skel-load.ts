@@ -112,6 +112,7 @@ export function realSkelToJson(run: RealSkelRun): SkelLoadJson & { real: { kver:
     profile: `real:${run.real.kver}`,
     scheme: 'real kernel',
     lsm: [...run.lsm],
+    kernelBtf: { kind: 'real', label: `the real kernel's own (${run.real.uname})` },
     toolchain: { name: run.toolchain, flow: run.result.flow.name, candidates: [...run.toolchainCandidates] },
     keyring: {
       placement: run.keyring.name,

@@ -16,8 +16,8 @@ import { writeLskelHeader } from '../loader/lskel-writer.js';
 export interface MakeSkeletonOptions {
   /** The toolchain (a registered name or a profile). */
   readonly toolchain: string | ToolchainProfile;
-  /** Sign with this identity (-S -k -i); unsigned without. */
-  readonly identity?: SigningIdentity;
+  /** Sign with this key and certificate (-S -k -i); unsigned without. */
+  readonly identity?: Pick<SigningIdentity, 'privateKey' | 'certDer'>;
   /** -M: sign the hash chain over the loader and its metadata map. */
   readonly signMaps?: boolean;
   /** Object name (bpftool: from the file name, e.g. minimal.bpf.o → minimal_bpf). */

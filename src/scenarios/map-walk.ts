@@ -2,6 +2,7 @@
 // metadata map, the map hash, freeze, and the stale-hash window of v6.18 as released (KP-META-4)
 // that the 2026 stable fix closes (STB-2). Every result comes from running the calls.
 
+import type { AuditSeries } from '../audit/series.js';
 import { createHash } from 'node:crypto';
 import { BpfClient } from '../loader/bpf.js';
 import { Kernel } from '../syscall/kernel.js';
@@ -30,8 +31,8 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 /** The 2-instruction program the map is made exclusive to (r0 = 0; exit). */
 export const DEMO_PROG = new Uint8Array(Buffer.from('b700000000000000' + '9500000000000000', 'hex'));
 
-export function runMapWalk(profile: string): MapWalk {
-  const kernel = new Kernel({ profile });
+export function runMapWalk(profile: string, audit?: AuditSeries): MapWalk {
+  const kernel = new Kernel({ profile, ...(audit ? { audit: { series: audit } } : {}) });
   const proc = kernel.spawn({ comm: 'bpfsig-demo', exe: '/usr/bin/bpfsig', argv: ['bpfsig', 'demo'] });
   const c = new BpfClient(proc);
   const steps: WalkStep[] = [];

@@ -39,6 +39,8 @@ export interface ReplayReport {
   readonly file: string;
   readonly release: string;
   readonly profile: string;
+  /** The vmlinux BTF the emulated kernel booted with (Kernel.btfSource). */
+  readonly kernelBtf: { readonly kind: string; readonly label: string };
   readonly steps: readonly StepReport[];
   readonly counts: { agree: number; disagree: number; unsupported: number };
   readonly ok: boolean;
@@ -466,6 +468,7 @@ export function replayTranscript(t: Transcript, opts: ReplayOptions): ReplayRepo
     file: opts.file,
     release: t.kernel.release,
     profile: profile.name,
+    kernelBtf: { ...r.kernel.btfSource },
     steps,
     counts,
     ok: counts.disagree === 0 && counts.unsupported === 0,

@@ -6,6 +6,7 @@
 // from skel-facts / explain-skel, i.e. from the runs themselves.
 // spec: KP-META-1/2, AUD-FP-1, KP-LSM-3, KP-AUD-1/2, TC-BT77-3/4/5, LSK-BLOB-1, LSK-PROG-6.
 
+import { AuditSeries } from '../audit/series.js';
 import { InputError } from '../errors.js';
 import { makeSigningIdentity, type SigningIdentity } from '../keys/make-cert.js';
 import { DEFAULT_EXAMPLE, exampleObjectPath, readExampleObject, type ExampleObjectName } from '../loader/examples.js';
@@ -30,6 +31,8 @@ export interface SchemeDemoOptions {
   readonly object?: ExampleObjectName;
   /** Use this identity instead of making one. */
   readonly identity?: SigningIdentity;
+  /** The audit series both runs join (default: a new one): run 2's serials and stamps follow run 1's. */
+  readonly audit?: AuditSeries;
 }
 
 export interface DemoTamper {
@@ -109,6 +112,7 @@ export function runSchemeDemo(opts: SchemeDemoOptions = {}): SchemeDemo {
     keyDescription: DEMO_KEY_DESCRIPTION,
     comm: 'demo_loader',
     lsm: 'default' as const,
+    audit: opts.audit ?? new AuditSeries(),
     ...(opts.profile ? { profile: opts.profile } : {}),
   };
   const run1 = runSkeleton(skeleton, setup);

@@ -29,6 +29,8 @@ export interface SkelLoadJson {
   scheme: string;
   /** The LSMs loaded after capability, in order. */
   lsm: string[];
+  /** The vmlinux BTF the kernel booted with: builtin, build (the real build's), file, … (kernel-btf/source.ts). */
+  kernelBtf: { kind: string; label: string };
   /** The toolchain whose libbpf flow ran the skeleton, and its bpf_load_and_run flow. */
   toolchain: { name: string; flow: string; candidates: string[] };
   /** Where the certificate was placed and which keyring_id the skeleton passed. */
@@ -114,6 +116,7 @@ export function skelRunToJson(run: SkelRun): SkelLoadJson {
     profile: run.profile,
     scheme: run.scheme,
     lsm: [...run.lsm],
+    kernelBtf: { ...run.kernel.btfSource },
     toolchain: { name: run.toolchain, flow: result.flow.name, candidates: [...run.toolchainCandidates] },
     keyring: {
       placement: run.keyring.name,
@@ -169,7 +172,8 @@ export function describeSetup(run: SkelRun): string {
         ? `certificate compiled into the kernel (.builtin_trusted_keys); keyring_id ${k.id}`
         : `certificate loaded by the kernel into .${k.name === 'secondary' ? 'secondary_trusted_keys' : 'platform'}; keyring_id ${k.id}`;
   const t = run.tampers.map((x) => `${x.blob}[${x.offset}] 0x${x.before.toString(16).padStart(2, '0')} → 0x${x.after.toString(16).padStart(2, '0')}`);
-  return `profile ${run.profile} (scheme ${run.scheme}); lsm=capability${run.lsm.map((x) => ',' + x).join('')}; ${run.toolchain} flow ${run.result.flow.name}; ${where}${t.length ? `; tampered: ${t.join(', ')}` : ''}`;
+  const btf = run.kernel.btfSource.kind === 'builtin' ? '' : `; kernel BTF: ${run.kernel.btfSource.label}`;
+  return `profile ${run.profile} (scheme ${run.scheme}); lsm=capability${run.lsm.map((x) => ',' + x).join('')}; ${run.toolchain} flow ${run.result.flow.name}; ${where}${t.length ? `; tampered: ${t.join(', ')}` : ''}${btf}`;
 }
 
 export interface SkelTextOptions {

@@ -12,6 +12,8 @@
 //               (VERIFY_USE_SECONDARY_KEYRING, which also searches the builtin ring);
 //   platform  — the kernel loaded it into .platform; keyring_id 2 (VERIFY_USE_PLATFORM_KEYRING).
 
+import type { KernelBtfChoice } from '../syscall/kernel-btf/source.js';
+import type { AuditSeries } from '../audit/series.js';
 import { InputError } from '../errors.js';
 import { findToolchain, toolchainNames, type ToolchainProfile } from '../loader/gen-loader/profiles.js';
 import { candidateToolchains } from '../loader/lskel-identify.js';
@@ -121,6 +123,10 @@ export interface RunSkeletonOptions {
   readonly lsmOptions?: LsmOptions;
   /** A second thread's syscalls at a stage boundary of the loader's BPF_PROG_LOAD (src/scenarios/races.ts). */
   readonly race?: RaceSchedule;
+  /** The kernel's vmlinux BTF: 'builtin' (default), 'build' (the profile's real build), or a file (KernelOptions.kernelBtf). */
+  readonly kernelBtf?: KernelBtfChoice;
+  /** The audit series the kernel joins (its clock and serials follow the previous run's; src/audit/series.ts). */
+  readonly audit?: AuditSeries;
 }
 
 export interface SkelRun {
@@ -179,9 +185,13 @@ export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}):
       lsm,
       ...(lsmOptions ? { lsmOptions } : {}),
       ...(cert && keyringName === 'builtin' ? { builtinCerts: [cert] } : {}),
+      ...(opts.kernelBtf !== undefined ? { kernelBtf: opts.kernelBtf } : {}),
+      ...(opts.audit ? { audit: { series: opts.audit } } : {}),
     });
   } catch (e) {
-    // The ways construction fails here: an unknown profile or LSM, bad LSM options, or a certificate the kernel refuses at boot.
+    // The ways construction fails here: an unknown profile or LSM, bad LSM options, a certificate the kernel refuses at boot,
+    // or a kernel BTF choice it cannot honour (already an InputError, kept with its class: RealKernelError's kind).
+    if (e instanceof InputError) throw e;
     throw new InputError((e as Error).message);
   }
   if (cert && (keyringName === 'secondary' || keyringName === 'platform')) {

@@ -21,3 +21,7 @@ export {
   type Scheme,
   type SchemeErrnoRow,
 } from './registry.js';
+
+// The profiles tied to real Debian builds (v6.17, v6.18.15, v7.2, v7.3) can boot with that build's
+// own vmlinux BTF (KernelOptions.kernelBtf 'build'): the real-kernel backend provides it.
+import '../realkernel/btf.js';

@@ -3,6 +3,7 @@
 // spec: SYS-1..3 (entry), SYS-6 (kernel-originated calls), LSM-STACK-*, AUD-SER-*.
 
 import { AuditLog } from '../audit/log.js';
+import type { AuditSeries } from '../audit/series.js';
 import { KeyService } from '../keys/key-service.js';
 import type { KeysConfig } from '../keys/config.js';
 import { DEFAULT_RULES, parseAuditRule } from '../audit/rules.js';
@@ -17,9 +18,9 @@ import { makeCred, type CapName, type Cred } from './creds.js';
 import { Errno } from './errno.js';
 import type { OpenFile } from './file.js';
 import { Idr } from './idr.js';
-import { builtinKernelBtf, kernelBtfOf } from './kernel-btf/shared.js';
 import { CoreCandCache } from './kernel-btf/core-apply.js';
 import { Kallsyms } from './kernel-btf/kallsyms.js';
+import { bootVmlinuxBtf, vmlinuxBtfSource, type KernelBtfChoice, type VmlinuxBtfKind } from './kernel-btf/source.js';
 import { AddressSpace } from './memory.js';
 import type { Btf } from './objects/btf.js';
 import type { BpfMap } from './objects/map.js';
@@ -56,6 +57,12 @@ export interface KernelOptions {
     readonly firstSerial?: number;
     /** How many records the log keeps (default: the newest DEFAULT_AUDIT_CAPACITY; keepAll: every one). */
     readonly retention?: RetentionOptions;
+    /**
+     * One audit log over several kernels (src/audit/series.ts): the series gives this kernel its
+     * clock and first serial, after the previous kernel's, and collects its records as they are
+     * emitted (whatever the log itself retains).
+     */
+    readonly series?: AuditSeries;
   };
   /** How many trace events the kernel keeps (default: the newest DEFAULT_TRACE_CAPACITY; keepAll: every one). */
   readonly trace?: RetentionOptions;
@@ -73,6 +80,13 @@ export interface KernelOptions {
    * kernel BTF fail as they would there).
    */
   readonly vmlinuxBtf?: Uint8Array | null;
+  /**
+   * Which vmlinux BTF to boot with (exclusive with `vmlinuxBtf`): 'builtin' (the default),
+   * 'build' — the real build's own BTF for a profile tied to one (v6.17, v6.18.15, v7.2, v7.3;
+   * cached and fetched by src/realkernel, docs/realkernel.md) — or the path of a raw BTF file.
+   * A choice that cannot be honoured throws (KernelBtfError); it never falls back.
+   */
+  readonly kernelBtf?: KernelBtfChoice;
   readonly firstPid?: number;
 }
 
@@ -115,6 +129,8 @@ export class Kernel {
   private readonly stack: SyscallCtx[] = [];
   private readonly bootNs: bigint;
   private vmlinux: Btf | null = null;
+  /** Where the vmlinux BTF came from, for reports (kernel-btf/source.ts). */
+  readonly btfSource: { readonly kind: VmlinuxBtfKind; readonly label: string };
   /** Lines written by bpf_trace_printk (the trace pipe). */
   readonly tracePipe: string[] = [];
   /** The kernel's symbol table (kfuncs, ksyms, attach targets, bpf_kallsyms_lookup_name). */
@@ -137,17 +153,20 @@ export class Kernel {
     if (typeof opts.profile === 'string' && !p) throw new RangeError(`unknown kernel profile '${opts.profile}' (known: ${profileNames().join(', ')})`);
     this.profile = p ?? defaultProfile();
     this.config = { ...this.profile.config, ...opts.config };
-    this.clock = opts.clock ?? new VirtualClock();
+    const seat = opts.audit?.series?.next();
+    this.clock = opts.clock ?? seat?.clock ?? new VirtualClock();
     this.lsm = new LsmChain(createLsms(opts.lsm ?? [], opts.lsmOptions));
     this.trace = new Trace(opts.trace);
     this.audit = new AuditLog(this.clock, {
       ...(opts.audit?.retention ? { retention: opts.audit.retention } : {}),
       enabled: (opts.audit?.enabled ?? true) && this.config.CONFIG_AUDIT,
       rules: (opts.audit?.rules ?? DEFAULT_RULES).map(parseAuditRule),
-      firstSerial: opts.audit?.firstSerial ?? 1,
+      firstSerial: opts.audit?.firstSerial ?? seat?.firstSerial ?? 1,
     });
     this.audit.onRecord = (r) =>
       this.trace.emit({ kind: 'audit', sys: this.current?.sys ?? 0, serial: r.serial, type: r.type, text: r.body });
+    // After the trace's listener: the series adds itself to it.
+    opts.audit?.series?.attach(this.audit, this.clock);
     this.sysctl = { unprivileged_bpf_disabled: opts.unprivilegedBpfDisabled ?? 2 };
     this.limits = { maxMapBytes: opts.maxMapBytes ?? 256 * 1024 * 1024 };
     this.nextPid = opts.firstPid ?? 1000;
@@ -164,7 +183,9 @@ export class Kernel {
     });
     const t0 = this.clock.now();
     this.bootNs = BigInt(t0.sec) * 1_000_000_000n + BigInt(t0.nsec);
-    if (opts.vmlinuxBtf !== null) this.loadVmlinux(opts.vmlinuxBtf);
+    const src = vmlinuxBtfSource(this.profile, opts);
+    this.btfSource = { kind: src.kind, label: src.label };
+    if (src.bytes) this.loadVmlinux(src.bytes);
     for (const der of opts.builtinCerts ?? []) {
       const r = this.keys.load_builtin_certificate(der);
       if (r < 0) throw new RangeError(`builtin certificate rejected (${r})`);
@@ -184,20 +205,15 @@ export class Kernel {
     return this.vmlinux;
   }
 
-  /**
-   * Register the kernel's BTF at boot (it takes BTF object id 1, as on a real kernel): the given
-   * bytes, or the built-in vmlinux for the profile. The parse and the kallsyms table built from it
-   * are shared by every kernel booted from the same bytes (kernel-btf/shared.ts).
-   */
-  private loadVmlinux(given: Uint8Array | undefined): void {
-    const image = given === undefined ? builtinKernelBtf({ uapiFeatures: [...this.profile.uapi], bpfMapExcl: this.profile.structBpfMapExcl }) : kernelBtfOf(given);
-    if ('error' in image) throw new RangeError(`vmlinux BTF rejected: ${image.error}`);
-    const btf = image.btf.sharing();
-    btf.kernel = true;
-    btf.name = 'vmlinux';
-    btf.id = this.btfIdr.allocCyclic(btf);
-    this.vmlinux = btf;
-    this.kallsyms = image.kallsyms(this.config.CONFIG_KALLSYMS_ALL);
+  /** Register the kernel's BTF at boot (it takes BTF object id 1, as on a real kernel). */
+  private loadVmlinux(bytes: Uint8Array): void {
+    const r = bootVmlinuxBtf(bytes, this.config.CONFIG_KALLSYMS_ALL);
+    if ('error' in r) throw new RangeError(`vmlinux BTF rejected: ${r.error}`);
+    r.btf.kernel = true;
+    r.btf.name = 'vmlinux';
+    r.btf.id = this.btfIdr.allocCyclic(r.btf);
+    this.vmlinux = r.btf;
+    this.kallsyms = r.kallsyms;
   }
 
   /** sizeof(union bpf_attr) for this kernel's profile (computed once). */

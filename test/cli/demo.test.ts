@@ -40,8 +40,14 @@ describe('bpfsig demo (the scheme demo)', () => {
     for (const r of runs.slice(0, 2)) {
       expect(r).toMatch(/== timeline\n#1 add_key\(type=asymmetric, description=bpfsig demo, plen=\d+, keyring=-3\)/);
       expect(r).toMatch(/#\d+ bpf\(BPF_PROG_TEST_RUN, size=80\)/);
-      expect(r).toMatch(/== audit log \(auditd format\)\ntype=SYSCALL msg=audit\(1764460800\.\d{3}:1\): arch=c000003e syscall=321/);
     }
+    // [AUD-FMT-2] One audit series: run 1 starts at serial 1 and the default epoch; run 2's events
+    // follow it (a later second, the next serial), so no stamp is shared between the runs.
+    const first = (r: string) => /== audit log \(auditd format\)\ntype=SYSCALL msg=audit\((\d+)\.\d{3}:(\d+)\): arch=c000003e syscall=321/.exec(r);
+    const serials = (r: string) => [...r.matchAll(/msg=audit\(\d+\.\d{3}:(\d+)\)/g)].map((m) => Number(m[1]));
+    expect(first(runs[0]!)?.slice(1)).toEqual(['1764460800', '1']);
+    expect(Number(first(runs[1]!)![1])).toBeGreaterThan(1764460800);
+    expect(Number(first(runs[1]!)![2])).toBe(Math.max(...serials(runs[0]!)) + 1);
     expect(runs[0]).toMatch(/^result: 0 \(loaded\)/m);
     expect(runs[1]).toMatch(/^result: -EINVAL \(-22\) {2}errstr "error returned by loader prog" {2}loader retval -22$/m);
   });

@@ -14,12 +14,8 @@ import { debianKernels } from '../../src/realkernel/kernels.js';
 import { runOnRealKernel } from '../../src/realkernel/run.js';
 import type { Transcript } from '../../src/scenarios/transcript.js';
 import { HAS_SHARED } from '../support/shared.js';
-import { LIVE, LIVE_OFF_REASON, TRANSCRIPTS } from './support.js';
+import { canonical, LIVE, LIVE_OFF_REASON, TRANSCRIPTS } from './support.js';
 
-/** What must stay the same between captures: per step its id, command, answer and audit records. */
-export function canonical(t: Transcript): string[] {
-  return t.steps.map((s) => JSON.stringify({ id: s.id, cmd: s.cmd, expect: s.expect, audit: s.audit ?? null }));
-}
 
 describe('live: spec-10 plans on real Debian kernels under QEMU', () => {
   for (const k of debianKernels()) {

@@ -4,7 +4,8 @@
 // differently, by design or by a known limit, are listed in PENDING with the diagnosed reason. They
 // must still disagree: when one starts agreeing, this test fails and the entry has to go.
 
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +35,7 @@ const FILE_RULES: Record<string, string> = {
   'lskel_xlated.json': '[LOAD-13][PINFO-4][LSK-RUN-1][OBS-LSK-1]',
   'all_maps.json': '[MC-7][MC-10][MC-12][MHASH-3][LSK-RUN-1][LOAD-13][PINFO-4]',
   'examples_xlated.json': '[LSK-RUN-1][LOAD-13][PINFO-4][MHASH-3]',
+  'vmlinux_btf.json': '[LSK-HELP-1][UAPI-CONST-1]',
 };
 
 // ---- why the emulator disagrees (diagnosed per step) ---------------------------------------------
@@ -41,7 +43,8 @@ const FILE_RULES: Record<string, string> = {
 const KFUNC_TAG =
   "the program tag covers the kfunc call's immediate, the callee's BTF type id in vmlinux (LSK-PROG-6): " +
   "the real kernel's vmlinux BTF numbers bpf_task_acquire differently from bpfsig's built-in one. With the real " +
-  '/sys/kernel/btf/vmlinux given as KernelOptions.vmlinuxBtf the ids, and so the tag, are the kernel\'s';
+  "/sys/kernel/btf/vmlinux of the capturing kernel (6.18.44-fc-v669) given as kernelBtf the ids, and so the tag, would be " +
+  "its own; the BTF of this machine's later build (v1272) gives yet another tag";
 const JIT = 'jited_prog_len is the x86-64 JIT image size (40); bpfsig models an interpreter-only kernel (PINFO, docs/fidelity.md)';
 const LOG_LEVEL_2 =
   'log_level 2 adds the subprogram list and the "Live regs before insn" liveness table, which bpfsig does not print ' +
@@ -56,7 +59,18 @@ const PRUNING =
   'one already verified (states_equal with liveness and precision); bpfsig prunes only identical states, so it walks ' +
   'more. xlated_prog_len and the translated instructions agree';
 
+const BUILTIN_BTF =
+  "bpfsig's built-in vmlinux BTF numbers types (and sizes the blob) differently from the kernel's own; with the capturing " +
+  "kernel's /sys/kernel/btf/vmlinux (kernelBtf FILE) the step agrees (checked below when this machine runs that kernel)";
+
+/** Steps that differ only because of the built-in BTF: with the capturing kernel's own BTF they must agree. */
+const BUILTIN_BTF_PENDING: Record<string, string> = {
+  'vmlinux_btf.json#vmlinux_info': BUILTIN_BTF,
+  'vmlinux_btf.json#btf_ids': BUILTIN_BTF,
+};
+
 const PENDING: Record<string, string> = {
+  ...BUILTIN_BTF_PENDING,
   'lskel_xlated.json#minimal/xlated_count_getpid': PRUNING,
   'lskel_xlated.json#multi/xlated_on_openat': PRUNING,
   'examples_xlated.json#hello/xlated_count_execve': PRUNING,
@@ -100,6 +114,35 @@ describeShared('replay of our transcripts captured on this machine\'s 6.18.44 ke
         } else {
           expect(s.status, what).toBe('agree');
         }
+      });
+    });
+  }
+});
+
+// ---- with the capturing kernel's own BTF ----------------------------------------------------------
+
+const SYS_BTF = '/sys/kernel/btf/vmlinux';
+
+describeShared("replay with the capturing kernel's own BTF (kernelBtf: /sys/kernel/btf/vmlinux), when this machine runs it", () => {
+  const sameKernel = files.filter((f) => loadTranscript(join(DIR, f)).kernel.uname_r === release());
+  if (!sameKernel.length || !existsSync(SYS_BTF)) {
+    it.skip(`skipped: no transcript here was captured on the running kernel (${release()}) or ${SYS_BTF} is missing`, () => {});
+    return;
+  }
+  for (const f of sameKernel) {
+    const path = join(DIR, f);
+    const t = loadTranscript(path);
+    describe(f, () => {
+      let rep: ReplayReport;
+      beforeAll(() => {
+        rep = replayTranscript(t, { file: path, roots: new Map([['shared/fixtures', fixturePath()]]), kernel: { kernelBtf: SYS_BTF } });
+      }, 60_000);
+      it.each(t.steps.map((s, i) => [s.id, i] as const))(`${FILE_RULES[f] ?? ''} %s`, (id, i) => {
+        const s = rep.steps[i]!;
+        const key = `${f}#${id}`;
+        expect(rep.kernelBtf.kind).toBe('file');
+        if (PENDING[key] !== undefined && BUILTIN_BTF_PENDING[key] === undefined) expect(s.status, `${key} now agrees: remove it from PENDING`).not.toBe('agree');
+        else expect(s.status, `${key}: kernel ${s.expected}, emulator ${s.actual}; ${s.mismatches.join('; ')}`).toBe('agree');
       });
     });
   }

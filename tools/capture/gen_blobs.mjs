@@ -7,7 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { genLoader, readElf } from '../../dist/index.js';
+// Internal modules (the package entry is the small public API of docs/api.md); the schemes register the toolchains.
+import '../../dist/schemes/index.js';
+import { genLoader, readElf } from '../../dist/loader/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 for (const obj of ['all_maps', 'hello', 'subprog', 'kfunc_core']) {

@@ -1254,6 +1254,53 @@ def plan_all_maps():
                  IDS_NOTE], example_run('all_maps'), root='.')
 
 
+# ---- vmlinux_btf.json: the kernel's own BTF as the programs see it (issue J part 4) ---------------
+
+BTF_KIND = {'INT': 1, 'STRUCT': 4, 'TYPEDEF': 8, 'FUNC': 12, 'VAR': 14}
+# What the fixture and example objects ask the kernel's BTF for, plus one name no kernel has.
+VMLINUX_NAMES = [('bpf_task_acquire', 'FUNC'), ('bpf_task_release', 'FUNC'),  # kfuncs of kfunc, kfunc_core
+                 ('bpf_prog_active', 'VAR'),  # typed ksym of kfunc_core
+                 ('btf_trace_sched_process_fork', 'TYPEDEF'), ('btf_trace_task_newtask', 'TYPEDEF'),  # tp_btf targets
+                 ('bpf_lsm_bpf_prog_load', 'FUNC'),  # the lsm/ target of lsm_deny_unsigned
+                 ('task_struct', 'STRUCT'), ('bpf_map', 'STRUCT'), ('int', 'INT'),
+                 ('bpfsig_no_such_type', 'STRUCT')]
+
+
+def btf_ids_prog(names):
+    """SYSCALL program: ctx[i] (s64) = bpf_btf_find_by_name_kind(name_i, strlen + 1, kind_i, 0), r0 = 0."""
+    code = mov64_reg(6, 1)
+    for i, (name, kind) in enumerate(names):
+        b = name.encode() + bytes(32 - len(name))
+        assert len(b) == 32, name
+        for c in range(4):
+            code += ld_imm64(1, 0, struct.unpack('<i', b[8 * c:8 * c + 4])[0], struct.unpack('<i', b[8 * c + 4:8 * c + 8])[0])
+            code += stx(8, 10, 1, -32 + 8 * c)
+        code += mov64_reg(1, 10) + add64_imm(1, -32) + mov64_imm(2, len(name) + 1) + mov64_imm(3, BTF_KIND[kind]) + mov64_imm(4, 0)
+        code += call(167) + stx(8, 6, 0, 8 * i)
+    return code + RET0
+
+
+def plan_vmlinux_btf():
+    n = len(VMLINUX_NAMES)
+    steps = [
+        step('vmlinux_fd', 'BPF_BTF_GET_FD_BY_ID', 16, {'start_id': 1}, note='BTF object 1 is the kernel\'s own vmlinux BTF'),
+        get_info('vmlinux_info', {'fd': 'vmlinux_fd'}, 'bpf_btf_info', 32,
+                 fields={'btf': {'buf_len': 6 << 20}, 'btf_size': 6 << 20, 'name': {'buf_len': 16}, 'name_len': 16},
+                 record=['info_len', 'info.btf_size', 'info.name', 'info.name_len', 'info.kernel_btf'],
+                 note='info.btf (the whole /sys/kernel/btf/vmlinux) is read back by the live suite, not stored'),
+        prog_load('btf_ids_load', btf_ids_prog(VMLINUX_NAMES), prog_type=SYSCALL, prog_flags=BPF_F_SLEEPABLE, prog_name='btf_ids'),
+        test_run('btf_ids', 'btf_ids_load', record=['test.retval', 'test.ctx_in'], ctx_size_in=8 * n, ctx_in={'buf': '00' * 8 * n}),
+        close('close_vmlinux_fd', 'vmlinux_fd'),
+    ]
+    steps[1]['readback'] = ['info.btf']
+    return plan('vmlinux_btf', "The kernel's own vmlinux BTF: its size and name through BPF_BTF_GET_FD_BY_ID(1) + BPF_OBJ_GET_INFO_BY_FD, "
+                'and the type ids bpf_btf_find_by_name_kind gives for what the fixture and example objects use',
+                ['btf_ids: a sleepable SYSCALL program writes, for each name, bpf_btf_find_by_name_kind(name, strlen + 1, kind, 0) '
+                 'as an s64 into ctx[i]; the names, in order: ' + ', '.join(f'{k} {nm}' for nm, k in VMLINUX_NAMES) + '.',
+                 'The ids and the size depend on the build: the emulator agrees only with that build\'s BTF (kernelBtf: build).'],
+                steps)
+
+
 def plan_examples_xlated():
     steps = []
     for obj in ('hello', 'subprog', 'kfunc_core'):
@@ -1354,7 +1401,7 @@ def main():
                         'The bpftool 7.7 unsigned loader of `multi` (2 programs, a sub-program, HASH map, .data, .rodata.str1.1)'),
              plan_lskel_signed(a.shared), plan_kfunc_and_lsm(a.shared), plan_map_types(), plan_map_elems(), plan_map_lru(),
              plan_prog_verifier(), plan_prog_xlated(), plan_lskel_xlated(a.shared),
-             plan_all_maps(), plan_examples_xlated()]
+             plan_all_maps(), plan_examples_xlated(), plan_vmlinux_btf()]
     for name, p in plans:
         with open(os.path.join(PLANS, name + '.json'), 'w') as f:
             f.write(json.dumps(p, indent=1) + '\n')

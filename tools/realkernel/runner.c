@@ -522,7 +522,9 @@ int main(void)
 			syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0L);
 			syscall(SYS_keyctl, KEYCTL_CLEAR, (long)KEY_SPEC_USER_KEYRING);
 			setup_child_fds();
-			alarm(60);
+			/* a hung case ends here; long enough for a whole vmlinux BTF read back as hex (~12 MB at
+			 * ~250 kB/s on the serial port under TCG: vmlinux_btf.json) */
+			alarm(180);
 			run_case(body);
 			_exit(0);
 		}

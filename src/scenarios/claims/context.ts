@@ -2,6 +2,7 @@
 // loads on fresh kernels, and the evidence lines read back from them. Runs are made once and
 // reused by every claim that needs them.
 
+import type { AuditSeries } from '../../audit/series.js';
 import { makeSigningIdentity, type SigningIdentity } from '../../keys/make-cert.js';
 import { KEY_SPEC_SESSION_KEYRING } from '../../keys/process-keyrings.js';
 import { BpfClient, type ProgLoadOpts } from '../../loader/bpf.js';
@@ -25,7 +26,11 @@ export class ClaimContext {
   private readonly cells = new Map<string, readonly CompareCell[]>();
   private readonly skels = new Map<string, LightSkeleton>();
 
-  constructor(opts: { identity?: SigningIdentity; otherIdentity?: SigningIdentity } = {}) {
+  /** The audit series every kernel of the claims joins (`claims --audit-file`). */
+  private readonly audit: AuditSeries | undefined;
+
+  constructor(opts: { identity?: SigningIdentity; otherIdentity?: SigningIdentity; audit?: AuditSeries } = {}) {
+    this.audit = opts.audit;
     this.obj = openObjectBytes(readExampleObject(DEFAULT_EXAMPLE)!, `examples/bpf/${DEFAULT_EXAMPLE}.bpf.o`);
     this.identity = opts.identity ?? makeSigningIdentity({ cn: 'bpfsig claims signing key' });
     this.other = opts.otherIdentity ?? makeSigningIdentity({ cn: 'bpfsig claims other key' });
@@ -41,7 +46,7 @@ export class ClaimContext {
     this.need(profile);
     let cells = this.cells.get(profile);
     if (!cells) {
-      cells = runCompare({ profiles: [profile], cross: false, identity: this.identity, otherIdentity: this.other }).cells;
+      cells = runCompare({ profiles: [profile], cross: false, identity: this.identity, otherIdentity: this.other, ...(this.audit ? { audit: this.audit } : {}) }).cells;
       this.cells.set(profile, cells);
     }
     const hit = cells.find((x) => x.case === c);
@@ -68,13 +73,13 @@ export class ClaimContext {
   run(skel: LightSkeleton, opts: RunSkeletonOptions): SkelRun {
     if (opts.profile) this.need(opts.profile);
     const placed = 'certDer' in opts || 'keyring' in opts;
-    return runSkeleton(skel, { ...(placed ? {} : { certDer: this.identity.certDer, keyring: 'session' as const }), comm: 'skel_loader', ...opts });
+    return runSkeleton(skel, { ...(placed ? {} : { certDer: this.identity.certDer, keyring: 'session' as const }), comm: 'skel_loader', ...(this.audit ? { audit: this.audit } : {}), ...opts });
   }
 
   /** A raw BPF_PROG_LOAD on a fresh kernel of `profile` (no LSMs), optionally with the claims key in the session keyring. */
   rawLoad(profile: string, o: ProgLoadOpts, withKey = false): { res: SysResult; kernel: Kernel; log: string } {
     this.need(profile);
-    const kernel = new Kernel({ profile });
+    const kernel = new Kernel({ profile, ...(this.audit ? { audit: { series: this.audit } } : {}) });
     const proc = kernel.spawn({ comm: 'claim' });
     if (withKey) proc.addKey('asymmetric', 'claims key', this.identity.certDer, KEY_SPEC_SESSION_KEYRING);
     const r = new BpfClient(proc).progLoad(o);

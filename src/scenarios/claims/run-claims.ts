@@ -1,6 +1,7 @@
 // `bpfsig claims`: every claim of spec 07, each testable one run now and given a verdict computed
 // from the runs. Format `bpfsig-claims/1`. spec: CLAIM-1..27.
 
+import type { AuditSeries } from '../../audit/series.js';
 import type { SigningIdentity } from '../../keys/make-cert.js';
 import { CLAIMS } from './catalog.js';
 import { ProfileMissing, verdictOf, type ClaimResult } from './claim.js';
@@ -14,8 +15,8 @@ export interface ClaimsReport {
   readonly summary: Readonly<Record<string, number>>;
 }
 
-export function runClaims(opts: { only?: readonly string[]; identity?: SigningIdentity } = {}): ClaimsReport {
-  const x = new ClaimContext(opts.identity ? { identity: opts.identity } : {});
+export function runClaims(opts: { only?: readonly string[]; identity?: SigningIdentity; audit?: AuditSeries } = {}): ClaimsReport {
+  const x = new ClaimContext({ ...(opts.identity ? { identity: opts.identity } : {}), ...(opts.audit ? { audit: opts.audit } : {}) });
   const selected = opts.only ? CLAIMS.filter((c) => opts.only!.includes(c.id)) : CLAIMS;
   const claims: ClaimResult[] = selected.map((c) => {
     const meta = { id: c.id, who: c.who, when: c.when, text: c.text, spec: c.spec };

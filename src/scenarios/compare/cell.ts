@@ -7,6 +7,7 @@
 import { formatAuditd, parseFields } from '../../audit/format.js';
 import { NO_LSM } from '../../lsm/chain.js';
 import type { HookEvent, StageEvent, SyscallEnter, SyscallExit, TraceEvent } from '../../syscall/trace.js';
+import { sequenceOf, type SeqItem } from '../sequence.js';
 import type { SkelRun } from '../skel-run.js';
 
 export interface CellFailure {
@@ -51,6 +52,16 @@ export interface CellFacts {
   readonly falsePositiveEvidence: readonly string[];
   /** A race's second thread: where it ran and what it did. */
   readonly race: { readonly boundary: string; readonly calls: readonly string[] } | null;
+  /**
+   * The run in order, for sequence diagrams (src/scenarios/sequence.ts): calls, stages, steps, hooks
+   * answered by an LSM, audit records (by index into `audit`), returns.
+   */
+  readonly sequence: readonly SeqItem[];
+}
+
+/** The verdict a hook call carries: an integrity verdict (`verdict`), else the program's signature verdict (`sig_verdict`). */
+export function hookVerdict(h: Pick<HookEvent, 'args'>): string | null {
+  return typeof h.args.verdict === 'string' ? h.args.verdict : typeof h.args.sig_verdict === 'string' ? h.args.sig_verdict : null;
 }
 
 const HOOKS_SHOWN = new Set(['bpf_prog_load', 'bpf_prog_load_integrity', 'bpf_prog_load_post_integrity', 'bpf_prog']);
@@ -92,7 +103,7 @@ export function cellFacts(run: SkelRun): CellFacts {
       ret: h.ret,
       prog: typeof h.args.prog === 'string' ? h.args.prog : null,
       kernel: h.args.kernel === true,
-      verdict: typeof h.args.verdict === 'string' ? h.args.verdict : typeof h.args.sig_verdict === 'string' ? h.args.sig_verdict : null,
+      verdict: hookVerdict(h),
     }));
 
   // The program the user asked for: the loader's userspace BPF_PROG_LOAD.
@@ -128,5 +139,6 @@ export function cellFacts(run: SkelRun): CellFacts {
     falsePositive: evidence.length > 0,
     falsePositiveEvidence: [...new Set(evidence)],
     race: run.race ? { boundary: run.race.boundary, calls: [...run.race.calls] } : null,
+    sequence: sequenceOf(events),
   };
 }

@@ -6,6 +6,7 @@
 // spec: SEQ-1..3, CLAIM-2, CLAIM-3, CLAIM-5, CLAIM-6, CLAIM-8, CLAIM-20, CLAIM-21, PROF-2.
 
 import { createHash } from 'node:crypto';
+import { AuditSeries } from '../../audit/series.js';
 import { InputError } from '../../errors.js';
 import { makeSigningIdentity, type SigningIdentity } from '../../keys/make-cert.js';
 import { DEFAULT_EXAMPLE, exampleObjectPath, readExampleObject } from '../../loader/examples.js';
@@ -44,6 +45,11 @@ export interface CompareOptions {
   readonly otherIdentity?: SigningIdentity;
   /** Also explore every stage boundary of each profile's loader load with each built-in race. */
   readonly races?: boolean;
+  /**
+   * The audit series every kernel of the comparison joins, in the order they boot (default: a new
+   * one), so cells' audit records never share a serial or a timestamp (`--audit-file`).
+   */
+  readonly audit?: AuditSeries;
 }
 
 export interface CompareColumn {
@@ -94,13 +100,13 @@ interface Made {
 }
 
 /** The skeletons of one recipe, and the data byte whose change alters the loaded program. */
-function makeInputs(obj: BpfObject, r: Recipe, id: SigningIdentity, other: SigningIdentity): Made {
+function makeInputs(obj: BpfObject, r: Recipe, id: SigningIdentity, other: SigningIdentity, audit: AuditSeries): Made {
   const unsigned = makeSkeleton(obj, { toolchain: r.toolchain, name: obj.name });
   const canSign = unsigned.toolchain.canSign;
   const sign = (who: SigningIdentity): LightSkeleton =>
     canSign ? makeSkeleton(obj, { toolchain: r.toolchain, identity: who, signMaps: r.signMaps, name: obj.name }).skeleton : unsigned.skeleton;
   // Locate the program inside the blob from an unsigned run on the default profile (tamperTarget).
-  const probe = runSkeleton(unsigned.skeleton, { profile: defaultProfile().name, toolchain: r.toolchain });
+  const probe = runSkeleton(unsigned.skeleton, { profile: defaultProfile().name, toolchain: r.toolchain, audit });
   const target = tamperTarget(probe, unsigned.skeleton.data);
   return {
     canSign,
@@ -127,12 +133,17 @@ export function runCompare(opts: CompareOptions = {}): CompareResult {
   });
   const id = opts.identity ?? makeSigningIdentity({ cn: 'bpfsig compare signing key' });
   const other = opts.otherIdentity ?? makeSigningIdentity({ cn: 'bpfsig compare other key' });
+  const audit = opts.audit ?? new AuditSeries();
+  // The keys are random: the kernel's log lines name them by key id; the report names them by role.
+  const keyNames = new Map<string, string>();
+  if (id.certificate.skid) keyNames.set(Buffer.from(id.certificate.skid).toString('hex'), '<scheme key id>');
+  if (other.certificate.skid) keyNames.set(Buffer.from(other.certificate.skid).toString('hex'), '<other key id>');
 
   const made = new Map<string, Made>();
   const inputsFor = (r: Recipe): Made => {
     const key = recipeName(r);
     let m = made.get(key);
-    if (!m) made.set(key, (m = makeInputs(obj, r, id, other)));
+    if (!m) made.set(key, (m = makeInputs(obj, r, id, other, audit)));
     return m;
   };
 
@@ -146,8 +157,8 @@ export function runCompare(opts: CompareOptions = {}): CompareResult {
       return;
     }
     const { skel, options } = c.build(m.inputs);
-    const run = runSkeleton(skel, { ...options, profile, toolchain: recipe.toolchain, lsm: 'default', comm: 'skel_loader' });
-    const facts = cellFacts(run);
+    const run = runSkeleton(skel, { ...options, profile, toolchain: recipe.toolchain, lsm: 'default', comm: 'skel_loader', audit });
+    const facts = withKeyNames(cellFacts(run), keyNames);
     // A race that never reached what the loader uses changed nothing that was signed.
     const raced = run.race === null || run.race.effective;
     cells.push({ profile, case: c.id, recipe, cross, ...facts, tamperAccepted: (c.tampers ?? false) && m.canSign && facts.loaded && raced });
@@ -173,7 +184,7 @@ export function runCompare(opts: CompareOptions = {}): CompareResult {
       for (const profile of profiles) {
         const recipe = recipeOf(profile);
         const m = inputsFor(recipe);
-        if (m.canSign) races.push(exploreRace(profile, recipe.toolchain, m.inputs, race));
+        if (m.canSign) races.push(exploreRace(profile, recipe.toolchain, m.inputs, race, audit));
       }
   }
   return {
@@ -184,6 +195,24 @@ export function runCompare(opts: CompareOptions = {}): CompareResult {
     cells,
     skipped,
     ...(opts.races ? { races } : {}),
+  };
+}
+
+/**
+ * The stage details with each random key's id (the SKID the kernel's PKCS#7 code prints) replaced
+ * by its role, so the report is the same on every run (the keys are made fresh each time).
+ */
+function withKeyNames(f: CellFacts, names: ReadonlyMap<string, string>): CellFacts {
+  if (names.size === 0) return f;
+  const scrub = (t: string | null): string | null => {
+    if (t === null) return t;
+    let out = t;
+    for (const [hex, name] of names) out = out.split(hex).join(name);
+    return out;
+  };
+  return {
+    ...f,
+    sequence: f.sequence.map((i) => (i.kind === 'stage' || i.kind === 'step' ? { ...i, detail: scrub(i.detail) } : i)),
   };
 }
 

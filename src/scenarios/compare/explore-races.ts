@@ -4,6 +4,7 @@
 // boundaries the profile's stage list has, and deterministic (the same order every run).
 // spec: CLAIM-19, CLAIM-21, HC-NOT-1, HC-NOT-3, HN-MAP-1, HN-MAP-4, LT-LOAD-3, KP-META-4.
 
+import type { AuditSeries } from '../../audit/series.js';
 import type { StageEvent } from '../../syscall/trace.js';
 import { raceOpName, type RaceOp } from '../races.js';
 import { runSkeleton, type RunSkeletonOptions } from '../skel-run.js';
@@ -64,8 +65,8 @@ function outcomeOf(opts: RunSkeletonOptions & { skel: CaseInputs['signed'] }, ta
   return { outcome: `${code}${where}${swapped}`, fired };
 }
 
-export function exploreRace(profile: string, toolchain: string, inputs: CaseInputs, race: RaceDef): RaceExploration {
-  const base: RunSkeletonOptions = { profile, toolchain, lsm: 'default', certDer: inputs.certDer, keyring: 'session', comm: 'skel_loader', ...race.harness };
+export function exploreRace(profile: string, toolchain: string, inputs: CaseInputs, race: RaceDef, audit?: AuditSeries): RaceExploration {
+  const base: RunSkeletonOptions = { profile, toolchain, lsm: 'default', certDer: inputs.certDer, keyring: 'session', comm: 'skel_loader', ...race.harness, ...(audit ? { audit } : {}) };
   const baseline = outcomeOf({ ...base, skel: inputs.signed }, false);
   // The boundaries: every stage the loader's own BPF_PROG_LOAD enters, in order (from the baseline's trace).
   const probe = runSkeleton(inputs.signed, base);

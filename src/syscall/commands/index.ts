@@ -3,6 +3,7 @@
 import type { BpfCommandFn } from '../kernel.js';
 import { BpfCmd } from '../uapi/consts.js';
 import { btfLoad } from './btf_load.js';
+import { btfGetFdById } from './btf_get_fd_by_id.js';
 import { mapCreate } from './map_create.js';
 import { mapDeleteElem, mapGetNextKey, mapLookupAndDeleteElem, mapLookupElem, mapUpdateElem } from './map_elem.js';
 import { mapFreeze } from './map_freeze.js';
@@ -20,6 +21,7 @@ export const BPF_COMMANDS: ReadonlyMap<number, BpfCommandFn> = new Map<number, B
   [BpfCmd.BPF_MAP_FREEZE, (ctx, attr) => mapFreeze(ctx, attr)],
   [BpfCmd.BPF_OBJ_GET_INFO_BY_FD, (ctx, attr, uattr) => objGetInfoByFd(ctx, attr, uattr)],
   [BpfCmd.BPF_BTF_LOAD, (ctx, attr, uattr, size) => btfLoad(ctx, attr, uattr, size)],
+  [BpfCmd.BPF_BTF_GET_FD_BY_ID, (ctx, attr) => btfGetFdById(ctx, attr)],
   [BpfCmd.BPF_PROG_LOAD, (ctx, attr, uattr, size) => bpfProgLoad(ctx, attr, uattr, size)],
   [BpfCmd.BPF_PROG_TEST_RUN, (ctx, attr, uattr) => progTestRun(ctx, attr, uattr)],
 ]);

@@ -119,25 +119,33 @@ function btfGetInfo(ctx: SyscallCtx, uattr: BpfPtr, btf: Btf, uinfo: bigint, inf
   const inb = infoLen ? copyFromUser(mem, uinfo, infoLen) : new Uint8Array(0);
   if (!inb) return ctx.fail('SYS-2', 'copy info in', -Errno.EFAULT);
   const req = decode(BPF_BTF_INFO, inb);
-  // The caller gives a buffer (btf, btf_size) and a name buffer (name, name_len).
+  // btf_get_info_by_fd (kernel/bpf/btf.c): the caller gives a buffer (btf, btf_size) and a name
+  // buffer (name, name_len). min(btf_size, data_size) bytes are copied (to a NULL btf: EFAULT);
+  // name and name_len are both set or both zero (else EINVAL); name_len comes back as strlen(name),
+  // and a name buffer too short for name + NUL gets what fits, NUL-terminated, and ENOSPC after
+  // the info is written. OBSERVED on Debian 6.18.15 (vmlinux_btf.json): name_len 7 for "vmlinux".
   const btfBuf = req.btf as bigint;
   const btfSize = req.btf_size as number;
-  if (btfBuf && btf.size && !copyToUser(mem, btfBuf, btf.data.subarray(0, Math.min(btfSize, btf.size)))) {
-    return ctx.fail('SYS-2', 'copy btf out', -Errno.EFAULT);
-  }
+  const btfCopy = Math.min(btfSize, btf.size);
+  if (btfCopy && !copyToUser(mem, btfBuf, btf.data.subarray(0, btfCopy))) return ctx.fail('SYS-2', 'copy btf out', -Errno.EFAULT);
   const nameBuf = req.name as bigint;
-  const nameLen = req.name_len as number;
-  if (nameBuf && nameLen) {
-    const nb = Buffer.from(btf.name + '\0', 'latin1').subarray(0, nameLen);
+  const unameLen = req.name_len as number;
+  if (!nameBuf !== !unameLen) return ctx.fail('SYS-4', 'bpf_btf_info: name without name_len or the reverse', -Errno.EINVAL);
+  const name = Buffer.from(btf.name, 'latin1');
+  let ret = 0;
+  if (nameBuf) {
+    const nb = new Uint8Array(Math.min(unameLen, name.length + 1));
+    nb.set(name.subarray(0, nb.length - 1));
     if (!copyToUser(mem, nameBuf, nb)) return ctx.fail('SYS-2', 'copy name out', -Errno.EFAULT);
+    if (unameLen < name.length + 1) ret = -Errno.ENOSPC;
   }
   const out = encode(
     BPF_BTF_INFO,
-    { btf: btfBuf, btf_size: btf.size, id: btf.id, name: nameBuf, name_len: btf.name.length + 1, kernel_btf: btf.kernel ? 1 : 0 },
+    { btf: btfBuf, btf_size: btf.size, id: btf.id, name: nameBuf, name_len: name.length, kernel_btf: btf.kernel ? 1 : 0 },
     sizeof,
   );
   if (!copyToUser(mem, uinfo, out.subarray(0, infoLen)) || !putInfoLen(ctx, uattr, infoLen)) return ctx.fail('SYS-2', 'copy info out', -Errno.EFAULT);
-  return 0;
+  return ret ? ctx.fail('SYS-4', 'bpf_btf_info: name buffer too short', ret) : 0;
 }
 
 /** sizeof(struct bpf_func_info), sizeof(struct bpf_line_info), sizeof(__u64). */

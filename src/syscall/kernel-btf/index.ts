@@ -18,3 +18,7 @@ export {
   type BtfInfoAttr, type BtfInfoResult, type FuncInfo, type FuncInfoAux, type LineInfo, type ProgBtf, type SubprogInfo,
 } from './btf-info.js';
 export { recordsFromBytes, checkTailZero, type RecordSource, type RecordCheck } from './records.js';
+export {
+  vmlinuxBtfSource, bootVmlinuxBtf, registerBuildBtfProvider, parseKernelBtfChoice, KernelBtfError,
+  type KernelBtfChoice, type VmlinuxBtfKind, type VmlinuxBtfSource, type BuildBtf, type BuildBtfProvider,
+} from './source.js';

@@ -76,13 +76,21 @@ function key(opts: VmlinuxOptions): string {
 
 /** The built-in vmlinux BTF as raw bytes (a fresh copy; identical on every call). */
 export function builtinVmlinuxBtf(opts: VmlinuxOptions = {}): Uint8Array {
+  return builtinVmlinuxImage(opts).slice();
+}
+
+/**
+ * The built-in vmlinux BTF for these options: one array per options, shared and never written
+ * (issue K: kernels booted from it share its parse and kallsyms, kernel-btf/source.ts).
+ */
+export function builtinVmlinuxImage(opts: VmlinuxOptions = {}): Uint8Array {
   const k = key(opts);
   let bytes = cache.get(k);
   if (!bytes) {
     bytes = build(opts);
     cache.set(k, bytes);
   }
-  return bytes.slice();
+  return bytes;
 }
 
 const models = new Map<string, Btf>();

@@ -82,6 +82,14 @@ export class Btf {
     readonly model: BtfModel,
   ) {}
 
+  /**
+   * A new object over the same parsed (read-only) data, with its own id, refcount and name: the
+   * next emulated kernel boots with the same vmlinux BTF without parsing it again.
+   */
+  share(): Btf {
+    return new Btf(this.data, this.hdr, this.types, this.model);
+  }
+
   /** The type with this id (1-based; 0 is void), or undefined. */
   typeById(id: number): BtfTypeEntry | undefined {
     return this.types[id - 1];
@@ -120,13 +128,6 @@ export class Btf {
     return this.data.length;
   }
 
-  /**
-   * Another BTF object over the same parsed bytes (its own id, refcount, name): the parse is
-   * immutable, so kernels booted from the same vmlinux bytes share it (issue K).
-   */
-  sharing(): Btf {
-    return new Btf(this.data, this.hdr, this.types, this.model);
-  }
 
   /**
    * btf_parse, first pass: header, sections, strings, type metadata. Failures log the kernel's
