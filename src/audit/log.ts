@@ -5,8 +5,8 @@
 // encoding), AUD-BPF-2 (nothing when audit is off), AUD-FMT-2 (one stamp per event),
 // OBS-AUD-1 (records of nested loader calls belong to the outer syscall's event).
 
-import type { Clock } from '../syscall/clock.js';
-import { RetainedList, type RetentionOptions } from '../syscall/trace.js';
+import type { Clock } from '../abi/clock.js';
+import { RetainedList, type RetentionOptions } from '../abi/records.js';
 import { ruleMatches, type AuditRule, type RuleSubject } from './rules.js';
 import { AuditType, type AuditTypeName } from './types.js';
 

@@ -9,7 +9,7 @@
 // kernel gets (serial 1, DEFAULT_EPOCH_SEC), so a one-run command's log is unchanged.
 // spec: AUD-FMT-2, AUD-SER-1, AUD-EMIT-1 (injectable clock and serial allocator), AUD-TOOL-1.
 
-import { DEFAULT_EPOCH_SEC, VirtualClock, type Clock } from '../syscall/clock.js';
+import { DEFAULT_EPOCH_SEC, VirtualClock, type Clock } from '../abi/clock.js';
 import { formatAuditd, type AuditdTextOptions } from './format.js';
 import type { AuditLog, AuditRecord } from './log.js';
 

@@ -1,7 +1,7 @@
 // Malformed BTF. Parsing code throws BtfFormatError naming the bad field; callers that read
 // untrusted bytes (the ELF reader, the kernel's BTF_LOAD) turn it into their own error values.
 
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 
 export type BtfSection = 'btf' | 'btf.ext';
 

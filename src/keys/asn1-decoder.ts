@@ -19,7 +19,7 @@
 // - bytes after the outermost element are ignored.
 // Every structural failure is -EBADMSG; an action's negative return ends decoding with that value.
 
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 
 /** An action: (context, header length, tag, buffer, content offset, content length) → 0 or -errno. */
 export type Asn1Action<C> = (ctx: C, hdrlen: number, tag: number, data: Uint8Array, off: number, vlen: number) => number;

@@ -1,7 +1,7 @@
 // Small helpers over encoded ASN.1: reading one definite-length TLV (to take raw field bytes out
 // of structures pkijs has already validated) and the kernel's time decoder.
 
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 import { ASN1_GENTIM, ASN1_UNITIM } from './asn1-decoder.js';
 
 export interface Tlv {

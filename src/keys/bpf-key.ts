@@ -5,7 +5,7 @@
 // spec: PK7-PATH-2, PK7-PATH-3, PK7-KEY-2, PK7-KEY-3, PK7-KEY-4, KP-SIG-2, KP-SIG-3, KP-SIG-6,
 //       KP-SIG-7, LT-VERD-2, PK7-ERR-2, PK7-ERR-4, PK7-ERR-33
 
-import { Errno, errnoName } from '../syscall/errno.js';
+import { Errno, errnoName } from '../abi/errno.js';
 import type { KeyService } from './key-service.js';
 import type { Key } from './keyring.js';
 import { KLog, type Pkcs7Verdict } from './klog.js';

@@ -5,7 +5,7 @@
 // spec: KP-SIG-1..7, KP-Q-1, KP-Q-2, KP-Q-3, STB-1, STB-3, STB-4, STB-5, LT-VERD-2, PK7-ERR-1,
 //       PK7-ERR-2, PK7-ERR-3
 
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 import {
   bpf_key_put,
   bpf_lookup_system_key,

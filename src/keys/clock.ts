@@ -1,6 +1,6 @@
 // Time and key serial numbers, both injectable so that runs are deterministic.
 
-import { DEFAULT_EPOCH_SEC } from '../syscall/clock.js';
+import { DEFAULT_EPOCH_SEC } from '../abi/clock.js';
 
 /** Wall-clock seconds since the epoch (the kernel's ktime_get_real_seconds), used for key expiry. */
 export interface KeyClock {

@@ -4,7 +4,7 @@
 //
 // spec: PK7-KEY-1, PK7-KEY-8, PK7-KEY-9, PK7-VER-1..6, PK7-ERR-24, PK7-ERR-31
 
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 import {
   bpf_key_put,
   bpf_lookup_system_key,

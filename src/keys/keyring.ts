@@ -5,7 +5,7 @@
 // spec: PK7-KEY-1 (system rings), PK7-KEY-5 (a user ring trusts whatever it holds), PK7-KEY-6
 //       (id matching), PK7-KEY-8 (revocation), PK7-KEY-9 (emulator keyring set), PK7-ERR-4.
 
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 import { asymmetric_key_id_same, type KeyId } from './key-id.js';
 import type { PublicKey, PublicKeySignature } from './public-key.js';
 import type { X509Certificate } from './x509.js';

@@ -5,7 +5,7 @@
 // originates or transforms an error calls `fail()`, which records the rule and returns the number,
 // so the rule recorded last is the one that produced the final result.
 
-import { errnoName } from '../syscall/errno.js';
+import { errnoName } from '../abi/errno.js';
 
 export interface Pkcs7Verdict {
   /** 0 or -errno, exactly what the kernel function returns. */

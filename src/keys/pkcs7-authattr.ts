@@ -21,7 +21,7 @@
 //
 // spec: HN-HIST-1 (the two keys patches), HN-CHK-7 (-ENODATA when absent), HN-ASN1-1, HN-ASN1-3
 
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 import { asn1, asn1_ber_decoder, ASN1_OID, ASN1_SEQ, ASN1_SET, ctxCons, type Asn1Action, type Asn1Node } from './asn1-decoder.js';
 import { lookUpOid, type OidName } from './oid.js';
 import type { Pkcs7Message } from './pkcs7-parse.js';

@@ -4,7 +4,7 @@
 //
 // spec: PK7-VER-1, PK7-PARSE-1..16, PK7-ERR-5..11, PK7-ERR-14, PK7-ERR-16..20
 
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 import {
   asn1,
   asn1_ber_decoder,

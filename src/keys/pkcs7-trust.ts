@@ -4,7 +4,7 @@
 //       key becomes -EKEYREJECTED), PK7-TRUST-3 (across signers), PK7-TRUST-4 (bpftool's SKID/no-cert
 //       structure is checked only at the last step), PK7-ERR-23, PK7-ERR-25, PK7-ERR-30, PK7-ERR-31.
 
-import { Errno, errnoName } from '../syscall/errno.js';
+import { Errno, errnoName } from '../abi/errno.js';
 import type { Failslab, KeysConfig } from './config.js';
 import type { KeyId } from './key-id.js';
 import { find_asymmetric_key, type Key } from './keyring.js';

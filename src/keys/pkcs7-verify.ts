@@ -5,7 +5,7 @@
 // spec: PK7-USE-1, PK7-DIG-1, PK7-FIND-1, PK7-FIND-2, PK7-TRUST-5, PK7-ERR-12, PK7-ERR-15,
 //       PK7-ERR-21, PK7-ERR-22, PK7-ERR-26..29, PK7-ERR-31
 
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 import type { Failslab, KeysConfig } from './config.js';
 import { asymmetric_key_id_same } from './key-id.js';
 import type { KLog } from './klog.js';

@@ -8,8 +8,8 @@
 //
 // spec: UAPI-CONST-8 (KEY_SPEC_* values), PK7-KEY-2, PK7-KEY-4, PK7-KEY-5, PK7-KEY-7, PK7-ERR-4
 
-import { Errno } from '../syscall/errno.js';
-import { KeySpec } from '../syscall/uapi/consts.js';
+import { Errno } from '../abi/errno.js';
+import { KeySpec } from '../abi/uapi/consts.js';
 import type { KeyService } from './key-service.js';
 import type { Key, KeyTypeName, PendingKey } from './keyring.js';
 import { KLog } from './klog.js';

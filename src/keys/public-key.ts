@@ -8,7 +8,7 @@
 //       PK7-ALG-1, PK7-EC-1.
 
 import { constants, createHash, publicDecrypt, verify, type KeyObject } from 'node:crypto';
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 import { asn1, asn1_ber_decoder, ASN1_INT, type Asn1Diag } from './asn1-decoder.js';
 import type { EcCurveName, KeysConfig } from './config.js';
 import type { KeyId } from './key-id.js';

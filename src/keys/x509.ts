@@ -10,7 +10,7 @@
 
 import { createPublicKey } from 'node:crypto';
 import * as pkijs from 'pkijs';
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 import { ASN1_OTS, ASN1_SEQ } from './asn1-decoder.js';
 import { contentOf, readChildren, readTlv, x509_decode_time, type Tlv } from './ber.js';
 import type { EcCurveName, KeysConfig } from './config.js';

@@ -1,6 +1,6 @@
 // The capability LSM: only `capable` (cap_capable). It has no bpf_* hooks. spec: CAP-5, LSM-STACK-4.
 
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 import type { LsmModule } from './hooks.js';
 
 export const capabilityModule: LsmModule = {

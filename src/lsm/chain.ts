@@ -3,10 +3,9 @@
 // called), LSM-STACK-2 (void hooks call every LSM), LSM-STACK-3 (capability is always first),
 // LSM-STACK-4 (capability implements no bpf_* hook), LSM-EMU-1 (every call recorded).
 
-import type { Kernel } from '../syscall/kernel.js';
-import type { TraceValue } from '../syscall/trace.js';
+import type { TraceValue } from '../abi/records.js';
 import { capabilityModule } from './capability.js';
-import type { IntHookName, IntHooks, LsmContext, LsmModule, VoidHookName, VoidHooks } from './hooks.js';
+import type { IntHookName, IntHooks, LsmContext, LsmHost, LsmModule, VoidHookName, VoidHooks } from './hooks.js';
 
 /** Where the chain reports each call: the kernel forwards these into its trace. */
 /** The `lsm` of a hook call no module implements (the default 0 of call_int_hook). */
@@ -30,7 +29,7 @@ export class LsmChain {
   }
 
   /** Each module's boot step, in `lsm=` order (the kernel calls this once, at the end of boot). */
-  boot(kernel: Kernel): void {
+  boot(kernel: LsmHost): void {
     for (const m of this.modules) m.boot?.(kernel);
   }
 

@@ -5,9 +5,8 @@
 import type { AuditTypeName } from '../audit/types.js';
 import type { KeyService } from '../keys/key-service.js';
 import type { ProcessKeyrings } from '../keys/process-keyrings.js';
-import type { CapName, Cred } from '../syscall/creds.js';
-import type { Kernel } from '../syscall/kernel.js';
-import type { Decoded } from '../syscall/uapi/layout.js';
+import type { CapName, Cred } from '../abi/creds.js';
+import type { Decoded } from '../abi/uapi/layout.js';
 
 /** A map as an integrity LSM reaches it: its view and map->ops->map_get_hash. */
 export interface LsmMap {
@@ -196,5 +195,39 @@ export interface LsmModule {
    * (security_add_hooks, a boot policy) and anything userspace does at startup on its behalf (e.g.
    * deploying an IPE policy through securityfs). Throwing refuses the configuration.
    */
-  boot?(kernel: Kernel): void;
+  boot?(kernel: LsmHost): void;
+}
+
+/**
+ * What an LSM's boot step may use of the kernel it boots in. The emulated Kernel is one; the type
+ * is declared here so that lsm/ stays below syscall/ (issue K, the layer diagram of
+ * docs/architecture.md).
+ */
+export interface LsmHost {
+  readonly profile: {
+    readonly name: string;
+    /** Paul Moore's integrity hooks (HN-HOOK-1/2). */
+    readonly lsmIntegrityHooks: boolean;
+    readonly progLoadStages: readonly { readonly provides: readonly string[] }[];
+  };
+  readonly keys: KeyService;
+  readonly trace: { emit(e: { kind: 'note'; sys: number; text: string }): unknown };
+  /** Start a process (a userspace helper of the LSM's setup: cat, sh). */
+  spawn(opts: { comm?: string; exe?: string; argv?: readonly string[] }): LsmHostProcess;
+  /** Run a syscall of `proc` (entry, audit, trace, exit) around `body`. */
+  syscall(proc: LsmHostProcess, name: string, nr: number, args: readonly bigint[], info: { args?: Record<string, string | number> }, body: (call: LsmHostCall) => number): { readonly ret: number };
+}
+
+/** A process an LSM's setup runs. */
+export interface LsmHostProcess {
+  /** Audit login uid and session (what its records say). */
+  readonly auid: number;
+  readonly ses: number;
+  alloc(bytes: Uint8Array, name?: string): bigint;
+}
+
+/** The syscall an LSM's setup runs (its trace id and the hooks' context). */
+export interface LsmHostCall {
+  readonly sys: number;
+  lsmContext(): LsmContext;
 }

@@ -13,7 +13,7 @@
 //                    `signature` means "verified" (KP-LSM-3).
 
 import { untrustedString } from '../audit/log.js';
-import { Errno } from '../syscall/errno.js';
+import { Errno } from '../abi/errno.js';
 import type { BpfProgLoadArgs, IntegrityVerdict, LsmContext, LsmModule } from './hooks.js';
 import { registerLsm } from './registry.js';
 

@@ -11,12 +11,11 @@
 // to relocate against): the module refuses to boot there, with a one-line reason.
 // spec: LT-LSM-1, LT-LSM-3, LT-VERD-1..3, LSM-BPF-6, LSM-KERN-2.
 
-import { Errno } from '../syscall/errno.js';
-import type { Kernel } from '../syscall/kernel.js';
-import type { LsmModule, ProgSigView } from './hooks.js';
+import { Errno } from '../abi/errno.js';
+import type { LsmHost, LsmModule, ProgSigView } from './hooks.js';
 import { LsmConfigError, registerLsm } from './registry.js';
 
-function requireVerdictKernel(name: string, kernel: Kernel): void {
+function requireVerdictKernel(name: string, kernel: LsmHost): void {
   if (!kernel.profile.progLoadStages.some((s) => s.provides.includes('sig-verdict')))
     throw new LsmConfigError(`LSM '${name}' reads prog->aux->sig, which profile ${kernel.profile.name} does not keep (Linux 7.3's load-time verification does)`);
 }

@@ -6,9 +6,9 @@
 
 import type { ErrnoName } from './errno.js';
 import type { SysOutcome } from './result.js';
+import { RetainedList, type RetentionOptions, type TraceValue } from '../abi/records.js';
 
-/** JSON-safe attr values: u64 and pointers as `0x…` strings, names as strings. */
-export type TraceValue = number | string;
+export { RetainedList, traceValue, type RetentionOptions, type TraceValue } from '../abi/records.js';
 
 interface Base {
   /** Position in the trace. */
@@ -127,53 +127,8 @@ export type TraceEvent = SyscallEnter | StageEvent | HookEvent | AuditEvent | Fd
 
 type Omit2<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
-/**
- * Retention of a long-lived kernel's trace and audit log (issue L): by default each keeps the most
- * recent `capacity` entries — a ring — and counts what it dropped, so memory stays flat over any
- * number of calls. `keepAll` keeps everything (a bounded run that needs its whole history).
- */
-export interface RetentionOptions {
-  /** Entries kept (default DEFAULT_TRACE_CAPACITY / DEFAULT_AUDIT_CAPACITY). */
-  readonly capacity?: number;
-  /** Keep every entry (memory grows with the run). */
-  readonly keepAll?: boolean;
-}
-
 /** Trace events a kernel keeps by default: a skeleton load is a few hundred. */
 export const DEFAULT_TRACE_CAPACITY = 50_000;
-
-/**
- * A list that keeps its newest `capacity` items: trimmed from the front in batches (a quarter of
- * the capacity at a time, so a push is amortised O(1)), counting what it dropped.
- */
-export class RetainedList<T> {
-  readonly items: T[] = [];
-  /** Items dropped from the front since the start (or the last clear). */
-  dropped = 0;
-  readonly capacity: number;
-  readonly keepAll: boolean;
-  private readonly slack: number;
-
-  constructor(opts: RetentionOptions, defaultCapacity: number) {
-    this.keepAll = opts.keepAll === true;
-    this.capacity = Math.max(1, Math.floor(opts.capacity ?? defaultCapacity));
-    this.slack = Math.max(1, Math.floor(this.capacity / 4));
-  }
-
-  push(item: T): void {
-    this.items.push(item);
-    if (!this.keepAll && this.items.length > this.capacity + this.slack) {
-      const n = this.items.length - this.capacity;
-      this.items.splice(0, n);
-      this.dropped += n;
-    }
-  }
-
-  clear(): void {
-    this.items.length = 0;
-    this.dropped = 0;
-  }
-}
 
 export class Trace {
   private readonly list: RetainedList<TraceEvent>;
@@ -270,7 +225,3 @@ export class Trace {
   }
 }
 
-/** Render a value for the trace: bigints as hex. */
-export function traceValue(v: number | bigint | string): TraceValue {
-  return typeof v === 'bigint' ? '0x' + v.toString(16) : v;
-}

@@ -13,7 +13,7 @@ import { decodeProgram } from './decode.js';
 import { conformanceHelperTable } from './helpers.js';
 import { insn, type BpfInsn } from './insn.js';
 import { runProgram } from './interpreter.js';
-import { AddressSpace, hex } from '../syscall/memory.js';
+import { AddressSpace, hex } from '../abi/memory.js';
 
 /** A parsed `.data` file. */
 export interface ConformanceData {

@@ -3,8 +3,8 @@
 //
 // spec: VM-LDR-4 (the memory the loader may touch; everything else faults), VM-ISA-9 (call depth).
 
-import { Errno } from '../syscall/errno.js';
-import { hex, type RegionKind } from '../syscall/memory.js';
+import { Errno } from '../abi/errno.js';
+import { hex, type RegionKind } from '../abi/memory.js';
 
 export type VmErrorKind =
   /** A load, store or atomic touched memory it may not: unmapped, out of bounds, read-only, user. */

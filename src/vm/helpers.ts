@@ -5,8 +5,8 @@
 // (ids 0-5, VM-EXEC-2) and the kernel helpers the light-skeleton loader calls (VM-LDR-2,
 // LSK-HELP-1, UAPI-CONST-10). The kernel table starts empty: the syscall layer fills it.
 
-import type { AddressSpace, Region } from '../syscall/memory.js';
-import { hex } from '../syscall/memory.js';
+import type { AddressSpace, Region } from '../abi/memory.js';
+import { hex } from '../abi/memory.js';
 
 /** How an argument is shown in traces. */
 export type HelperArgKind =

@@ -21,7 +21,7 @@ import {
   type HelperTable,
 } from './helpers.js';
 import { BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSGT, BPF_JSLT, BPF_ADD, BPF_AND, BPF_FETCH, BPF_OR, BPF_XCHG, BPF_XOR, MAX_BPF_STACK, MAX_CALL_FRAMES } from './opcodes.js';
-import { PAGE_SIZE, joinAddr, type AddressSpace, Region } from '../syscall/memory.js';
+import { PAGE_SIZE, joinAddr, type AddressSpace, Region } from '../abi/memory.js';
 
 /**
  * Default instruction budget. The kernel has no run-time budget (the verifier bounds programs);

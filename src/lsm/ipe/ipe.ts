@@ -26,10 +26,8 @@
 import { SYSCALL_NR } from '../../audit/rules.js';
 import { KLog } from '../../keys/klog.js';
 import { pkcs7_parse_message } from '../../keys/pkcs7-parse.js';
-import { Errno } from '../../syscall/errno.js';
-import type { Kernel } from '../../syscall/kernel.js';
-import type { Process } from '../../syscall/process.js';
-import type { BpfProgLoadArgs, IntegrityVerdict, LsmContext, LsmModule } from '../hooks.js';
+import { Errno } from '../../abi/errno.js';
+import type { BpfProgLoadArgs, IntegrityVerdict, LsmContext, LsmHost, LsmHostProcess, LsmModule } from '../hooks.js';
 import { LsmConfigError, registerLsm, type LsmOptions } from '../registry.js';
 import { accessRecordBody, audited, policyActivationBody, policyLoadBody, type LoadedPolicy } from './audit.js';
 import { evaluate, type IpeDecision } from './eval.js';
@@ -109,7 +107,7 @@ export function ipeModule(opts: LsmOptions = {}): IpeModule {
     name: NAME,
     hooks: {},
     state,
-    boot(kernel: Kernel) {
+    boot(kernel: LsmHost) {
       state.bpf = kernel.profile.lsmIntegrityHooks;
       // security_add_hooks(ipe_hooks): the BPF entries exist only with CONFIG_IPE_PROP_BPF_SIGNATURE.
       // spec: IPE-1, HN-HOOK-2
@@ -138,7 +136,7 @@ export function ipeModule(opts: LsmOptions = {}): IpeModule {
 }
 
 /** ipe_new_policy on a signed policy: verify (builtin keyring), take the content, parse. */
-function newSignedPolicy(kernel: Kernel, state: IpeState, raw: Uint8Array, file: string, note: (text: string) => void): LoadedPolicy | number {
+function newSignedPolicy(kernel: LsmHost, state: IpeState, raw: Uint8Array, file: string, note: (text: string) => void): LoadedPolicy | number {
   // verify_pkcs7_signature(NULL, 0, pkcs7, len, NULL (builtin keyring), VERIFYING_UNSPECIFIED_SIGNATURE, set_pkcs7_data, p)
   const v = kernel.keys.verify_pkcs7_signature(null, raw, null, 'VERIFYING_UNSPECIFIED_SIGNATURE');
   if (v.ret < 0) {
@@ -162,7 +160,7 @@ function newSignedPolicy(kernel: Kernel, state: IpeState, raw: Uint8Array, file:
 }
 
 /** A root process's write(2) of `data` to a securityfs node (its stdout redirected there). */
-function securityfsWrite(kernel: Kernel, proc: Process, node: string, data: Uint8Array, body: (ctx: LsmContext, note: (text: string) => void) => number): number {
+function securityfsWrite(kernel: LsmHost, proc: LsmHostProcess, node: string, data: Uint8Array, body: (ctx: LsmContext, note: (text: string) => void) => number): number {
   const buf = proc.alloc(data, node);
   const r = kernel.syscall(proc, 'write', SYSCALL_NR.write!, [1n, buf, BigInt(data.length), 0n], { args: { fd: 1, path: `${SECURITYFS}/${node}`, count: data.length } }, (ctx) => {
     const ret = body(ctx.lsmContext(), (text) => kernel.trace.emit({ kind: 'note', sys: ctx.sys, text }));
@@ -175,7 +173,7 @@ function securityfsWrite(kernel: Kernel, proc: Process, node: string, data: Uint
  * `cat FILE > ipe/new_policy; echo 1 > ipe/policies/<name>/active`, at startup. A failure is what
  * the kernel does with it: the write fails, the records say so, and IPE goes on without the policy.
  */
-function deploySigned(kernel: Kernel, state: IpeState, raw: Uint8Array, file: string): void {
+function deploySigned(kernel: LsmHost, state: IpeState, raw: Uint8Array, file: string): void {
   const cat = kernel.spawn({ comm: 'cat', exe: '/usr/bin/cat', argv: ['cat', file] });
   let loaded: LoadedPolicy | null = null;
   // fs.c new_policy(): ipe_new_policy, then the policyfs node (-EEXIST for a name already deployed).

@@ -21,7 +21,7 @@
 // The kernel returns only the errno; the line and column are bpfsig's, so that a bad policy gets a
 // message that says where (the errno is the kernel's). spec: IPE-3, IPE-5.
 
-import { Errno, errnoName } from '../../syscall/errno.js';
+import { Errno, errnoName } from '../../abi/errno.js';
 import { LsmConfigError } from '../registry.js';
 import {
   IPE_BPF_PROPS,

@@ -1,0 +1,271 @@
+// Emulated memory: address spaces made of regions, so that pointers in a `union bpf_attr`, in a
+// BPF program's registers and in helper arguments are real 64-bit addresses that either resolve to
+// bytes or fault.
+//
+// spec: UAPI-CONV-1 (every pointer in an attr is a u64 address in the caller's address space),
+//       SYS-2 (a copy fault gives EFAULT), SYS-6 (kernel-originated calls use kernel pointers),
+//       LSK-SIGM-6 / VM-LDR-4 (kernel object addresses have the top bit set).
+//
+// Layout choices (ours, documented in docs/architecture.md):
+// - User regions live from USER_ARENA_BASE upwards (below TASK_SIZE, top bit clear); kernel regions
+//   from KERNEL_ARENA_BASE upwards (top bit set, like the x86-64 direct map).
+// - Regions are page aligned and separated by an unmapped guard page, so running off the end of a
+//   buffer faults, as it would in a real process most of the time.
+// - A region never crosses a 4 GiB boundary. An address is then a pair of u32 words (hi, lo) and a
+//   region is found by comparing numbers only, which keeps the interpreter's hot path free of BigInt.
+
+export const PAGE_SIZE = 4096;
+/** Start of the user arena (an mmap-like area of a 47-bit x86-64 process). */
+export const USER_ARENA_BASE = 0x0000_7f00_0000_0000n;
+/** Start of the kernel arena (x86-64 direct map, 4-level paging). */
+export const KERNEL_ARENA_BASE = 0xffff_8881_0000_0000n;
+/** Top of user space on x86-64 with 4-level paging (TASK_SIZE_MAX). */
+export const TASK_SIZE = 0x0000_7fff_ffff_f000n;
+
+const TWO_32 = 0x1_0000_0000;
+
+/** What a region holds. The interpreter uses it to name faults; the syscall layer to tell user from kernel. */
+export type RegionKind =
+  | 'user' // process memory (attr buffers, strings, output buffers)
+  | 'stack' // a BPF program's stack frame
+  | 'ctx' // a BPF program's context
+  | 'map_value' // the value area of a map
+  | 'kernel_object' // a read-only view of a kernel struct, e.g. `struct bpf_map` (its first 32 bytes are map->sha)
+  | 'kernel'; // other kernel memory (copies made by the kernel, kernel BTF)
+
+export interface RegionInit {
+  /** Human-readable name used in traces and fault messages, e.g. `attr`, `struct bpf_map #3`. */
+  readonly name: string;
+  readonly kind: RegionKind;
+  /** Backing bytes. The region aliases them: writes through the region change this array. */
+  readonly bytes: Uint8Array;
+  /** Writable by stores of the emulated CPU and by copy_to_user. Default true. */
+  readonly writable?: boolean;
+}
+
+export class Region {
+  readonly name: string;
+  readonly kind: RegionKind;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly writable: boolean;
+  /** Upper and lower u32 words of the base address. */
+  readonly hi: number;
+  readonly lo: number;
+  readonly base: bigint;
+  /** Set when the region is unmapped; a stale reference then resolves to nothing. */
+  unmapped = false;
+
+  constructor(base: bigint, init: RegionInit) {
+    this.base = base;
+    this.hi = Number(base >> 32n);
+    this.lo = Number(base & 0xffff_ffffn);
+    this.name = init.name;
+    this.kind = init.kind;
+    this.bytes = init.bytes;
+    this.view = new DataView(init.bytes.buffer, init.bytes.byteOffset, init.bytes.byteLength);
+    this.writable = init.writable ?? true;
+  }
+
+  get size(): number {
+    return this.bytes.length;
+  }
+
+  get end(): bigint {
+    return this.base + BigInt(this.bytes.length);
+  }
+
+  /** Does [addr, addr+len) lie inside this region? */
+  contains(addr: bigint, len = 1): boolean {
+    return addr >= this.base && addr + BigInt(len) <= this.end;
+  }
+
+  /** Address of byte `off` of this region. */
+  addr(off = 0): bigint {
+    return this.base + BigInt(off);
+  }
+
+  toString(): string {
+    return `${this.name} [0x${this.base.toString(16)}, +${this.size})`;
+  }
+}
+
+/** Split a u64 address into the (hi, lo) words the interpreter uses. */
+export function splitAddr(addr: bigint): [hi: number, lo: number] {
+  const a = BigInt.asUintN(64, addr);
+  return [Number(a >> 32n), Number(a & 0xffff_ffffn)];
+}
+
+export function joinAddr(hi: number, lo: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+export function hex(addr: bigint): string {
+  return '0x' + BigInt.asUintN(64, addr).toString(16);
+}
+
+/**
+ * A set of regions in one arena. A process owns a user AddressSpace whose `kernel` link is the
+ * kernel's AddressSpace, so one lookup covers both halves (the top bit of the address chooses).
+ */
+export class AddressSpace {
+  readonly name: string;
+  /** Regions sorted by base address. */
+  private readonly list: Region[] = [];
+  private next: bigint;
+  private readonly limit: bigint;
+  /** Last region found: most accesses hit the same region again. */
+  private lastHit: Region | undefined;
+  /** The kernel half, consulted for addresses with the top bit set. */
+  readonly kernel: AddressSpace | undefined;
+
+  constructor(opts: { name: string; arenaBase: bigint; arenaLimit?: bigint; kernel?: AddressSpace }) {
+    this.name = opts.name;
+    this.next = opts.arenaBase;
+    this.limit = opts.arenaLimit ?? opts.arenaBase + (1n << 40n);
+    this.kernel = opts.kernel;
+  }
+
+  static user(kernel?: AddressSpace): AddressSpace {
+    return new AddressSpace({ name: 'user', arenaBase: USER_ARENA_BASE, arenaLimit: TASK_SIZE, kernel });
+  }
+
+  static kernelSpace(): AddressSpace {
+    return new AddressSpace({ name: 'kernel', arenaBase: KERNEL_ARENA_BASE });
+  }
+
+  /** Map a region at the next free page-aligned address of this arena (after a guard page). */
+  map(init: RegionInit): Region {
+    const size = Math.max(init.bytes.length, 1);
+    let base = this.next;
+    const lo = Number(base & 0xffff_ffffn);
+    if (lo + size > TWO_32) {
+      // Never straddle a 4 GiB window: move to the start of the next one.
+      base = ((base >> 32n) + 1n) << 32n;
+    }
+    if (base + BigInt(size) > this.limit) {
+      throw new RangeError(`address space ${this.name} exhausted mapping ${init.name} (${size} bytes)`);
+    }
+    const region = new Region(base, init);
+    this.insert(region);
+    const pages = BigInt(Math.ceil(size / PAGE_SIZE));
+    this.next = base + (pages + 1n) * BigInt(PAGE_SIZE); // one guard page
+    return region;
+  }
+
+  /** Map a region at a fixed address (must not overlap an existing one, nor cross 4 GiB). */
+  mapAt(base: bigint, init: RegionInit): Region {
+    const region = new Region(base, init);
+    if (Number(base & 0xffff_ffffn) + init.bytes.length > TWO_32) {
+      throw new RangeError(`region ${init.name} at ${hex(base)} crosses a 4 GiB boundary`);
+    }
+    // Only the neighbours in base order can overlap.
+    const at = this.upper(region.hi, region.lo);
+    for (const r of [this.list[at - 1], this.list[at]]) {
+      if (r && region.base < r.end && r.base < region.end) {
+        throw new RangeError(`region ${init.name} at ${hex(base)} overlaps ${r}`);
+      }
+    }
+    this.insert(region);
+    return region;
+  }
+
+  unmap(region: Region): void {
+    const i = this.indexOf(region);
+    if (i >= 0) this.list.splice(i, 1);
+    region.unmapped = true;
+    if (this.lastHit === region) this.lastHit = undefined;
+  }
+
+  /** Unmap the region that starts at `base` (munmap of a whole mapping); false when none does. */
+  unmapAt(base: bigint): boolean {
+    const r = this.findBig(base);
+    if (!r || r.base !== BigInt.asUintN(64, base)) return false;
+    (r.base >> 63n && this.kernel ? this.kernel : this).unmap(r);
+    return true;
+  }
+
+  regions(): readonly Region[] {
+    return this.list;
+  }
+
+  /** The index of the first region whose base is above (hi, lo): binary search (issue K: O(log n)). */
+  private upper(hi: number, lo: number): number {
+    const list = this.list;
+    let a = 0;
+    let b = list.length;
+    while (a < b) {
+      const m = (a + b) >>> 1;
+      const r = list[m]!;
+      if (r.hi > hi || (r.hi === hi && r.lo > lo)) b = m;
+      else a = m + 1;
+    }
+    return a;
+  }
+
+  private indexOf(region: Region): number {
+    const i = this.upper(region.hi, region.lo) - 1;
+    return i >= 0 && this.list[i] === region ? i : -1;
+  }
+
+  private insert(region: Region): void {
+    this.list.splice(this.upper(region.hi, region.lo), 0, region);
+  }
+
+  /**
+   * The region that contains the byte at (hi, lo), or undefined. Numbers only: this is the
+   * interpreter's path. Kernel-half addresses are looked up in the linked kernel space.
+   */
+  find(hi: number, lo: number): Region | undefined {
+    if (hi >= 0x8000_0000 && this.kernel) return this.kernel.find(hi, lo);
+    const last = this.lastHit;
+    if (last !== undefined && last.hi === hi && lo >= last.lo && lo - last.lo < last.bytes.length) return last;
+    // The last region starting at or below the address is the only candidate (regions never overlap).
+    const i = this.upper(hi, lo >>> 0) - 1;
+    const r = this.list[i];
+    if (r !== undefined && r.hi === hi && lo >= r.lo && lo - r.lo < r.bytes.length) {
+      this.lastHit = r;
+      return r;
+    }
+    return undefined;
+  }
+
+  findBig(addr: bigint): Region | undefined {
+    const [hi, lo] = splitAddr(addr);
+    return this.find(hi, lo);
+  }
+
+  /**
+   * Resolve [addr, addr+len) to (region, offset) if it lies inside one region. Accesses never span
+   * two regions: they are separated by guard pages.
+   */
+  resolve(addr: bigint, len: number): { region: Region; offset: number } | undefined {
+    const region = this.findBig(addr);
+    if (!region) return undefined;
+    const offset = Number(BigInt.asUintN(64, addr) - region.base);
+    if (offset + len > region.size) return undefined;
+    return { region, offset };
+  }
+
+  /** Read len bytes (a copy), or undefined on a fault. A zero-length read never faults. */
+  read(addr: bigint, len: number): Uint8Array | undefined {
+    if (len === 0) return new Uint8Array(0);
+    const r = this.resolve(addr, len);
+    if (!r) return undefined;
+    return r.region.bytes.slice(r.offset, r.offset + len);
+  }
+
+  /** Write bytes; false on a fault (unmapped or read-only). */
+  write(addr: bigint, data: Uint8Array): boolean {
+    if (data.length === 0) return true;
+    const r = this.resolve(addr, data.length);
+    if (!r || !r.region.writable) return false;
+    r.region.bytes.set(data, r.offset);
+    return true;
+  }
+
+  /** Allocate a user buffer holding `data` and return its address (a test and replay convenience). */
+  place(data: Uint8Array, name = 'buf', kind: RegionKind = 'user'): bigint {
+    return this.map({ name, kind, bytes: data }).base;
+  }
+}
