@@ -12,7 +12,11 @@ import type { Process } from '../syscall/process.js';
 import { TaskKilled, type OopsReport, type SysResult } from '../syscall/result.js';
 import { BPF_MAP_INFO, MAP_CREATE, MAP_ELEM, MAP_FREEZE, OBJ_GET_INFO_BY_FD, PROG_LOAD, PROG_TEST_RUN } from '../syscall/uapi/attr-layouts.js';
 import { BpfCmd, MapType, ProgFlag, ProgType } from '../syscall/uapi/consts.js';
-import { encode, lastFieldEnd, readField } from '../syscall/uapi/layout.js';
+import { encode, lastFieldEnd } from '../syscall/uapi/layout.js';
+import { decodeProgTestRunAttr } from '../abi/uapi/attr-types.js';
+
+/** test.retval needs no UAPI feature. */
+const NO_FEATURES: ReadonlySet<never> = new Set();
 import type { LightSkeleton } from './lskel-reader.js';
 
 /**
@@ -349,7 +353,7 @@ function bpfLoadAndRun(
     failed(tr.res, 'failed to execute loader prog');
     return done();
   }
-  loaderRetval = (readField(proc.read(tr.addr, 80)!, PROG_TEST_RUN.byName.get('test.retval')!) as number) | 0;
+  loaderRetval = decodeProgTestRunAttr(proc.read(tr.addr, 80)!, NO_FEATURES).retval | 0;
   if (loaderRetval < 0) {
     errstr = 'error returned by loader prog';
     err = loaderRetval;

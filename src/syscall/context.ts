@@ -10,6 +10,14 @@ import { lsmKernel } from './lsm-kernel.js';
 import type { Process } from './process.js';
 import { KernelOops, type OopsReport } from './result.js';
 import { makeBpfPtr, type BpfPtr } from './uaccess.js';
+import type { AttrByCmd, TypedAttr } from '../abi/uapi/attr-types.js';
+import type { TraceValue } from '../abi/records.js';
+
+/** A syscall event's attr, rendered on demand from the value __sys_bpf decoded (or the bytes copied at entry). */
+export interface TraceAttr {
+  typed: TypedAttr | undefined;
+  readonly render: () => Record<string, TraceValue>;
+}
 
 export class SyscallCtx {
   constructor(
@@ -29,6 +37,24 @@ export class SyscallCtx {
    * which step returned it. Read when the call exits; ignored unless the return value is positive.
    */
   nonFd: string | undefined;
+
+  /**
+   * The bpf() attr, decoded once by __sys_bpf from the kernel's copy (attr-types.ts): commands and
+   * the load stages read their fields from it, and the trace renders it lazily. Undefined before the
+   * copy-in succeeded and for syscalls other than bpf().
+   */
+  typedAttr: TypedAttr | undefined;
+
+  /** Where the trace's syscall event renders its attr from (set when the event shows one). */
+  traceAttr: TraceAttr | undefined;
+
+  /** The attr of the command being run, as its generated type (a RangeError if it is another command's). */
+  attrOf<C extends keyof AttrByCmd>(cmd: C): AttrByCmd[C] {
+    const t = this.typedAttr;
+    if (t === undefined || t.cmd !== cmd) throw new RangeError(`bpf attr of command ${String(cmd)} asked for, ${t ? `command ${t.cmd}'s` : 'none'} decoded`);
+    // the check above is the narrowing TypeScript cannot follow through a generic
+    return t.attr as AttrByCmd[C];
+  }
 
   /** make_bpfptr(addr, uattr.is_kernel) */
   ptr(addr: bigint): BpfPtr {

@@ -34,7 +34,9 @@ import { Trace, traceValue, type RetentionOptions, type TraceValue } from './tra
 import { kernelPtr, type BpfPtr } from './uaccess.js';
 import { ATTR_LAYOUTS } from './uapi/attr-layouts.js';
 import { cmdName } from './uapi/consts.js';
-import { decode, type Decoded } from './uapi/layout.js';
+import { decodeTypedAttr } from '../abi/uapi/attr-types.js';
+import { typedAttrRecord, typedAttrTrace } from '../abi/uapi/typed-attr.js';
+import type { TraceAttr } from './context.js';
 
 export interface KernelOptions {
   /** A profile or the name of a registered one (default: the registry's default, v6.18). */
@@ -257,7 +259,7 @@ export class Kernel {
     if (proc.killed) throw new Error(`pid ${proc.pid} was killed by a kernel oops (${proc.killed.text}); a dead task makes no syscalls`);
     this.clock.tick();
     const sys = this.trace.newSyscall();
-    const attr = info.attrAddr !== undefined && info.cmd ? this.peekAttr(proc.mem, info.attrAddr, info.size ?? 0, name, args) : undefined;
+    const peek = info.attrAddr !== undefined && info.cmd ? this.peekAttr(proc.mem, info.attrAddr, info.size ?? 0, name, args) : undefined;
     this.trace.emitSyscall(
       {
         sys,
@@ -270,10 +272,11 @@ export class Kernel {
         ...(info.args ? { args: info.args } : {}),
         kernel: false,
       },
-      attr,
+      peek?.render,
     );
     const actx = this.audit.syscallEntry(proc.auditTask(), nr, args);
     const ctx = new SyscallCtx(this, proc, sys, actx, false, null);
+    ctx.traceAttr = peek;
     const r = this.run(ctx, body);
     if ('oops' in r) {
       // do_exit() of the task that oopsed: audit_free() logs the syscall without a return value
@@ -306,12 +309,13 @@ export class Kernel {
    */
   kernBpf(outer: SyscallCtx, cmd: number, attr: bigint, size: number): SysResult {
     const sys = this.trace.newSyscall();
-    const decoded = this.peekAttr(outer.proc.mem, attr, size, 'bpf', [BigInt(cmd)], true);
+    const peek = this.peekAttr(outer.proc.mem, attr, size, 'bpf', [BigInt(cmd)], true);
     this.trace.emitSyscall(
       { sys, parent: outer.sys, pid: outer.proc.pid, name: 'bpf', cmd: cmdName(cmd), attrAddr: traceValue(attr) as string, size, kernel: true },
-      decoded,
+      peek?.render,
     );
     const ctx = new SyscallCtx(this, outer.proc, sys, outer.audit, true, outer);
+    ctx.traceAttr = peek;
     const r = this.run(ctx, (c) => this.sysBpf(c, cmd, kernelPtr(attr), size));
     // An oops in a nested call kills the task that runs the program: it unwinds to the outer syscall.
     if ('oops' in r) throw new KernelOops(r.oops, r.sys);
@@ -355,7 +359,8 @@ export class Kernel {
 
   /**
    * The attr for the trace, without side effects: the bytes are copied now (undefined if they cannot
-   * be read), decoded only when a reader asks (Trace.emitSyscall).
+   * be read) and rendered only when a reader asks (Trace.emitSyscall) — from the value __sys_bpf
+   * decoded once (TraceAttr.typed) when the call got that far, else from these bytes.
    */
   private peekAttr(
     mem: AddressSpace,
@@ -364,19 +369,19 @@ export class Kernel {
     name: string,
     args: readonly bigint[],
     isKernel = false,
-  ): (() => Record<string, TraceValue>) | undefined {
+  ): TraceAttr | undefined {
     if (name !== 'bpf') return undefined;
-    const l = ATTR_LAYOUTS.get(Number(args[0]));
-    if (!l) return undefined;
+    const cmd = Number(args[0]);
+    if (!ATTR_LAYOUTS.has(cmd)) return undefined;
     const n = Math.min(size, this.sizeofAttr);
     const bytes = n > 0 ? mem.read(addr, n) : new Uint8Array(0);
     if (!bytes || (!isKernel && addr >> 63n)) return undefined;
     const uapi = this.profile.uapi;
-    return () => {
-      const out: Record<string, TraceValue> = {};
-      for (const [k, v] of Object.entries(decode(l, bytes, uapi))) out[k] = traceValue(v);
-      return out;
+    const holder: TraceAttr = {
+      typed: undefined,
+      render: () => typedAttrTrace(holder.typed ?? decodeTypedAttr(cmd, bytes, uapi)!, uapi),
     };
+    return holder;
   }
 
   /**
@@ -387,9 +392,11 @@ export class Kernel {
     const attr = copyAttrIn(ctx.proc.mem, uattr, size, this.profile);
     if (typeof attr === 'number') return ctx.fail(attr === -Errno.EFAULT ? 'SYS-2' : 'SYS-1', 'copy attr', attr);
     const sized = Math.min(size, attr.length);
-    const l = ATTR_LAYOUTS.get(cmd);
-    const decoded: Decoded = l ? decode(l, attr, this.profile.uapi) : {};
-    const err = securityBpf(ctx, cmd, decoded, sized);
+    // The attr decoded once (issue K): the command, its stages and the trace read this value.
+    const typed = decodeTypedAttr(cmd, attr, this.profile.uapi);
+    ctx.typedAttr = typed;
+    if (typed && ctx.traceAttr) ctx.traceAttr.typed = typed;
+    const err = securityBpf(ctx, cmd, typed ? typedAttrRecord(typed, this.profile.uapi) : {}, sized);
     if (err < 0) return ctx.fail('SYS-3', 'security_bpf', err);
     const fn = this.commands.get(cmd);
     if (!fn) {

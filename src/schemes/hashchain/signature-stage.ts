@@ -45,10 +45,10 @@ const fail = (ret: number, rule: string, detail: string): SignedContentFailure =
  */
 function hashChainContent(l: LoadCtx, check: MapsCopyCheck): Uint8Array | SignedContentFailure {
   const { ctx, attr } = l;
-  const k = Number(attr.signature_maps_size);
+  const k = attr.signature_maps_size;
   // HC-CHK-2: size_t arithmetic (u32 count × sizeof(int)): no overflow, no upper bound (HC-NOT-4).
   const size = k * 4;
-  const maps = kvmemdupBpfptr(l, attr.signature_maps as bigint, size);
+  const maps = kvmemdupBpfptr(l, attr.signature_maps, size);
   if (typeof maps === 'number') {
     if (check === 'NULL') {
       // HC-Q-2: `if (!maps)` lets ERR_PTR(err) through; the first iteration reads maps[k-1].
@@ -70,7 +70,7 @@ function hashChainContent(l: LoadCtx, check: MapsCopyCheck): Uint8Array | Signed
   const index = (n: number): number => dv.getInt32(4 * n, true);
   ctx.step('HC-CHK-2', 'kvmemdup_bpfptr(signature_maps)', `${k} fd_array ${k === 1 ? 'index' : 'indexes'}: [${Array.from({ length: Math.min(k, 8) }, (_, n) => index(n)).join(', ')}${k > 8 ? ', …' : ''}]`);
 
-  const fdArray = ctx.ptr(attr.fd_array as bigint);
+  const fdArray = ctx.ptr(attr.fd_array);
   let chain: Uint8Array | undefined;
   for (let n = k - 1; n >= 0; n--) {
     // HC-CHK-3: the fd is read from the caller's fd_array here, once, with no check of the index
@@ -137,7 +137,7 @@ export function hashChainSignatureStage(id: string, check: MapsCopyCheck): LoadS
       // KP-LOAD-2: the whole function runs only for a load that carries a signature pointer; the
       // hash-chain fields of an unsigned load are ignored.
       if (!l.attr.signature) return 0;
-      const k = Number(l.attr.signature_maps_size ?? 0);
+      const k = l.attr.signature_maps_size;
       // HC-SIG-5 / HC-ERR-1: no maps → KP's check over the instructions, unchanged.
       const res = k === 0 ? verifyProgSignature(l, l.origInsns!) : verifyProgSignature(l, () => hashChainContent(l, check));
       const ctx = l.ctx;

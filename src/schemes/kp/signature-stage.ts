@@ -37,9 +37,9 @@ export function verifyProgSignature(l: LoadCtx, content: Uint8Array | (() => Uin
   return bpf_prog_verify_signature(
     ctx.kernel.keys,
     {
-      keyringId: Number(l.attr.keyring_id ?? 0),
-      signatureSize: Number(l.attr.signature_size ?? 0),
-      copySignature: (size) => kvmemdupBpfptr(l, l.attr.signature as bigint, size),
+      keyringId: l.attr.keyring_id,
+      signatureSize: l.attr.signature_size,
+      copySignature: (size) => kvmemdupBpfptr(l, l.attr.signature, size),
       ...(content instanceof Uint8Array ? { insns: content } : { insns: l.origInsns!, signedContent: content }),
       proc: ctx.proc.keyrings,
     },

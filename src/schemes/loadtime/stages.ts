@@ -69,12 +69,12 @@ export const LT_SIG_PREPARE: LoadStage = registerLoadStage({
   opens: SIG_SCOPE,
   run: (l) => {
     const { ctx } = l;
-    const keyringId = Number(l.attr.keyring_id ?? 0);
+    const keyringId = l.attr.keyring_id;
     if (!l.attr.signature) {
       l.scratch.set(SIG_KEY, { signed: false, keyringId, bkey: null } satisfies SigState);
       return 0;
     }
-    const size = Number(l.attr.signature_size ?? 0);
+    const size = l.attr.signature_size;
     const rules = progSignatureRules(ctx.kernel.profile, ctx.kernel.config);
     if (rules.signatureSizeLimit !== undefined && size > rules.signatureSizeLimit)
       return ctx.fail('LT-ERR-10', `signature_size ${size} > ${rules.signatureSizeLimit}`, -Errno.EINVAL);
@@ -123,7 +123,7 @@ export const LT_PROCESS_FD_ARRAY: LoadStage = registerLoadStage({
     prog.digest = bpfProgCalcDigest(prog.insns, ctx.kernel.profile.digest);
     ctx.step('DIG-4', 'program digest, computed up front', Buffer.from(prog.digest).toString('hex'));
     const signed = sigState(l).signed;
-    const cnt = Number(l.attr.fd_array_cnt ?? 0) >>> 0;
+    const cnt = l.attr.fd_array_cnt;
     if (cnt >= Math.floor(0xffff_ffff / 4)) return c.fail('LOAD-13', `fd_array_cnt is too big (${cnt})`, -Errno.EINVAL);
     for (let i = 0; i < cnt; i++) {
       const fd = c.fdArrayEntry(i);
@@ -159,7 +159,7 @@ export const SIGNED_BINDING_POLICY: BindingPolicy = {
     if (b.kind === 'kfunc-btf') return c.fail('LT-ERR-18', `signed program cannot bind module BTF for kfunc call at insn ${b.pc} (fd_array[${b.off}])`, -Errno.EACCES);
     if (b.via === 'fd') return c.fail('LT-ERR-17', `signed program must reference maps via fd_array, not map fd (insn ${b.pc})`, -Errno.EINVAL);
     if (b.bound) return 0;
-    const cnt = Number(c.l.attr.fd_array_cnt ?? 0);
+    const cnt = c.l.attr.fd_array_cnt;
     return c.fail(cnt ? 'LT-LOAD-3' : 'LT-ERR-19', 'signed program must bind maps via a continuous fd_array (fd_array_cnt)', -Errno.EACCES);
   },
 };
@@ -217,8 +217,8 @@ export const LT_SIGNATURE_STAGE: LoadStage = registerLoadStage({
       c.verbose(`signature verification failed: ${err}\n`);
       return ctx.fail('LT-SIG-2', `signature verification failed (${rule})`, err, detail);
     };
-    const size = Number(l.attr.signature_size ?? 0);
-    const sig = kvmemdupBpfptr(l, l.attr.signature as bigint, size);
+    const size = l.attr.signature_size;
+    const sig = kvmemdupBpfptr(l, l.attr.signature, size);
     if (typeof sig === 'number') {
       const rules = progSignatureRules(ctx.kernel.profile, ctx.kernel.config);
       return done(rules.copyErrorsAsEnomem ? -Errno.ENOMEM : sig, rules.copyErrorsAsEnomem ? 'KP-Q-1' : 'STB-3', `kvmemdup_bpfptr(signature, ${size}) failed`);

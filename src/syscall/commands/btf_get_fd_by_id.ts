@@ -12,21 +12,19 @@ import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
 import { O_CLOEXEC, O_RDONLY, OpenFile, fmodeFor } from '../file.js';
 import { bpfTokenCapable } from '../security.js';
-import { GET_ID } from '../uapi/attr-layouts.js';
 import { BpfCmd, MapFlag } from '../uapi/consts.js';
-import { decode } from '../uapi/layout.js';
 
 export function btfGetFdById(ctx: SyscallCtx, attrBytes: Uint8Array): number {
   const k = ctx.kernel;
   const p = k.profile;
   if (checkAttrFails(BpfCmd.BPF_BTF_GET_FD_BY_ID, attrBytes, p)) return ctx.fail('SYS-4', 'CHECK_ATTR(BPF_BTF_GET_FD_BY_ID)', -Errno.EINVAL);
-  const a = decode(GET_ID, attrBytes, p.uapi);
-  if (Number(a.open_flags) & MapFlag.BPF_F_TOKEN_FD) {
-    const f = ctx.proc.fds.get(Number(a.fd_by_id_token_fd));
+  const a = ctx.attrOf(BpfCmd.BPF_BTF_GET_FD_BY_ID);
+  if (a.open_flags & MapFlag.BPF_F_TOKEN_FD) {
+    const f = ctx.proc.fds.get(a.fd_by_id_token_fd);
     return ctx.fail('SYS-4', 'bpf_token_get_from_fd', f ? -Errno.EINVAL : -Errno.EBADF);
   }
   if (!bpfTokenCapable(ctx, 'CAP_SYS_ADMIN')) return ctx.fail('CAP-5', 'BTF_GET_FD_BY_ID needs CAP_SYS_ADMIN', -Errno.EPERM);
-  const id = Number(a.start_id);
+  const id = a.start_id;
   const btf = k.btfIdr.find(id);
   if (!btf || btf.refcnt <= 0) return ctx.fail('SYS-4', `btf id ${id} not found`, -Errno.ENOENT);
   btf.refcnt++;

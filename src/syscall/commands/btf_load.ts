@@ -13,7 +13,6 @@ import { bpfTokenCapable } from '../security.js';
 import { copyFromBpfPtr, copyToBpfPtr, copyToUser, type BpfPtr } from '../uaccess.js';
 import { BTF_LOAD } from '../uapi/attr-layouts.js';
 import { BpfCmd, MapFlag } from '../uapi/consts.js';
-import { decode } from '../uapi/layout.js';
 import { VerifierLog } from '../vlog.js';
 
 /** BTF_MAX_SIZE */
@@ -23,19 +22,19 @@ export function btfLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr, s
   const k = ctx.kernel;
   const p = k.profile;
   if (checkAttrFails(BpfCmd.BPF_BTF_LOAD, attrBytes, p)) return ctx.fail('SYS-4', 'CHECK_ATTR(BPF_BTF_LOAD)', -Errno.EINVAL);
-  const a = decode(BTF_LOAD, attrBytes, p.uapi);
-  const flags = Number(a.btf_flags);
+  const a = ctx.attrOf(BpfCmd.BPF_BTF_LOAD);
+  const flags = a.btf_flags;
   if (flags & ~MapFlag.BPF_F_TOKEN_FD) return ctx.fail('SYS-4', 'btf_flags', -Errno.EINVAL);
   if (flags & MapFlag.BPF_F_TOKEN_FD) {
-    const f = ctx.proc.fds.get(Number(a.btf_token_fd));
+    const f = ctx.proc.fds.get(a.btf_token_fd);
     return ctx.fail('SYS-4', 'bpf_token_get_from_fd', f ? -Errno.EINVAL : -Errno.EBADF);
   }
   if (!bpfTokenCapable(ctx, 'CAP_BPF')) return ctx.fail('CAP-3', 'BTF_LOAD needs CAP_BPF', -Errno.EPERM);
 
-  const logBuf = a.btf_log_buf as bigint;
-  const log = VerifierLog.init(Number(a.btf_log_level), logBuf, Number(a.btf_log_size));
+  const logBuf = a.btf_log_buf;
+  const log = VerifierLog.init(a.btf_log_level, logBuf, a.btf_log_size);
   if (typeof log === 'number') return ctx.fail('SYS-4', 'btf log attributes', log);
-  const btfSize = Number(a.btf_size);
+  const btfSize = a.btf_size;
   if (btfSize > BTF_MAX_SIZE) return ctx.fail('SYS-4', 'btf_size > BTF_MAX_SIZE', -Errno.E2BIG);
 
   // finalize_log: copy what fits, write the true size, ENOSPC/EFAULT override the result.
@@ -51,7 +50,7 @@ export function btfLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr, s
     return logErr || err;
   };
 
-  const data = btfSize ? copyFromBpfPtr(ctx.proc.mem, ctx.ptr(a.btf as bigint), btfSize) : new Uint8Array(0);
+  const data = btfSize ? copyFromBpfPtr(ctx.proc.mem, ctx.ptr(a.btf), btfSize) : new Uint8Array(0);
   if (!data) return ctx.fail('SYS-2', 'copy btf', finalize(-Errno.EFAULT));
   const parsed = Btf.parse(data, log);
   if (!parsed.ok) return ctx.fail('SYS-4', 'btf_parse', finalize(parsed.err), log.full.trim().split('\n').pop());

@@ -17,9 +17,8 @@ import { NotEmulated } from '../result.js';
 import { bpfTokenCapable, capable, securityBpfMap, securityBpfMapCreate } from '../security.js';
 import type { BpfPtr } from '../uaccess.js';
 import { copyFromBpfPtr } from '../uaccess.js';
-import { MAP_CREATE } from '../uapi/attr-layouts.js';
 import { BpfCmd, Limits, MapFlag, MapType, mapTypeName } from '../uapi/consts.js';
-import { decode } from '../uapi/layout.js';
+import { typedAttrRecord } from '../../abi/uapi/typed-attr.js';
 import { btfGetByFd } from './fdget.js';
 
 const NUMA_NO_NODE = -1;
@@ -68,23 +67,22 @@ function mapCheckBtf(map: BpfMap, btf: Btf, keyId: number, valueId: number): num
 
 export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr): number {
   const k = ctx.kernel;
-  const a = decode(MAP_CREATE, attrBytes, k.profile.uapi);
-  const n = (f: string): number => Number(a[f] ?? 0);
+  const a = ctx.attrOf(BpfCmd.BPF_MAP_CREATE);
 
   // MC-1 / SYS-4: on v6.17 a non-zero excl_prog_hash lies past LAST_FIELD (V617-2, SYS-7).
   if (checkAttrFails(BpfCmd.BPF_MAP_CREATE, attrBytes, k.profile)) return ctx.fail('MC-1', 'CHECK_ATTR(BPF_MAP_CREATE)', -Errno.EINVAL);
 
   // MC-2: remember and clear BPF_F_TOKEN_FD.
-  const tokenFlag = (n('map_flags') & MapFlag.BPF_F_TOKEN_FD) !== 0;
-  const mapFlags = n('map_flags') & ~MapFlag.BPF_F_TOKEN_FD;
-  const mapType = n('map_type');
+  const tokenFlag = (a.map_flags & MapFlag.BPF_F_TOKEN_FD) !== 0;
+  const mapFlags = a.map_flags & ~MapFlag.BPF_F_TOKEN_FD;
+  const mapType = a.map_type;
 
   // MC-3
-  if (n('btf_vmlinux_value_type_id')) {
-    if (mapType !== MapType.BPF_MAP_TYPE_STRUCT_OPS || n('btf_key_type_id') || n('btf_value_type_id')) {
+  if (a.btf_vmlinux_value_type_id) {
+    if (mapType !== MapType.BPF_MAP_TYPE_STRUCT_OPS || a.btf_key_type_id || a.btf_value_type_id) {
       return ctx.fail('MC-3', 'btf_vmlinux_value_type_id only for STRUCT_OPS', -Errno.EINVAL);
     }
-  } else if (n('btf_key_type_id') && !n('btf_value_type_id')) {
+  } else if (a.btf_key_type_id && !a.btf_value_type_id) {
     return ctx.fail('MC-3', 'btf_key_type_id without btf_value_type_id', -Errno.EINVAL);
   }
   // MC-4
@@ -94,7 +92,7 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
   // MC-5
   const fFlags = bpfGetFileFlag(mapFlags);
   if (fFlags < 0) return ctx.fail('MC-5', 'bpf_get_file_flag', fFlags);
-  const numaNode = mapFlags & MapFlag.BPF_F_NUMA_NODE ? n('numa_node') | 0 : NUMA_NO_NODE;
+  const numaNode = mapFlags & MapFlag.BPF_F_NUMA_NODE ? a.numa_node | 0 : NUMA_NO_NODE;
   if (numaNode !== NUMA_NO_NODE && (numaNode >>> 0 >= NR_NODE_IDS || numaNode < 0)) {
     return ctx.fail('MC-5', 'numa_node', -Errno.EINVAL);
   }
@@ -103,13 +101,13 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
   if (!ops) return ctx.fail('MC-6', `unknown map type ${mapType}`, -Errno.EINVAL);
   const attr: MapAttr = {
     map_type: mapType,
-    key_size: n('key_size'),
-    value_size: n('value_size'),
-    max_entries: n('max_entries'),
+    key_size: a.key_size,
+    value_size: a.value_size,
+    max_entries: a.max_entries,
     map_flags: mapFlags,
     numa_node: numaNode,
-    map_extra: a.map_extra as bigint,
-    map_name: String(a.map_name),
+    map_extra: a.map_extra,
+    map_name: a.map_name,
     raw: a,
   };
   if (!ops.alloc) throw new NotEmulated(`map type ${mapTypeName(mapType)}`);
@@ -129,7 +127,7 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
   if (chk) return ctx.fail('MC-7', `${mapTypeName(mapType)} map_alloc_check`, chk);
   // MC-8: tokens. No BPF token exists in the emulated system, so a token fd is never one.
   if (tokenFlag) {
-    const f = ctx.proc.fds.get(n('map_token_fd'));
+    const f = ctx.proc.fds.get(a.map_token_fd);
     return ctx.fail('MC-8', 'bpf_token_get_from_fd', f ? -Errno.EINVAL : -Errno.EBADF);
   }
   // MC-9
@@ -142,7 +140,7 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
   }
   // MC-10. An offloaded map (map_ifindex) needs a device that supports offload: the emulated
   // machine has none (OBSERVED: EOPNOTSUPP for ifindex 1 on this machine's kernel).
-  if (n('map_ifindex')) {
+  if (a.map_ifindex) {
     if (!capable(ctx, 'CAP_SYS_ADMIN')) return ctx.fail('MC-10', 'bpf_map_offload_map_alloc', -Errno.EPERM);
     if (mapType !== MapType.BPF_MAP_TYPE_ARRAY && mapType !== MapType.BPF_MAP_TYPE_HASH) {
       return ctx.fail('MC-10', 'bpf_map_offload_map_alloc', -Errno.EINVAL);
@@ -152,7 +150,7 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
   // Map-in-map types take the inner map template first (bpf_map_meta_alloc).
   let meta: BpfMap | null = null;
   if (ops.innerMap) {
-    const mm = bpfMapMetaAlloc(env.fdget, n('inner_map_fd'), env.exclMapNotInner === true);
+    const mm = bpfMapMetaAlloc(env.fdget, a.inner_map_fd, env.exclMapNotInner === true);
     if (typeof mm === 'number') return ctx.fail('MC-10', 'bpf_map_meta_alloc(inner_map_fd)', mm);
     meta = mm;
   }
@@ -172,23 +170,23 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
   if (typeof name === 'number') return freeMap('MC-11', 'bpf_obj_name_cpy(map_name)', name);
   map.name = name;
   // MC-12
-  if (n('btf_key_type_id') || n('btf_value_type_id') || n('btf_vmlinux_value_type_id')) {
-    const btf = btfGetByFd(ctx, n('btf_fd'));
+  if (a.btf_key_type_id || a.btf_value_type_id || a.btf_vmlinux_value_type_id) {
+    const btf = btfGetByFd(ctx, a.btf_fd);
     if (typeof btf === 'number') return freeMap('MC-12', 'btf_get_by_fd', btf);
     if (btf.kernel) return freeMap('MC-12', 'kernel BTF', -Errno.EACCES);
     btf.refcnt++;
     map.btf = btf;
-    if (n('btf_value_type_id')) {
-      const err = mapCheckBtf(map, btf, n('btf_key_type_id'), n('btf_value_type_id'));
+    if (a.btf_value_type_id) {
+      const err = mapCheckBtf(map, btf, a.btf_key_type_id, a.btf_value_type_id);
       if (err) return freeMap('MC-12', 'map_check_btf', err);
     }
-    map.btfKeyTypeId = n('btf_key_type_id');
-    map.btfValueTypeId = n('btf_value_type_id');
-    map.btfVmlinuxValueTypeId = n('btf_vmlinux_value_type_id');
+    map.btfKeyTypeId = a.btf_key_type_id;
+    map.btfValueTypeId = a.btf_value_type_id;
+    map.btfVmlinuxValueTypeId = a.btf_vmlinux_value_type_id;
   }
   // MC-13 / EXCL-1
-  const exclPtr = (a.excl_prog_hash as bigint | undefined) ?? 0n;
-  const exclSize = n('excl_prog_hash_size');
+  const exclPtr = a.excl_prog_hash;
+  const exclSize = a.excl_prog_hash_size;
   if (exclPtr) {
     if (exclSize !== Limits.SHA256_DIGEST_SIZE) return freeMap('EXCL-1', 'excl_prog_hash_size != 32', -Errno.EINVAL);
     const sha = copyFromBpfPtr(ctx.proc.mem, ctx.ptr(exclPtr), Limits.SHA256_DIGEST_SIZE);
@@ -200,7 +198,7 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
   }
   // MC-14
   map.lsmBlob = true;
-  const lsm = securityBpfMapCreate(ctx, map, a);
+  const lsm = securityBpfMapCreate(ctx, map, typedAttrRecord({ cmd: BpfCmd.BPF_MAP_CREATE, attr: a }, k.profile.uapi));
   if (lsm) return freeMap('MC-14', 'security_bpf_map_create', lsm);
   // MC-15: id, then the fd (security_bpf_map first).
   const id = k.mapIdr.allocCyclic(map);

@@ -13,9 +13,7 @@ import { Errno } from '../errno.js';
 import { FMODE_CAN_READ, FMODE_CAN_WRITE, type OpenFile } from '../file.js';
 import type { BpfMap, ElemCtx } from '../objects/map.js';
 import { copyFromBpfPtr, copyFromUser, copyToUser } from '../uaccess.js';
-import { MAP_ELEM, MAP_GET_NEXT_KEY } from '../uapi/attr-layouts.js';
 import { BpfCmd, ElemFlag, MapType } from '../uapi/consts.js';
-import { decode } from '../uapi/layout.js';
 import { bpfMapGet } from './fdget.js';
 
 /** map_get_sys_perms: the fd's mode, without write permission once the map is frozen. FRZ-3, ELEM-1 */
@@ -43,45 +41,45 @@ const hasSpinLock = (_map: BpfMap): boolean => false;
 
 export function mapLookupElem(ctx: SyscallCtx, attrBytes: Uint8Array): number {
   const p = ctx.kernel.profile;
-  const a = decode(MAP_ELEM, attrBytes, p.uapi);
+  const a = ctx.attrOf(BpfCmd.BPF_MAP_LOOKUP_ELEM);
   if (checkAttrFails(BpfCmd.BPF_MAP_LOOKUP_ELEM, attrBytes, p)) return ctx.fail('SYS-4', 'CHECK_ATTR(BPF_MAP_LOOKUP_ELEM)', -Errno.EINVAL);
-  const flags = a.flags as bigint;
+  const flags = a.flags;
   if (flags & ~BigInt(ElemFlag.BPF_F_LOCK)) return ctx.fail('ELEM-3', 'lookup flags', -Errno.EINVAL);
-  const got = bpfMapGet(ctx, Number(a.map_fd));
+  const got = bpfMapGet(ctx, a.map_fd);
   if (typeof got === 'number') return ctx.fail('ELEM-3', 'map fd', got);
   const { map, file } = got;
   if (!(mapGetSysPerms(map, file) & FMODE_CAN_READ)) return ctx.fail('ELEM-3', 'fd not readable', -Errno.EPERM);
   if (flags & BigInt(ElemFlag.BPF_F_LOCK) && !hasSpinLock(map)) return ctx.fail('ELEM-3', 'BPF_F_LOCK without a spin lock', -Errno.EINVAL);
-  const key = copyKey(ctx, map, a.key as bigint, false);
+  const key = copyKey(ctx, map, a.key, false);
   if (typeof key === 'number') return ctx.fail('ELEM-3', 'copy key', key);
   if (map.mapType === MapType.BPF_MAP_TYPE_BLOOM_FILTER) {
     // A bloom filter's lookup tests the value the caller passes; nothing is copied back.
-    const v = copyFromUser(ctx.proc.mem, a.value as bigint, map.sysValueSize);
+    const v = copyFromUser(ctx.proc.mem, a.value, map.sysValueSize);
     if (!v) return ctx.fail('ELEM-3', 'copy value in', -Errno.EFAULT);
     const r = map.sysLookup(key, elemCtx(ctx), v);
     return typeof r === 'number' ? ctx.fail('ELEM-3', `${map.typeName} peek`, r) : 0;
   }
   const value = map.sysLookup(key, elemCtx(ctx));
   if (typeof value === 'number') return ctx.fail('ELEM-3', `${map.typeName} lookup`, value);
-  if (!copyToUser(ctx.proc.mem, a.value as bigint, value)) return ctx.fail('ELEM-3', 'copy value out', -Errno.EFAULT);
+  if (!copyToUser(ctx.proc.mem, a.value, value)) return ctx.fail('ELEM-3', 'copy value out', -Errno.EFAULT);
   return 0;
 }
 
 export function mapUpdateElem(ctx: SyscallCtx, attrBytes: Uint8Array): number {
   const p = ctx.kernel.profile;
-  const a = decode(MAP_ELEM, attrBytes, p.uapi);
+  const a = ctx.attrOf(BpfCmd.BPF_MAP_UPDATE_ELEM);
   if (checkAttrFails(BpfCmd.BPF_MAP_UPDATE_ELEM, attrBytes, p)) return ctx.fail('SYS-4', 'CHECK_ATTR(BPF_MAP_UPDATE_ELEM)', -Errno.EINVAL);
-  const got = bpfMapGet(ctx, Number(a.map_fd));
+  const got = bpfMapGet(ctx, a.map_fd);
   if (typeof got === 'number') return ctx.fail('ELEM-3', 'map fd', got);
   const { map, file } = got;
-  const flags = a.flags as bigint;
+  const flags = a.flags;
   map.writeActive++;
   try {
     if (!(mapGetSysPerms(map, file) & FMODE_CAN_WRITE)) return ctx.fail('ELEM-1', 'fd not writable (frozen or read-only)', -Errno.EPERM);
     if (flags & BigInt(ElemFlag.BPF_F_LOCK) && !hasSpinLock(map)) return ctx.fail('ELEM-3', 'BPF_F_LOCK without a spin lock', -Errno.EINVAL);
-    const key = copyKey(ctx, map, a.key as bigint, true);
+    const key = copyKey(ctx, map, a.key, true);
     if (typeof key === 'number') return ctx.fail('ELEM-3', 'copy key', key);
-    const value = copyFromBpfPtr(ctx.proc.mem, ctx.ptr(a.value as bigint), map.sysValueSize);
+    const value = copyFromBpfPtr(ctx.proc.mem, ctx.ptr(a.value), map.sysValueSize);
     if (!value) return ctx.fail('ELEM-3', 'copy value', -Errno.EFAULT);
     const err = map.sysUpdate(key, value, flags, elemCtx(ctx));
     if (err) return ctx.fail('ELEM-3', `${map.typeName} update`, err);
@@ -93,15 +91,15 @@ export function mapUpdateElem(ctx: SyscallCtx, attrBytes: Uint8Array): number {
 
 export function mapDeleteElem(ctx: SyscallCtx, attrBytes: Uint8Array): number {
   const p = ctx.kernel.profile;
-  const a = decode(MAP_ELEM, attrBytes, p.uapi);
+  const a = ctx.attrOf(BpfCmd.BPF_MAP_DELETE_ELEM);
   if (checkAttrFails(BpfCmd.BPF_MAP_DELETE_ELEM, attrBytes, p)) return ctx.fail('SYS-4', 'CHECK_ATTR(BPF_MAP_DELETE_ELEM)', -Errno.EINVAL);
-  const got = bpfMapGet(ctx, Number(a.map_fd));
+  const got = bpfMapGet(ctx, a.map_fd);
   if (typeof got === 'number') return ctx.fail('ELEM-3', 'map fd', got);
   const { map, file } = got;
   map.writeActive++;
   try {
     if (!(mapGetSysPerms(map, file) & FMODE_CAN_WRITE)) return ctx.fail('ELEM-1', 'fd not writable (frozen or read-only)', -Errno.EPERM);
-    const key = copyKey(ctx, map, a.key as bigint, true);
+    const key = copyKey(ctx, map, a.key, true);
     if (typeof key === 'number') return ctx.fail('ELEM-3', 'copy key', key);
     const err = map.sysDelete(key, elemCtx(ctx));
     if (err) return ctx.fail('ELEM-3', `${map.typeName} delete`, err);
@@ -113,21 +111,21 @@ export function mapDeleteElem(ctx: SyscallCtx, attrBytes: Uint8Array): number {
 
 export function mapGetNextKey(ctx: SyscallCtx, attrBytes: Uint8Array): number {
   const p = ctx.kernel.profile;
-  const a = decode(MAP_GET_NEXT_KEY, attrBytes, p.uapi);
+  const a = ctx.attrOf(BpfCmd.BPF_MAP_GET_NEXT_KEY);
   if (checkAttrFails(BpfCmd.BPF_MAP_GET_NEXT_KEY, attrBytes, p)) return ctx.fail('SYS-4', 'CHECK_ATTR(BPF_MAP_GET_NEXT_KEY)', -Errno.EINVAL);
-  const got = bpfMapGet(ctx, Number(a.map_fd));
+  const got = bpfMapGet(ctx, a.map_fd);
   if (typeof got === 'number') return ctx.fail('ELEM-3', 'map fd', got);
   const { map, file } = got;
   if (!(mapGetSysPerms(map, file) & FMODE_CAN_READ)) return ctx.fail('ELEM-3', 'fd not readable', -Errno.EPERM);
   let key: Uint8Array | null = null;
   if (a.key) {
-    const k = copyKey(ctx, map, a.key as bigint, false);
+    const k = copyKey(ctx, map, a.key, false);
     if (typeof k === 'number') return ctx.fail('ELEM-3', 'copy key', k);
     key = k;
   }
   const next = map.getNextKey(key);
   if (typeof next === 'number') return ctx.fail('ELEM-3', `${map.typeName} get_next_key`, next);
-  if (!copyToUser(ctx.proc.mem, a.next_key as bigint, next)) return ctx.fail('ELEM-3', 'copy next_key out', -Errno.EFAULT);
+  if (!copyToUser(ctx.proc.mem, a.next_key, next)) return ctx.fail('ELEM-3', 'copy next_key out', -Errno.EFAULT);
   return 0;
 }
 
@@ -138,13 +136,13 @@ export function mapGetNextKey(ctx: SyscallCtx, attrBytes: Uint8Array): number {
  */
 export function mapLookupAndDeleteElem(ctx: SyscallCtx, attrBytes: Uint8Array): number {
   const p = ctx.kernel.profile;
-  const a = decode(MAP_ELEM, attrBytes, p.uapi);
+  const a = ctx.attrOf(BpfCmd.BPF_MAP_LOOKUP_AND_DELETE_ELEM);
   if (checkAttrFails(BpfCmd.BPF_MAP_LOOKUP_AND_DELETE_ELEM, attrBytes, p)) {
     return ctx.fail('SYS-4', 'CHECK_ATTR(BPF_MAP_LOOKUP_AND_DELETE_ELEM)', -Errno.EINVAL);
   }
-  const flags = a.flags as bigint;
+  const flags = a.flags;
   if (flags & ~BigInt(ElemFlag.BPF_F_LOCK)) return ctx.fail('ELEM-3', 'flags', -Errno.EINVAL);
-  const got = bpfMapGet(ctx, Number(a.map_fd));
+  const got = bpfMapGet(ctx, a.map_fd);
   if (typeof got === 'number') return ctx.fail('ELEM-3', 'map fd', got);
   const { map, file } = got;
   map.writeActive++;
@@ -154,11 +152,11 @@ export function mapLookupAndDeleteElem(ctx: SyscallCtx, attrBytes: Uint8Array): 
     const queueStack = map.mapType === MapType.BPF_MAP_TYPE_QUEUE || map.mapType === MapType.BPF_MAP_TYPE_STACK;
     if (flags && queueStack) return ctx.fail('ELEM-3', 'flags on a queue or stack pop', -Errno.EINVAL);
     if (flags & BigInt(ElemFlag.BPF_F_LOCK) && !hasSpinLock(map)) return ctx.fail('ELEM-3', 'BPF_F_LOCK without a spin lock', -Errno.EINVAL);
-    const key = copyKey(ctx, map, a.key as bigint, false);
+    const key = copyKey(ctx, map, a.key, false);
     if (typeof key === 'number') return ctx.fail('ELEM-3', 'copy key', key);
     const value = map.sysLookupAndDelete(key, flags, elemCtx(ctx));
     if (typeof value === 'number') return ctx.fail('ELEM-3', `${map.typeName} lookup_and_delete`, value);
-    if (!copyToUser(ctx.proc.mem, a.value as bigint, value)) return ctx.fail('ELEM-3', 'copy value out', -Errno.EFAULT);
+    if (!copyToUser(ctx.proc.mem, a.value, value)) return ctx.fail('ELEM-3', 'copy value out', -Errno.EFAULT);
     return 0;
   } finally {
     map.writeActive--;

@@ -8,17 +8,15 @@ import { checkAttrFails } from '../attr.js';
 import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
 import { FMODE_CAN_WRITE } from '../file.js';
-import { MAP_FREEZE } from '../uapi/attr-layouts.js';
 import { BpfCmd, MapType } from '../uapi/consts.js';
-import { decode } from '../uapi/layout.js';
 import { bpfMapGet } from './fdget.js';
 import { mapGetSysPerms } from './map_elem.js';
 
 export function mapFreeze(ctx: SyscallCtx, attrBytes: Uint8Array): number {
   const p = ctx.kernel.profile;
   if (checkAttrFails(BpfCmd.BPF_MAP_FREEZE, attrBytes, p)) return ctx.fail('FRZ-1', 'CHECK_ATTR(BPF_MAP_FREEZE)', -Errno.EINVAL);
-  const a = decode(MAP_FREEZE, attrBytes, p.uapi);
-  const got = bpfMapGet(ctx, Number(a.map_fd));
+  const a = ctx.attrOf(BpfCmd.BPF_MAP_FREEZE);
+  const got = bpfMapGet(ctx, a.map_fd);
   if (typeof got === 'number') return ctx.fail('FRZ-1', 'map fd', got);
   const { map, file } = got;
   if (map.mapType === MapType.BPF_MAP_TYPE_STRUCT_OPS) return ctx.fail('FRZ-2', 'STRUCT_OPS map', -Errno.ENOTSUPP);

@@ -32,16 +32,16 @@ export function objGetInfoByFd(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: Bp
   if (checkAttrFails(BpfCmd.BPF_OBJ_GET_INFO_BY_FD, attrBytes, p)) {
     return ctx.fail('SYS-4', 'CHECK_ATTR(BPF_OBJ_GET_INFO_BY_FD)', -Errno.EINVAL);
   }
-  const a = decode(OBJ_GET_INFO_BY_FD, attrBytes, p.uapi);
-  const file = ctx.proc.fds.get(Number(a['info.bpf_fd']));
+  const a = ctx.attrOf(BpfCmd.BPF_OBJ_GET_INFO_BY_FD);
+  const file = ctx.proc.fds.get(a.bpf_fd);
   if (!file) return ctx.fail('MHASH-1', 'fdget', -Errno.EBADFD);
   switch (file.kind) {
     case 'bpf-map':
-      return mapGetInfo(ctx, uattr, file.object as BpfMap, a['info.info'] as bigint, Number(a['info.info_len']));
+      return mapGetInfo(ctx, uattr, file.object as BpfMap, a.info, a.info_len);
     case 'btf':
-      return btfGetInfo(ctx, uattr, file.object as Btf, a['info.info'] as bigint, Number(a['info.info_len']));
+      return btfGetInfo(ctx, uattr, file.object as Btf, a.info, a.info_len);
     case 'bpf-prog':
-      return progGetInfo(ctx, uattr, file.object as BpfProg, a['info.info'] as bigint, Number(a['info.info_len']));
+      return progGetInfo(ctx, uattr, file.object as BpfProg, a.info, a.info_len);
     default:
       return ctx.fail('MHASH-1', 'not a BPF object', -Errno.EINVAL);
   }

@@ -17,8 +17,8 @@ import { TEST_RUN_TYPES } from '../prog-load/prog-types.js';
 import { NotEmulated } from '../result.js';
 import { copyFromUser, copyToBpfPtr, copyToUser, type BpfPtr } from '../uaccess.js';
 import { PROG_TEST_RUN } from '../uapi/attr-layouts.js';
+import type { ProgTestRunAttr } from '../../abi/uapi/attr-types.js';
 import { BpfCmd, Limits, ProgType, progTypeName } from '../uapi/consts.js';
-import { decode, type Decoded } from '../uapi/layout.js';
 
 /** bpf_prog_get(fd): -EBADF for no file, -EINVAL for a file that is not a program. */
 export function bpfProgGet(ctx: SyscallCtx, fd: number): BpfProg | number {
@@ -33,12 +33,11 @@ export function bpfProgGet(ctx: SyscallCtx, fd: number): BpfProg | number {
 export function progTestRun(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr): number {
   const p = ctx.kernel.profile;
   if (checkAttrFails(BpfCmd.BPF_PROG_TEST_RUN, attrBytes, p)) return ctx.fail('TRUN-5', 'CHECK_ATTR(BPF_PROG_TEST_RUN)', -Errno.EINVAL);
-  const a = decode(PROG_TEST_RUN, attrBytes, p.uapi);
-  const n = (f: string) => Number(a[f] ?? 0);
-  if (!!n('test.ctx_size_in') !== !!a['test.ctx_in'] || !!n('test.ctx_size_out') !== !!a['test.ctx_out']) {
+  const a = ctx.attrOf(BpfCmd.BPF_PROG_TEST_RUN);
+  if (!!a.ctx_size_in !== !!a.ctx_in || !!a.ctx_size_out !== !!a.ctx_out) {
     return ctx.fail('TRUN-5', 'ctx size and pointer disagree', -Errno.EINVAL);
   }
-  const prog = bpfProgGet(ctx, n('test.prog_fd'));
+  const prog = bpfProgGet(ctx, a.prog_fd);
   if (typeof prog === 'number') return ctx.fail('TRUN-5', 'bpf_prog_get(prog_fd)', prog);
   try {
     if (!TEST_RUN_TYPES.has(prog.type)) return ctx.fail('TRUN-5', `${progTypeName(prog.type)} has no test_run`, -Errno.ENOTSUPP);
@@ -50,17 +49,16 @@ export function progTestRun(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPt
 }
 
 /** bpf_prog_test_run_syscall. TRUN-1..4 */
-function testRunSyscall(ctx: SyscallCtx, prog: BpfProg, a: Decoded, uattr: BpfPtr): number {
+function testRunSyscall(ctx: SyscallCtx, prog: BpfProg, a: ProgTestRunAttr, uattr: BpfPtr): number {
   const k = ctx.kernel;
-  const n = (f: string) => Number(a[f] ?? 0);
-  if (a['test.data_in'] || a['test.data_out'] || a['test.ctx_out'] || n('test.duration') || n('test.repeat') || n('test.flags') || n('test.batch_size')) {
+  if (a.data_in || a.data_out || a.ctx_out || a.duration || a.repeat || a.flags || a.batch_size) {
     return ctx.fail('TRUN-1', 'data_in/data_out/ctx_out/duration/repeat/flags/batch_size are not supported (OBSERVED: batch_size; test.cpu is accepted)', -Errno.EINVAL);
   }
-  const ctxSize = n('test.ctx_size_in');
+  const ctxSize = a.ctx_size_in;
   if (ctxSize < prog.maxCtxOffset || ctxSize > Limits.U16_MAX) {
     return ctx.fail('TRUN-1', `ctx_size_in ${ctxSize} (program reads up to ${prog.maxCtxOffset})`, -Errno.EINVAL);
   }
-  const ctxIn = a['test.ctx_in'] as bigint;
+  const ctxIn = a.ctx_in;
   let region;
   if (ctxSize) {
     const bytes = copyFromUser(ctx.proc.mem, ctxIn, ctxSize);

@@ -23,9 +23,8 @@ export const BPF_LOCAL_STORAGE_MAX_VALUE_SIZE = 0xffff - SIZEOF_BPF_LOCAL_STORAG
 const BPF_LOCAL_STORAGE_CREATE_FLAG_MASK = MapFlag.BPF_F_NO_PREALLOC | MapFlag.BPF_F_CLONE;
 
 export function localStorageMapAllocCheck(attr: MapAttr): number {
-  const n = (f: string) => Number(attr.raw[f] ?? 0);
   if (attr.map_flags & ~BPF_LOCAL_STORAGE_CREATE_FLAG_MASK || !(attr.map_flags & MapFlag.BPF_F_NO_PREALLOC) || attr.max_entries
-    || attr.key_size !== 4 || !attr.value_size || !n('btf_key_type_id') || !n('btf_value_type_id')) {
+    || attr.key_size !== 4 || !attr.value_size || !attr.raw.btf_key_type_id || !attr.raw.btf_value_type_id) {
     return -Errno.EINVAL;
   }
   if (attr.value_size > BPF_LOCAL_STORAGE_MAX_VALUE_SIZE) return -Errno.E2BIG;

@@ -7,7 +7,7 @@ import { Errno } from '../errno.js';
 import type { OpenFile } from '../file.js';
 import type { AddressSpace, Region } from '../memory.js';
 import { mapTypeName } from '../uapi/consts.js';
-import type { Decoded } from '../uapi/layout.js';
+import type { MapCreateAttr } from '../../abi/uapi/attr-types.js';
 import type { Btf } from './btf.js';
 
 /** Size of our `struct bpf_map` view. */
@@ -24,7 +24,8 @@ export interface MapAttr {
   readonly numa_node: number;
   readonly map_extra: bigint;
   readonly map_name: string;
-  readonly raw: Decoded;
+  /** The whole attr as decoded at syscall entry (generated type, src/abi/uapi/attr-types.ts). */
+  readonly raw: MapCreateAttr;
 }
 
 export interface MapEnv {

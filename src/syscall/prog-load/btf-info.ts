@@ -32,21 +32,21 @@ export interface BtfInfoEarly {
 /** check_btf_info_early: the program's BTF (when it has func or line info) and its func_info. spec: LOAD-13, KBTF-* */
 export function checkBtfInfoEarly(l: LoadCtx, prog: BpfProg, verbose: Verbose): BtfInfoEarly | number {
   const { ctx } = l;
-  const n = (f: string) => Number(l.attr[f] ?? 0);
-  const userRecords = (field: string): RecordSource => {
-    const base = ctx.ptr(l.attr[field] as bigint);
+  const a = l.attr;
+  const userRecords = (ptr: bigint): RecordSource => {
+    const base = ctx.ptr(ptr);
     return { read: (offset, len) => copyFromBpfPtr(ctx.proc.mem, base, len, offset) };
   };
   const attr: BtfInfoAttr = {
-    funcInfoCnt: n('func_info_cnt'),
-    funcInfoRecSize: n('func_info_rec_size'),
-    funcInfo: userRecords('func_info'),
-    lineInfoCnt: n('line_info_cnt'),
-    lineInfoRecSize: n('line_info_rec_size'),
-    lineInfo: userRecords('line_info'),
-    coreReloCnt: n('core_relo_cnt'),
-    coreReloRecSize: n('core_relo_rec_size'),
-    coreRelos: userRecords('core_relos'),
+    funcInfoCnt: a.func_info_cnt,
+    funcInfoRecSize: a.func_info_rec_size,
+    funcInfo: userRecords(a.func_info),
+    lineInfoCnt: a.line_info_cnt,
+    lineInfoRecSize: a.line_info_rec_size,
+    lineInfo: userRecords(a.line_info),
+    coreReloCnt: a.core_relo_cnt,
+    coreReloRecSize: a.core_relo_rec_size,
+    coreRelos: userRecords(a.core_relos),
   };
   // On a record with a non-zero tail the kernel tells the caller the record size it supports.
   const writeBack = (w: RecordCheck['writeBack']) => {
@@ -59,7 +59,7 @@ export function checkBtfInfoEarly(l: LoadCtx, prog: BpfProg, verbose: Verbose): 
   let btfObj: Btf | undefined;
   let progBtf: ProgBtf | number = 0;
   if (attr.funcInfoCnt || attr.lineInfoCnt) {
-    const got = btfGetByFd(ctx, n('prog_btf_fd'));
+    const got = btfGetByFd(ctx, a.prog_btf_fd);
     if (typeof got === 'number') progBtf = got;
     else {
       btfObj = got;
@@ -85,7 +85,7 @@ export function checkBtfInfoLate(l: LoadCtx, prog: BpfProg, verbose: Verbose, ea
   const { ctx } = l;
   const k = ctx.kernel;
   const info = bpfCheckBtfInfo(
-    { vmlinux: k.vmlinuxBtf()?.model, log: verbose, logLevel: Number(l.attr.log_level ?? 0), cache: k.coreCache },
+    { vmlinux: k.vmlinuxBtf()?.model, log: verbose, logLevel: l.attr.log_level, cache: k.coreCache },
     early.btf,
     early.attr,
     early.funcInfo,

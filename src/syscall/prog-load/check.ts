@@ -143,7 +143,7 @@ export class Check {
 
   /** The fd at fd_array[idx], read from the caller's memory. */
   fdArrayEntry(idx: number): number | { err: number; msg: string } {
-    const fdArray = this.l.attr.fd_array as bigint;
+    const fdArray = this.l.attr.fd_array;
     if (!fdArray) return { err: -Errno.EPROTO, msg: 'fd_idx without fd_array is invalid' };
     const b = copyFromBpfPtr(this.ctx.proc.mem, this.ctx.ptr(fdArray), 4, idx * 4);
     if (!b) return { err: -Errno.EFAULT, msg: `cannot read fd_array[${idx}]` };
@@ -352,7 +352,7 @@ export const BPF_CHECK_ENTRY = registerLoadStage({
   phase: 'before',
   opens: CHECK_KEY,
   run: (l) => {
-    const log = VerifierLog.init(Number(l.attr.log_level ?? 0), l.attr.log_buf as bigint, Number(l.attr.log_size ?? 0));
+    const log = VerifierLog.init(l.attr.log_level, l.attr.log_buf, l.attr.log_size);
     if (typeof log === 'number') return l.ctx.fail('LOAD-13', 'verifier log attributes', log);
     l.log = log;
     l.scratch.set(CHECK_KEY, new Check(l, l.prog!, log));
@@ -367,7 +367,7 @@ export const BPF_CHECK_ENTRY = registerLoadStage({
  * here is compared against an all-zero digest.
  */
 export const PROCESS_FD_ARRAY = checkStage('LOAD-13.fd_array', 'process_fd_array', ['prog'], ['fd-array'], (c) => {
-  const cnt = Number(c.l.attr.fd_array_cnt ?? 0);
+  const cnt = c.l.attr.fd_array_cnt;
   for (let i = 0; i < cnt; i++) {
     const fd = c.fdArrayEntry(i);
     if (typeof fd !== 'number') return c.fail('LOAD-13', fd.msg, fd.err);

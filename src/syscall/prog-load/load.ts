@@ -16,8 +16,8 @@ import type { Btf } from '../objects/btf.js';
 import type { BpfProg } from '../objects/prog.js';
 import { NotEmulated } from '../result.js';
 import type { BpfPtr } from '../uaccess.js';
-import { PROG_LOAD } from '../uapi/attr-layouts.js';
-import { decode, type Decoded } from '../uapi/layout.js';
+import type { ProgLoadAttr } from '../../abi/uapi/attr-types.js';
+import { BpfCmd } from '../uapi/consts.js';
 import type { VerifierLog } from '../vlog.js';
 import { bpfProgPut, freeUnpublishedProg } from './prog-fd.js';
 
@@ -70,7 +70,8 @@ export interface LoadCtx {
   readonly ctx: SyscallCtx;
   /** The attr as copied in (zero-filled to sizeof(union bpf_attr)). */
   readonly attrBytes: Uint8Array;
-  readonly attr: Decoded;
+  /** The attr decoded once at syscall entry (generated type, src/abi/uapi/attr-types.ts). */
+  readonly attr: ProgLoadAttr;
   readonly uattr: BpfPtr;
   /** The size the caller passed (uattr_size). */
   readonly uattrSize: number;
@@ -201,7 +202,7 @@ export function bpfProgLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPt
   const l: LoadCtx = {
     ctx,
     attrBytes,
-    attr: decode(PROG_LOAD, attrBytes, k.profile.uapi),
+    attr: ctx.attrOf(BpfCmd.BPF_PROG_LOAD),
     uattr,
     uattrSize,
     bpfCap: false,

@@ -11,11 +11,11 @@ import { copyFromBpfPtr, strncpyFromBpfPtr } from '../uaccess.js';
 import { BpfCmd, Limits, ProgFlag, ProgType, progTypeName } from '../uapi/consts.js';
 import { bpfObjNameCpy } from '../commands/map_create.js';
 import { btfGetByFd } from '../commands/fdget.js';
-import { registerLoadStage, type LoadCtx } from './load.js';
+import { registerLoadStage } from './load.js';
+import { typedAttrRecord } from '../../abi/uapi/typed-attr.js';
 import { bpfAuditProg, bpfProgNewFd } from './prog-fd.js';
 import { NET_ADMIN_TYPES, PERFMON_TYPES, UNPRIVILEGED_TYPES, progTypeExists } from './prog-types.js';
 
-const n = (l: LoadCtx, f: string): number => Number(l.attr[f] ?? 0);
 
 /** Program types that attach by a BTF id (bpf_prog_load_check_attach). */
 const BTF_ID_TYPES: ReadonlySet<number> = new Set([
@@ -55,7 +55,7 @@ registerLoadStage({
   provides: [],
   phase: 'before',
   name: 'prog_flags',
-  run: (l) => (n(l, 'prog_flags') & ~PROG_FLAGS_MASK ? l.ctx.fail('LOAD-2', 'unknown prog_flags bit', -Errno.EINVAL) : 0),
+  run: (l) => (l.attr.prog_flags & ~PROG_FLAGS_MASK ? l.ctx.fail('LOAD-2', 'unknown prog_flags bit', -Errno.EINVAL) : 0),
 });
 
 // bpf_prog_load_fixup_attach_type: only CGROUP_SOCK without an expected attach type changes; no error.
@@ -68,9 +68,9 @@ registerLoadStage({
   phase: 'before',
   name: 'token',
   run: (l) => {
-    if (!(n(l, 'prog_flags') & ProgFlag.BPF_F_TOKEN_FD)) return 0;
+    if (!(l.attr.prog_flags & ProgFlag.BPF_F_TOKEN_FD)) return 0;
     // No BPF token exists in the emulated system: the fd is never one.
-    const f = l.ctx.proc.fds.get(n(l, 'prog_token_fd'));
+    const f = l.ctx.proc.fds.get(l.attr.prog_token_fd);
     return l.ctx.fail('LOAD-4', 'bpf_token_get_from_fd', f ? -Errno.EINVAL : -Errno.EBADF);
   },
 });
@@ -83,11 +83,11 @@ registerLoadStage({
   name: 'capabilities and insn_cnt',
   run: (l) => {
     const { ctx } = l;
-    const type = n(l, 'prog_type');
+    const type = l.attr.prog_type;
     l.bpfCap = bpfTokenCapable(ctx, 'CAP_BPF');
     // CAP-1: x86-64 has efficient unaligned access, so BPF_F_ANY_ALIGNMENT needs no capability here.
     if (ctx.kernel.sysctl.unprivileged_bpf_disabled && !l.bpfCap) return ctx.fail('CAP-1', 'unprivileged_bpf_disabled and no CAP_BPF', -Errno.EPERM);
-    const cnt = n(l, 'insn_cnt');
+    const cnt = l.attr.insn_cnt;
     const limit = l.bpfCap ? Limits.BPF_COMPLEXITY_LIMIT_INSNS : Limits.BPF_MAXINSNS;
     if (cnt === 0 || cnt > limit) return ctx.fail('CAP-2', `insn_cnt ${cnt} (0 or above ${limit})`, -Errno.E2BIG);
     if (!UNPRIVILEGED_TYPES.has(type) && !l.bpfCap) return ctx.fail('CAP-3', `${progTypeName(type)} needs CAP_BPF`, -Errno.EPERM);
@@ -106,13 +106,13 @@ registerLoadStage({
   run: (l) => {
     const { ctx } = l;
     const k = ctx.kernel;
-    const type = n(l, 'prog_type');
-    const btfId = n(l, 'attach_btf_id');
-    if (n(l, 'attach_prog_fd')) {
-      const f = ctx.proc.fds.get(n(l, 'attach_prog_fd'));
+    const type = l.attr.prog_type;
+    const btfId = l.attr.attach_btf_id;
+    if (l.attr.attach_prog_fd) {
+      const f = ctx.proc.fds.get(l.attr.attach_prog_fd);
       if (f?.kind === 'bpf-prog') throw new NotEmulated('loading against attach_prog_fd (freplace / fentry on a program)');
       // Not a program: the same field names a kernel (module) BTF.
-      const btf = btfGetByFd(ctx, n(l, 'attach_prog_fd'));
+      const btf = btfGetByFd(ctx, l.attr.attach_prog_fd);
       if (typeof btf === 'number') return ctx.fail('LOAD-6', 'attach_btf_obj_fd', -Errno.EINVAL);
       if (!btf.kernel) return ctx.fail('LOAD-6', 'attach_btf_obj_fd is not a kernel BTF', -Errno.ENOTSUPP);
       btf.refcnt++;
@@ -133,7 +133,7 @@ registerLoadStage({
       }
     }
     if (l.attachBtf && !btfId) return ctx.fail('LOAD-6', 'attach BTF without attach_btf_id', -Errno.EINVAL);
-    if (type === ProgType.BPF_PROG_TYPE_EXT && n(l, 'expected_attach_type')) return ctx.fail('LOAD-6', 'EXT with an expected_attach_type', -Errno.EINVAL);
+    if (type === ProgType.BPF_PROG_TYPE_EXT && l.attr.expected_attach_type) return ctx.fail('LOAD-6', 'EXT with an expected_attach_type', -Errno.EINVAL);
     return 0;
   },
 });
@@ -145,18 +145,18 @@ registerLoadStage({
   phase: 'before',
   name: 'bpf_prog_alloc',
   run: (l) => {
-    if (n(l, 'prog_ifindex')) throw new NotEmulated('device-bound / offloaded programs (prog_ifindex)');
-    const cnt = n(l, 'insn_cnt');
+    if (l.attr.prog_ifindex) throw new NotEmulated('device-bound / offloaded programs (prog_ifindex)');
+    const cnt = l.attr.insn_cnt;
     const prog = new BpfProg({
-      type: n(l, 'prog_type'),
-      expectedAttachType: n(l, 'expected_attach_type'),
-      progFlags: n(l, 'prog_flags'),
-      sleepable: (n(l, 'prog_flags') & ProgFlag.BPF_F_SLEEPABLE) !== 0,
+      type: l.attr.prog_type,
+      expectedAttachType: l.attr.expected_attach_type,
+      progFlags: l.attr.prog_flags,
+      sleepable: (l.attr.prog_flags & ProgFlag.BPF_F_SLEEPABLE) !== 0,
       insns: new Uint8Array(cnt * 8),
     });
     prog.attachBtf = l.attachBtf;
     l.attachBtf = null; // the program holds the reference now
-    prog.attachBtfId = n(l, 'attach_btf_id');
+    prog.attachBtfId = l.attr.attach_btf_id;
     prog.createdByUid = l.ctx.proc.cred.uid;
     prog.loadedByKernel = l.ctx.isKernel;
     l.prog = prog;
@@ -173,13 +173,13 @@ registerLoadStage({
   run: (l) => {
     const { ctx } = l;
     const prog = l.prog!;
-    const insns = copyFromBpfPtr(ctx.proc.mem, ctx.ptr(l.attr.insns as bigint), prog.len * 8);
+    const insns = copyFromBpfPtr(ctx.proc.mem, ctx.ptr(l.attr.insns), prog.len * 8);
     if (!insns) return ctx.fail('LOAD-8', 'copy insns', -Errno.EFAULT);
     prog.insns = insns;
     // The bytes as sent, kept apart from prog->insnsi (which CO-RE and the verifier rewrite): a
     // signature stage placed anywhere in the list verifies exactly what the caller sent.
     l.origInsns = insns.slice();
-    const lic = strncpyFromBpfPtr(ctx.proc.mem, ctx.ptr(l.attr.license as bigint), 127);
+    const lic = strncpyFromBpfPtr(ctx.proc.mem, ctx.ptr(l.attr.license), 127);
     if (!lic) return ctx.fail('LOAD-8', 'copy license', -Errno.EFAULT);
     prog.license = lic.str;
     prog.gplCompatible = GPL_COMPATIBLE.has(lic.str);
@@ -218,7 +218,8 @@ registerLoadStage({
   run: (l) => {
     const prog = l.prog!;
     prog.lsmBlob = true;
-    const err = securityBpfProgLoad(l.ctx, prog, l.attr);
+    // LSM hooks take the attr as a record by member path, made from the decoded value (not the bytes)
+    const err = securityBpfProgLoad(l.ctx, prog, typedAttrRecord({ cmd: BpfCmd.BPF_PROG_LOAD, attr: l.attr }, l.ctx.kernel.profile.uapi));
     return err ? l.ctx.fail('LOAD-12', 'security_bpf_prog_load', err) : 0;
   },
 });
