@@ -6,7 +6,7 @@ import type { AuditTypeName } from '../audit/types.js';
 import type { KeyService } from '../keys/key-service.js';
 import type { ProcessKeyrings } from '../keys/process-keyrings.js';
 import type { CapName, Cred } from '../abi/creds.js';
-import type { Decoded } from '../abi/uapi/layout.js';
+import type { MapCreateAttr, ProgLoadAttr, TypedAttr } from '../abi/uapi/attr-types.js';
 
 /** A map as an integrity LSM reaches it: its view and map->ops->map_get_hash. */
 export interface LsmMap {
@@ -119,8 +119,11 @@ export interface CapableArgs {
 }
 export interface BpfArgs {
   readonly cmd: number;
-  /** The attr as copied in (raw, unverified: KP-LSM-1). */
-  readonly attr: Decoded;
+  /**
+   * The attr as copied in (raw, unverified: KP-LSM-1), decoded once at syscall entry with its
+   * command's generated type (src/abi/uapi/attr-types.ts); undefined for a command without a layout.
+   */
+  readonly attr: TypedAttr | undefined;
   readonly size: number;
   readonly kernel: boolean;
 }
@@ -130,13 +133,13 @@ export interface BpfMapArgs {
 }
 export interface BpfMapCreateArgs {
   readonly map: MapView;
-  readonly attr: Decoded;
+  readonly attr: MapCreateAttr;
   readonly token: null;
   readonly kernel: boolean;
 }
 export interface BpfProgLoadArgs {
   readonly prog: ProgView;
-  readonly attr: Decoded;
+  readonly attr: ProgLoadAttr;
   readonly token: null;
   readonly kernel: boolean;
 }

@@ -17,10 +17,7 @@ import { Errno } from '../abi/errno.js';
 import type { BpfProgLoadArgs, IntegrityVerdict, LsmContext, LsmModule } from './hooks.js';
 import { registerLsm } from './registry.js';
 
-const signed = (a: BpfProgLoadArgs): boolean => {
-  const s = a.attr.signature;
-  return s !== undefined && s !== 0 && s !== 0n;
-};
+const signed = (a: BpfProgLoadArgs): boolean => a.attr.signature !== 0n;
 
 export function denyUnsignedModule(): LsmModule {
   return {
@@ -43,7 +40,7 @@ export function signatureAuditModule(): LsmModule {
   const record = (a: BpfProgLoadArgs, ctx: LsmContext, fields: string) =>
     ctx.audit(
       'BPF_LSM_ACCESS',
-      `lsm=${name} op=BPF_PROG_LOAD prog=${untrustedString(a.prog.name || '?')} kernel=${a.kernel ? 1 : 0} ${fields} keyring_id=${Number(a.attr.keyring_id ?? 0)} decision=allow pid=${ctx.pid} comm=${untrustedString(ctx.comm)}`,
+      `lsm=${name} op=BPF_PROG_LOAD prog=${untrustedString(a.prog.name || '?')} kernel=${a.kernel ? 1 : 0} ${fields} keyring_id=${a.attr.keyring_id} decision=allow pid=${ctx.pid} comm=${untrustedString(ctx.comm)}`,
     );
   return {
     name,

@@ -35,7 +35,7 @@ import { kernelPtr, type BpfPtr } from './uaccess.js';
 import { ATTR_LAYOUTS } from './uapi/attr-layouts.js';
 import { cmdName } from './uapi/consts.js';
 import { decodeTypedAttr } from '../abi/uapi/attr-types.js';
-import { typedAttrRecord, typedAttrTrace } from '../abi/uapi/typed-attr.js';
+import { typedAttrTrace } from '../abi/uapi/typed-attr.js';
 import type { TraceAttr } from './context.js';
 
 export interface KernelOptions {
@@ -396,7 +396,7 @@ export class Kernel {
     const typed = decodeTypedAttr(cmd, attr, this.profile.uapi);
     ctx.typedAttr = typed;
     if (typed && ctx.traceAttr) ctx.traceAttr.typed = typed;
-    const err = securityBpf(ctx, cmd, typed ? typedAttrRecord(typed, this.profile.uapi) : {}, sized);
+    const err = securityBpf(ctx, cmd, typed, sized);
     if (err < 0) return ctx.fail('SYS-3', 'security_bpf', err);
     const fn = this.commands.get(cmd);
     if (!fn) {

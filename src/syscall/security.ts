@@ -13,6 +13,7 @@ import type { BpfProg } from './objects/prog.js';
 import { traceValue, type TraceValue } from './trace.js';
 import { cmdName, mapTypeName, progTypeName } from './uapi/consts.js';
 import type { Decoded } from './uapi/layout.js';
+import type { MapCreateAttr, ProgLoadAttr, TypedAttr } from '../abi/uapi/attr-types.js';
 
 export function mapView(map: BpfMap): MapView {
   return {
@@ -59,7 +60,7 @@ export function bpfTokenCapable(ctx: SyscallCtx, cap: CapName): boolean {
 }
 
 /** security_bpf(cmd, attr, size, kernel). SYS-3, KP-LSM-1 */
-export function securityBpf(ctx: SyscallCtx, cmd: number, attr: Decoded, size: number): number {
+export function securityBpf(ctx: SyscallCtx, cmd: number, attr: TypedAttr | undefined, size: number): number {
   return ctx.kernel.lsm.callInt(
     'bpf',
     { cmd, attr, size, kernel: ctx.isKernel },
@@ -70,13 +71,13 @@ export function securityBpf(ctx: SyscallCtx, cmd: number, attr: Decoded, size: n
 }
 
 /** security_bpf_map_create(map, attr, token, kernel). MC-14, KP-LSM-2 */
-export function securityBpfMapCreate(ctx: SyscallCtx, map: BpfMap, attr: Decoded): number {
+export function securityBpfMapCreate(ctx: SyscallCtx, map: BpfMap, attr: MapCreateAttr): number {
   return ctx.kernel.lsm.callInt(
     'bpf_map_create',
     { map: mapView(map), attr, token: null, kernel: ctx.isKernel },
     ctx.lsmContext(),
     recorder(ctx),
-    { map: map.name, type: mapTypeName(map.mapType), kernel: ctx.isKernel, ...attrSummary({ excl_prog_hash: attr.excl_prog_hash ?? 0 }) },
+    { map: map.name, type: mapTypeName(map.mapType), kernel: ctx.isKernel, ...attrSummary({ excl_prog_hash: attr.excl_prog_hash }) },
   );
 }
 
@@ -120,14 +121,14 @@ export function progView(prog: BpfProg): ProgView {
 }
 
 /** The trace arguments of the bpf_prog_load hooks: which program, the signing fields of the attr. */
-function progLoadTraceArgs(ctx: SyscallCtx, prog: BpfProg, attr: Decoded): Record<string, TraceValue | boolean> {
-  const sig = (attr.signature as bigint | undefined) ?? 0n;
+function progLoadTraceArgs(ctx: SyscallCtx, prog: BpfProg, attr: ProgLoadAttr): Record<string, TraceValue | boolean> {
+  const sig = attr.signature;
   return {
     prog: prog.name,
     type: progTypeName(prog.type),
     kernel: ctx.isKernel,
     signature: traceValue(sig),
-    ...(sig ? { signature_size: Number(attr.signature_size ?? 0), keyring_id: Number(attr.keyring_id ?? 0) } : {}),
+    ...(sig ? { signature_size: attr.signature_size, keyring_id: attr.keyring_id } : {}),
     ...sigArgs(prog),
   };
 }
@@ -147,7 +148,7 @@ function sigArgs(prog: BpfProg): Record<string, TraceValue> {
  * security_bpf_prog_load_post_integrity, and a non-zero answer stops the chain before any
  * bpf_prog_load hook.
  */
-export function securityBpfProgLoad(ctx: SyscallCtx, prog: BpfProg, attr: Decoded): number {
+export function securityBpfProgLoad(ctx: SyscallCtx, prog: BpfProg, attr: ProgLoadAttr): number {
   const base = { prog: progView(prog), attr, token: null, kernel: ctx.isKernel };
   const traceArgs = progLoadTraceArgs(ctx, prog, attr);
   if (ctx.kernel.profile.lsmIntegrityHooks) {
@@ -168,7 +169,7 @@ export function securityBpfProgLoad(ctx: SyscallCtx, prog: BpfProg, attr: Decode
  * integrity LSM only (HN-HOOK-2); every LSM implementing the hook sees the verdict, the first
  * non-zero answer is returned to the integrity LSM. The verdict is in the trace.
  */
-export function securityBpfProgLoadPostIntegrity(ctx: SyscallCtx, prog: BpfProg, attr: Decoded, lsmid: LsmId, verdict: IntegrityVerdict): number {
+export function securityBpfProgLoadPostIntegrity(ctx: SyscallCtx, prog: BpfProg, attr: ProgLoadAttr, lsmid: LsmId, verdict: IntegrityVerdict): number {
   return ctx.kernel.lsm.callInt(
     'bpf_prog_load_post_integrity',
     { prog: progView(prog), attr, token: null, kernel: ctx.isKernel, lsmid, verdict },

@@ -20,7 +20,7 @@ describe('LSM chain', () => {
       policyModule({ bpf: () => -Errno.EACCES }, 'second'),
       policyModule({ bpf: () => -Errno.EPERM }, 'third'),
     ]);
-    const ret = chain.callInt('bpf', { cmd: 0, attr: {}, size: 0, kernel: false }, ctx, rec, {});
+    const ret = chain.callInt('bpf', { cmd: 0, attr: undefined, size: 0, kernel: false }, ctx, rec, {});
     expect(ret).toBe(-Errno.EACCES);
     expect(calls).toEqual(['bpf:first=0', 'bpf:second=-13']);
   });

@@ -91,7 +91,7 @@ export function ipeModule(opts: LsmOptions = {}): IpeModule {
     const pol = state.active;
     if (!pol) return 0;
     // attr->keyring_id is an __s32 (UAPI-LAYOUT-3).
-    const keyringId = Number(a.attr.keyring_id ?? 0) | 0;
+    const keyringId = a.attr.keyring_id;
     const decision = evaluate(pol.parsed, { op: 'BPF_PROG_LOAD', verdict, keyringId, kernel: a.kernel });
     // spec: AUD-IPE-1, AUD-IPE-3 (denials always; allows with success_audit), AUD-SER-2
     if (audited(decision.action, state.successAudit)) {

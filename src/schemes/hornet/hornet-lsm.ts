@@ -114,10 +114,10 @@ function hornetVerifyHashes(k: LsmKernel, fdArray: bigint, c: HornetParseContext
 function hornetCheckProgram(a: BpfProgLoadIntegrityArgs, k: LsmKernel, rev: HornetRevision): Check {
   // ctx->security = hornet_bpf_prog_security(prog): the blob exists whatever the verdict.
   const security = blobFor(a.prog);
-  const sigPtr = BigInt(a.attr.signature ?? 0);
+  const sigPtr = a.attr.signature;
   // spec: HN-CHK-1
   if (!sigPtr) return verdict('UNSIGNED', 'HN-CHK-1', 'no signature (attr->signature is 0)');
-  const size = Number(a.attr.signature_size ?? 0);
+  const size = a.attr.signature_size;
   // spec: HN-CHK-2
   if (!size) return verdict('BADSIG', 'HN-CHK-2', 'attr->signature_size is 0');
   // spec: HN-CHK-3 — kzalloc(signature_size), then copy_from_bpfptr: hard errors, no verdict.
@@ -132,7 +132,7 @@ function hornetCheckProgram(a: BpfProgLoadIntegrityArgs, k: LsmKernel, rev: Horn
   if (typeof msg === 'number') return verdict('BADSIG', 'HN-CHK-4', `pkcs7_parse_message: ${errnoName(msg) ?? msg} (${log.rule}: ${log.detail})`);
 
   // spec: HN-CHK-5 — a system id is the selector itself; anything else is looked up for the caller.
-  const keyringId = Number(a.attr.keyring_id ?? 0);
+  const keyringId = a.attr.keyring_id;
   let trusted: TrustedKeys;
   let userKey: Key | undefined;
   if (system_keyring_id_check(keyringId) === 0) {
@@ -159,7 +159,7 @@ function hornetCheckProgram(a: BpfProgLoadIntegrityArgs, k: LsmKernel, rev: Horn
     const c = newHornetParseContext();
     const r = asn1_ber_decoder(HORNET_DATA_GRAMMAR_POSTED, c, attr);
     if (r < 0) return verdict('BADSIG', 'HN-CHK-8', `the Hornet attribute does not decode (${errnoName(r) ?? r} at map entry ${c.hashCount})`);
-    return hornetVerifyHashes(k, BigInt(a.attr.fd_array ?? 0), c, security);
+    return hornetVerifyHashes(k, a.attr.fd_array, c, security);
   } finally {
     if (userKey) ks.key_put(userKey);
   }
@@ -241,8 +241,8 @@ function hornetHooks(revision: HornetRevision): Partial<IntHooks> {
     bpf_prog_load_integrity: integrity,
     // spec: HN-MAP-3 — only userspace BPF_PROG_RUN; loads from the kernel are assumed checked.
     bpf: (a: BpfArgs, ctx: LsmContext) => {
-      if (a.cmd !== BpfCmd.BPF_PROG_TEST_RUN || a.kernel || !ctx.kernel) return 0;
-      return hornetCheckProgMapsRun(Number(a.attr['test.prog_fd'] ?? 0), ctx.kernel);
+      if (a.attr?.cmd !== BpfCmd.BPF_PROG_TEST_RUN || a.kernel || !ctx.kernel) return 0;
+      return hornetCheckProgMapsRun(a.attr.attr.prog_fd, ctx.kernel);
     },
   };
 }

@@ -18,7 +18,6 @@ import { bpfTokenCapable, capable, securityBpfMap, securityBpfMapCreate } from '
 import type { BpfPtr } from '../uaccess.js';
 import { copyFromBpfPtr } from '../uaccess.js';
 import { BpfCmd, Limits, MapFlag, MapType, mapTypeName } from '../uapi/consts.js';
-import { typedAttrRecord } from '../../abi/uapi/typed-attr.js';
 import { btfGetByFd } from './fdget.js';
 
 const NUMA_NO_NODE = -1;
@@ -198,7 +197,7 @@ export function mapCreate(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr)
   }
   // MC-14
   map.lsmBlob = true;
-  const lsm = securityBpfMapCreate(ctx, map, typedAttrRecord({ cmd: BpfCmd.BPF_MAP_CREATE, attr: a }, k.profile.uapi));
+  const lsm = securityBpfMapCreate(ctx, map, a);
   if (lsm) return freeMap('MC-14', 'security_bpf_map_create', lsm);
   // MC-15: id, then the fd (security_bpf_map first).
   const id = k.mapIdr.allocCyclic(map);

@@ -12,7 +12,6 @@ import { BpfCmd, Limits, ProgFlag, ProgType, progTypeName } from '../uapi/consts
 import { bpfObjNameCpy } from '../commands/map_create.js';
 import { btfGetByFd } from '../commands/fdget.js';
 import { registerLoadStage } from './load.js';
-import { typedAttrRecord } from '../../abi/uapi/typed-attr.js';
 import { bpfAuditProg, bpfProgNewFd } from './prog-fd.js';
 import { NET_ADMIN_TYPES, PERFMON_TYPES, UNPRIVILEGED_TYPES, progTypeExists } from './prog-types.js';
 
@@ -218,8 +217,7 @@ registerLoadStage({
   run: (l) => {
     const prog = l.prog!;
     prog.lsmBlob = true;
-    // LSM hooks take the attr as a record by member path, made from the decoded value (not the bytes)
-    const err = securityBpfProgLoad(l.ctx, prog, typedAttrRecord({ cmd: BpfCmd.BPF_PROG_LOAD, attr: l.attr }, l.ctx.kernel.profile.uapi));
+    const err = securityBpfProgLoad(l.ctx, prog, l.attr);
     return err ? l.ctx.fail('LOAD-12', 'security_bpf_prog_load', err) : 0;
   },
 });

@@ -4,6 +4,7 @@
 // verdicts into decisions; the end-to-end runs with skeletons are in acceptance.test.ts.
 // spec: HN-CHK-1..10, HN-MAP-1..4, HN-ASN1-2/3, HN-KP-1/2, HN-LIM-1..3, HN-REV-1, LSM-STACK-6
 
+import { decodeTypedAttr } from '../../../src/abi/uapi/attr-types.js';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EPOCH } from '../../../src/keys/clock.js';
@@ -350,7 +351,8 @@ describe('map checks after admission', () => {
       throw new Error('kernel-originated BPF_PROG_RUN must not be looked at');
     };
     const ctx = { pid: 1, comm: 'x', cred: s.p.cred, audit: touch, kernel: new Proxy({}, { get: touch }) } as never;
-    expect(m.hooks.bpf!({ cmd: BpfCmd.BPF_PROG_TEST_RUN, attr: { 'test.prog_fd': 55 }, size: 80, kernel: true }, ctx)).toBe(0);
+    const attr = decodeTypedAttr(BpfCmd.BPF_PROG_TEST_RUN, new Uint8Array([55, 0, 0, 0]), new Set());
+    expect(m.hooks.bpf!({ cmd: BpfCmd.BPF_PROG_TEST_RUN, attr, size: 80, kernel: true }, ctx)).toBe(0);
   });
 
   it('[HN-MAP-4][CLAIM-19] the fd_array slot swapped after Hornet read it: v7-posted says OK and the program binds the unsigned map (only a userspace BPF_PROG_RUN is refused later); v7-toctou-fix refuses it at security_bpf_prog', () => {
