@@ -17,7 +17,8 @@ import { capable, bpfTokenCapable } from '../security.js';
 import { checkUargTailZero, copyFromUser, copyToBpfPtr, copyToUser, userPtr, type BpfPtr } from '../uaccess.js';
 import { BPF_BTF_INFO, BPF_MAP_INFO, BPF_PROG_INFO, OBJ_GET_INFO_BY_FD } from '../uapi/attr-layouts.js';
 import { BpfCmd, Limits } from '../uapi/consts.js';
-import { decode, encode, lastFieldEnd, readField, writeField, type Layout } from '../uapi/layout.js';
+import { encode, lastFieldEnd, writeField, type Layout } from '../uapi/layout.js';
+import { decodeBpfBtfInfo, decodeBpfMapInfo, decodeBpfProgInfo } from '../../abi/uapi/attr-types.js';
 
 /** The info struct's size for a profile and where its tail-zero check starts. */
 function infoSizes(ctx: SyscallCtx, l: Layout): { sizeof: number; tailFrom: number } {
@@ -70,6 +71,8 @@ function mapGetInfo(ctx: SyscallCtx, uattr: BpfPtr, map: BpfMap, uinfo: bigint, 
     if (!inb) return ctx.fail('MHASH-2', 'copy info in', -Errno.EFAULT);
     info.set(inb);
   }
+  // The caller's struct, decoded once (its hash and hash_size are inputs).
+  const req = decodeBpfMapInfo(info, p.uapi);
   // MHASH-3
   const put = (name: string, v: number | bigint | string) => writeField(info, BPF_MAP_INFO.byName.get(name)!, v);
   put('type', map.mapType);
@@ -89,8 +92,8 @@ function mapGetInfo(ctx: SyscallCtx, uattr: BpfPtr, map: BpfMap, uinfo: bigint, 
   put('btf_vmlinux_value_type_id', map.btfVmlinuxValueTypeId);
   // MHASH-4 / MHASH-5
   if (hasHash) {
-    const hash = readField(info, BPF_MAP_INFO.byName.get('hash')!) as bigint;
-    const hashSize = readField(info, BPF_MAP_INFO.byName.get('hash_size')!) as number;
+    const hash = req.hash;
+    const hashSize = req.hash_size;
     if (hash) {
       if (!map.getHash) return ctx.fail('MHASH-4', `${map.typeName} has no map_get_hash`, -Errno.EINVAL);
       if (hashSize !== Limits.SHA256_DIGEST_SIZE) return ctx.fail('MHASH-4', 'hash_size != 32', -Errno.EINVAL);
@@ -118,18 +121,18 @@ function btfGetInfo(ctx: SyscallCtx, uattr: BpfPtr, btf: Btf, uinfo: bigint, inf
   const infoLen = Math.min(sizeof, infoLenIn);
   const inb = infoLen ? copyFromUser(mem, uinfo, infoLen) : new Uint8Array(0);
   if (!inb) return ctx.fail('SYS-2', 'copy info in', -Errno.EFAULT);
-  const req = decode(BPF_BTF_INFO, inb);
+  const req = decodeBpfBtfInfo(inb, ctx.kernel.profile.uapi);
   // btf_get_info_by_fd (kernel/bpf/btf.c): the caller gives a buffer (btf, btf_size) and a name
   // buffer (name, name_len). min(btf_size, data_size) bytes are copied (to a NULL btf: EFAULT);
   // name and name_len are both set or both zero (else EINVAL); name_len comes back as strlen(name),
   // and a name buffer too short for name + NUL gets what fits, NUL-terminated, and ENOSPC after
   // the info is written. OBSERVED on Debian 6.18.15 (vmlinux_btf.json): name_len 7 for "vmlinux".
-  const btfBuf = req.btf as bigint;
-  const btfSize = req.btf_size as number;
+  const btfBuf = req.btf;
+  const btfSize = req.btf_size;
   const btfCopy = Math.min(btfSize, btf.size);
   if (btfCopy && !copyToUser(mem, btfBuf, btf.data.subarray(0, btfCopy))) return ctx.fail('SYS-2', 'copy btf out', -Errno.EFAULT);
-  const nameBuf = req.name as bigint;
-  const unameLen = req.name_len as number;
+  const nameBuf = req.name;
+  const unameLen = req.name_len;
   if (!nameBuf !== !unameLen) return ctx.fail('SYS-4', 'bpf_btf_info: name without name_len or the reverse', -Errno.EINVAL);
   const name = Buffer.from(btf.name, 'latin1');
   let ret = 0;
@@ -172,8 +175,8 @@ function progGetInfo(ctx: SyscallCtx, uattr: BpfPtr, prog: BpfProg, uinfo: bigin
     info.set(inb);
   }
   const F = (name: string) => BPF_PROG_INFO.byName.get(name)!;
-  const get = (name: string) => Number(readField(info, F(name)));
-  const getPtr = (name: string) => readField(info, F(name)) as bigint;
+  // The caller's struct, decoded once: the counts and buffers it asks for.
+  const req = decodeBpfProgInfo(info, ctx.kernel.profile.uapi);
   const put = (name: string, v: number | bigint | string) => writeField(info, F(name), v);
   const efault = (what: string) => ctx.fail('PINFO-3', `copy ${what} out`, -Errno.EFAULT);
 
@@ -183,28 +186,28 @@ function progGetInfo(ctx: SyscallCtx, uattr: BpfPtr, prog: BpfProg, uinfo: bigin
   put('load_time', prog.loadTime);
   put('created_by_uid', prog.createdByUid);
   // gpl_compatible is a one-bit field: the other 31 bits keep what the caller passed.
-  put('gpl_compatible', (get('gpl_compatible') & ~1) | (prog.gplCompatible ? 1 : 0));
+  put('gpl_compatible', (req.gpl_compatible & ~1) | (prog.gplCompatible ? 1 : 0));
   info.set(prog.tag, F('tag').offset);
   info.fill(0, F('name').offset, F('name').offset + 16);
   info.set(Buffer.from(prog.name, 'latin1').subarray(0, 16), F('name').offset);
 
   // PINFO-3: map ids, up to the caller's nr_map_ids.
-  const wantMaps = get('nr_map_ids');
+  const wantMaps = req.nr_map_ids;
   put('nr_map_ids', prog.usedMaps.length);
   const nMaps = Math.min(wantMaps, prog.usedMaps.length);
   if (nMaps) {
     const ids = new Uint8Array(4 * nMaps);
     prog.usedMaps.slice(0, nMaps).forEach((m, i) => new DataView(ids.buffer).setUint32(4 * i, m.id, true));
-    if (!copyToUser(mem, getPtr('map_ids'), ids)) return efault('map_ids');
+    if (!copyToUser(mem, req.map_ids, ids)) return efault('map_ids');
   }
 
   // set_info_rec_size: a record size the caller gives must be the kernel's.
-  for (const [nr, rec, size] of [
-    ['nr_func_info', 'func_info_rec_size', FUNC_INFO_REC],
-    ['nr_line_info', 'line_info_rec_size', LINE_INFO_REC],
-    ['nr_jited_line_info', 'jited_line_info_rec_size', JITED_LINE_INFO_REC],
+  for (const [nr, given, rec, size] of [
+    [req.nr_func_info, req.func_info_rec_size, 'func_info_rec_size', FUNC_INFO_REC],
+    [req.nr_line_info, req.line_info_rec_size, 'line_info_rec_size', LINE_INFO_REC],
+    [req.nr_jited_line_info, req.jited_line_info_rec_size, 'jited_line_info_rec_size', JITED_LINE_INFO_REC],
   ] as const) {
-    if ((get(nr) || get(rec)) && get(rec) !== size) return ctx.fail('PINFO-4', `${rec} must be ${size}`, -Errno.EINVAL);
+    if ((nr || given) && given !== size) return ctx.fail('PINFO-4', `${rec} must be ${size}`, -Errno.EINVAL);
     put(rec, size);
   }
 
@@ -223,29 +226,29 @@ function progGetInfo(ctx: SyscallCtx, uattr: BpfPtr, prog: BpfProg, uinfo: bigin
   const rawOk = capable(ctx, 'CAP_SYSLOG');
   const xlated = prog.xlated ?? prog.insns;
 
-  const wantXlated = get('xlated_prog_len');
+  const wantXlated = req.xlated_prog_len;
   put('xlated_prog_len', xlated.length);
   if (xlated.length && wantXlated) {
     const dump = xlated.slice();
     if (!rawOk) zeroHelperImms(dump);
-    if (!copyToUser(mem, getPtr('xlated_prog_insns'), dump.subarray(0, Math.min(wantXlated, dump.length)))) return efault('xlated_prog_insns');
+    if (!copyToUser(mem, req.xlated_prog_insns, dump.subarray(0, Math.min(wantXlated, dump.length)))) return efault('xlated_prog_insns');
   }
   put('jited_prog_len', 0); // no JIT image: nothing is copied to jited_prog_insns
 
-  const wantKsyms = get('nr_jited_ksyms');
+  const wantKsyms = req.nr_jited_ksyms;
   put('nr_jited_ksyms', 1);
   if (wantKsyms) {
     if (rawOk) {
       const b = new Uint8Array(8);
       new DataView(b.buffer).setBigUint64(0, progImageAddr(ctx), true);
-      if (!copyToUser(mem, getPtr('jited_ksyms'), b)) return efault('jited_ksyms');
+      if (!copyToUser(mem, req.jited_ksyms, b)) return efault('jited_ksyms');
     } else put('jited_ksyms', 0n);
   }
-  const wantLens = get('nr_jited_func_lens');
+  const wantLens = req.nr_jited_func_lens;
   put('nr_jited_func_lens', 1);
   if (wantLens) {
     if (rawOk) {
-      if (!copyToUser(mem, getPtr('jited_func_lens'), new Uint8Array(4))) return efault('jited_func_lens');
+      if (!copyToUser(mem, req.jited_func_lens, new Uint8Array(4))) return efault('jited_func_lens');
     } else put('jited_func_lens', 0n);
   }
 
@@ -253,20 +256,20 @@ function progGetInfo(ctx: SyscallCtx, uattr: BpfPtr, prog: BpfProg, uinfo: bigin
   put('attach_btf_id', prog.attachBtfId);
   if (prog.attachBtf) put('attach_btf_obj_id', prog.attachBtf.id);
 
-  const wantFunc = get('nr_func_info');
+  const wantFunc = req.nr_func_info;
   const nFunc = prog.funcInfo.length / FUNC_INFO_REC;
   put('nr_func_info', nFunc);
-  if (nFunc && wantFunc && !copyToUser(mem, getPtr('func_info'), prog.funcInfo.subarray(0, FUNC_INFO_REC * Math.min(wantFunc, nFunc)))) return efault('func_info');
+  if (nFunc && wantFunc && !copyToUser(mem, req.func_info, prog.funcInfo.subarray(0, FUNC_INFO_REC * Math.min(wantFunc, nFunc)))) return efault('func_info');
 
-  const wantLine = get('nr_line_info');
+  const wantLine = req.nr_line_info;
   const nLine = prog.lineInfo.length / LINE_INFO_REC;
   put('nr_line_info', nLine);
-  if (nLine && wantLine && !copyToUser(mem, getPtr('line_info'), prog.lineInfo.subarray(0, LINE_INFO_REC * Math.min(wantLine, nLine)))) return efault('line_info');
+  if (nLine && wantLine && !copyToUser(mem, req.line_info, prog.lineInfo.subarray(0, LINE_INFO_REC * Math.min(wantLine, nLine)))) return efault('line_info');
   put('nr_jited_line_info', 0); // no JIT: no jited line info
 
-  const wantTags = get('nr_prog_tags');
+  const wantTags = req.nr_prog_tags;
   put('nr_prog_tags', 1);
-  if (wantTags && !copyToUser(mem, getPtr('prog_tags'), prog.tag)) return efault('prog_tags');
+  if (wantTags && !copyToUser(mem, req.prog_tags, prog.tag)) return efault('prog_tags');
 
   return finishInfo(ctx, uattr, uinfo, info, infoLen);
 }
