@@ -8,6 +8,8 @@ import { CASES } from '../scenarios/compare/cases.js';
 import { runCompare, type CompareResult } from '../scenarios/compare/compare.js';
 import { formatCompare, formatCompareMarkdown } from '../scenarios/compare/report-text.js';
 import { formatRaces, RACES } from '../scenarios/compare/explore-races.js';
+import { formatRealColumns, runCompareReal, type CompareRealResult } from '../scenarios/compare/real.js';
+import { debianKernels } from '../realkernel/kernels.js';
 import { renderCompareHtml } from '../scenarios/report/html.js';
 import { jsonText } from '../scenarios/report/json-text.js';
 import { defaultCompareProfiles } from '../schemes/registry.js';
@@ -45,6 +47,10 @@ ${RACES.map((r) => `                      ${r.id.padEnd(16)} ${r.title}`).join('
                     docs/cli.md), html (one self-contained page: the matrix, every cell with its
                     sequence diagram in SVG and its audit records, the races; use --out)
   --details         (text) every cell in full: stages, hooks with verdicts, audit records
+  --real LIST       also run every case on real Debian kernels under QEMU (all, or any of
+                    ${debianKernels().map((d) => d.kver).join(', ')}) beside the profile that models each build,
+                    with no LSMs on either side, and mark every case where they disagree
+                    (docs/realkernel.md; needs qemu-system-x86 and Debian's registry or a cache)
   --out FILE        write the report to FILE instead of stdout
   --audit-file FILE write the whole audit log of every kernel the comparison booted (one per
                     cell, race run and probe, in that order) to FILE in auditd's format (what
@@ -53,6 +59,8 @@ ${RACES.map((r) => `                      ${r.id.padEnd(16)} ${r.title}`).join('
 
 exit status: 0 when the comparison ran (whatever the cells show), 2 for bad usage, 3 for an unusable
 object (docs/cli.md, "Exit codes")`;
+
+const isReal = (r: CompareResult | CompareRealResult): r is CompareRealResult => 'real' in r;
 
 export const compareCommand: Command = {
   name: 'compare',
@@ -67,6 +75,7 @@ export const compareCommand: Command = {
       out: { type: 'string' },
       details: { type: 'boolean' },
       races: { type: 'boolean' },
+      real: { type: 'string' },
       ...AUDIT_FILE_FLAG,
     });
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
@@ -85,15 +94,23 @@ export const compareCommand: Command = {
         throw new InputError(`cannot read object '${positionals[0]}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     }
+    let kvers: string[] | undefined;
+    if (values.real !== undefined) {
+      kvers = values.real === 'all' ? debianKernels().map((k) => k.kver) : (list(values.real) ?? []);
+      for (const k of kvers) if (!debianKernels().some((d) => d.kver === k)) throw new UsageError(`--real: unknown kernel '${k}' (all, or any of ${debianKernels().map((d) => d.kver).join(', ')})`);
+      if (values['audit-file']) throw new UsageError('--audit-file and --real exclude each other (a real kernel only gives its type=1334 records)');
+      if (format === 'html') throw new UsageError('--real has no HTML rendering yet: use --format text, md or json');
+    }
     const audit = new AuditSeries();
-    const r: CompareResult = runCompare({
+    const options = {
       audit,
       ...(object ? { object } : {}),
       ...(profiles ? { profiles } : {}),
       ...(cases ? { cases } : {}),
       cross: !values['no-cross'],
       races: !!values.races,
-    });
+    };
+    const r: CompareResult | CompareRealResult = kvers ? await runCompareReal(kvers, { ...options, realOptions: { progress: (l: string) => io.err(l) } }) : runCompare(options);
     writeAuditFile(values['audit-file'], audit);
     const text =
       format === 'json'
@@ -102,7 +119,11 @@ export const compareCommand: Command = {
           ? renderCompareHtml(r)
           : format === 'md'
           ? formatCompareMarkdown(r)
-          : [...formatCompare(r, { details: !!values.details }), ...(r.races ? ['', ...formatRaces(r.races)] : [])].join('\n');
+          : [
+              ...formatCompare(r, { details: !!values.details }),
+              ...(r.races ? ['', ...formatRaces(r.races)] : []),
+              ...(isReal(r) ? ['', ...formatRealColumns(r.real)] : []),
+            ].join('\n');
     emitReport(io, text, values.out);
     return 0;
   },

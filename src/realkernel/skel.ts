@@ -15,7 +15,7 @@
 import type { LightSkeleton } from '../loader/lskel-reader.js';
 import { loadSkeleton, type SkelProcess, type SkelResult, type SkelRunOptions } from '../loader/skel-runtime.js';
 import type { Json } from '../scenarios/transcript.js';
-import { errnoName } from '../syscall/errno.js';
+import { errnoName, errnoCode, isErrnoName } from '../syscall/errno.js';
 import { sysResult, type SysResult } from '../syscall/result.js';
 import { ATTR_LAYOUTS, BPF_MAP_INFO, BPF_PROG_INFO } from '../syscall/uapi/attr-layouts.js';
 import { BpfCmd, cmdName } from '../syscall/uapi/consts.js';
@@ -303,7 +303,8 @@ class PlaybackProcess extends FakeMemory implements SkelProcess {
       const real = a.rawBytes.get('test.ctx_in');
       if (ctx && real) ctx.bytes.set(real.subarray(0, ctx.bytes.length));
     }
-    return sysResult(a.ret!, this.i);
+    // The runner reports what userspace saw: -1 and errno. The runtime works with the kernel's -errno.
+    return sysResult(a.ret! < 0 && a.errno && isErrnoName(a.errno) ? -errnoCode(a.errno) : a.ret!, this.i);
   }
   /** close(2) of the loader's own fds: its answer changes nothing in the runtime's result. */
   close(_fd: number): SysResult {

@@ -88,19 +88,19 @@ export interface CompareResult {
   readonly races?: readonly RaceExploration[];
 }
 
-function recipeOf(profile: string): Recipe {
+export function recipeOf(profile: string): Recipe {
   const s = schemeOfProfile(profile);
   if (!s) throw new InputError(`profile '${profile}' belongs to no registered scheme`);
   return { toolchain: defaultToolchainFor(profile) ?? s.defaultToolchain, signMaps: s.defaultSignMaps ?? false };
 }
 
-interface Made {
+export interface Made {
   readonly inputs: CaseInputs;
   readonly canSign: boolean;
 }
 
 /** The skeletons of one recipe, and the data byte whose change alters the loaded program. */
-function makeInputs(obj: BpfObject, r: Recipe, id: SigningIdentity, other: SigningIdentity, audit: AuditSeries): Made {
+export function makeInputs(obj: BpfObject, r: Recipe, id: SigningIdentity, other: SigningIdentity, audit: AuditSeries): Made {
   const unsigned = makeSkeleton(obj, { toolchain: r.toolchain, name: obj.name });
   const canSign = unsigned.toolchain.canSign;
   const sign = (who: SigningIdentity): LightSkeleton =>
@@ -216,7 +216,7 @@ function withKeyNames(f: CellFacts, names: ReadonlyMap<string, string>): CellFac
   };
 }
 
-function defaultObject(): { bytes: Uint8Array; file: string } {
+export function defaultObject(): { bytes: Uint8Array; file: string } {
   const bytes = readExampleObject(DEFAULT_EXAMPLE);
   if (!bytes) throw new InputError(`the example object ${exampleObjectPath(DEFAULT_EXAMPLE)} is not installed (the package's examples/bpf/ folder is missing)`);
   // Named relative to the package, so the report does not depend on where it is installed.
