@@ -8,7 +8,7 @@ import type { AddressSpace } from './memory.js';
 import type { KernelProfile } from './profiles/index.js';
 import { checkUargTailZero, copyFromBpfPtr, type BpfPtr } from './uaccess.js';
 import { ATTR_LAYOUTS } from './uapi/attr-layouts.js';
-import { decode, fieldsFor, lastFieldEnd, type Decoded, type Layout } from './uapi/layout.js';
+import { fieldsFor, lastFieldEnd, type Layout } from './uapi/layout.js';
 
 /** sizeof(union bpf_attr) for the profile: the largest member end, rounded up to 8. */
 export function attrSize(profile: KernelProfile): number {
@@ -60,12 +60,6 @@ export function checkAttrFails(cmd: number, attr: Uint8Array, profile: KernelPro
   if (end === undefined) return false;
   for (let i = end; i < attr.length; i++) if (attr[i] !== 0) return true;
   return false;
-}
-
-/** Decode the fields of a command's attr that exist in this profile. */
-export function decodeAttr(cmd: number, attr: Uint8Array, profile: KernelProfile): Decoded | undefined {
-  const l = ATTR_LAYOUTS.get(cmd);
-  return l ? decode(l, attr, profile.uapi) : undefined;
 }
 
 /** The layout's fields present in a profile, for encoders. */

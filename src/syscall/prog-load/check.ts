@@ -267,17 +267,18 @@ export class Check {
    */
   resolveWalk(): number {
     const insns = this.insns();
+    const { code, dst, src, off, imm } = insns;
     const n = insns.length;
     for (let pc = 0; pc < n; pc++) {
-      const i = insns.get(pc)!;
-      const cls = i.code & 0x07;
-      const mode = i.code & 0xe0;
-      if (cls === 0x01 && ((mode !== 0x60 && mode !== 0x80) || i.imm !== 0)) return this.fail('LOAD-13', 'BPF_LDX uses reserved fields', -Errno.EINVAL);
-      if (i.code === LD_IMM64) {
-        const next = insns.get(pc + 1);
-        if (!next || next.code !== 0 || next.dst !== 0 || next.src !== 0 || next.off !== 0) return this.fail('LOAD-13', 'invalid bpf_ld_imm64 insn', -Errno.EINVAL);
-        if (i.src !== 0) {
-          const v = this.resolveLdImm64({ pc, srcReg: i.src, dst: i.dst, imm: i.imm, nextImm: next.imm });
+      const c = code[pc]!;
+      const cls = c & 0x07;
+      const mode = c & 0xe0;
+      if (cls === 0x01 && ((mode !== 0x60 && mode !== 0x80) || imm[pc] !== 0)) return this.fail('LOAD-13', 'BPF_LDX uses reserved fields', -Errno.EINVAL);
+      if (c === LD_IMM64) {
+        const k = pc + 1;
+        if (k >= n || code[k] !== 0 || dst[k] !== 0 || src[k] !== 0 || off[k] !== 0) return this.fail('LOAD-13', 'invalid bpf_ld_imm64 insn', -Errno.EINVAL);
+        if (src[pc] !== 0) {
+          const v = this.resolveLdImm64({ pc, srcReg: src[pc]!, dst: dst[pc]!, imm: imm[pc]!, nextImm: imm[k]! });
           // A binding policy's refusal is already in the log and the trace (Check.fail).
           if (typeof v !== 'bigint') return v.id ? (v.errno ?? -Errno.EINVAL) : this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
           this.resolved.set(pc, v);
@@ -285,7 +286,7 @@ export class Check {
         pc++;
         continue;
       }
-      if (!isKnownOpcode(i.code)) return this.fail('LOAD-13', `unknown opcode ${i.code.toString(16).padStart(2, '0')}`, -Errno.EINVAL);
+      if (!isKnownOpcode(c)) return this.fail('LOAD-13', `unknown opcode ${c.toString(16).padStart(2, '0')}`, -Errno.EINVAL);
     }
     return 0;
   }
