@@ -22,7 +22,7 @@ import { Errno } from '../../syscall/errno.js';
 import { bpfProgCalcDigest, checkState, registerLoadStage, type BindingPolicy, type Check, type LoadCtx, type LoadStage } from '../../syscall/prog-load/index.js';
 import { progSignatureRules } from '../../syscall/profiles/index.js';
 import { MapType } from '../../syscall/uapi/consts.js';
-import { kvmemdupBpfptr } from '../kp/signature-stage.js';
+import { kvmemdupBpfptr } from '../../syscall/prog-load/signature.js';
 
 /** The scope the held keyring reference lives in: opened by LT-LOAD-4, closed by LT-SIG-2. */
 const SIG_SCOPE = 'bpf_prog_sig';
