@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // Internal modules (the package entry is the small public API of docs/api.md).
 import { genLoader, objectNameFromPath, readElf, writeLskelHeader } from '../dist/loader/index.js';
+import { timeFor } from './timing.mjs';
 
 export const title = 'Light-skeleton generation (src/loader)';
 
@@ -18,18 +19,8 @@ const OBJECTS = [
   join(here, '../test/loader/bpf/cov_subprogs.bpf.o'),
 ];
 
-function timeIt(fn, minMs = 300) {
-  for (let i = 0; i < 300; i++) fn(); // warm up (JIT)
-  let n = 0;
-  const t0 = process.hrtime.bigint();
-  let el = 0;
-  while (el < minMs * 1e6) {
-    fn();
-    n++;
-    el = Number(process.hrtime.bigint() - t0);
-  }
-  return el / n / 1e3; // µs per call
-}
+/** µs per call, over at least 300 ms after 300 warm-up calls. */
+const timeIt = (fn) => timeFor(fn, { warmup: 300 });
 
 export async function run() {
   const rows = [];

@@ -12,23 +12,14 @@ import { Btf } from '../dist/btf/btf.js';
 import { relocateObject } from '../dist/loader/gen-loader/relocate.js';
 import { bpfCoreApply, builtinVmlinuxBtf, CoreCandCache, loadVmlinuxBtf } from '../dist/syscall/kernel-btf/index.js';
 import { readElf } from '../dist/loader/index.js';
+import { timeFor } from './timing.mjs';
 
 export const title = 'Kernel BTF and CO-RE (src/syscall/kernel-btf)';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function timeIt(fn, minMs = 300) {
-  for (let i = 0; i < 20; i++) fn();
-  let n = 0;
-  const t0 = process.hrtime.bigint();
-  let el = 0;
-  while (el < minMs * 1e6) {
-    fn();
-    n++;
-    el = Number(process.hrtime.bigint() - t0);
-  }
-  return el / n / 1e3; // µs per call
-}
+/** µs per call, over at least 300 ms after 20 warm-up calls. */
+const timeIt = (fn) => timeFor(fn, { warmup: 20 });
 
 export async function run() {
   const obj = readElf(new Uint8Array(readFileSync(join(here, '../examples/bpf/kfunc_core.bpf.o'))), { objectName: 'kfunc_core' }).value;

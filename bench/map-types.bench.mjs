@@ -12,20 +12,9 @@ import { genLoader, readElf, readExampleObject, writeLskelHeader } from '../dist
 import { loadSkeleton } from '../dist/loader/skel-runtime.js';
 import { readLightSkeleton } from '../dist/loader/lskel-reader.js';
 import { sharedPath } from '../dist/shared-dir.js';
+import { timeMedian } from './timing.mjs';
 
 export const title = 'Every map type: light-skeleton load as a ratio to the minimal object (v6.18.44)';
-
-async function time(fn, n, rounds = 7) {
-  for (let i = 0; i < Math.min(n, 10); i++) fn();
-  const per = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) fn();
-    per.push(Number(process.hrtime.bigint() - t0) / 1000 / n);
-  }
-  per.sort((a, b) => a - b);
-  return per[rounds >> 1];
-}
 
 function skeleton(bytes, name) {
   const obj = readElf(bytes, { objectName: name });
@@ -50,8 +39,8 @@ export async function run() {
   };
   const k = load(all)();
   const maps = k.trace.events.filter((e) => e.kind === 'object' && e.type === 'map' && e.action === 'alloc_id').length;
-  const tMin = await time(load(min), 40);
-  const tAll = await time(load(all), 20);
+  const tMin = timeMedian(load(min), 40, { warmup: 10 });
+  const tAll = timeMedian(load(all), 20, { warmup: 10 });
   const fmt = (us) => (us >= 100 ? us.toFixed(0) : us.toFixed(1));
   const markdown = `
 Workload: \`bpftool gen skeleton -L\` (7.7, unsigned) of each object, loaded on a freshly booted

@@ -21,20 +21,9 @@ import { makeSigningIdentity } from '../dist/keys/make-cert.js';
 import { destroySkeleton, loadSkeleton } from '../dist/loader/skel-runtime.js';
 import { makeSkeleton, openObjectBytes } from '../dist/scenarios/make-skeleton.js';
 import { sharedPath } from '../dist/shared-dir.js';
+import { timeMedian } from './timing.mjs';
 
 export const title = 'Signed light-skeleton load, the fast path (issue K, v6.18)';
-
-function timeMedian(fn, n, rounds = 7) {
-  for (let i = 0; i < Math.min(n, 50); i++) fn();
-  const per = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) fn();
-    per.push(Number(process.hrtime.bigint() - t0) / 1000 / n);
-  }
-  per.sort((a, b) => a - b);
-  return per[rounds >> 1];
-}
 
 export async function run() {
   const id = makeSigningIdentity();

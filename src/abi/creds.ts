@@ -14,7 +14,8 @@ export const ALL_BPF_CAPS: readonly CapName[] = ['CAP_SYS_ADMIN', 'CAP_BPF', 'CA
 /** What a root process holds of the capabilities bpfsig models (CAP_SYSLOG: kallsyms_show_value). */
 export const ROOT_CAPS: readonly CapName[] = [...ALL_BPF_CAPS, 'CAP_SYSLOG'];
 
-export interface Cred {
+/** The user and group ids of a task's credentials (struct cred), as audit's SYSCALL record prints them. */
+export interface CredIds {
   readonly uid: number;
   readonly gid: number;
   readonly euid: number;
@@ -23,6 +24,9 @@ export interface Cred {
   readonly egid: number;
   readonly sgid: number;
   readonly fsgid: number;
+}
+
+export interface Cred extends CredIds {
   /** Effective capability set. */
   readonly caps: ReadonlySet<CapName>;
 }

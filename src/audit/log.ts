@@ -6,6 +6,7 @@
 // OBS-AUD-1 (records of nested loader calls belong to the outer syscall's event).
 
 import type { Clock } from '../abi/clock.js';
+import type { CredIds } from '../abi/creds.js';
 import { RetainedList, type RetentionOptions } from '../abi/records.js';
 import { ruleMatches, type AuditRule, type RuleSubject } from './rules.js';
 import { AuditType, type AuditTypeName } from './types.js';
@@ -21,19 +22,11 @@ export interface AuditRecord {
 }
 
 /** What the SYSCALL record needs to know about the calling task. */
-export interface AuditTask {
+export interface AuditTask extends CredIds {
   readonly pid: number;
   readonly ppid: number;
   readonly auid: number;
   readonly ses: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly euid: number;
-  readonly suid: number;
-  readonly fsuid: number;
-  readonly egid: number;
-  readonly sgid: number;
-  readonly fsgid: number;
   readonly tty: string | null;
   readonly comm: string;
   readonly exe: string;

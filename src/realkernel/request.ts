@@ -23,16 +23,10 @@ import { errnoName } from '../syscall/errno.js';
 import { ATTR_LAYOUTS, INFO_LAYOUTS } from '../syscall/uapi/attr-layouts.js';
 import { BpfCmd, KeySpec, parseCmd } from '../syscall/uapi/consts.js';
 import { decode, readField, writeField, type FieldDef, type FieldValue, type Layout } from '../syscall/uapi/layout.js';
-import type { Json, Transcript, TranscriptStep } from '../scenarios/transcript.js';
+import type { Json, StepCall, Transcript, TranscriptStep } from '../scenarios/transcript.js';
 import { InputError } from '../errors.js';
 
-export interface PlanStep {
-  readonly id: string;
-  readonly cmd: string;
-  readonly attr_size?: number;
-  readonly attr?: Record<string, Json>;
-  readonly attr_hex?: string;
-  readonly patch?: Json[];
+export interface PlanStep extends StepCall {
   readonly record?: readonly string[];
   readonly readback?: readonly string[];
   readonly after_ok?: boolean | string;

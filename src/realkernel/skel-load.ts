@@ -5,7 +5,7 @@
 
 import type { LightSkeleton } from '../loader/lskel-reader.js';
 import type { SkelResult } from '../loader/skel-runtime.js';
-import { applyTampers, KEYRING_IDS, pickToolchain, type AppliedTamper, type KeyringName, type Tamper } from '../scenarios/skel-run.js';
+import { applyTampers, keyringChoice, pickToolchain, type AppliedTamper, type KeyringName, type SkeletonSetupOptions } from '../scenarios/skel-run.js';
 import { SKEL_LOAD_FORMAT, type SkelLoadJson } from '../scenarios/skel-report.js';
 import type { TimelineCallJson, TimelineEventJson } from '../scenarios/timeline-json.js';
 import type { ErrnoName } from '../syscall/errno.js';
@@ -18,17 +18,8 @@ import type { RealStep } from './request.js';
 import { runOnRealKernel, type RealRun, type RealRunOptions } from './run.js';
 import { errnoOf, playBackSkeleton, skelLoadPlan, type SkelPlan } from './skel.js';
 
-export interface RealSkelOptions extends RealRunOptions {
-  readonly certDer?: Uint8Array;
-  /** session, or a raw keyring_id (builtin/secondary/platform need the kernel to hold the cert). */
-  readonly keyring?: KeyringName | number;
-  readonly keyDescription?: string;
-  readonly tampers?: readonly Tamper[];
-  readonly skipFreeze?: boolean;
-  readonly skipHash?: boolean;
-  /** The toolchain whose bpf_load_and_run flow runs the skeleton (default: the first that fits). */
-  readonly toolchain?: string;
-}
+/** The boot's options and the skeleton's set-up; `keyring` is the session placement or a raw keyring_id (builtin/secondary/platform need the kernel to hold the cert). */
+export interface RealSkelOptions extends RealRunOptions, SkeletonSetupOptions {}
 
 export interface RealSkelRun {
   readonly real: RealRun;
@@ -47,11 +38,10 @@ export interface RealSkelRun {
 /** Load `skel` on real Debian `kver` (one boot). */
 export async function runSkeletonReal(kver: string, skel: LightSkeleton, opts: RealSkelOptions = {}): Promise<RealSkelRun> {
   debianKernel(kver);
-  const keyringName = typeof opts.keyring === 'number' ? null : (opts.keyring ?? (opts.certDer ? 'session' : null));
+  const { name: keyringName, id: keyringId } = keyringChoice(opts);
   if (keyringName && keyringName !== 'session')
     throw new InputError(`--keyring ${keyringName} needs the certificate inside the kernel's own keyrings; on a real kernel use --keyring session or a raw keyring id`);
   if (opts.certDer && typeof opts.keyring === 'number') throw new InputError('a certificate needs a keyring placement (session), not a raw keyring id');
-  const keyringId = typeof opts.keyring === 'number' ? opts.keyring : keyringName ? KEYRING_IDS[keyringName] : 0;
   const { toolchain, candidates } = pickToolchain(skel, opts.toolchain);
   const { skel: loaded, applied } = applyTampers(skel, opts.tampers ?? []);
   const runOpts = { flow: toolchain.flow, keyringId, ...(opts.skipFreeze ? { skipFreeze: true } : {}), ...(opts.skipHash ? { skipHash: true } : {}) };

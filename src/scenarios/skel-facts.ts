@@ -92,6 +92,22 @@ export function embeddedMetadataHash(insns: Uint8Array): string | null {
   return signatureMatchBlock(insns)?.embeddedHash ?? null;
 }
 
+/** A run's syscall entries and exits, each by its trace id. */
+export function syscallsBySys(events: readonly TraceEvent[]): { enters: Map<number, SyscallEnter>; exits: Map<number, SyscallExit> } {
+  const enters = new Map<number, SyscallEnter>();
+  const exits = new Map<number, SyscallExit>();
+  for (const e of events) {
+    if (e.kind === 'syscall') enters.set(e.sys, e);
+    else if (e.kind === 'exit') exits.set(e.sys, e);
+  }
+  return { enters, exits };
+}
+
+/** Whether a traced BPF_PROG_LOAD passed a signature pointer (attr->signature non-zero). */
+export function signedLoad(e: SyscallEnter): boolean {
+  return e.attr?.signature !== undefined && e.attr.signature !== '0x0' && e.attr.signature !== 0;
+}
+
 function call(e: SyscallEnter, exit: SyscallExit | undefined): CallFacts {
   return { sys: e.sys, cmd: e.cmd ?? e.name, size: e.size ?? null, ret: exit?.ret ?? 0, errno: exit?.errno ?? null, returned: exit !== undefined };
 }
@@ -99,12 +115,7 @@ function call(e: SyscallEnter, exit: SyscallExit | undefined): CallFacts {
 /** Facts of a run. */
 export function skelFacts(run: SkelRun): SkelFacts {
   const events: readonly TraceEvent[] = run.kernel.trace.events;
-  const enters = new Map<number, SyscallEnter>();
-  const exits = new Map<number, SyscallExit>();
-  for (const e of events) {
-    if (e.kind === 'syscall') enters.set(e.sys, e);
-    else if (e.kind === 'exit') exits.set(e.sys, e);
-  }
+  const { enters, exits } = syscallsBySys(events);
   const bpfCalls = [...enters.values()].filter((e) => e.name === 'bpf');
   const outer = bpfCalls.filter((e) => !e.kernel);
   const outerCalls = outer.map((e) => call(e, exits.get(e.sys)));
@@ -118,7 +129,7 @@ export function skelFacts(run: SkelRun): SkelFacts {
     ? {
         ...call(loadEnter, exits.get(loadEnter.sys)),
         insnCnt: Number(loadEnter.attr?.insn_cnt ?? 0),
-        signed: loadEnter.attr?.signature !== undefined && loadEnter.attr.signature !== '0x0' && loadEnter.attr.signature !== 0,
+        signed: signedLoad(loadEnter),
         signatureSize: Number(loadEnter.attr?.signature_size ?? 0),
         keyringId: Number(loadEnter.attr?.keyring_id ?? 0),
         signatureMapsSize: Number(loadEnter.attr?.signature_maps_size ?? 0),

@@ -88,9 +88,8 @@ export function applyTampers(skel: LightSkeleton, tampers: readonly Tamper[]): {
   return { skel: copy, applied };
 }
 
-export interface RunSkeletonOptions {
-  /** Kernel profile name (default: the registry's default profile, v6.18). */
-  readonly profile?: string;
+/** How a skeleton is set up and run, on the emulator (runSkeleton) and on a real kernel (runSkeletonReal). */
+export interface SkeletonSetupOptions {
   /**
    * The toolchain whose libbpf runs the skeleton (its bpf_load_and_run flow). Default: the first
    * registered toolchain that writes skeletons like this one (candidateToolchains).
@@ -98,13 +97,29 @@ export interface RunSkeletonOptions {
   readonly toolchain?: string;
   /** The signing certificate, DER. */
   readonly certDer?: Uint8Array;
-  /** Where the certificate goes and which keyring_id the skeleton passes; a number = that keyring_id as is. */
+  /**
+   * Where the certificate goes and which keyring_id the skeleton passes; a number = that keyring_id
+   * as is. (A real kernel takes only the session placement or a raw id: builtin, secondary and
+   * platform need the kernel to hold the certificate.)
+   */
   readonly keyring?: KeyringName | number;
   /** add_key description for the session placement (bpftool uses the certificate path). */
   readonly keyDescription?: string;
   readonly tampers?: readonly Tamper[];
   readonly skipFreeze?: boolean;
   readonly skipHash?: boolean;
+}
+
+/** The keyring placement `opts` asks for (session when there is a certificate and no keyring), and the keyring_id the skeleton passes. */
+export function keyringChoice(opts: Pick<SkeletonSetupOptions, 'keyring' | 'certDer'>): { name: KeyringName | null; id: number } {
+  const name = typeof opts.keyring === 'number' ? null : (opts.keyring ?? (opts.certDer ? 'session' : null));
+  const id = typeof opts.keyring === 'number' ? opts.keyring : name ? KEYRING_IDS[name] : 0;
+  return { name, id };
+}
+
+export interface RunSkeletonOptions extends SkeletonSetupOptions {
+  /** Kernel profile name (default: the registry's default profile, v6.18). */
+  readonly profile?: string;
   /** Create the metadata map without excl_prog_hash (KP-META-5, LT-ERR-20). */
   readonly noExclHash?: boolean;
   /**
@@ -153,7 +168,6 @@ export interface SkelRun {
   readonly errno: string | null;
 }
 
-/** Run `<name>__open_and_load()` for `skel` in a fresh kernel set up as `opts` says. */
 /** The toolchain that runs `skel`: the one named, else the first that fits its header. */
 export function pickToolchain(skel: LightSkeleton, name?: string): { toolchain: ToolchainProfile; candidates: ToolchainProfile[] } {
   const candidates = candidateToolchains(skel);
@@ -167,10 +181,10 @@ export function pickToolchain(skel: LightSkeleton, name?: string): { toolchain: 
   return { toolchain: t, candidates };
 }
 
+/** Run `<name>__open_and_load()` for `skel` in a fresh kernel set up as `opts` says. */
 export function runSkeleton(skel: LightSkeleton, opts: RunSkeletonOptions = {}): SkelRun {
   const { toolchain, candidates } = pickToolchain(skel, opts.toolchain);
-  const keyringName = typeof opts.keyring === 'number' ? null : (opts.keyring ?? (opts.certDer ? 'session' : null));
-  const keyringId = typeof opts.keyring === 'number' ? opts.keyring : keyringName ? KEYRING_IDS[keyringName] : 0;
+  const { name: keyringName, id: keyringId } = keyringChoice(opts);
   const cert = opts.certDer;
   if (cert && typeof opts.keyring === 'number') throw new InputError('a certificate needs a keyring placement (session, builtin, secondary or platform), not a raw keyring id');
 

@@ -6,13 +6,17 @@ import { InputError } from '../errors.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-export interface TranscriptStep {
+/** The call a step makes, as both a transcript step and a real-kernel plan step (src/realkernel/request.ts) write it. */
+export interface StepCall {
   readonly id: string;
   readonly cmd: string;
   readonly attr_size?: number;
   readonly attr?: Record<string, Json>;
   readonly attr_hex?: string;
   readonly patch?: Json[];
+}
+
+export interface TranscriptStep extends StepCall {
   readonly expect: { ret?: number | 'fd' | 'key'; errno?: string; out?: Record<string, Json> };
   /** Other fields of non-bpf steps: close/dup2 (fd, newfd), add_key (type, description, payload, keyring). */
   readonly [k: string]: Json | undefined;

@@ -8,20 +8,12 @@ import { formatAuditd, formatKernel, toJson, parseFields } from '../../src/audit
 import { parseAuditRule, AuditRuleError } from '../../src/audit/rules.js';
 import { VirtualClock } from '../../src/syscall/clock.js';
 import { setup, arrayMap } from '../support/kernel.js';
+import { hasTool } from '../support/tools.js';
 
 const task: AuditTask = {
   pid: 4242, ppid: 1, auid: 1000, ses: 3, uid: 0, gid: 0, euid: 0, suid: 0, fsuid: 0, egid: 0, sgid: 0, fsgid: 0,
   tty: 'pts0', comm: 'loader', exe: '/usr/bin/loader', argv: ['loader'],
 };
-
-function hasTool(t: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('audit core', () => {
   it('[AUD-SER-1] the first record takes the serial; SYSCALL, PROCTITLE and EOE close the event with the same stamp', () => {

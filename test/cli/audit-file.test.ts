@@ -16,15 +16,7 @@ import { BpfClient } from '../../src/loader/bpf.js';
 import { MapType } from '../../src/syscall/uapi/consts.js';
 import { cli, tempDir } from './support.js';
 import { HAS_SHARED, fixturePath } from '../support/shared.js';
-
-function hasTool(t: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { hasTool } from '../support/tools.js';
 
 const LINE = /^type=(\S+) msg=audit\((\d+\.\d{3}):(\d+)\): ?/;
 

@@ -1,7 +1,6 @@
 // Helpers for the kernel-BTF tests: tool detection, the real vmlinux BTF, fixture programs as the
 // kernel receives them (relocated instructions, func/line info, CO-RE records, the uploaded BTF).
 
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Btf } from '../../src/btf/btf.js';
 import type { BpfObject } from '../../src/loader/elf/object-types.js';
@@ -16,14 +15,7 @@ export interface CoreReloRecord {
   kind: number;
 }
 
-export function hasTool(name: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { hasTool } from '../support/tools.js';
 
 export const REAL_VMLINUX = '/sys/kernel/btf/vmlinux';
 export const HAS_REAL_VMLINUX = existsSync(REAL_VMLINUX);

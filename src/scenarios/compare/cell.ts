@@ -6,8 +6,9 @@
 
 import { formatAuditd, parseFields } from '../../audit/format.js';
 import { NO_LSM } from '../../lsm/chain.js';
-import type { HookEvent, StageEvent, SyscallEnter, SyscallExit, TraceEvent } from '../../syscall/trace.js';
+import type { HookEvent, StageEvent, TraceEvent } from '../../syscall/trace.js';
 import { sequenceOf, type SeqItem } from '../sequence.js';
+import { signedLoad, syscallsBySys } from '../skel-facts.js';
 import type { SkelRun } from '../skel-run.js';
 
 export interface CellFailure {
@@ -68,12 +69,7 @@ const HOOKS_SHOWN = new Set(['bpf_prog_load', 'bpf_prog_load_integrity', 'bpf_pr
 
 export function cellFacts(run: SkelRun): CellFacts {
   const events: readonly TraceEvent[] = run.kernel.trace.events;
-  const enters = new Map<number, SyscallEnter>();
-  const exits = new Map<number, SyscallExit>();
-  for (const e of events) {
-    if (e.kind === 'syscall') enters.set(e.sys, e);
-    else if (e.kind === 'exit') exits.set(e.sys, e);
-  }
+  const { enters, exits } = syscallsBySys(events);
   const cmdOf = (sys: number) => {
     const e = enters.get(sys);
     return e?.cmd ?? e?.name ?? '?';
@@ -112,11 +108,11 @@ export function cellFacts(run: SkelRun): CellFacts {
   const loaded = r.err === 0;
   const evidence: string[] = [];
   if (!loaded && loaderLoad) {
-    const signedLoad = loaderLoad.attr?.signature !== undefined && loaderLoad.attr.signature !== '0x0' && loaderLoad.attr.signature !== 0;
+    const signed = signedLoad(loaderLoad);
     for (const h of lsm) {
       if (h.sys !== loaderLoad.sys || h.lsm === NO_LSM || h.ret !== 0 || h.kernel) continue;
       const verified = h.verdict === 'OK' || h.verdict === 'verified' || h.verdict === 'VERIFIED';
-      if (h.hook === 'bpf_prog_load' && (signedLoad || verified)) evidence.push(`${h.lsm} admitted the signed ${String(loaderName)} at ${h.hook}`);
+      if (h.hook === 'bpf_prog_load' && (signed || verified)) evidence.push(`${h.lsm} admitted the signed ${String(loaderName)} at ${h.hook}`);
       else if (h.hook === 'bpf_prog_load_post_integrity' && verified) evidence.push(`${h.lsm} allowed verdict ${h.verdict} at ${h.hook}`);
     }
     const id = events.find((e) => e.kind === 'object' && e.action === 'alloc_id' && e.type === 'prog' && e.sys === loaderLoad.sys);

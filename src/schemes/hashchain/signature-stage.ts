@@ -19,10 +19,10 @@ import { createHash } from 'node:crypto';
 import type { SignedContentFailure } from '../../keys/bpf-prog-signature.js';
 import { bpfMapGet } from '../../syscall/commands/fdget.js';
 import { errnoName } from '../../syscall/errno.js';
-import { registerLoadStage, type LoadCtx, type LoadStage } from '../../syscall/prog-load/index.js';
+import type { LoadCtx, LoadStage } from '../../syscall/prog-load/index.js';
+import { kvmemdupBpfptr, signatureSlotStage, verdictDetail, verifyProgSignature } from '../../syscall/prog-load/signature.js';
 import { copyFromBpfPtrOffset } from '../../syscall/uaccess.js';
 import { mapTypeName } from '../../syscall/uapi/consts.js';
-import { kvmemdupBpfptr, verdictDetail, verifyProgSignature } from '../kp/signature-stage.js';
 
 /** How a revision of the series checks kvmemdup_bpfptr's result for `maps`. */
 export type MapsCopyCheck =
@@ -126,30 +126,21 @@ function hashChainContent(l: LoadCtx, check: MapsCopyCheck): Uint8Array | Signed
 
 /** bpf_prog_verify_signature of one revision of the series, as the stage in the signature slot. */
 export function hashChainSignatureStage(id: string, check: MapsCopyCheck): LoadStage {
-  return registerLoadStage({
-    id,
-    name: 'bpf_prog_verify_signature',
-    needs: ['prog', 'orig-insns'],
-    provides: [],
-    phase: 'before',
-    role: 'signature',
-    run: (l) => {
-      // KP-LOAD-2: the whole function runs only for a load that carries a signature pointer; the
-      // hash-chain fields of an unsigned load are ignored.
-      if (!l.attr.signature) return 0;
-      const k = l.attr.signature_maps_size;
-      // HC-SIG-5 / HC-ERR-1: no maps → KP's check over the instructions, unchanged.
-      const res = k === 0 ? verifyProgSignature(l, l.origInsns!) : verifyProgSignature(l, () => hashChainContent(l, check));
-      const ctx = l.ctx;
-      if (res.ret < 0) return ctx.fail(id, `bpf_prog_verify_signature (${res.stage})`, res.ret, verdictDetail(res));
-      if (res.ret > 0) {
-        // HC-Q-1: `if (err) goto free_maps; … return err;` — bpf_prog_load returns it as is.
-        ctx.step(id, 'bpf_prog_verify_signature: positive return, passed up as is (HC-Q-1)', verdictDetail(res), res.ret);
-        return res.ret;
-      }
-      ctx.step(id, k === 0 ? 'bpf_prog_verify_signature: signature verified' : `bpf_prog_verify_signature: hash chain over ${k} ${k === 1 ? 'map' : 'maps'} verified`, verdictDetail(res), 0);
-      return 0;
-    },
+  // KP-LOAD-2 (signatureSlotStage): the whole function runs only for a load that carries a signature
+  // pointer; the hash-chain fields of an unsigned load are ignored.
+  return signatureSlotStage(id, (l) => {
+    const k = l.attr.signature_maps_size;
+    // HC-SIG-5 / HC-ERR-1: no maps → KP's check over the instructions, unchanged.
+    const res = k === 0 ? verifyProgSignature(l, l.origInsns!) : verifyProgSignature(l, () => hashChainContent(l, check));
+    const ctx = l.ctx;
+    if (res.ret < 0) return ctx.fail(id, `bpf_prog_verify_signature (${res.stage})`, res.ret, verdictDetail(res));
+    if (res.ret > 0) {
+      // HC-Q-1: `if (err) goto free_maps; … return err;` — bpf_prog_load returns it as is.
+      ctx.step(id, 'bpf_prog_verify_signature: positive return, passed up as is (HC-Q-1)', verdictDetail(res), res.ret);
+      return res.ret;
+    }
+    ctx.step(id, k === 0 ? 'bpf_prog_verify_signature: signature verified' : `bpf_prog_verify_signature: hash chain over ${k} ${k === 1 ? 'map' : 'maps'} verified`, verdictDetail(res), 0);
+    return 0;
   });
 }
 

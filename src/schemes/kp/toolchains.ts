@@ -72,22 +72,14 @@ export const BPFTOOL_7_7: ToolchainProfile = {
  * off-by-one and no self-loops (TC-LB2606-1/2/3), the non-exclusive metadata map rejected by reading
  * the `u32 excl` at offset 32 of struct bpf_map (TC-LB2606-4, LSK-SIGM-8), the ctx overrides skipped
  * when signed (TC-LB2606-5/6). Its skeletons run with Debian's libbpf-dev 1.7.0 skel_internal.h
- * (OBS-DEB-1): GET_INFO kept, no fd_array_cnt.
+ * (OBS-DEB-1): GET_INFO kept, no fd_array_cnt. Everything else is bpftool 7.7's.
  */
 export const BPFTOOL_7_8: ToolchainProfile = {
+  ...BPFTOOL_7_7,
   name: 'bpftool-7.8',
   summary: 'bpftool 7.8 -S (Debian, 7.3.4 tree): signs the loader insns; the 2026-06 hardened loader checks map->excl, then map->sha',
   bpftool: 'v7.8.0',
   libbpf: '2026-06 (2dca7916); skeletons built against libbpf 1.7.0',
-  mmapableNeedsGlobalVar: true,
-  hiddenVarsStatic: true,
-  usdtUprobeMulti: true,
-  kfuncStoreFdFirst: true,
-  canSign: true,
-  canSignMaps: false,
   signatureMatch: 'libbpf-2026-06',
   signedSkipsCtxOverrides: true,
-  signs: 'insns',
-  headerStyle: 'v7.7',
-  flow: LIBBPF_1_7,
 };

@@ -17,12 +17,13 @@
 // spec: LT-SIG-1..4, LT-LOAD-1..5, LT-VERD-1..3, LT-LSM-1, LT-ERR-1..20, DIG-4, EXCL-4, OBS-DEB-10,
 // OBS-DEB-30/31, OBS-DEB-42/44/47, SELFTEST-1 (B rows).
 
+import { concat } from '../../keys/der.js';
 import { bpf_key_put, bpf_lookup_system_key, bpf_lookup_user_key, bpf_sig_keyring_classify, bpf_verify_pkcs7_signature, system_keyring_id_check, type BpfKey } from '../../keys/bpf-key.js';
 import { Errno } from '../../syscall/errno.js';
 import { bpfProgCalcDigest, checkState, registerLoadStage, type BindingPolicy, type Check, type LoadCtx, type LoadStage } from '../../syscall/prog-load/index.js';
 import { progSignatureRules } from '../../syscall/profiles/index.js';
 import { MapType } from '../../syscall/uapi/consts.js';
-import { kvmemdupBpfptr } from '../kp/signature-stage.js';
+import { kvmemdupBpfptr } from '../../syscall/prog-load/signature.js';
 
 /** The scope the held keyring reference lives in: opened by LT-LOAD-4, closed by LT-SIG-2. */
 const SIG_SCOPE = 'bpf_prog_sig';
@@ -176,13 +177,7 @@ function signedPayload(c: Check, insns: Uint8Array): Uint8Array | number {
   }
   const total = parts.reduce((n, p) => n + p.length, 0);
   if (total > DYNPTR_MAX_SIZE) return c.fail('LT-SIG-4', `signed payload of ${total} bytes exceeds the dynptr limit`, -Errno.E2BIG);
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 /**

@@ -4,6 +4,7 @@
 // LSK-SIGM-7, OBS-DEB-30/31 (what 7.3.4 accepts).
 
 import type { LoaderFlow, ToolchainProfile } from '../../loader/gen-loader/profiles.js';
+import { BPFTOOL_7_7 } from '../kp/toolchains.js';
 
 /**
  * skel_internal.h after debb5e82: MAP_CREATE with excl_prog_hash (92 bytes), update, MAP_FREEZE kept,
@@ -28,22 +29,17 @@ export const LIBBPF_2026_LOADTIME: LoaderFlow = {
  * the ctx max_entries / initial_value overrides, the PKCS#7 signature covers insns ‖ data (the bytes
  * the 7.3 kernel folds: the metadata map's value is the data blob) and excl_prog_hash is
  * SHA-256(insns). The signature is `openssl cms -sign -binary -nocerts -noattr -keyid -md sha256`
- * over those bytes (TC-BT77-3's signer, OBS-DEB-30). spec: TC-LB26-1, TC-LB26-2
+ * over those bytes (TC-BT77-3's signer, OBS-DEB-30). Object handling and the header are bpftool
+ * 7.7's. spec: TC-LB26-1, TC-LB26-2
  */
 export const LOADTIME_TOOLCHAIN: ToolchainProfile = {
+  ...BPFTOOL_7_7,
   name: 'loadtime',
   summary: 'bpftool/libbpf 2026 load-time (debb5e82): signs insns ‖ data; the loader has no hash compare; fd_array_cnt = 1, no GET_INFO',
   bpftool: 'bpf-next 2026-07 (TC-LB26-2)',
   libbpf: 'debb5e82 (2026-07-08, untagged)',
-  mmapableNeedsGlobalVar: true,
-  hiddenVarsStatic: true,
-  usdtUprobeMulti: true,
-  kfuncStoreFdFirst: true,
-  canSign: true,
-  canSignMaps: false,
   signatureMatch: 'none',
   signedSkipsCtxOverrides: true,
   signs: 'insns-data',
-  headerStyle: 'v7.7',
   flow: LIBBPF_2026_LOADTIME,
 };

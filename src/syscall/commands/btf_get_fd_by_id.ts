@@ -10,9 +10,9 @@
 import { checkAttrFails } from '../attr.js';
 import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
-import { O_CLOEXEC, O_RDONLY, OpenFile, fmodeFor } from '../file.js';
 import { bpfTokenCapable } from '../security.js';
 import { BpfCmd, MapFlag } from '../uapi/consts.js';
+import { btfNewFd } from './btf_load.js';
 
 export function btfGetFdById(ctx: SyscallCtx, attrBytes: Uint8Array): number {
   const k = ctx.kernel;
@@ -28,12 +28,5 @@ export function btfGetFdById(ctx: SyscallCtx, attrBytes: Uint8Array): number {
   const btf = k.btfIdr.find(id);
   if (!btf || btf.refcnt <= 0) return ctx.fail('SYS-4', `btf id ${id} not found`, -Errno.ENOENT);
   btf.refcnt++;
-  const flagsOpen = O_RDONLY | O_CLOEXEC;
-  const file = new OpenFile('btf', btf, fmodeFor(flagsOpen), () => k.btfPut(btf), `btf ${id}`);
-  const fd = k.installFd(ctx, file);
-  if (fd < 0) {
-    k.btfPut(btf);
-    return ctx.fail('SYS-4', 'btf_new_fd', fd);
-  }
-  return fd;
+  return btfNewFd(ctx, btf);
 }

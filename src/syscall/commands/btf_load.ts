@@ -61,8 +61,17 @@ export function btfLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr, s
   if (id < 0) return ctx.fail('SYS-4', 'btf_alloc_id', id);
   btf.id = id;
   k.trace.emit({ kind: 'object', sys: ctx.sys, action: 'alloc_id', type: 'btf', id, name: btf.name });
+  return btfNewFd(ctx, btf);
+}
+
+/**
+ * btf_new_fd: an O_RDONLY|O_CLOEXEC fd on `btf` that takes over one reference (put when the file
+ * is released); when no fd can be installed the reference is dropped and the error returned.
+ */
+export function btfNewFd(ctx: SyscallCtx, btf: Btf): number {
+  const k = ctx.kernel;
   const flagsOpen = O_RDONLY | O_CLOEXEC;
-  const file = new OpenFile('btf', btf, fmodeFor(flagsOpen), () => k.btfPut(btf), `btf ${id}`);
+  const file = new OpenFile('btf', btf, fmodeFor(flagsOpen), () => k.btfPut(btf), `btf ${btf.id}`);
   const fd = k.installFd(ctx, file);
   if (fd < 0) {
     k.btfPut(btf);
