@@ -7,7 +7,7 @@
 // spec: VM-ISA-1 ("unused fields shall be zero"), VM-ISA-2..8, VM-LDR-5, UAPI-CONST-4.
 
 import type { BpfInsn } from './insn.js';
-import { insnAt, type Insns } from './insn-array.js';
+import { insnAt, memoOnInsns, type Insns } from './insn-array.js';
 import {
   BPF_ALU,
   BPF_ALU64,
@@ -267,6 +267,10 @@ export function checkProgram(
   insns: Insns,
   opts: CheckOptions = {},
 ): { pc: number; message: string } | undefined {
+  return memoOnInsns(insns, `check ${opts.allowCallx === true} ${opts.rfcUnusedFields === true}`, () => walkProgram(insns, opts));
+}
+
+function walkProgram(insns: Insns, opts: CheckOptions): { pc: number; message: string } | undefined {
   const n = insns.length;
   if (n === 0) return { pc: 0, message: 'empty program' };
   const second = new Uint8Array(n); // 1 = second slot of an ld_imm64

@@ -5,8 +5,13 @@
 //
 // spec: UAPI-LAYOUT-8, VM-ISA-1 — the same field split as parseInsns (vm/insn.ts).
 
+import { createHash } from 'node:crypto';
 import { BPF_INSN_SIZE } from './opcodes.js';
 import type { BpfInsn } from './insn.js';
+
+/** Programs above this many instructions are not interned (their bytes would be pinned). */
+const INTERN_MAX_INSNS = 65_536;
+const INTERN_CAPACITY = 128;
 
 export class InsnArray {
   readonly length: number;
@@ -42,6 +47,28 @@ export class InsnArray {
       a.imm[pc] = view.getInt32(p + 4, true);
     }
     return a;
+  }
+
+  /**
+   * decode(), shared for identical bytes (issue K): the same instruction bytes give the same
+   * InsnArray, so results computed from it (memoOnInsns) are found again by the next load of the
+   * same program. Keyed by content — a SHA-256 of the bytes, then a byte-for-byte comparison with a
+   * private copy — so bytes patched in place (CO-RE) or any other difference miss. An InsnArray is
+   * never written after it is built.
+   */
+  static intern(bytes: Uint8Array): InsnArray {
+    if (bytes.length % BPF_INSN_SIZE !== 0 || bytes.length / BPF_INSN_SIZE > INTERN_MAX_INSNS) return InsnArray.decode(bytes);
+    const key = createHash('sha256').update(bytes).digest('base64');
+    const hit = interned.get(key);
+    if (hit && Buffer.compare(hit.bytes, bytes) === 0) {
+      interned.delete(key);
+      interned.set(key, hit);
+      return hit.insns;
+    }
+    const insns = InsnArray.decode(bytes);
+    interned.set(key, { bytes: bytes.slice(), insns });
+    while (interned.size > INTERN_CAPACITY) interned.delete(interned.keys().next().value!);
+    return insns;
   }
 
   /** The compact form of instructions given as objects. */
@@ -83,4 +110,31 @@ export type Insns = InsnArray | readonly BpfInsn[];
 /** insns[pc] for either form. */
 export function insnAt(insns: Insns, pc: number): BpfInsn | undefined {
   return insns instanceof InsnArray ? insns.get(pc) : insns[pc];
+}
+
+/** InsnArray.intern's entries, least recently used first (module state, shared by kernels). */
+const interned = new Map<string, { readonly bytes: Uint8Array; readonly insns: InsnArray }>();
+
+/** Forget the interned programs and what was remembered of them (tests). */
+export function clearInternedInsns(): void {
+  interned.clear();
+}
+
+const memo = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * A pure function of the instructions (and of whatever `key` names), computed once per InsnArray
+ * (an array of instruction objects is not remembered):
+ * with intern() the next load of the same bytes finds it. The instructions are never written after
+ * decode, so the only inputs are the instructions and `key`; `make` must read nothing else.
+ */
+export function memoOnInsns<T>(insns: Insns, key: string, make: () => T): T {
+  // An array of objects may be changed by its owner: only the compact form is remembered.
+  if (!(insns instanceof InsnArray)) return make();
+  let m = memo.get(insns);
+  if (!m) memo.set(insns, (m = new Map()));
+  if (m.has(key)) return m.get(key) as T;
+  const v = make();
+  m.set(key, v);
+  return v;
 }

@@ -5,7 +5,7 @@
 // errors come before the exclusive-map check and print "processed 0 insns". spec: LOAD-13.
 
 import { isLocalCall, jumpTarget } from '../../vm/check.js';
-import { insnAt, type Insns } from '../../vm/insn-array.js';
+import { insnAt, memoOnInsns, type Insns } from '../../vm/insn-array.js';
 import { BPF_EXIT, BPF_JA, BPF_JMP, BPF_JMP32, BPF_LD_IMM64, BPF_PSEUDO_FUNC, bpfOp } from '../../vm/opcodes.js';
 
 export interface CfgError {
@@ -21,6 +21,10 @@ const isUnconditionalEnd = (code: number) => code === EXIT || code === (BPF_JMP 
  * at the end is not). `starts` are the sub-program starts, sorted, 0 first.
  */
 export function checkSubprogs(insns: Insns, starts: readonly number[]): CfgError | undefined {
+  return memoOnInsns(insns, `check_subprogs ${starts.join(',')}`, () => walkSubprogs(insns, starts));
+}
+
+function walkSubprogs(insns: Insns, starts: readonly number[]): CfgError | undefined {
   const n = insns.length;
   let sub = 0;
   let subStart = 0;
@@ -45,6 +49,10 @@ export function checkSubprogs(insns: Insns, starts: readonly number[]): CfgError
  * insn N". The second slot of an ld_imm64 counts as reached with its first.
  */
 export function checkReachable(insns: Insns): CfgError | undefined {
+  return memoOnInsns(insns, 'check_cfg', () => walkReachable(insns));
+}
+
+function walkReachable(insns: Insns): CfgError | undefined {
   const n = insns.length;
   const second = new Uint8Array(n); // 1: the second slot of an ld_imm64
   for (let i = 0; i < n; i++) if (insnAt(insns, i)!.code === BPF_LD_IMM64) second[++i] = 1;

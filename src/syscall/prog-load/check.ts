@@ -20,7 +20,7 @@
 import { decodeProgram, type LdImm64Query, type ResolveError } from '../../vm/decode.js';
 import { isKnownOpcode } from '../../vm/check.js';
 import { encodeInsns } from '../../vm/insn.js';
-import { InsnArray } from '../../vm/insn-array.js';
+import { InsnArray, memoOnInsns } from '../../vm/insn-array.js';
 import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
 import type { BpfMap } from '../objects/map.js';
@@ -101,7 +101,7 @@ export class Check {
    */
   insns(): InsnArray {
     const bytes = this.prog.insns;
-    if (this.compact?.bytes !== bytes) this.compact = { bytes, insns: InsnArray.decode(bytes) };
+    if (this.compact?.bytes !== bytes) this.compact = { bytes, insns: InsnArray.intern(bytes) };
     return this.compact.insns;
   }
 
@@ -143,6 +143,24 @@ export class Check {
 
   /** The fd at fd_array[idx], read from the caller's memory. */
   fdArrayEntry(idx: number): number | { err: number; msg: string } {
+    const memo = this.fdArrayMemo;
+    if (memo) {
+      let v = memo.get(idx);
+      if (v === undefined) memo.set(idx, (v = this.readFdArrayEntry(idx)));
+      return v;
+    }
+    return this.readFdArrayEntry(idx);
+  }
+
+  /**
+   * fd_array entries read during one resolve walk. The kernel copies the entry from the caller's
+   * memory for every ld_imm64 that names it; nothing can write that memory between two instructions
+   * of the walk here (another thread runs only between stages, kernel.interleave), so the second
+   * copy of an entry is the first one's value.
+   */
+  private fdArrayMemo: Map<number, number | { err: number; msg: string }> | null = null;
+
+  private readFdArrayEntry(idx: number): number | { err: number; msg: string } {
     const fdArray = this.l.attr.fd_array;
     if (!fdArray) return { err: -Errno.EPROTO, msg: 'fd_idx without fd_array is invalid' };
     const b = copyFromBpfPtr(this.ctx.proc.mem, this.ctx.ptr(fdArray), 4, idx * 4);
@@ -267,29 +285,49 @@ export class Check {
    */
   resolveWalk(): number {
     const insns = this.insns();
-    const { code, dst, src, off, imm } = insns;
-    const n = insns.length;
-    for (let pc = 0; pc < n; pc++) {
-      const c = code[pc]!;
-      const cls = c & 0x07;
-      const mode = c & 0xe0;
-      if (cls === 0x01 && ((mode !== 0x60 && mode !== 0x80) || imm[pc] !== 0)) return this.fail('LOAD-13', 'BPF_LDX uses reserved fields', -Errno.EINVAL);
-      if (c === LD_IMM64) {
-        const k = pc + 1;
-        if (k >= n || code[k] !== 0 || dst[k] !== 0 || src[k] !== 0 || off[k] !== 0) return this.fail('LOAD-13', 'invalid bpf_ld_imm64 insn', -Errno.EINVAL);
-        if (src[pc] !== 0) {
-          const v = this.resolveLdImm64({ pc, srcReg: src[pc]!, dst: dst[pc]!, imm: imm[pc]!, nextImm: imm[k]! });
-          // A binding policy's refusal is already in the log and the trace (Check.fail).
-          if (typeof v !== 'bigint') return v.id ? (v.errno ?? -Errno.EINVAL) : this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
-          this.resolved.set(pc, v);
-        }
-        pc++;
-        continue;
+    const scan = memoOnInsns(insns, 'resolve_pseudo_ldimm64', () => scanLdImm64(insns));
+    const { dst, src, imm } = insns;
+    this.fdArrayMemo = new Map();
+    try {
+      // The pseudo ld_imm64s before the first malformed instruction resolve in order, then its error.
+      for (const pc of scan.pseudo) {
+        const v = this.resolveLdImm64({ pc, srcReg: src[pc]!, dst: dst[pc]!, imm: imm[pc]!, nextImm: imm[pc + 1]! });
+        // A binding policy's refusal is already in the log and the trace (Check.fail).
+        if (typeof v !== 'bigint') return v.id ? (v.errno ?? -Errno.EINVAL) : this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
+        this.resolved.set(pc, v);
       }
-      if (!isKnownOpcode(c)) return this.fail('LOAD-13', `unknown opcode ${c.toString(16).padStart(2, '0')}`, -Errno.EINVAL);
+    } finally {
+      this.fdArrayMemo = null;
     }
-    return 0;
+    return scan.error ? this.fail('LOAD-13', scan.error, -Errno.EINVAL) : 0;
   }
+}
+
+/**
+ * resolve_pseudo_ldimm64's checks of the instructions alone, in order: reserved LDX fields, ld_imm64
+ * pairs, unknown opcodes. The pseudo ld_imm64s met before the first error (which ends the walk), and
+ * that error. A pure function of the instructions: remembered with them (memoOnInsns).
+ */
+function scanLdImm64(insns: InsnArray): { readonly pseudo: readonly number[]; readonly error: string | null } {
+  const { code, dst, src, off, imm } = insns;
+  const n = insns.length;
+  const pseudo: number[] = [];
+  const end = (error: string) => ({ pseudo, error });
+  for (let pc = 0; pc < n; pc++) {
+    const c = code[pc]!;
+    const cls = c & 0x07;
+    const mode = c & 0xe0;
+    if (cls === 0x01 && ((mode !== 0x60 && mode !== 0x80) || imm[pc] !== 0)) return end('BPF_LDX uses reserved fields');
+    if (c === LD_IMM64) {
+      const k = pc + 1;
+      if (k >= n || code[k] !== 0 || dst[k] !== 0 || src[k] !== 0 || off[k] !== 0) return end('invalid bpf_ld_imm64 insn');
+      if (src[pc] !== 0) pseudo.push(pc);
+      pc++;
+      continue;
+    }
+    if (!isKnownOpcode(c)) return end(`unknown opcode ${c.toString(16).padStart(2, '0')}`);
+  }
+  return { pseudo, error: null };
 }
 
 /** bpf_vlog_finalize + the log_true_size copy-back. Returns the error that overrides the result, or 0. */
