@@ -103,6 +103,20 @@ describe('fd_array entries read once per resolve walk [LOAD-13] (issue K)', () =
     expect(u32s(ids(b))).toEqual([mapId(m2), mapId(m1)]);
   });
 
+  it('the xlated dump, made when first read, names the maps of its own load (PINFO-4)', () => {
+    const { c } = setup('v6.18');
+    const m1 = arrayMap(c, 8, 1, 'one');
+    const m2 = arrayMap(c, 8, 1, 'two');
+    const insns = encodeInsns([...ldIdxValue(0), MOV0, EXIT]);
+    const load = (fd: number) => c.progLoad({ progType: ProgType.BPF_PROG_TYPE_SYSCALL, progFlags: ProgFlag.BPF_F_SLEEPABLE, insns, fdArray: [fd] }).res.ret;
+    const a = load(m1);
+    const b = load(m2);
+    // Read b's dump first, then a's: each has the id of the map its load resolved (imm of insn 0).
+    const dumpedId = (fd: number) => new DataView(c.progGetInfo(fd, { fields: { xlated_prog_len: 64 }, bufs: { xlated_prog_insns: 64 } }).out.xlated_prog_insns!.buffer).getInt32(4, true);
+    expect(dumpedId(b)).toBe(c.mapGetInfo(m2).info.id);
+    expect(dumpedId(a)).toBe(c.mapGetInfo(m1).info.id);
+  });
+
   it('an fd_array entry that cannot be read fails the load with EFAULT', () => {
     const { c } = setup('v6.18');
     const m1 = arrayMap(c, 8, 1, 'one');

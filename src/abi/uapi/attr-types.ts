@@ -9,7 +9,10 @@ import type { UapiFeature } from './layout.js';
 export type FieldName<T> = readonly [trace: string, member: keyof T & string, feature?: UapiFeature];
 
 
-const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+/** Byte i of b, 0 past its end (an attr shorter than the layout reads as zero-extended). */
+const byte = (b: Uint8Array, i: number): number => (i < b.length ? b[i]! : 0);
+/** The little-endian 32-bit word at off, as a signed number. */
+const word = (b: Uint8Array, off: number): number => byte(b, off) | (byte(b, off + 1) << 8) | (byte(b, off + 2) << 16) | (byte(b, off + 3) << 24);
 /** n bytes at off, zero-filled past the end of b. */
 function at(b: Uint8Array, off: number, n: number): Uint8Array {
   if (off + n <= b.length) return b.subarray(off, off + n);
@@ -17,9 +20,14 @@ function at(b: Uint8Array, off: number, n: number): Uint8Array {
   if (off < b.length) t.set(b.subarray(off));
   return t;
 }
-const u32 = (b: Uint8Array, off: number): number => (off + 4 <= b.length ? view(b).getUint32(off, true) : view(at(b, off, 4)).getUint32(0, true));
-const s32 = (b: Uint8Array, off: number): number => (off + 4 <= b.length ? view(b).getInt32(off, true) : view(at(b, off, 4)).getInt32(0, true));
-const u64 = (b: Uint8Array, off: number): bigint => (off + 8 <= b.length ? view(b).getBigUint64(off, true) : view(at(b, off, 8)).getBigUint64(0, true));
+const u32 = (b: Uint8Array, off: number): number => word(b, off) >>> 0;
+const s32 = (b: Uint8Array, off: number): number => word(b, off);
+/** Little-endian u64 from two u32 words (a zero high word, the common case, costs no shift). */
+function u64(b: Uint8Array, off: number): bigint {
+  const lo = word(b, off) >>> 0;
+  const hi = word(b, off + 4) >>> 0;
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
 function name16(b: Uint8Array, off: number): string {
   const raw = at(b, off, 16);
   const nul = raw.indexOf(0);

@@ -59,7 +59,10 @@ const HELPERS: readonly (readonly [string, readonly string[]])[] = [
   [
     'base',
     [
-      'const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);',
+      '/** Byte i of b, 0 past its end (an attr shorter than the layout reads as zero-extended). */',
+      'const byte = (b: Uint8Array, i: number): number => (i < b.length ? b[i]! : 0);',
+      '/** The little-endian 32-bit word at off, as a signed number. */',
+      'const word = (b: Uint8Array, off: number): number => byte(b, off) | (byte(b, off + 1) << 8) | (byte(b, off + 2) << 16) | (byte(b, off + 3) << 24);',
       '/** n bytes at off, zero-filled past the end of b. */',
       'function at(b: Uint8Array, off: number, n: number): Uint8Array {',
       '  if (off + n <= b.length) return b.subarray(off, off + n);',
@@ -70,10 +73,20 @@ const HELPERS: readonly (readonly [string, readonly string[]])[] = [
     ],
   ],
   ['u8', ['const u8 = (b: Uint8Array, off: number): number => (off < b.length ? b[off]! : 0);']],
-  ['u16', ['const u16 = (b: Uint8Array, off: number): number => view(at(b, off, 2)).getUint16(0, true);']],
-  ['u32', ['const u32 = (b: Uint8Array, off: number): number => (off + 4 <= b.length ? view(b).getUint32(off, true) : view(at(b, off, 4)).getUint32(0, true));']],
-  ['s32', ['const s32 = (b: Uint8Array, off: number): number => (off + 4 <= b.length ? view(b).getInt32(off, true) : view(at(b, off, 4)).getInt32(0, true));']],
-  ['u64', ['const u64 = (b: Uint8Array, off: number): bigint => (off + 8 <= b.length ? view(b).getBigUint64(off, true) : view(at(b, off, 8)).getBigUint64(0, true));']],
+  ['u16', ['const u16 = (b: Uint8Array, off: number): number => byte(b, off) | (byte(b, off + 1) << 8);']],
+  ['u32', ['const u32 = (b: Uint8Array, off: number): number => word(b, off) >>> 0;']],
+  ['s32', ['const s32 = (b: Uint8Array, off: number): number => word(b, off);']],
+  [
+    'u64',
+    [
+      '/** Little-endian u64 from two u32 words (a zero high word, the common case, costs no shift). */',
+      'function u64(b: Uint8Array, off: number): bigint {',
+      '  const lo = word(b, off) >>> 0;',
+      '  const hi = word(b, off + 4) >>> 0;',
+      '  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);',
+      '}',
+    ],
+  ],
   [
     'name16',
     [

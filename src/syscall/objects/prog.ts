@@ -68,9 +68,21 @@ export class BpfProg {
   lineInfo: Uint8Array = new Uint8Array(0);
   /**
    * The instructions as bpf_insn_prepare_dump shows them (GET_INFO xlated_prog_insns): map
-   * ld_imm64s carry the map id and value offset, other ld_imm64s their resolved value.
+   * ld_imm64s carry the map id and value offset, other ld_imm64s their resolved value. Made when
+   * first read (issue K: most programs are never dumped) from what the check stage fixed at load
+   * time (setXlated).
    */
-  xlated: Uint8Array | null = null;
+  get xlated(): Uint8Array | null {
+    if (this.#xlated === undefined) this.#xlated = this.#makeXlated?.() ?? null;
+    return this.#xlated;
+  }
+  /** The check stage's dump, made from inputs it no longer changes. */
+  setXlated(make: () => Uint8Array): void {
+    this.#makeXlated = make;
+    this.#xlated = undefined;
+  }
+  #xlated: Uint8Array | null | undefined = null;
+  #makeXlated: (() => Uint8Array) | null = null;
   /** prog->aux->verified_insns: instructions the check stage walked (PINFO-5). */
   verifiedInsns = 0;
 

@@ -519,7 +519,11 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
     const r = translate(xin);
     return { bytes: encodeInsns(r.insns), orig: r.orig };
   });
-  prog.xlated = t ? xlatedDump(t.bytes, t.orig, c.dumpLdImm64) : xlatedDump(prog.insns, null, c.dumpLdImm64);
+  // The dump's inputs are final here: the rewrite (immutable, shared by identical walks), the
+  // instruction bytes as loaded and the ld_imm64 ids of this load (the check is done with them).
+  const insnsAsLoaded = prog.insns;
+  const ld = c.dumpLdImm64;
+  prog.setXlated(() => (t ? xlatedDump(t.bytes, t.orig, ld) : xlatedDump(insnsAsLoaded, null, ld)));
   return 0;
 });
 
