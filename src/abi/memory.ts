@@ -47,7 +47,6 @@ export class Region {
   readonly name: string;
   readonly kind: RegionKind;
   readonly bytes: Uint8Array;
-  readonly view: DataView;
   readonly writable: boolean;
   /** Upper and lower u32 words of the base address. */
   readonly hi: number;
@@ -63,9 +62,14 @@ export class Region {
     this.name = init.name;
     this.kind = init.kind;
     this.bytes = init.bytes;
-    this.view = new DataView(init.bytes.buffer, init.bytes.byteOffset, init.bytes.byteLength);
     this.writable = init.writable ?? true;
   }
+
+  /** A DataView of the bytes, made when first asked (most regions are attrs and buffers read by copy). */
+  get view(): DataView {
+    return (this.#view ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength));
+  }
+  #view: DataView | undefined;
 
   get size(): number {
     return this.bytes.length;

@@ -8,7 +8,7 @@
 //       embedded certificate fail the PKCS#7 parse), PK7-PUB-4 (curves), PK7-ERR-31 (blacklist),
 //       PK7-NOT-1 (keyUsage/EKU are not checked when verifying).
 
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { Errno } from '../abi/errno.js';
 import { ASN1_OTS, ASN1_SEQ } from './asn1-decoder.js';
@@ -136,6 +136,31 @@ export function parseCertStructure(der: Uint8Array): pkijs.Certificate | string 
 }
 
 /**
+ * node:crypto's key for a certificate's subjectPublicKeyInfo, remembered by the SPKI's DER bytes
+ * (issue K: importing the key was most of an add_key). A KeyObject cannot be changed, so one serves
+ * every certificate carrying these bytes; a key that differs in any byte is imported anew. The
+ * DER is made once per parsed structure (structures are shared by parseCertStructure).
+ */
+const PUBLIC_KEYS = new Map<string, KeyObject | string>();
+const SPKI_DER = new WeakMap<object, Buffer>();
+function publicKeyOf(spki: pkijs.PublicKeyInfo): KeyObject | string {
+  let der = SPKI_DER.get(spki);
+  if (!der) SPKI_DER.set(spki, (der = Buffer.from(spki.toSchema().toBER(false))));
+  const key = der.toString('latin1');
+  let v = PUBLIC_KEYS.get(key);
+  if (v === undefined) {
+    try {
+      v = createPublicKey({ key: der, format: 'der', type: 'spki' });
+    } catch (e) {
+      v = (e as Error).message;
+    }
+    if (PUBLIC_KEYS.size >= STRUCTURE_CAPACITY) PUBLIC_KEYS.delete(PUBLIC_KEYS.keys().next().value!);
+  } else PUBLIC_KEYS.delete(key);
+  PUBLIC_KEYS.set(key, v); // most recently used last
+  return v;
+}
+
+/**
  * Parse a DER certificate. Returns the certificate or a negative errno (-EBADMSG, -ENOPKG,
  * -EINVAL, -EKEYREJECTED, ...), with the reason in `log`.
  */
@@ -196,12 +221,8 @@ export function x509_cert_parse(der: Uint8Array, opts: X509ParseOptions, log: KL
   } else {
     return log.fail(-Errno.ENOPKG, 'PK7-PARSE-15', `X.509: unsupported public key algorithm ${spki.algorithm.algorithmId}`);
   }
-  let keyObject;
-  try {
-    keyObject = createPublicKey({ key: Buffer.from(spki.toSchema().toBER(false)), format: 'der', type: 'spki' });
-  } catch (e) {
-    return bad(`bad public key: ${(e as Error).message}`);
-  }
+  const keyObject = publicKeyOf(spki);
+  if (typeof keyObject === 'string') return bad(`bad public key: ${keyObject}`);
   const point = spki.subjectPublicKey.valueBlock.valueHexView;
   const pub: PublicKey = {
     pkeyAlgo,

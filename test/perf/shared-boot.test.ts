@@ -77,4 +77,17 @@ describe('certificate structures remembered by their DER bytes [PK7-PARSE-15]', 
     expect(parse(broken).r).toBeLessThan(0);
     expect(parse(id.certDer).r).toMatchObject({ selfSigned: true }); // and the original still parses
   });
+
+  it('public keys are imported once per SPKI bytes: another certificate with the same key shares it, another key does not', () => {
+    const other = makeSigningIdentity();
+    const a = parse(id.certDer).r;
+    const b = parse(id.certDer.slice()).r;
+    const c = parse(other.certDer).r;
+    if (typeof a === 'number' || typeof b === 'number' || typeof c === 'number') throw new Error('parse failed');
+    expect(b.pub.keyObject).toBe(a.pub.keyObject);
+    expect(c.pub.keyObject).not.toBe(a.pub.keyObject);
+    expect(c.pub.keyObject.equals(a.pub.keyObject)).toBe(false);
+    // Each certificate's self-signature is checked with its own key.
+    expect([a.selfSigned, c.selfSigned]).toEqual([true, true]);
+  });
 });
