@@ -122,7 +122,8 @@ walk's questions again); the vmlinux BTF parse and kallsyms are shared by kernel
 structures by their DER bytes and public keys by their SPKI bytes; instruction bytes are decoded
 once per content and the passes that read only them (check_subprogs, check_cfg, the structural
 check, resolve_pseudo_ldimm64's scan) are remembered with the decoded form; fd_array entries are read
-once per resolve walk; the xlated dump is made when first read; attrs are decoded once, without a
+once per resolve walk; the xlated dump and the audit SYSCALL and PROCTITLE texts are made when first
+read; attrs are decoded once, without a
 DataView per field, and rendered for the trace only when read; bpf_load_and_run frees its buffers
 and region lookup is a binary search.
 

@@ -157,17 +157,10 @@ export class AuditLog {
     }
     if (!matched && !ctx.dirty) return;
     const st = this.stamp(ctx);
-    const hexArg = (i: number) => BigInt.asUintN(64, ctx.args[i] ?? 0n).toString(16);
-    const body =
-      `arch=${AUDIT_ARCH_X86_64} syscall=${ctx.nr}${ret === null ? '' : ` success=${ret >= 0 ? 'yes' : 'no'} exit=${ret}`}` +
-      ` a0=${hexArg(0)} a1=${hexArg(1)} a2=${hexArg(2)} a3=${hexArg(3)} items=0` +
-      ` ppid=${t.ppid} pid=${t.pid} auid=${u32(t.auid)} uid=${t.uid} gid=${t.gid} euid=${t.euid}` +
-      ` suid=${t.suid} fsuid=${t.fsuid} egid=${t.egid} sgid=${t.sgid} fsgid=${t.fsgid}` +
-      ` tty=${t.tty ?? '(none)'} ses=${u32(t.ses)} comm=${untrustedString(t.comm.slice(0, 15))}` +
-      ` exe=${untrustedString(t.exe)} key=${key === null ? '(null)' : `"${key}"`}`;
-    this.push({ type: 'SYSCALL', ...st, body });
-    const title = Buffer.from(t.argv.join('\0'), 'utf8').subarray(0, PROCTITLE_MAX);
-    if (title.length > 0) this.push({ type: 'PROCTITLE', ...st, body: `proctitle=${untrustedString(title)}` });
+    // The bodies are formatted when first read, from the task and arguments as they were at exit
+    // (AuditContext and AuditTask are snapshots; issue K: most records of a long run are never read).
+    this.push(lazyRecord('SYSCALL', st, () => syscallBody(ctx, ret, key)));
+    if (t.argv.some((a) => a.length > 0) || t.argv.length > 1) this.push(lazyRecord('PROCTITLE', st, () => proctitleBody(t.argv)));
     this.push({ type: 'EOE', ...st, body: '' });
   }
 
@@ -189,6 +182,47 @@ export class AuditLog {
 
 function u32(n: number): number {
   return n >>> 0;
+}
+
+/** The SYSCALL record's text (AUD-SC-1/2/4: field order and encoding). */
+function syscallBody(ctx: AuditContext, ret: number | null, key: string | null): string {
+  const t = ctx.task;
+  const hexArg = (i: number) => BigInt.asUintN(64, ctx.args[i] ?? 0n).toString(16);
+  return (
+    `arch=${AUDIT_ARCH_X86_64} syscall=${ctx.nr}${ret === null ? '' : ` success=${ret >= 0 ? 'yes' : 'no'} exit=${ret}`}` +
+    ` a0=${hexArg(0)} a1=${hexArg(1)} a2=${hexArg(2)} a3=${hexArg(3)} items=0` +
+    ` ppid=${t.ppid} pid=${t.pid} auid=${u32(t.auid)} uid=${t.uid} gid=${t.gid} euid=${t.euid}` +
+    ` suid=${t.suid} fsuid=${t.fsuid} egid=${t.egid} sgid=${t.sgid} fsgid=${t.fsgid}` +
+    ` tty=${t.tty ?? '(none)'} ses=${u32(t.ses)} comm=${untrustedString(t.comm.slice(0, 15))}` +
+    ` exe=${untrustedString(t.exe)} key=${key === null ? '(null)' : `"${key}"`}`
+  );
+}
+
+/** The PROCTITLE record's text: argv joined by NULs, at most MAX_PROCTITLE_AUDIT_LEN bytes. */
+function proctitleBody(argv: readonly string[]): string {
+  return `proctitle=${untrustedString(Buffer.from(argv.join('\0'), 'utf8').subarray(0, PROCTITLE_MAX))}`;
+}
+
+/** Where a record keeps the formatter of its body until the body is first read (not enumerable). */
+const FORMAT_BODY = Symbol('format body');
+/** One getter for every lazy record, so the records share their shape. */
+const LAZY_BODY: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: Record<string | symbol, unknown>) {
+    const body = (this[FORMAT_BODY] as () => string)();
+    Object.defineProperty(this, 'body', { value: body, enumerable: true, configurable: false, writable: false });
+    this[FORMAT_BODY] = undefined; // no delete: the shape stays shared
+    return body;
+  },
+};
+
+/** A record whose `body` is an ordinary (enumerable, read-only) property that is formatted on first read. */
+function lazyRecord(type: AuditTypeName, st: { serial: number; sec: number; ms: number }, format: () => string): AuditRecord {
+  const r: Record<string | symbol, unknown> = { type, serial: st.serial, sec: st.sec, ms: st.ms };
+  Object.defineProperty(r, FORMAT_BODY, { value: format, enumerable: false, configurable: false, writable: true });
+  Object.defineProperty(r, 'body', LAZY_BODY);
+  return r as unknown as AuditRecord;
 }
 
 export { AuditType };

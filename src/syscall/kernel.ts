@@ -165,8 +165,7 @@ export class Kernel {
       rules: (opts.audit?.rules ?? DEFAULT_RULES).map(parseAuditRule),
       firstSerial: opts.audit?.firstSerial ?? seat?.firstSerial ?? 1,
     });
-    this.audit.onRecord = (r) =>
-      this.trace.emit({ kind: 'audit', sys: this.current?.sys ?? 0, serial: r.serial, type: r.type, text: r.body });
+    this.audit.onRecord = (r) => this.trace.emitAudit(this.current?.sys ?? 0, r);
     // After the trace's listener: the series adds itself to it.
     opts.audit?.series?.attach(this.audit, this.clock);
     this.sysctl = { unprivileged_bpf_disabled: opts.unprivilegedBpfDisabled ?? 2 };

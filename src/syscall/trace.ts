@@ -130,6 +130,34 @@ type Omit2<T> = T extends unknown ? Omit<T, 'seq'> : never;
 /** Trace events a kernel keeps by default: a skeleton load is a few hundred. */
 export const DEFAULT_TRACE_CAPACITY = 50_000;
 
+/** The record an audit event shows, until its text is first read (not enumerable). */
+const AUDIT_RECORD = Symbol('audit record');
+/** The text of an audit event: the record's body, an ordinary value after the first read (emitAudit). */
+const LAZY_TEXT: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: Record<string | symbol, unknown>) {
+    const value = (this[AUDIT_RECORD] as { readonly body: string }).body;
+    Object.defineProperty(this, 'text', { value, enumerable: true, configurable: false, writable: false });
+    this[AUDIT_RECORD] = undefined;
+    return value;
+  },
+};
+
+/** Where a syscall event keeps the renderer of its attr until the first read (not enumerable). */
+const RENDER_ATTR = Symbol('render attr');
+/** The attr of a syscall event, rendered on first read and then an ordinary value (emitSyscall). */
+const LAZY_ATTR: PropertyDescriptor = {
+  enumerable: true,
+  configurable: true,
+  get(this: Record<string | symbol, unknown>) {
+    const value = (this[RENDER_ATTR] as () => Readonly<Record<string, TraceValue>>)();
+    Object.defineProperty(this, 'attr', { value, enumerable: true, configurable: false, writable: false });
+    this[RENDER_ATTR] = undefined; // the renderer and its bytes can go (no delete: the shape stays shared)
+    return value;
+  },
+};
+
 export class Trace {
   private readonly list: RetainedList<TraceEvent>;
   private nextSys = 1;
@@ -171,22 +199,28 @@ export class Trace {
    */
   emitSyscall(e: Omit<SyscallEnter, 'seq' | 'attr' | 'kind'>, attr: (() => Readonly<Record<string, TraceValue>>) | undefined): SyscallEnter {
     const { args, kernel, ...head } = e;
-    const ev: Record<string, unknown> = { seq: this.nextSeq++, kind: 'syscall', ...head };
+    const ev: Record<string | symbol, unknown> = { seq: this.nextSeq++, kind: 'syscall', ...head };
     if (attr) {
-      Object.defineProperty(ev, 'attr', {
-        enumerable: true,
-        configurable: true,
-        get() {
-          const value = attr();
-          Object.defineProperty(ev, 'attr', { value, enumerable: true, configurable: false, writable: false });
-          return value;
-        },
-      });
+      // One getter for every event (its renderer in a hidden property), so events share their shape.
+      Object.defineProperty(ev, RENDER_ATTR, { value: attr, enumerable: false, configurable: false, writable: true });
+      Object.defineProperty(ev, 'attr', LAZY_ATTR);
     }
     if (args) ev.args = args;
     ev.kernel = kernel;
     this.list.push(ev as unknown as SyscallEnter);
     return ev as unknown as SyscallEnter;
+  }
+
+  /**
+   * An audit record's event: its text is the record's body, read (and, for a record formatted
+   * lazily, formatted) only when a reader asks for it.
+   */
+  emitAudit(sys: number, r: { readonly serial: number; readonly type: string; readonly body: string }): AuditEvent {
+    const ev: Record<string | symbol, unknown> = { seq: this.nextSeq++, kind: 'audit', sys, serial: r.serial, type: r.type };
+    Object.defineProperty(ev, AUDIT_RECORD, { value: r, enumerable: false, configurable: false, writable: true });
+    Object.defineProperty(ev, 'text', LAZY_TEXT);
+    this.list.push(ev as unknown as AuditEvent);
+    return ev as unknown as AuditEvent;
   }
 
   /** A mark for `since()`: the seq the next event will get. */

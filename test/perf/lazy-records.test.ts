@@ -1,0 +1,57 @@
+// Issue K: audit SYSCALL and PROCTITLE bodies are formatted when first read, and the trace's audit
+// events read their text from the record then. What a reader sees must be what an eager format at
+// syscall exit gave: the task as it was then, ordinary enumerable properties, the same JSON.
+
+import { describe, expect, it } from 'vitest';
+import { makeCred } from '../../src/syscall/creds.js';
+import { MapType } from '../../src/syscall/uapi/consts.js';
+import { setup } from '../support/kernel.js';
+
+describe('audit records formatted on first read [AUD-SC-1][AUD-SER-1] (issue K)', () => {
+  it('the SYSCALL record shows the task as it was at exit, though read after its credentials changed', () => {
+    const { k, p, c } = setup('v6.18');
+    const mark = k.trace.mark();
+    expect(c.mapCreate({ mapType: MapType.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, name: 'm' }).ret).toBeGreaterThan(0);
+    const n = k.audit.records.length;
+    p.cred = makeCred({ uid: 1234, caps: [] });
+    const sc = k.audit.records.slice(0, n).filter((r) => r.type === 'SYSCALL').at(-1)!;
+    expect(sc.body).toMatch(/ uid=0 gid=0 euid=0 /);
+    expect(sc.body).toContain('syscall=321 success=yes exit=3');
+    // The trace's event for it has the same text, read after the fact too.
+    const ev = k.trace.since(mark).filter((e) => e.kind === 'audit' && e.type === 'SYSCALL').at(-1)!;
+    expect(ev.kind === 'audit' && ev.text).toBe(sc.body);
+  });
+
+  it('records and events are plain data to readers: keys in order, JSON, spread, structuredClone', () => {
+    const { k, c } = setup('v6.18');
+    const mark = k.trace.mark();
+    c.mapCreate({ mapType: MapType.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, name: 'm' });
+    const recs = k.audit.records.filter((r) => r.type === 'SYSCALL' || r.type === 'PROCTITLE');
+    expect(recs.length).toBeGreaterThanOrEqual(2);
+    for (const r of recs) {
+      expect(Object.keys(r)).toEqual(['type', 'serial', 'sec', 'ms', 'body']);
+      const json = JSON.parse(JSON.stringify(r));
+      expect(typeof json.body).toBe('string');
+      expect({ ...r }).toEqual(json);
+      expect(structuredClone(r)).toEqual(json);
+      expect(r.body).toBe(json.body); // the same text on every read
+    }
+    const ev = k.trace.since(mark).filter((e) => e.kind === 'audit');
+    expect(ev.length).toBeGreaterThan(0);
+    for (const e of ev) {
+      expect(Object.keys(e)).toEqual(['seq', 'kind', 'sys', 'serial', 'type', 'text']);
+      expect(JSON.parse(JSON.stringify(e)).text).toBe(e.kind === 'audit' ? e.text : null);
+    }
+    expect(recs.find((r) => r.type === 'PROCTITLE')!.body).toMatch(/^proctitle=/);
+  });
+
+  it('a process with an empty argv has no PROCTITLE record, as before', () => {
+    const { k } = setup('v6.18');
+    const p = k.spawn({ argv: [''] });
+    const n = k.audit.records.length;
+    p.bpf(0, 0n, 0);
+    const types = k.audit.records.slice(n).map((r) => r.type);
+    expect(types).toContain('SYSCALL');
+    expect(types).not.toContain('PROCTITLE');
+  });
+});
