@@ -39,6 +39,8 @@ export interface RealRun {
   readonly accel: 'kvm' | 'tcg';
   /** Wall time of the boot (boot, cases, power-off), ms. */
   readonly bootMs: number;
+  /** Boots it took: more than 1 when a guest panicked before the runner started (see the notes). */
+  readonly bootAttempts: number;
   readonly plans: RealPlanResult[];
 }
 
@@ -46,6 +48,18 @@ export interface RealRunOptions extends FetchOptions {
   readonly roots?: Roots;
   /** Whole-boot timeout; default 120 s plus 0.5 s per case. */
   readonly timeoutMs?: number;
+  /** Boots in all when the guest panics before the runner starts (default 2: one retry). */
+  readonly bootAttempts?: number;
+}
+
+/** The guest panicked in its own boot: no line from the runner (not even uname), a panic on the console. */
+export function diedBeforeRunner(res: { readonly done: boolean; readonly uname: string; readonly cases: ReadonlyMap<string, unknown> }, console: string): boolean {
+  return !res.done && !res.uname && res.cases.size === 0 && /Kernel panic/.test(console);
+}
+
+/** The console line of a kernel panic, for the notes. */
+export function panicLine(console: string): string {
+  return (console.split('\n').find((l) => l.includes('Kernel panic')) ?? 'Kernel panic').trim().slice(0, 200);
 }
 
 /** Run plans on real Debian `kver` in one boot; the transcripts in the emulator's shape. */
@@ -58,8 +72,19 @@ export async function runOnRealKernel(kver: string, inputs: readonly RealPlanInp
     opts.roots,
   );
   const initrd = initramfsWithRequest(base, req.text);
-  const boot = await bootKernel(cached.vmlinuz, initrd, { timeoutMs: opts.timeoutMs ?? 120_000 + 500 * req.cases.length });
-  const res = parseResults(boot.results);
+  const timeoutMs = opts.timeoutMs ?? 120_000 + 500 * req.cases.length;
+  let boot = await bootKernel(cached.vmlinuz, initrd, { timeoutMs });
+  let res = parseResults(boot.results);
+  // A guest that panicked before the runner said anything (no uname line) died in its own boot,
+  // not in a case: under TCG this happens now and then (seen once on 6.18.15: "Fatal exception in
+  // interrupt" at 1.5 s). Boot again, up to `bootAttempts` times in all, and say so in the notes. A
+  // panic after the runner started is a result and is never retried.
+  const earlyPanics: string[] = [];
+  while (diedBeforeRunner(res, boot.console) && earlyPanics.length + 1 < (opts.bootAttempts ?? 2)) {
+    earlyPanics.push(panicLine(boot.console));
+    boot = await bootKernel(cached.vmlinuz, initrd, { timeoutMs });
+    res = parseResults(boot.results);
+  }
   if (!res.done) {
     const lastCase = [...res.cases.keys()].pop();
     throw new RealKernelError('boot', `the runner did not finish on ${k.kver} (last case: ${lastCase ?? 'none'}); console: ${boot.console.split('\n').filter(Boolean).slice(-3).join(' | ').slice(0, 300)}`);
@@ -85,6 +110,7 @@ export async function runOnRealKernel(kver: string, inputs: readonly RealPlanInp
     const notes = [...(input.plan.notes ?? [])];
     notes.push(`Captured by bpfsig (src/realkernel) on Debian ${k.abi} under QEMU (${boot.accel}); each run of the plan in a fresh process with a fresh session keyring; kernel.config read from the package's boot/config.`);
     if (skipped.length) notes.push(`Not run because the step before failed (after_ok): ${skipped.join(', ')}.`);
+    for (const p of earlyPanics) notes.push(`Booted again: an earlier boot panicked before the runner started (${p}).`);
     const transcript: Transcript = {
       format: 'bpfsig-transcript/1',
       kernel: { release, uname_r: res.uname, config },
@@ -97,5 +123,5 @@ export async function runOnRealKernel(kver: string, inputs: readonly RealPlanInp
     } as Transcript;
     return { transcript, steps };
   });
-  return { kver: k.kver, uname: res.uname, accel: boot.accel, bootMs: boot.ms, plans };
+  return { kver: k.kver, uname: res.uname, accel: boot.accel, bootMs: boot.ms, bootAttempts: earlyPanics.length + 1, plans };
 }

@@ -10,6 +10,7 @@ import { cpioNewc } from '../../src/realkernel/initramfs.js';
 import { debianKernel, debianKernels, profileForDebian } from '../../src/realkernel/kernels.js';
 import { bootKernel } from '../../src/realkernel/qemu.js';
 import { lowerPlans, normalizeAudit, parseResults, realSteps, type Plan } from '../../src/realkernel/request.js';
+import { diedBeforeRunner, panicLine } from '../../src/realkernel/run.js';
 import { playBackSkeleton, skelLoadPlan } from '../../src/realkernel/skel.js';
 import { applyTampers, runSkeleton } from '../../src/scenarios/skel-run.js';
 import { getProfile } from '../../src/syscall/profiles/index.js';
@@ -158,5 +159,18 @@ describeShared('realkernel: skeleton loads derived from the skeleton runtime', (
     expect(r.err).toBe(-22);
     expect(r.errstr).toBe('error returned by loader prog');
     expect(r.loaderRetval).toBe(-22);
+  });
+});
+
+describe('a guest that panics before the runner starts is booted again (runOnRealKernel)', () => {
+  const panic = '[    1.486364] Kernel panic - not syncing: Fatal exception in interrupt\n[    3.780323] Shutting down cpus with NMI\n';
+  it('no runner output and a panic on the console: died in its own boot', () => {
+    expect(diedBeforeRunner(parseResults(''), panic)).toBe(true);
+    expect(panicLine(panic)).toBe('[    1.486364] Kernel panic - not syncing: Fatal exception in interrupt');
+  });
+  it('a panic after the runner spoke is a result, not retried; no panic is not retried either', () => {
+    expect(diedBeforeRunner(parseResults('U 6.18.15+deb13-amd64\n'), panic)).toBe(false);
+    expect(diedBeforeRunner(parseResults('U 6.18.15+deb13-amd64\nC case1\n'), panic)).toBe(false);
+    expect(diedBeforeRunner(parseResults(''), 'reboot: Power down\n')).toBe(false);
   });
 });
