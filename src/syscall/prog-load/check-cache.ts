@@ -41,7 +41,8 @@ export interface MainPassKey {
 }
 
 type Answer =
-  | { readonly q: 'ldImm64'; readonly pc: number; readonly value: RegValue; readonly text: string }
+  | { readonly q: 'ldImm64'; readonly pc: number; readonly value: RegValue }
+  | { readonly q: 'ldImm64Text'; readonly pc: number; readonly text: string }
   | { readonly q: 'kfuncName'; readonly insn: BpfInsn; readonly name: string }
   | { readonly q: 'mapPtrAccess'; readonly off: number; readonly size: number; readonly refused: string | null | undefined }
   | { readonly q: 'readOnlyValue'; readonly ref: unknown; readonly off: number; readonly size: number; readonly value: bigint | undefined };
@@ -148,7 +149,8 @@ function recorder(env: DoCheckEnv): { env: DoCheckEnv; answers: Answer[]; ptrLea
         ptrLeaks.push(v);
         return v;
       },
-      ldImm64: (pc) => once(`l${pc}`, () => env.ldImm64(pc), (v) => ({ q: 'ldImm64', pc, value: v.value, text: v.text })),
+      ldImm64: (pc) => once(`l${pc}`, () => env.ldImm64(pc), (value) => ({ q: 'ldImm64', pc, value })),
+      ldImm64Text: (pc) => once(`t${pc}`, () => env.ldImm64Text(pc), (text) => ({ q: 'ldImm64Text', pc, text })),
       kfuncName: (insn) => once(`k${insnKey(insn)}`, () => env.kfuncName(insn), (name) => ({ q: 'kfuncName', insn: { ...insn }, name })),
       ...(mapPtrAccess ? { mapPtrAccess: (off: number, size: number) => once(`m${off},${size}`, () => mapPtrAccess(off, size), (refused) => ({ q: 'mapPtrAccess', off, size, refused })) } : {}),
       ...(readOnlyValue
@@ -176,12 +178,13 @@ function replay(e: Entry, env: DoCheckEnv, insns: InsnArray): DoCheckResult | un
   };
   for (const a of e.answers) {
     switch (a.q) {
-      case 'ldImm64': {
-        const now = env.ldImm64(a.pc);
-        if (!sameValue(a.value, now.value, sameRef)) return undefined;
-        if (e.key.logging && a.text !== now.text) return undefined;
+      case 'ldImm64':
+        if (!sameValue(a.value, env.ldImm64(a.pc), sameRef)) return undefined;
         break;
-      }
+      case 'ldImm64Text':
+        // Asked by the walk only for log lines, so recorded only when the log was on.
+        if (env.ldImm64Text(a.pc) !== a.text) return undefined;
+        break;
       case 'kfuncName':
         if (env.kfuncName(a.insn) !== a.name) return undefined;
         break;

@@ -471,7 +471,8 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
     gplCompatible: prog.gplCompatible,
     sleepable: prog.sleepable,
     allowPtrLeaks: () => bpfTokenCapable(ctx, 'CAP_PERFMON'),
-    ldImm64: (pc) => ldImm64View(c, pc),
+    ldImm64: (pc) => ldImm64Value(c, pc),
+    ldImm64Text: (pc) => ldImm64Text(c, pc),
     kfuncName: (insn) => kfuncName(ctx, insn.imm),
     mapPtrAccess: (off, size) => {
       const vmlinux = ctx.kernel.vmlinuxBtf();
@@ -573,24 +574,38 @@ function mapShape(m: BpfMap): string {
   return `${m.mapType},${m.mapFlags},${m.keySize},${m.valueSize},${m.maxEntries},${m.bypassSpecV1}`;
 }
 
-/** An ld_imm64 as the main pass sees it: the register value it loads and the log's text for it (print_imm). */
-function ldImm64View(c: Check, pc: number): { value: RegValue; text: string } {
+/** An ld_imm64 as the main pass sees it: the register value it loads. */
+function ldImm64Value(c: Check, pc: number): RegValue {
   const m = c.ldMaps.get(pc);
   if (m) {
-    const desc = { map: m.map.name, ks: m.map.keySize, vs: m.map.valueSize, ref: m.map, mt: m.map.mapType, entries: m.map.maxEntries };
-    // do_check's print_bpf_insn has no cb_imm: an ld_imm64 shows its resolved 64-bit value.
-    const text = '0x' + (c.resolved.get(pc) ?? 0n).toString(16);
-    return m.value ? { value: { kind: 'map_value', ...desc, ...(m.off ? { off: m.off } : {}) }, text } : { value: { kind: 'map_ptr', ...desc }, text };
+    const map = m.map;
+    if (!m.value) return { kind: 'map_ptr', map: map.name, ks: map.keySize, vs: map.valueSize, ref: map, mt: map.mapType, entries: map.maxEntries };
+    return m.off
+      ? { kind: 'map_value', map: map.name, ks: map.keySize, vs: map.valueSize, ref: map, mt: map.mapType, entries: map.maxEntries, off: m.off }
+      : { kind: 'map_value', map: map.name, ks: map.keySize, vs: map.valueSize, ref: map, mt: map.mapType, entries: map.maxEntries };
   }
   const insns = c.prog.insns;
-  const dv = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
   const src = insns[pc * 8 + 1]! >> 4;
-  if (src === Pseudo.BPF_PSEUDO_FUNC) {
-    const raw = (BigInt(dv.getUint32(pc * 8 + 12, true)) << 32n) | BigInt(dv.getUint32(pc * 8 + 4, true));
-    return { value: { kind: 'func', subprog: pc + dv.getInt32(pc * 8 + 4, true) + 1 }, text: '0x' + raw.toString(16) };
-  }
-  const v = c.resolved.get(pc) ?? (BigInt(dv.getUint32(pc * 8 + 12, true)) << 32n) | BigInt(dv.getUint32(pc * 8 + 4, true));
-  return { value: src === 0 ? { kind: 'const', value: v } : { kind: 'scalar', maybePtr: true }, text: '0x' + v.toString(16) };
+  if (src === Pseudo.BPF_PSEUDO_FUNC) return { kind: 'func', subprog: pc + imm32(insns, pc) + 1 };
+  return src === 0 ? { kind: 'const', value: c.resolved.get(pc) ?? rawImm64(insns, pc) } : { kind: 'scalar', maybePtr: true };
+}
+
+/** The log's text for an ld_imm64 (print_imm; do_check's print_bpf_insn has no cb_imm): its 64-bit value. */
+function ldImm64Text(c: Check, pc: number): string {
+  const insns = c.prog.insns;
+  const v = (insns[pc * 8 + 1]! >> 4) === Pseudo.BPF_PSEUDO_FUNC ? rawImm64(insns, pc) : (c.resolved.get(pc) ?? (c.ldMaps.has(pc) ? 0n : rawImm64(insns, pc)));
+  return '0x' + v.toString(16);
+}
+
+/** The signed imm of instruction pc. */
+function imm32(insns: Uint8Array, pc: number): number {
+  return new DataView(insns.buffer, insns.byteOffset, insns.byteLength).getInt32(pc * 8 + 4, true);
+}
+
+/** The 64-bit immediate of the ld_imm64 at pc as encoded (imm of both slots). */
+function rawImm64(insns: Uint8Array, pc: number): bigint {
+  const dv = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+  return (BigInt(dv.getUint32(pc * 8 + 12, true)) << 32n) | BigInt(dv.getUint32(pc * 8 + 4, true));
 }
 
 /** A kfunc's name in the log (its vmlinux BTF name). */

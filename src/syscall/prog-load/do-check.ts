@@ -43,8 +43,10 @@ export interface DoCheckEnv {
   readonly sleepable: boolean;
   /** allow_ptr_leaks: CAP_PERFMON (or CAP_SYS_ADMIN) — asked only when a program reads struct bpf_map. */
   readonly allowPtrLeaks: () => boolean;
-  /** What an ld_imm64 at pc loads (resolved by the check stage), and how the log names it. */
-  readonly ldImm64: (pc: number) => { readonly value: RegValue; readonly text: string };
+  /** What an ld_imm64 at pc loads (resolved by the check stage). */
+  readonly ldImm64: (pc: number) => RegValue;
+  /** How the log names an ld_imm64's value (print_imm); asked only for log lines. */
+  readonly ldImm64Text: (pc: number) => string;
   readonly kfuncName: (insn: BpfInsn) => string;
   /** btf_struct_access over `struct bpf_map` for a load through a map pointer: the refusal, or null (OBS-DEB-32). */
   readonly mapPtrAccess?: (off: number, size: number) => string | null;
@@ -454,7 +456,7 @@ export function doCheck(given: Insns, env: DoCheckEnv): DoCheckResult {
   };
   const names: InsnNames = {
     helper: (id) => (id >= 0 && id < BPF_FUNC_MAX_ID ? helperName(id) : undefined),
-    ldImm64: (pc) => env.ldImm64(pc).text,
+    ldImm64: (pc) => env.ldImm64Text(pc),
     kfunc: (i) => env.kfuncName(i),
   };
   // check_cfg's marks: prune points are conditional jumps and jump targets; jump points the targets.
@@ -649,7 +651,7 @@ export function doCheck(given: Insns, env: DoCheckEnv): DoCheckResult {
       if (i.code === LD_IMM64) {
         if (i.src === Pseudo.BPF_PSEUDO_FUNC && !env.hasFuncInfo) return fail('LOAD-13', 'missing btf func_info', -Errno.EINVAL);
         seen[pc + 1] = 1;
-        write(i.dst, env.ldImm64(pc).value);
+        write(i.dst, env.ldImm64(pc));
         s.pc += 2;
         continue;
       }
