@@ -129,7 +129,7 @@ and region lookup is a binary search.
 
 Where the rest goes (CPU profile of 3000 loads): about 15% garbage collection (the trace and audit
 rings keep their newest 50,000 entries, so every event is promoted before it is dropped: with a
-100-event trace ring a load is about 10% cheaper, with audit off about 15%), the PKCS#7
+100-event trace ring a load is about 12% cheaper, with audit off about 10%), the PKCS#7
 verification (about 100 µs here, 3–4× the bare floor: RSA and SHA-256 in node:crypto plus the kernel-rules parse), the check stage's
 cache validation (each ld_imm64's map asked again), the loader run (299 instructions, 12 helper
 calls, 8 nested bpf() calls) and, for each of the 20 syscalls, the trace, the LSM hooks and the
