@@ -10,13 +10,33 @@ import { lsmKernel } from './lsm-kernel.js';
 import type { Process } from './process.js';
 import { KernelOops, type OopsReport } from './result.js';
 import { makeBpfPtr, type BpfPtr } from './uaccess.js';
-import type { AttrByCmd, TypedAttr } from '../abi/uapi/attr-types.js';
+import { decodeTypedAttr, type AttrByCmd, type TypedAttr } from '../abi/uapi/attr-types.js';
+import type { UapiFeature } from '../abi/uapi/layout.js';
+import { typedAttrTrace } from '../abi/uapi/typed-attr.js';
 import type { TraceValue } from '../abi/records.js';
 
-/** A syscall event's attr, rendered on demand from the value __sys_bpf decoded (or the bytes copied at entry). */
-export interface TraceAttr {
-  typed: TypedAttr | undefined;
-  readonly render: () => Record<string, TraceValue>;
+/**
+ * A syscall's attr for the trace: the bytes copied at entry until the command has decoded the attr
+ * (then the decoded value, and the bytes are let go), rendered only when a reader asks.
+ */
+export class TraceAttr {
+  #typed: TypedAttr | undefined;
+  #bytes: Uint8Array | undefined;
+  constructor(
+    private readonly cmd: number,
+    bytes: Uint8Array,
+    private readonly uapi: ReadonlySet<UapiFeature>,
+  ) {
+    this.#bytes = bytes;
+  }
+  /** The attr as __sys_bpf decoded it (the kernel's copy). */
+  set typed(t: TypedAttr) {
+    this.#typed = t;
+    this.#bytes = undefined;
+  }
+  render(): Record<string, TraceValue> {
+    return typedAttrTrace(this.#typed ?? decodeTypedAttr(this.cmd, this.#bytes!, this.uapi)!, this.uapi);
+  }
 }
 
 export class SyscallCtx {

@@ -35,8 +35,7 @@ import { kernelPtr, type BpfPtr } from './uaccess.js';
 import { ATTR_LAYOUTS } from './uapi/attr-layouts.js';
 import { cmdName } from './uapi/consts.js';
 import { decodeTypedAttr } from '../abi/uapi/attr-types.js';
-import { typedAttrTrace } from '../abi/uapi/typed-attr.js';
-import type { TraceAttr } from './context.js';
+import { TraceAttr } from './context.js';
 
 export interface KernelOptions {
   /** A profile or the name of a registered one (default: the registry's default, v6.18). */
@@ -271,7 +270,7 @@ export class Kernel {
         ...(info.args ? { args: info.args } : {}),
         kernel: false,
       },
-      peek?.render,
+      peek,
     );
     const actx = this.audit.syscallEntry(proc.auditTask(), nr, args);
     const ctx = new SyscallCtx(this, proc, sys, actx, false, null);
@@ -311,7 +310,7 @@ export class Kernel {
     const peek = this.peekAttr(outer.proc.mem, attr, size, 'bpf', [BigInt(cmd)], true);
     this.trace.emitSyscall(
       { sys, parent: outer.sys, pid: outer.proc.pid, name: 'bpf', cmd: cmdName(cmd), attrAddr: traceValue(attr) as string, size, kernel: true },
-      peek?.render,
+      peek,
     );
     const ctx = new SyscallCtx(this, outer.proc, sys, outer.audit, true, outer);
     ctx.traceAttr = peek;
@@ -375,12 +374,7 @@ export class Kernel {
     const n = Math.min(size, this.sizeofAttr);
     const bytes = n > 0 ? mem.read(addr, n) : new Uint8Array(0);
     if (!bytes || (!isKernel && addr >> 63n)) return undefined;
-    const uapi = this.profile.uapi;
-    const holder: TraceAttr = {
-      typed: undefined,
-      render: () => typedAttrTrace(holder.typed ?? decodeTypedAttr(cmd, bytes, uapi)!, uapi),
-    };
-    return holder;
+    return new TraceAttr(cmd, bytes, this.profile.uapi);
   }
 
   /**

@@ -151,7 +151,7 @@ const LAZY_ATTR: PropertyDescriptor = {
   enumerable: true,
   configurable: true,
   get(this: Record<string | symbol, unknown>) {
-    const value = (this[RENDER_ATTR] as () => Readonly<Record<string, TraceValue>>)();
+    const value = (this[RENDER_ATTR] as { render(): Readonly<Record<string, TraceValue>> }).render();
     Object.defineProperty(this, 'attr', { value, enumerable: true, configurable: false, writable: false });
     this[RENDER_ATTR] = undefined; // the renderer and its bytes can go (no delete: the shape stays shared)
     return value;
@@ -197,7 +197,7 @@ export class Trace {
    * long run are never read). `attr` renders it once, from bytes the caller copied at entry; the
    * property sits where `emit` would have put it and is an ordinary value after the first read.
    */
-  emitSyscall(e: Omit<SyscallEnter, 'seq' | 'attr' | 'kind'>, attr: (() => Readonly<Record<string, TraceValue>>) | undefined): SyscallEnter {
+  emitSyscall(e: Omit<SyscallEnter, 'seq' | 'attr' | 'kind'>, attr: { render(): Readonly<Record<string, TraceValue>> } | undefined): SyscallEnter {
     const { args, kernel, ...head } = e;
     const ev: Record<string | symbol, unknown> = { seq: this.nextSeq++, kind: 'syscall', ...head };
     if (attr) {
