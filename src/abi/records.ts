@@ -54,3 +54,28 @@ export class RetainedList<T> {
 export function traceValue(v: number | bigint | string): TraceValue {
   return typeof v === 'bigint' ? '0x' + v.toString(16) : v;
 }
+
+/**
+ * A field of retained records that is made when first read (issue K: most records of a long run are
+ * never read): `define(obj, state)` gives `obj` an enumerable property `name` whose first read
+ * computes `compute(state)` and leaves an ordinary read-only value in its place, so JSON, spread,
+ * structuredClone and equality see plain data. The state waits in a non-enumerable property and is
+ * let go after that read. Every object gets the same getter, so the records keep one shape.
+ */
+export function lazyField<S, V>(name: string, compute: (state: S) => V): (obj: object, state: S) => void {
+  const hidden = Symbol(name);
+  const descriptor: PropertyDescriptor = {
+    enumerable: true,
+    configurable: true,
+    get(this: Record<symbol, unknown>) {
+      const value = compute(this[hidden] as S);
+      Object.defineProperty(this, name, { value, enumerable: true, configurable: false, writable: false });
+      this[hidden] = undefined; // no delete: the shape stays shared
+      return value;
+    },
+  };
+  return (obj, state) => {
+    Object.defineProperty(obj, hidden, { value: state, enumerable: false, configurable: false, writable: true });
+    Object.defineProperty(obj, name, descriptor);
+  };
+}

@@ -7,7 +7,7 @@
 
 import type { Clock } from '../abi/clock.js';
 import type { CredIds } from '../abi/creds.js';
-import { RetainedList, type RetentionOptions } from '../abi/records.js';
+import { lazyField, RetainedList, type RetentionOptions } from '../abi/records.js';
 import { ruleMatches, type AuditRule, type RuleSubject } from './rules.js';
 import { AuditType, type AuditTypeName } from './types.js';
 
@@ -203,25 +203,13 @@ function proctitleBody(argv: readonly string[]): string {
   return `proctitle=${untrustedString(Buffer.from(argv.join('\0'), 'utf8').subarray(0, PROCTITLE_MAX))}`;
 }
 
-/** Where a record keeps the formatter of its body until the body is first read (not enumerable). */
-const FORMAT_BODY = Symbol('format body');
-/** One getter for every lazy record, so the records share their shape. */
-const LAZY_BODY: PropertyDescriptor = {
-  enumerable: true,
-  configurable: true,
-  get(this: Record<string | symbol, unknown>) {
-    const body = (this[FORMAT_BODY] as () => string)();
-    Object.defineProperty(this, 'body', { value: body, enumerable: true, configurable: false, writable: false });
-    this[FORMAT_BODY] = undefined; // no delete: the shape stays shared
-    return body;
-  },
-};
+/** A record's body, formatted on first read. */
+const defineBody = lazyField<() => string, string>('body', (format) => format());
 
 /** A record whose `body` is an ordinary (enumerable, read-only) property that is formatted on first read. */
 function lazyRecord(type: AuditTypeName, st: { serial: number; sec: number; ms: number }, format: () => string): AuditRecord {
-  const r: Record<string | symbol, unknown> = { type, serial: st.serial, sec: st.sec, ms: st.ms };
-  Object.defineProperty(r, FORMAT_BODY, { value: format, enumerable: false, configurable: false, writable: true });
-  Object.defineProperty(r, 'body', LAZY_BODY);
+  const r = { type, serial: st.serial, sec: st.sec, ms: st.ms };
+  defineBody(r, format);
   return r as unknown as AuditRecord;
 }
 

@@ -6,7 +6,7 @@
 
 import type { ErrnoName } from './errno.js';
 import type { SysOutcome } from './result.js';
-import { RetainedList, type RetentionOptions, type TraceValue } from '../abi/records.js';
+import { lazyField, RetainedList, type RetentionOptions, type TraceValue } from '../abi/records.js';
 
 export { RetainedList, traceValue, type RetentionOptions, type TraceValue } from '../abi/records.js';
 
@@ -130,33 +130,10 @@ type Omit2<T> = T extends unknown ? Omit<T, 'seq'> : never;
 /** Trace events a kernel keeps by default: a skeleton load is a few hundred. */
 export const DEFAULT_TRACE_CAPACITY = 50_000;
 
-/** The record an audit event shows, until its text is first read (not enumerable). */
-const AUDIT_RECORD = Symbol('audit record');
-/** The text of an audit event: the record's body, an ordinary value after the first read (emitAudit). */
-const LAZY_TEXT: PropertyDescriptor = {
-  enumerable: true,
-  configurable: true,
-  get(this: Record<string | symbol, unknown>) {
-    const value = (this[AUDIT_RECORD] as { readonly body: string }).body;
-    Object.defineProperty(this, 'text', { value, enumerable: true, configurable: false, writable: false });
-    this[AUDIT_RECORD] = undefined;
-    return value;
-  },
-};
-
-/** Where a syscall event keeps the renderer of its attr until the first read (not enumerable). */
-const RENDER_ATTR = Symbol('render attr');
-/** The attr of a syscall event, rendered on first read and then an ordinary value (emitSyscall). */
-const LAZY_ATTR: PropertyDescriptor = {
-  enumerable: true,
-  configurable: true,
-  get(this: Record<string | symbol, unknown>) {
-    const value = (this[RENDER_ATTR] as { render(): Readonly<Record<string, TraceValue>> }).render();
-    Object.defineProperty(this, 'attr', { value, enumerable: true, configurable: false, writable: false });
-    this[RENDER_ATTR] = undefined; // the renderer and its bytes can go (no delete: the shape stays shared)
-    return value;
-  },
-};
+/** An audit event's text: its record's body, read (and formatted, for a lazy record) on first read. */
+const defineAuditText = lazyField<{ readonly body: string }, string>('text', (r) => r.body);
+/** A syscall event's attr, rendered on first read (the renderer holds what it needs). */
+const defineAttr = lazyField<{ render(): Readonly<Record<string, TraceValue>> }, Readonly<Record<string, TraceValue>>>('attr', (a) => a.render());
 
 export class Trace {
   private readonly list: RetainedList<TraceEvent>;
@@ -199,12 +176,8 @@ export class Trace {
    */
   emitSyscall(e: Omit<SyscallEnter, 'seq' | 'attr' | 'kind'>, attr: { render(): Readonly<Record<string, TraceValue>> } | undefined): SyscallEnter {
     const { args, kernel, ...head } = e;
-    const ev: Record<string | symbol, unknown> = { seq: this.nextSeq++, kind: 'syscall', ...head };
-    if (attr) {
-      // One getter for every event (its renderer in a hidden property), so events share their shape.
-      Object.defineProperty(ev, RENDER_ATTR, { value: attr, enumerable: false, configurable: false, writable: true });
-      Object.defineProperty(ev, 'attr', LAZY_ATTR);
-    }
+    const ev: Record<string, unknown> = { seq: this.nextSeq++, kind: 'syscall', ...head };
+    if (attr) defineAttr(ev, attr);
     if (args) ev.args = args;
     ev.kernel = kernel;
     this.list.push(ev as unknown as SyscallEnter);
@@ -216,9 +189,8 @@ export class Trace {
    * lazily, formatted) only when a reader asks for it.
    */
   emitAudit(sys: number, r: { readonly serial: number; readonly type: string; readonly body: string }): AuditEvent {
-    const ev: Record<string | symbol, unknown> = { seq: this.nextSeq++, kind: 'audit', sys, serial: r.serial, type: r.type };
-    Object.defineProperty(ev, AUDIT_RECORD, { value: r, enumerable: false, configurable: false, writable: true });
-    Object.defineProperty(ev, 'text', LAZY_TEXT);
+    const ev: Record<string, unknown> = { seq: this.nextSeq++, kind: 'audit', sys, serial: r.serial, type: r.type };
+    defineAuditText(ev, r);
     this.list.push(ev as unknown as AuditEvent);
     return ev as unknown as AuditEvent;
   }

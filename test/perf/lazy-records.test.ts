@@ -3,6 +3,7 @@
 // syscall exit gave: the task as it was then, ordinary enumerable properties, the same JSON.
 
 import { describe, expect, it } from 'vitest';
+import { lazyField } from '../../src/abi/records.js';
 import { makeCred } from '../../src/syscall/creds.js';
 import { MapType } from '../../src/syscall/uapi/consts.js';
 import { setup } from '../support/kernel.js';
@@ -53,5 +54,25 @@ describe('audit records formatted on first read [AUD-SC-1][AUD-SER-1] (issue K)'
     const types = k.audit.records.slice(n).map((r) => r.type);
     expect(types).toContain('SYSCALL');
     expect(types).not.toContain('PROCTITLE');
+  });
+});
+
+describe('lazyField (issue K)', () => {
+  it('computes once on first read, then is an ordinary read-only enumerable value; the state is let go', () => {
+    let calls = 0;
+    const define = lazyField<{ n: number }, string>('v', (s) => `n=${s.n}${++calls}`);
+    const a = { k: 1 };
+    const b = { k: 2 };
+    define(a, { n: 7 });
+    define(b, { n: 8 });
+    expect(calls).toBe(0);
+    expect(Object.keys(a)).toEqual(['k', 'v']);
+    expect((a as unknown as { v: string }).v).toBe('n=71');
+    expect((a as unknown as { v: string }).v).toBe('n=71');
+    expect(calls).toBe(1);
+    expect(Object.getOwnPropertyDescriptor(a, 'v')).toMatchObject({ value: 'n=71', enumerable: true, writable: false });
+    const hidden = Object.getOwnPropertySymbols(a).map((s) => (a as Record<symbol, unknown>)[s]);
+    expect(hidden).toEqual([undefined]);
+    expect(JSON.stringify(b)).toBe('{"k":2,"v":"n=82"}');
   });
 });
