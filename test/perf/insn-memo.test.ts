@@ -84,6 +84,26 @@ describe('pure passes remembered with the instructions [LOAD-13] (issue K)', () 
   });
 });
 
+describe('the program digest remembered with the instructions [DIG-1][DIG-2] (issue K)', () => {
+  const tagOf = (profile: string, insns: Uint8Array) => {
+    const { c } = setup(profile);
+    const fd = c.progLoad({ progType: ProgType.BPF_PROG_TYPE_SOCKET_FILTER, insns }).res.ret;
+    expect(fd).toBeGreaterThan(0);
+    return Buffer.from(c.progGetInfo(fd).info.tag as Uint8Array).toString('hex');
+  };
+  it('the same bytes give the same tag; one byte more, another; SHA-1 (v6.17) and SHA-256 (v6.18) are not confused', () => {
+    const a = encodeInsns([MOV0, EXIT]);
+    const b = encodeInsns([insn(0xb7, 0, 0, 0, 5), EXIT]);
+    const t18 = tagOf('v6.18', a);
+    expect(tagOf('v6.18', a.slice())).toBe(t18);
+    expect(tagOf('v6.18', b)).not.toBe(t18);
+    const t17 = tagOf('v6.17', a);
+    expect(t17).not.toBe(t18);
+    expect(tagOf('v6.17', a)).toBe(t17);
+    expect(tagOf('v6.18', a)).toBe(t18);
+  });
+});
+
 describe('fd_array entries read once per resolve walk [LOAD-13] (issue K)', () => {
   it('each load binds the maps its own fd_array names, though the instructions are the same', () => {
     const { c } = setup('v6.18');

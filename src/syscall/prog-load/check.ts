@@ -440,7 +440,9 @@ export const CHECK_BTF_INFO = checkStage('LOAD-13.btf_info', 'check_subprogs and
 export const RESOLVE_PSEUDO_LDIMM64 = checkStage('LOAD-13.resolve', 'resolve_pseudo_ldimm64', ['prog', 'btf-info'], ['digest', 'used-maps'], (c) => {
   const { prog, ctx } = c;
   if (!prog.digest) {
-    prog.digest = bpfProgCalcDigest(prog.insns, ctx.kernel.profile.digest);
+    // A function of the instruction bytes alone: remembered with their decoded form (a copy handed out).
+    const algo = ctx.kernel.profile.digest;
+    prog.digest = memoOnInsns(c.insns(), `digest ${algo}`, () => bpfProgCalcDigest(prog.insns, algo)).slice();
     ctx.step('DIG-2', 'program digest', Buffer.from(prog.digest).toString('hex'));
   }
   return c.resolveWalk();
