@@ -15,6 +15,42 @@
 // spec: VM-ISA-3 (ALU), VM-ISA-5 (jumps), VM-EXEC-2 (instruction budget), VM-PERF-1.
 
 import type { DecodedProgram } from './decode.js';
+import {
+  BPF_ADD,
+  BPF_ALU as ALU32,
+  BPF_ALU64 as ALU64,
+  BPF_AND,
+  BPF_ARSH,
+  BPF_CALL,
+  BPF_EXIT,
+  BPF_JA,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JLE,
+  BPF_JLT,
+  BPF_JMP as JMP,
+  BPF_JMP32 as JMP32,
+  BPF_JNE,
+  BPF_JSET,
+  BPF_JSGE,
+  BPF_JSGT,
+  BPF_JSLE,
+  BPF_JSLT,
+  BPF_LSH,
+  BPF_MOV,
+  BPF_NEG,
+  BPF_OR,
+  BPF_RSH,
+  BPF_SUB,
+  BPF_X,
+  BPF_XOR,
+} from './opcodes.js';
+
+/** The two jump op codes the ISA leaves unassigned (0xe0, 0xf0): a loop holding one is not translated. */
+const OP_E0 = 0xe0;
+const OP_F0 = 0xf0;
+
 
 /** Runs a translated loop from its head: registers in and out, `st[0]` the budget in and out; returns the next pc. */
 export type LoopFn = (rl: Int32Array, rh: Int32Array, st: Float64Array) => number;
@@ -25,24 +61,19 @@ export interface HotLoops {
   readonly fns: readonly (LoopFn | undefined)[];
 }
 
-const ALU64 = 0x07;
-const ALU32 = 0x04;
-const JMP = 0x05;
-const JMP32 = 0x06;
-
 /** Is the instruction one a loop may hold (see above)? */
 function supported(code: number, off: number): boolean {
   const cls = code & 0x07;
   const op = code & 0xf0;
-  if (cls === ALU64) return op === 0x00 || op === 0x10 || op === 0x40 || op === 0x50 || op === 0xa0 || (op === 0xb0 && off === 0) || (op === 0x80 && (code & 0x08) === 0);
+  if (cls === ALU64) return op === BPF_ADD || op === BPF_SUB || op === BPF_OR || op === BPF_AND || op === BPF_XOR || (op === BPF_MOV && off === 0) || (op === BPF_NEG && (code & BPF_X) === 0);
   if (cls === ALU32) {
-    return op === 0x00 || op === 0x10 || op === 0x40 || op === 0x50 || op === 0xa0 || (op === 0xb0 && off === 0) || (op === 0x80 && (code & 0x08) === 0) || op === 0x60 || op === 0x70 || op === 0xc0;
+    return op === BPF_ADD || op === BPF_SUB || op === BPF_OR || op === BPF_AND || op === BPF_XOR || (op === BPF_MOV && off === 0) || (op === BPF_NEG && (code & BPF_X) === 0) || op === BPF_LSH || op === BPF_RSH || op === BPF_ARSH;
   }
-  if (cls === JMP || cls === JMP32) return op !== 0x80 && op !== 0x90 && op !== 0xe0 && op !== 0xf0 && !(cls === JMP && op === 0x00 && (code & 0x08) !== 0);
+  if (cls === JMP || cls === JMP32) return op !== BPF_CALL && op !== BPF_EXIT && op !== OP_E0 && op !== OP_F0 && !(cls === JMP && op === BPF_JA && (code & BPF_X) !== 0);
   return false;
 }
 
-const isJump = (code: number) => ((code & 0x07) === JMP || (code & 0x07) === JMP32) && (code & 0xf0) !== 0x80 && (code & 0xf0) !== 0x90;
+const isJump = (code: number) => ((code & 0x07) === JMP || (code & 0x07) === JMP32) && (code & 0xf0) !== BPF_CALL && (code & 0xf0) !== BPF_EXIT;
 
 /** The loops of a decoded program, translated. Null when it has none. */
 export function compileLoops<Env>(p: DecodedProgram<Env>): HotLoops | null {
@@ -98,39 +129,39 @@ function translate<Env>(p: DecodedProgram<Env>, t: number, j: number): LoopFn | 
       const imm = p.imm[k]!;
       const cls = code & 0x07;
       const op = code & 0xf0;
-      const reg = (code & 0x08) !== 0;
+      const reg = (code & BPF_X) !== 0;
       if (cls === ALU64) {
         const bl = reg ? L(x) : String(imm);
         const bh = reg ? H(x) : String(imm >> 31);
         switch (op) {
-          case 0x00: out.push(`{ const s = (${L(d)} >>> 0) + (${bl} >>> 0); ${H(d)} = (${H(d)} + ${bh} + (s > 0xffffffff ? 1 : 0)) | 0; ${L(d)} = s | 0; }`); break;
-          case 0x10: out.push(`{ const s = (${L(d)} >>> 0) - (${bl} >>> 0); ${H(d)} = (${H(d)} - ${bh} - (s < 0 ? 1 : 0)) | 0; ${L(d)} = s | 0; }`); break;
-          case 0x40: out.push(`${L(d)} |= ${bl}; ${H(d)} |= ${bh};`); break;
-          case 0x50: out.push(`${L(d)} &= ${bl}; ${H(d)} &= ${bh};`); break;
-          case 0xa0: out.push(`${L(d)} ^= ${bl}; ${H(d)} ^= ${bh};`); break;
-          case 0xb0: out.push(`${L(d)} = ${bl}; ${H(d)} = ${bh};`); break;
-          case 0x80: out.push(`{ const l = ${L(d)}; ${H(d)} = (~${H(d)} + (l === 0 ? 1 : 0)) | 0; ${L(d)} = -l | 0; }`); break;
+          case BPF_ADD: out.push(`{ const s = (${L(d)} >>> 0) + (${bl} >>> 0); ${H(d)} = (${H(d)} + ${bh} + (s > 0xffffffff ? 1 : 0)) | 0; ${L(d)} = s | 0; }`); break;
+          case BPF_SUB: out.push(`{ const s = (${L(d)} >>> 0) - (${bl} >>> 0); ${H(d)} = (${H(d)} - ${bh} - (s < 0 ? 1 : 0)) | 0; ${L(d)} = s | 0; }`); break;
+          case BPF_OR: out.push(`${L(d)} |= ${bl}; ${H(d)} |= ${bh};`); break;
+          case BPF_AND: out.push(`${L(d)} &= ${bl}; ${H(d)} &= ${bh};`); break;
+          case BPF_XOR: out.push(`${L(d)} ^= ${bl}; ${H(d)} ^= ${bh};`); break;
+          case BPF_MOV: out.push(`${L(d)} = ${bl}; ${H(d)} = ${bh};`); break;
+          case BPF_NEG: out.push(`{ const l = ${L(d)}; ${H(d)} = (~${H(d)} + (l === 0 ? 1 : 0)) | 0; ${L(d)} = -l | 0; }`); break;
           default: return undefined;
         }
       } else if (cls === ALU32) {
         const bl = reg ? L(x) : String(imm);
         const set = (e: string) => out.push(`${L(d)} = (${e}) | 0; ${H(d)} = 0;`);
         switch (op) {
-          case 0x00: set(`${L(d)} + ${bl}`); break;
-          case 0x10: set(`${L(d)} - ${bl}`); break;
-          case 0x40: set(`${L(d)} | ${bl}`); break;
-          case 0x50: set(`${L(d)} & ${bl}`); break;
-          case 0xa0: set(`${L(d)} ^ ${bl}`); break;
-          case 0xb0: set(bl); break;
-          case 0x80: set(`-${L(d)}`); break;
-          case 0x60: set(`${L(d)} << (${bl} & 31)`); break;
-          case 0x70: set(`${L(d)} >>> (${bl} & 31)`); break;
-          case 0xc0: set(`${L(d)} >> (${bl} & 31)`); break;
+          case BPF_ADD: set(`${L(d)} + ${bl}`); break;
+          case BPF_SUB: set(`${L(d)} - ${bl}`); break;
+          case BPF_OR: set(`${L(d)} | ${bl}`); break;
+          case BPF_AND: set(`${L(d)} & ${bl}`); break;
+          case BPF_XOR: set(`${L(d)} ^ ${bl}`); break;
+          case BPF_MOV: set(bl); break;
+          case BPF_NEG: set(`-${L(d)}`); break;
+          case BPF_LSH: set(`${L(d)} << (${bl} & 31)`); break;
+          case BPF_RSH: set(`${L(d)} >>> (${bl} & 31)`); break;
+          case BPF_ARSH: set(`${L(d)} >> (${bl} & 31)`); break;
           default: return undefined;
         }
       } else {
         const target = p.tgt[k]!;
-        if (op === 0x00) {
+        if (op === BPF_JA) {
           out.push(goTo(target));
           continue;
         }
@@ -140,7 +171,7 @@ function translate<Env>(p: DecodedProgram<Env>, t: number, j: number): LoopFn | 
       }
     }
     // falls through to the next instruction
-    if (!isJump(p.code[last]!) || (p.code[last]! & 0xf0) !== 0x00) out.push(goTo(last + 1));
+    if (!isJump(p.code[last]!) || (p.code[last]! & 0xf0) !== BPF_JA) out.push(goTo(last + 1));
     out.push('}');
   }
   out.push(`default: break run;`, '}', '}');
@@ -165,17 +196,17 @@ function cond64(op: number, al: string, ah: string, bl: string, bh: string): str
   const slt = `(${ah} < ${bh} || (${ah} === ${bh} && ${u(al)} < ${u(bl)}))`;
   const sle = `(${ah} < ${bh} || (${ah} === ${bh} && ${u(al)} <= ${u(bl)}))`;
   switch (op) {
-    case 0x10: return `(${al} === ${bl} && ${ah} === ${bh})`;
-    case 0x50: return `(${al} !== ${bl} || ${ah} !== ${bh})`;
-    case 0x40: return `((${al} & ${bl}) !== 0 || (${ah} & ${bh}) !== 0)`;
-    case 0x20: return ugt;
-    case 0x30: return uge;
-    case 0xa0: return ult;
-    case 0xb0: return ule;
-    case 0x60: return sgt;
-    case 0x70: return sge;
-    case 0xc0: return slt;
-    case 0xd0: return sle;
+    case BPF_JEQ: return `(${al} === ${bl} && ${ah} === ${bh})`;
+    case BPF_JNE: return `(${al} !== ${bl} || ${ah} !== ${bh})`;
+    case BPF_JSET: return `((${al} & ${bl}) !== 0 || (${ah} & ${bh}) !== 0)`;
+    case BPF_JGT: return ugt;
+    case BPF_JGE: return uge;
+    case BPF_JLT: return ult;
+    case BPF_JLE: return ule;
+    case BPF_JSGT: return sgt;
+    case BPF_JSGE: return sge;
+    case BPF_JSLT: return slt;
+    case BPF_JSLE: return sle;
     default: return undefined;
   }
 }
@@ -184,17 +215,17 @@ function cond64(op: number, al: string, ah: string, bl: string, bh: string): str
 function cond32(op: number, a: string, b: string): string | undefined {
   const u = (x: string) => `(${x} >>> 0)`;
   switch (op) {
-    case 0x10: return `(${a} === (${b} | 0))`;
-    case 0x50: return `(${a} !== (${b} | 0))`;
-    case 0x40: return `((${a} & ${b}) !== 0)`;
-    case 0x20: return `(${u(a)} > ${u(b)})`;
-    case 0x30: return `(${u(a)} >= ${u(b)})`;
-    case 0xa0: return `(${u(a)} < ${u(b)})`;
-    case 0xb0: return `(${u(a)} <= ${u(b)})`;
-    case 0x60: return `(${a} > (${b} | 0))`;
-    case 0x70: return `(${a} >= (${b} | 0))`;
-    case 0xc0: return `(${a} < (${b} | 0))`;
-    case 0xd0: return `(${a} <= (${b} | 0))`;
+    case BPF_JEQ: return `(${a} === (${b} | 0))`;
+    case BPF_JNE: return `(${a} !== (${b} | 0))`;
+    case BPF_JSET: return `((${a} & ${b}) !== 0)`;
+    case BPF_JGT: return `(${u(a)} > ${u(b)})`;
+    case BPF_JGE: return `(${u(a)} >= ${u(b)})`;
+    case BPF_JLT: return `(${u(a)} < ${u(b)})`;
+    case BPF_JLE: return `(${u(a)} <= ${u(b)})`;
+    case BPF_JSGT: return `(${a} > (${b} | 0))`;
+    case BPF_JSGE: return `(${a} >= (${b} | 0))`;
+    case BPF_JSLT: return `(${a} < (${b} | 0))`;
+    case BPF_JSLE: return `(${a} <= (${b} | 0))`;
     default: return undefined;
   }
 }

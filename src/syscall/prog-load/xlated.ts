@@ -27,6 +27,41 @@
 import type { BpfInsn } from '../../vm/insn.js';
 import { insn as mk } from '../../vm/insn.js';
 import { InsnArray } from '../../vm/insn-array.js';
+import {
+  BPF_ADD as ADD,
+  BPF_ALU as ALU,
+  BPF_ALU64 as ALU64,
+  BPF_AND as AND,
+  BPF_B as B,
+  BPF_CALL,
+  BPF_DIV,
+  BPF_DW as DW,
+  BPF_EXIT,
+  BPF_H as H,
+  BPF_JA as JA,
+  BPF_JEQ as JEQ,
+  BPF_JGE as JGE,
+  BPF_JGT as JGT,
+  BPF_JLE,
+  BPF_JMP as JMP,
+  BPF_JMP32 as JMP32,
+  BPF_JNE as JNE,
+  BPF_K as K,
+  BPF_LD_IMM64,
+  BPF_LDX,
+  BPF_LSH as LSH,
+  BPF_MEM,
+  BPF_MOD,
+  BPF_MOV as MOV,
+  BPF_MUL as MUL,
+  BPF_NEG as NEG,
+  BPF_PSEUDO_FUNC,
+  BPF_ST,
+  BPF_STX,
+  BPF_W as W,
+  BPF_X as X,
+  BPF_XOR as XOR,
+} from '../../vm/opcodes.js';
 import { MapFlag, MapType, ProgType } from '../uapi/consts.js';
 import type { BpfMap } from '../objects/map.js';
 import { POISONED } from './do-check.js';
@@ -68,19 +103,10 @@ export interface XlatedInput {
   readonly layout: XlatedLayout;
 }
 
-const JMP = 0x05;
-const JMP32 = 0x06;
-const ALU = 0x04;
-const ALU64 = 0x07;
-const K = 0x00;
-const X = 0x08;
-const [ADD, MUL, AND, LSH, NEG, XOR, MOV] = [0x00, 0x20, 0x50, 0x60, 0x80, 0xa0, 0xb0];
-const [JA, JEQ, JGT, JGE, JNE] = [0x00, 0x10, 0x20, 0x30, 0x50];
-const [W, H, B, DW] = [0x00, 0x08, 0x10, 0x18];
-const LDX_MEM = 0x61 & ~0x18; // 0x61 without the size: class LDX, mode MEM
-const STX_MEM = 0x63 & ~0x18;
-const ST_MEM = 0x62 & ~0x18;
-const CALL = 0x85;
+const LDX_MEM = BPF_LDX | BPF_MEM; // without the size
+const STX_MEM = BPF_STX | BPF_MEM;
+const ST_MEM = BPF_ST | BPF_MEM;
+const CALL = JMP | BPF_CALL;
 const R0 = 0;
 const R1 = 1;
 const R2 = 2;
@@ -96,10 +122,10 @@ const movPercpu = (dst: number, src: number) => mk(ALU64 | MOV | X, dst, src, -1
 const isCondJump = (i: BpfInsn) => {
   const cls = i.code & 0x07;
   const op = i.code & 0xf0;
-  return (cls === JMP || cls === JMP32) && op !== JA && op !== 0x80 && op !== 0x90;
+  return (cls === JMP || cls === JMP32) && op !== JA && op !== BPF_CALL && op !== BPF_EXIT;
 };
 const isPseudoCall = (i: BpfInsn) => i.code === CALL && i.src === 1;
-const isPseudoFunc = (i: BpfInsn) => i.code === 0x18 && i.src === 4;
+const isPseudoFunc = (i: BpfInsn) => i.code === BPF_LD_IMM64 && i.src === BPF_PSEUDO_FUNC;
 
 class Program {
   slots: Slot[];
@@ -115,7 +141,7 @@ class Program {
       const cls = i.code & 0x07;
       const op = i.code & 0xf0;
       const viaImm = isPseudoFunc(i) || isPseudoCall(i) || i.code === (JMP32 | JA);
-      if (!viaImm && ((cls !== JMP && cls !== JMP32) || op === 0x90 || op === 0x80)) return;
+      if (!viaImm && ((cls !== JMP && cls !== JMP32) || op === BPF_EXIT || op === BPF_CALL)) return;
       let off = viaImm ? i.imm : i.off;
       if (curr < pos && curr + off + 1 >= endOld) off += delta;
       else if (curr >= endNew && curr + off + 1 < endNew) off -= delta;
@@ -144,7 +170,7 @@ function convertSkb(i: BpfInsn, progType: number): BpfInsn[] | undefined {
   const size = i.code & 0x18;
   if (size !== W) return undefined;
   const tc = progType === ProgType.BPF_PROG_TYPE_SCHED_CLS || progType === ProgType.BPF_PROG_TYPE_SCHED_ACT;
-  if (cls === 0x01) {
+  if (cls === BPF_LDX) {
     switch (i.off) {
       case 0: // len
         return [ldx(W, i.dst, i.src, 0x70)];
@@ -159,7 +185,7 @@ function convertSkb(i: BpfInsn, progType: number): BpfInsn[] | undefined {
     }
     return undefined;
   }
-  if (cls === 0x03 && i.off === 8 && tc) return [mk(STX_MEM | W, i.dst, i.src, 0xa4)]; // mark
+  if (cls === BPF_STX && i.off === 8 && tc) return [mk(STX_MEM | W, i.dst, i.src, 0xa4)]; // mark
   return undefined;
 }
 
@@ -220,7 +246,7 @@ function inlineBpfLoop(base: number): BpfInsn[] {
   const [R3, R6, R7, R8, R10] = [3, 6, 7, 8, 10];
   const stx = (dst: number, src: number, off: number) => mk(STX_MEM | DW, dst, src, off);
   return [
-    jmpK(0xb0, R1, 2, 0x80_0000), // if r1 <= BPF_MAX_LOOPS goto +2
+    jmpK(BPF_JLE, R1, 2, 0x80_0000), // if r1 <= BPF_MAX_LOOPS goto +2
     alu(MOV, R0, 0, -7, true, false), // w0 = -E2BIG
     ja(16),
     stx(R10, R6, base),
@@ -246,9 +272,9 @@ function inlineBpfLoop(base: number): BpfInsn[] {
 function divModFixup(i: BpfInsn): BpfInsn[] | undefined {
   const cls = i.code & 0x07;
   const op = i.code & 0xf0;
-  if ((cls !== ALU && cls !== ALU64) || (op !== 0x30 && op !== 0x90)) return undefined;
+  if ((cls !== ALU && cls !== ALU64) || (op !== BPF_DIV && op !== BPF_MOD)) return undefined;
   const is64 = cls === ALU64;
-  const isDiv = op === 0x30;
+  const isDiv = op === BPF_DIV;
   const signed = i.off === 1;
   if ((i.code & X) === 0) {
     // sdiv/smod by -1: the result is -dst, or 0
@@ -357,7 +383,7 @@ export function translate(inp: XlatedInput): { insns: BpfInsn[]; orig: (number |
   for (let i = 0; i < p.slots.length; i++) {
     const s = p.slots[i]!;
     const ins = s.insn;
-    if (ins.code === 0x18) {
+    if (ins.code === BPF_LD_IMM64) {
       i++;
       continue;
     }
@@ -370,7 +396,7 @@ export function translate(inp: XlatedInput): { insns: BpfInsn[]; orig: (number |
         patch = [alu(MOV, R0, 0, inp.layout.cpuNumber, false, false), movPercpu(R0, R0), ldx(W, R0, R0, 0)];
       } else if (ins.imm === 118) {
         const a = inp.layout.jiffies;
-        patch = [mk(0x18, R0, 0, 0, Number(BigInt.asIntN(32, a))), mk(0, 0, 0, 0, Number(BigInt.asIntN(32, a >> 32n))), ldx(DW, R0, R0, 0)];
+        patch = [mk(BPF_LD_IMM64, R0, 0, 0, Number(BigInt.asIntN(32, a))), mk(0, 0, 0, 0, Number(BigInt.asIntN(32, a >> 32n))), ldx(DW, R0, R0, 0)];
       }
     }
     if (!patch) continue;
@@ -412,11 +438,11 @@ export function needsRewrite(inp: XlatedInput): boolean {
       if (inp.bpfCapable && !inp.seen[pc]) return true;
       continue;
     }
-    if ((cls === ALU || cls === ALU64) && (op === 0x30 || op === 0x90)) return true;
+    if ((cls === ALU || cls === ALU64) && (op === BPF_DIV || op === BPF_MOD)) return true;
     if (code === CALL && (a.src[pc] === 1 || (a.src[pc] === 0 && (a.imm[pc] === 1 || a.imm[pc] === 8 || a.imm[pc] === 118)))) return true;
     if (!inp.bpfCapable || (cls !== JMP && cls !== JMP32)) continue;
     if (code === (JMP | JA) && a.dst[pc] === 0 && a.src[pc] === 0 && a.off[pc] === 0 && a.imm[pc] === 0) return true;
-    if (op !== JA && op !== 0x80 && op !== 0x90 && (!seenAt(pc + 1) || !seenAt(pc + 1 + a.off[pc]!))) return true;
+    if (op !== JA && op !== BPF_CALL && op !== BPF_EXIT && (!seenAt(pc + 1) || !seenAt(pc + 1 + a.off[pc]!))) return true;
   }
   return false;
 }
