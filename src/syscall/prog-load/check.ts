@@ -19,7 +19,7 @@
 
 import { decodeProgram, type LdImm64Query, type ResolveError } from '../../vm/decode.js';
 import { isKnownOpcode } from '../../vm/check.js';
-import { encodeInsns } from '../../vm/insn.js';
+import { encodeInsns, ldImm64Value } from '../../vm/insn.js';
 import { InsnArray, memoOnInsns } from '../../vm/insn-array.js';
 import type { SyscallCtx } from '../context.js';
 import { Errno } from '../errno.js';
@@ -473,7 +473,7 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
     gplCompatible: prog.gplCompatible,
     sleepable: prog.sleepable,
     allowPtrLeaks: () => bpfTokenCapable(ctx, 'CAP_PERFMON'),
-    ldImm64: (pc) => ldImm64Value(c, pc),
+    ldImm64: (pc) => regValueOfLdImm64(c, pc),
     ldImm64Text: (pc) => ldImm64Text(c, pc),
     kfuncName: (insn) => kfuncName(ctx, insn.imm),
     mapPtrAccess: (off, size) => {
@@ -577,7 +577,7 @@ function mapShape(m: BpfMap): string {
 }
 
 /** An ld_imm64 as the main pass sees it: the register value it loads. */
-function ldImm64Value(c: Check, pc: number): RegValue {
+function regValueOfLdImm64(c: Check, pc: number): RegValue {
   const m = c.ldMaps.get(pc);
   if (m) {
     const map = m.map;
@@ -586,29 +586,21 @@ function ldImm64Value(c: Check, pc: number): RegValue {
       ? { kind: 'map_value', map: map.name, ks: map.keySize, vs: map.valueSize, ref: map, mt: map.mapType, entries: map.maxEntries, off: m.off }
       : { kind: 'map_value', map: map.name, ks: map.keySize, vs: map.valueSize, ref: map, mt: map.mapType, entries: map.maxEntries };
   }
-  const insns = c.prog.insns;
-  const src = insns[pc * 8 + 1]! >> 4;
-  if (src === Pseudo.BPF_PSEUDO_FUNC) return { kind: 'func', subprog: pc + imm32(insns, pc) + 1 };
-  return src === 0 ? { kind: 'const', value: c.resolved.get(pc) ?? rawImm64(insns, pc) } : { kind: 'scalar', maybePtr: true };
+  const insns = c.insns();
+  const src = insns.src[pc]!;
+  if (src === Pseudo.BPF_PSEUDO_FUNC) return { kind: 'func', subprog: pc + insns.imm[pc]! + 1 };
+  return src === 0 ? { kind: 'const', value: c.resolved.get(pc) ?? encodedImm64(insns, pc) } : { kind: 'scalar', maybePtr: true };
 }
 
 /** The log's text for an ld_imm64 (print_imm; do_check's print_bpf_insn has no cb_imm): its 64-bit value. */
 function ldImm64Text(c: Check, pc: number): string {
-  const insns = c.prog.insns;
-  const v = (insns[pc * 8 + 1]! >> 4) === Pseudo.BPF_PSEUDO_FUNC ? rawImm64(insns, pc) : (c.resolved.get(pc) ?? (c.ldMaps.has(pc) ? 0n : rawImm64(insns, pc)));
+  const insns = c.insns();
+  const v = insns.src[pc] === Pseudo.BPF_PSEUDO_FUNC ? encodedImm64(insns, pc) : (c.resolved.get(pc) ?? (c.ldMaps.has(pc) ? 0n : encodedImm64(insns, pc)));
   return '0x' + v.toString(16);
 }
 
-/** The signed imm of instruction pc. */
-function imm32(insns: Uint8Array, pc: number): number {
-  return new DataView(insns.buffer, insns.byteOffset, insns.byteLength).getInt32(pc * 8 + 4, true);
-}
-
-/** The 64-bit immediate of the ld_imm64 at pc as encoded (imm of both slots). */
-function rawImm64(insns: Uint8Array, pc: number): bigint {
-  const dv = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
-  return (BigInt(dv.getUint32(pc * 8 + 12, true)) << 32n) | BigInt(dv.getUint32(pc * 8 + 4, true));
-}
+/** The 64-bit immediate of the ld_imm64 at pc as encoded (VM-ISA-8). */
+const encodedImm64 = (insns: InsnArray, pc: number): bigint => ldImm64Value(insns.get(pc)!, insns.get(pc + 1)!);
 
 /** A kfunc's name in the log (its vmlinux BTF name). */
 function kfuncName(ctx: SyscallCtx, btfId: number): string {
