@@ -75,10 +75,10 @@ export async function runOnRealKernel(kver: string, inputs: readonly RealPlanInp
   const timeoutMs = opts.timeoutMs ?? 120_000 + 500 * req.cases.length;
   let boot = await bootKernel(cached.vmlinuz, initrd, { timeoutMs });
   let res = parseResults(boot.results);
-  // A guest that panicked before the runner said anything (no uname line) died in its own boot,
-  // not in a case: under TCG this happens now and then (seen once on 6.18.15: "Fatal exception in
-  // interrupt" at 1.5 s). Boot again, up to `bootAttempts` times in all, and say so in the notes. A
-  // panic after the runner started is a result and is never retried.
+  // The boot of OBS-DEB-2. A guest that panicked before the runner said anything (no uname line)
+  // died in its own boot, not in a case: under TCG this happens now and then (seen once on 6.18.15:
+  // "Fatal exception in interrupt" at 1.5 s). Boot again, up to `bootAttempts` times in all, and say
+  // so in the notes. A panic after the runner started is a result and is never retried.
   const earlyPanics: string[] = [];
   while (diedBeforeRunner(res, boot.console) && earlyPanics.length + 1 < (opts.bootAttempts ?? 2)) {
     earlyPanics.push(panicLine(boot.console));
