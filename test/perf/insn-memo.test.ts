@@ -132,7 +132,10 @@ describe('fd_array entries read once per resolve walk [LOAD-13] (issue K)', () =
     const a = load(m1);
     const b = load(m2);
     // Read b's dump first, then a's: each has the id of the map its load resolved (imm of insn 0).
-    const dumpedId = (fd: number) => new DataView(c.progGetInfo(fd, { fields: { xlated_prog_len: 64 }, bufs: { xlated_prog_insns: 64 } }).out.xlated_prog_insns!.buffer).getInt32(4, true);
+    const dumpedId = (fd: number) => {
+      const x = c.progGetInfo(fd, { fields: { xlated_prog_len: 64 }, bufs: { xlated_prog_insns: 64 } }).out.xlated_prog_insns!;
+      return new DataView(x.buffer, x.byteOffset, x.byteLength).getInt32(4, true);
+    };
     expect(dumpedId(b)).toBe(c.mapGetInfo(m2).info.id);
     expect(dumpedId(a)).toBe(c.mapGetInfo(m1).info.id);
   });
