@@ -18,11 +18,23 @@ export interface RetentionOptions {
 }
 
 /**
+ * An entry pushed in a cheap form and made into the record readers see only when the list is read
+ * (issue K: most entries of a long run are dropped from the ring unread, so they never pay for the
+ * record's lazily made fields).
+ */
+export abstract class Pending<T> {
+  abstract materialize(): T;
+}
+
+/**
  * A list that keeps its newest `capacity` items: trimmed from the front in batches (a quarter of
- * the capacity at a time, so a push is amortised O(1)), counting what it dropped.
+ * the capacity at a time, so a push is amortised O(1)), counting what it dropped. Pending entries
+ * are made into their records when `items` is read, oldest first, each once.
  */
 export class RetainedList<T> {
-  readonly items: T[] = [];
+  readonly #items: (T | Pending<T>)[] = [];
+  /** Index of the first entry that may still be pending (every entry before it is a record). */
+  #firstPending = 0;
   /** Items dropped from the front since the start (or the last clear). */
   dropped = 0;
   readonly capacity: number;
@@ -35,17 +47,31 @@ export class RetainedList<T> {
     this.slack = Math.max(1, Math.floor(this.capacity / 4));
   }
 
-  push(item: T): void {
-    this.items.push(item);
-    if (!this.keepAll && this.items.length > this.capacity + this.slack) {
-      const n = this.items.length - this.capacity;
-      this.items.splice(0, n);
+  /** The retained items, oldest first (pending entries made into records now). */
+  get items(): T[] {
+    const items = this.#items;
+    for (let i = this.#firstPending; i < items.length; i++) {
+      const x = items[i];
+      if (x instanceof Pending) items[i] = x.materialize();
+    }
+    this.#firstPending = items.length;
+    return items as T[];
+  }
+
+  push(item: T | Pending<T>): void {
+    const items = this.#items;
+    items.push(item);
+    if (!this.keepAll && items.length > this.capacity + this.slack) {
+      const n = items.length - this.capacity;
+      items.splice(0, n);
       this.dropped += n;
+      this.#firstPending = Math.max(0, this.#firstPending - n);
     }
   }
 
   clear(): void {
-    this.items.length = 0;
+    this.#items.length = 0;
+    this.#firstPending = 0;
     this.dropped = 0;
   }
 }

@@ -7,7 +7,7 @@
 
 import type { Clock } from '../abi/clock.js';
 import type { CredIds } from '../abi/creds.js';
-import { lazyField, RetainedList, type RetentionOptions } from '../abi/records.js';
+import { RetainedList, type RetentionOptions } from '../abi/records.js';
 import { ruleMatches, type AuditRule, type RuleSubject } from './rules.js';
 import { AuditType, type AuditTypeName } from './types.js';
 
@@ -203,14 +203,38 @@ function proctitleBody(argv: readonly string[]): string {
   return `proctitle=${untrustedString(Buffer.from(argv.join('\0'), 'utf8').subarray(0, PROCTITLE_MAX))}`;
 }
 
-/** A record's body, formatted on first read. */
-const defineBody = lazyField<() => string, string>('body', (format) => format());
+/**
+ * A record whose `body` is an ordinary (enumerable, read-only) property that is formatted on first
+ * read: the formatter waits in a private field (no second property to define per record).
+ */
+class LazyRecord {
+  readonly type: AuditTypeName;
+  readonly serial: number;
+  readonly sec: number;
+  readonly ms: number;
+  #format: (() => string) | undefined;
+  constructor(type: AuditTypeName, st: { serial: number; sec: number; ms: number }, format: () => string) {
+    this.type = type;
+    this.serial = st.serial;
+    this.sec = st.sec;
+    this.ms = st.ms;
+    this.#format = format;
+    Object.defineProperty(this, 'body', LazyRecord.#body);
+  }
+  static readonly #body: PropertyDescriptor = {
+    enumerable: true,
+    configurable: true,
+    get(this: LazyRecord) {
+      const value = this.#format!();
+      Object.defineProperty(this, 'body', { value, enumerable: true, configurable: false, writable: false });
+      this.#format = undefined;
+      return value;
+    },
+  };
+}
 
-/** A record whose `body` is an ordinary (enumerable, read-only) property that is formatted on first read. */
 function lazyRecord(type: AuditTypeName, st: { serial: number; sec: number; ms: number }, format: () => string): AuditRecord {
-  const r = { type, serial: st.serial, sec: st.sec, ms: st.ms };
-  defineBody(r, format);
-  return r as unknown as AuditRecord;
+  return new LazyRecord(type, st, format) as unknown as AuditRecord;
 }
 
 export { AuditType };

@@ -12,7 +12,7 @@ import type { Process } from '../syscall/process.js';
 import { TaskKilled, type OopsReport, type SysResult } from '../syscall/result.js';
 import { BPF_MAP_INFO, MAP_CREATE, MAP_ELEM, MAP_FREEZE, OBJ_GET_INFO_BY_FD, PROG_LOAD, PROG_TEST_RUN } from '../syscall/uapi/attr-layouts.js';
 import { BpfCmd, MapType, ProgFlag, ProgType } from '../syscall/uapi/consts.js';
-import { encode, lastFieldEnd } from '../syscall/uapi/layout.js';
+import { encode, lastFieldEnd, type Layout, type UapiFeature } from '../syscall/uapi/layout.js';
 import { decodeProgTestRunAttr } from '../abi/uapi/attr-types.js';
 
 /** test.retval needs no UAPI feature. */
@@ -175,6 +175,15 @@ export function defaultFlow(skel: LightSkeleton): LoaderFlow {
 /** The flow found for a parsed skeleton (a LightSkeleton is not changed after reading; tampers make a copy). */
 const FLOWS = new WeakMap<LightSkeleton, { readonly registered: number; readonly flow: LoaderFlow }>();
 
+/** offsetofend of a layout's last field with every UAPI feature (what the encoder may write), per layout. */
+function fullEnd(layout: Layout): number {
+  let end = FULL_END.get(layout);
+  if (end === undefined) FULL_END.set(layout, (end = lastFieldEnd(layout, ALL_FEATURES)));
+  return end;
+}
+const ALL_FEATURES: ReadonlySet<UapiFeature> = new Set(['signing-6.18', 'hashchain-v2']);
+const FULL_END = new WeakMap<Layout, number>();
+
 /** A TaskKilled out of one of bpf_load_and_run's syscalls, with the step it was in. */
 class KilledIn extends Error {
   constructor(
@@ -208,7 +217,7 @@ function bpfLoadAndRun(
     },
   };
   const sys = (step: string, cmd: number, layout: typeof MAP_CREATE, fields: Record<string, number | bigint | string>, size: number) => {
-    const attr = encode(layout, fields, Math.max(size, lastFieldEnd(layout, new Set(['signing-6.18', 'hashchain-v2'])))).subarray(0, size);
+    const attr = encode(layout, fields, Math.max(size, fullEnd(layout))).subarray(0, size);
     const addr = proc.alloc(attr.slice(), `${step} attr`);
     let res: SysResult;
     try {

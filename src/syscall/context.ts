@@ -122,19 +122,28 @@ export class SyscallCtx {
     throw new KernelOops(report, this.sys);
   }
 
-  /** What LSM callbacks may see and do. */
+  /** What LSM callbacks may see and do (one view per syscall: every hook of the call gets it). */
   lsmContext(): LsmContext {
+    return (this.#lsm ??= this.makeLsmContext());
+  }
+  #lsm: LsmContext | undefined;
+
+  private makeLsmContext(): LsmContext {
     const k = this.kernel;
     const proc = this.proc;
     const audit = this.audit;
     return {
       pid: proc.pid,
       comm: proc.comm,
-      cred: proc.cred,
+      // read when asked: a credential change is seen by the next hook
+      get cred() {
+        return proc.cred;
+      },
       audit: (type, body) => {
         k.audit.log(audit, type, body);
       },
       kernel: lsmKernel(this),
     };
   }
+
 }

@@ -84,10 +84,22 @@ export class Process {
     }
   }
 
-  /** What the audit SYSCALL record says about this task. */
+  /**
+   * What the audit SYSCALL record says about this task: a snapshot, made again when the credentials
+   * change (every other field of it is fixed for the task's life).
+   */
   auditTask(): AuditTask {
     const c = this.cred;
-    return {
+    const t = this.#auditTask;
+    if (t !== undefined && t.cred === c) return t.task;
+    const task = this.snapshotAuditTask(c);
+    this.#auditTask = { cred: c, task };
+    return task;
+  }
+  #auditTask: { readonly cred: Cred; readonly task: AuditTask } | undefined;
+
+  private snapshotAuditTask(c: Cred): AuditTask {
+    return Object.freeze({
       pid: this.pid,
       ppid: this.ppid,
       auid: this.auid,
@@ -104,7 +116,7 @@ export class Process {
       comm: this.comm,
       exe: this.exe,
       argv: this.argv,
-    };
+    });
   }
 
   /** bpf(2). `attr` is an address in this process's memory. */

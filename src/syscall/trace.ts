@@ -6,7 +6,7 @@
 
 import type { ErrnoName } from './errno.js';
 import type { SysOutcome } from './result.js';
-import { lazyField, RetainedList, type RetentionOptions, type TraceValue } from '../abi/records.js';
+import { lazyField, Pending, RetainedList, type RetentionOptions, type TraceValue } from '../abi/records.js';
 
 export { RetainedList, traceValue, type RetentionOptions, type TraceValue } from '../abi/records.js';
 
@@ -133,7 +133,45 @@ export const DEFAULT_TRACE_CAPACITY = 50_000;
 /** An audit event's text: its record's body, read (and formatted, for a lazy record) on first read. */
 const defineAuditText = lazyField<{ readonly body: string }, string>('text', (r) => r.body);
 /** A syscall event's attr, rendered on first read (the renderer holds what it needs). */
-const defineAttr = lazyField<{ render(): Readonly<Record<string, TraceValue>> }, Readonly<Record<string, TraceValue>>>('attr', (a) => a.render());
+const defineAttr = lazyField<AttrRenderer, Readonly<Record<string, TraceValue>>>('attr', (a) => a.render());
+
+type AttrRenderer = { render(): Readonly<Record<string, TraceValue>> };
+type AuditLike = { readonly serial: number; readonly type: string; readonly body: string };
+
+/** A syscall entry as emitted: made into its event (same fields, same order) when the trace is read. */
+class PendingSyscall extends Pending<TraceEvent> {
+  constructor(
+    private readonly seq: number,
+    private readonly e: Omit<SyscallEnter, 'seq' | 'attr' | 'kind'>,
+    private readonly attr: AttrRenderer | undefined,
+  ) {
+    super();
+  }
+  materialize(): TraceEvent {
+    const { args, kernel, ...head } = this.e;
+    const ev: Record<string, unknown> = { seq: this.seq, kind: 'syscall', ...head };
+    if (this.attr) defineAttr(ev, this.attr);
+    if (args) ev.args = args;
+    ev.kernel = kernel;
+    return ev as unknown as SyscallEnter;
+  }
+}
+
+/** An audit record's event as emitted: made into its event when the trace is read. */
+class PendingAudit extends Pending<TraceEvent> {
+  constructor(
+    private readonly seq: number,
+    private readonly sys: number,
+    private readonly r: AuditLike,
+  ) {
+    super();
+  }
+  materialize(): TraceEvent {
+    const ev: Record<string, unknown> = { seq: this.seq, kind: 'audit', sys: this.sys, serial: this.r.serial, type: this.r.type };
+    defineAuditText(ev, this.r);
+    return ev as unknown as AuditEvent;
+  }
+}
 
 export class Trace {
   private readonly list: RetainedList<TraceEvent>;
@@ -171,28 +209,19 @@ export class Trace {
 
   /**
    * A syscall entry whose attr is rendered only when a reader asks for it (issue K: most events of a
-   * long run are never read). `attr` renders it once, from bytes the caller copied at entry; the
-   * property sits where `emit` would have put it and is an ordinary value after the first read.
+   * long run are never read). The event is made when the trace is read; its `attr` renders once, on
+   * first read, from bytes the caller copied at entry, where `emit` would have put it.
    */
-  emitSyscall(e: Omit<SyscallEnter, 'seq' | 'attr' | 'kind'>, attr: { render(): Readonly<Record<string, TraceValue>> } | undefined): SyscallEnter {
-    const { args, kernel, ...head } = e;
-    const ev: Record<string, unknown> = { seq: this.nextSeq++, kind: 'syscall', ...head };
-    if (attr) defineAttr(ev, attr);
-    if (args) ev.args = args;
-    ev.kernel = kernel;
-    this.list.push(ev as unknown as SyscallEnter);
-    return ev as unknown as SyscallEnter;
+  emitSyscall(e: Omit<SyscallEnter, 'seq' | 'attr' | 'kind'>, attr: AttrRenderer | undefined): void {
+    this.list.push(new PendingSyscall(this.nextSeq++, e, attr));
   }
 
   /**
    * An audit record's event: its text is the record's body, read (and, for a record formatted
    * lazily, formatted) only when a reader asks for it.
    */
-  emitAudit(sys: number, r: { readonly serial: number; readonly type: string; readonly body: string }): AuditEvent {
-    const ev: Record<string, unknown> = { seq: this.nextSeq++, kind: 'audit', sys, serial: r.serial, type: r.type };
-    defineAuditText(ev, r);
-    this.list.push(ev as unknown as AuditEvent);
-    return ev as unknown as AuditEvent;
+  emitAudit(sys: number, r: AuditLike): void {
+    this.list.push(new PendingAudit(this.nextSeq++, sys, r));
   }
 
   /** A mark for `since()`: the seq the next event will get. */

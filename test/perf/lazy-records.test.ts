@@ -3,7 +3,7 @@
 // syscall exit gave: the task as it was then, ordinary enumerable properties, the same JSON.
 
 import { describe, expect, it } from 'vitest';
-import { lazyField } from '../../src/abi/records.js';
+import { lazyField, Pending, RetainedList } from '../../src/abi/records.js';
 import { makeCred } from '../../src/syscall/creds.js';
 import { MapType } from '../../src/syscall/uapi/consts.js';
 import { setup } from '../support/kernel.js';
@@ -74,5 +74,60 @@ describe('lazyField (issue K)', () => {
     const hidden = Object.getOwnPropertySymbols(a).map((s) => (a as Record<symbol, unknown>)[s]);
     expect(hidden).toEqual([undefined]);
     expect(JSON.stringify(b)).toBe('{"k":2,"v":"n=82"}');
+  });
+});
+
+describe('RetainedList pending entries (issue K)', () => {
+  class P extends Pending<{ n: number }> {
+    static made = 0;
+    constructor(readonly n: number) {
+      super();
+    }
+    materialize() {
+      P.made++;
+      return { n: this.n };
+    }
+  }
+
+  it('an entry is made into its record when the list is read, once, in place; one dropped unread never is', () => {
+    P.made = 0;
+    const l = new RetainedList<{ n: number }>({ capacity: 4 }, 100);
+    for (let i = 0; i < 20; i++) l.push(i % 2 ? new P(i) : { n: i });
+    expect(P.made).toBe(0); // the dropped ones were never made
+    const first = l.items;
+    expect(first.map((x) => x.n)).toEqual(first.map((_, i) => 20 - first.length + i));
+    expect(first.every((x) => !(x instanceof Pending))).toBe(true);
+    const made = P.made;
+    expect(made).toBe(first.filter((x) => x.n % 2).length);
+    expect(l.items[0]).toBe(first[0]); // the same objects on a second read: nothing made again
+    expect(P.made).toBe(made);
+    l.push(new P(21));
+    expect(l.items.at(-1)).toEqual({ n: 21 });
+    expect(P.made).toBe(made + 1);
+  });
+
+  it('the trace: syscall and audit events read after later calls are whole events, in order', () => {
+    const { k, c } = setup('v6.18');
+    const mark = k.trace.mark();
+    for (let i = 0; i < 3; i++) c.mapCreate({ mapType: MapType.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, name: `m${i}` });
+    const ev = k.trace.since(mark);
+    expect(ev.map((e) => e.seq)).toEqual(ev.map((_, i) => mark + i));
+    expect(ev.every((e) => typeof e.kind === 'string' && !(e instanceof Pending))).toBe(true);
+    const calls = ev.filter((e) => e.kind === 'syscall');
+    expect(calls.map((e) => e.kind === 'syscall' && e.attr?.map_name)).toEqual(['m0', 'm1', 'm2']);
+    expect(Object.keys(calls[0]!)).toEqual(['seq', 'kind', 'sys', 'parent', 'pid', 'name', 'cmd', 'attrAddr', 'size', 'attr', 'kernel']);
+  });
+});
+
+describe('the audit task snapshot (issue K: one per credential change)', () => {
+  it('is reused while the credentials are the same object and made again when they change [AUD-SC-1]', () => {
+    const { p } = setup('v6.18');
+    const a = p.auditTask();
+    expect(p.auditTask()).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    p.cred = makeCred({ uid: 1234, caps: [] });
+    const b = p.auditTask();
+    expect(b).not.toBe(a);
+    expect([a.uid, b.uid]).toEqual([0, 1234]);
   });
 });

@@ -125,8 +125,8 @@ export function readField(bytes: Uint8Array, f: FieldDef): FieldValue {
 }
 
 /** Write one field into bytes. Strings are copied byte for byte (no NUL added past 16). */
-export function writeField(bytes: Uint8Array, f: FieldDef, v: FieldValue): void {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export function writeField(bytes: Uint8Array, f: FieldDef, v: FieldValue, view?: DataView): void {
+  const dv = view ?? new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (f.ctype) {
     case '__u8':
       dv.setUint8(f.offset, Number(v) & 0xff);
@@ -135,10 +135,11 @@ export function writeField(bytes: Uint8Array, f: FieldDef, v: FieldValue): void 
       dv.setUint16(f.offset, Number(v) & 0xffff, true);
       return;
     case '__u32':
-      dv.setUint32(f.offset, Number(BigInt.asUintN(32, BigInt(v))), true);
+      // a number is taken modulo 2^32 as the bigint path does (integers only: a u32 field holds no fraction)
+      dv.setUint32(f.offset, typeof v === 'number' && Number.isSafeInteger(v) ? v >>> 0 : Number(BigInt.asUintN(32, BigInt(v))), true);
       return;
     case '__s32':
-      dv.setInt32(f.offset, Number(BigInt.asIntN(32, BigInt(v))), true);
+      dv.setInt32(f.offset, typeof v === 'number' && Number.isSafeInteger(v) ? v | 0 : Number(BigInt.asIntN(32, BigInt(v))), true);
       return;
     case '__u64':
     case '__aligned_u64':
@@ -168,11 +169,12 @@ export function decode(l: Layout, bytes: Uint8Array, features?: ReadonlySet<Uapi
 /** Encode named values into a zeroed buffer of `size` bytes. Unknown names are an error. */
 export function encode(l: Layout, values: Record<string, FieldValue>, size: number): Uint8Array {
   const out = new Uint8Array(size);
-  for (const [k, v] of Object.entries(values)) {
+  const view = new DataView(out.buffer);
+  for (const k in values) {
     const f = l.byName.get(k);
     if (!f) throw new RangeError(`${l.name} has no field '${k}'`);
     if (f.offset + f.size > size) throw new RangeError(`${l.name}.${f.name} lies past ${size} bytes`);
-    writeField(out, f, v);
+    writeField(out, f, values[k]!, view);
   }
   return out;
 }
