@@ -64,10 +64,20 @@ export async function run() {
     if (r.err !== 0) throw new Error(`load failed: ${r.errstr}`);
   };
 
+  // The least a bpf() call costs here: BPF_MAP_FREEZE of an fd that is not open, refused at its
+  // first check (copy-in, security_bpf, the trace, audit's SYSCALL, PROCTITLE and EOE records).
+  const badFd = new Uint8Array(4);
+  new DataView(badFd.buffer).setInt32(0, 999, true);
+  const badAttr = p.alloc(badFd, 'freeze attr');
+  const trivial = () => {
+    for (let i = 0; i < 20; i++) if (p.bpf(22, badAttr, 4).errno !== 'EBADF') throw new Error('BPF_MAP_FREEZE of fd 999 did not fail with EBADF');
+  };
+
   // Interleave the measures so machine load affects each alike; medians of 7 rounds.
   const tFloor = timeMedian(floor, 400);
   const tLoad = timeMedian(loadOnce, 100);
   const tFresh = timeMedian(fresh, 50);
+  const tTrivial20 = timeMedian(trivial, 50);
   const tFloor2 = timeMedian(floor, 400);
   const fl = Math.min(tFloor, tFloor2);
 
@@ -110,6 +120,7 @@ nested) and ${helpers} helper calls per load.
 | Floor: SHA-256 of insns and blob + one RSA-2048 verify (bare node:crypto; lower of two runs: ${fmt(tFloor)}, ${fmt(tFloor2)}) | ${fmt(fl)} | 1.0× | |
 | Load on a booted kernel, key in place (load + destroy) | ${fmt(tLoad)} | ${ratio(tLoad)} | ≤ 5× |
 | Fresh kernel + add_key + load | ${fmt(tFresh)} | ${ratio(tFresh)} | ≤ 15× |
+| For scale: 20 bpf() calls refused at their first check (BPF_MAP_FREEZE of a closed fd → EBADF; copy-in, security_bpf, trace, audit SYSCALL + PROCTITLE + EOE), as many calls as a load makes | ${fmt(tTrivial20)} | ${ratio(tTrivial20)} | |
 
 10⁴ loads on one kernel (load + destroy, one process), CPU ms of this process per thousand (user + system;
 on a shared machine wall time also counts other processes): ${cpuThousands.map((t) => t.toFixed(0)).join(', ')};

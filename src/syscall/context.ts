@@ -2,7 +2,7 @@
 // pointers (a call that came from a BPF program through bpf_sys_bpf), and helpers to record stages.
 
 import type { AuditContext } from '../audit/log.js';
-import type { LsmContext } from '../lsm/hooks.js';
+import type { LsmContext, LsmKernel } from '../lsm/hooks.js';
 import { errnoName } from './errno.js';
 import type { Kernel } from './kernel.js';
 import type { StageRole } from './prog-load/load.js';
@@ -132,6 +132,8 @@ export class SyscallCtx {
     const k = this.kernel;
     const proc = this.proc;
     const audit = this.audit;
+    const ctx = this;
+    let kernel: LsmKernel | undefined;
     return {
       pid: proc.pid,
       comm: proc.comm,
@@ -142,7 +144,10 @@ export class SyscallCtx {
       audit: (type, body) => {
         k.audit.log(audit, type, body);
       },
-      kernel: lsmKernel(this),
+      // made for the first hook that asks (most hooks never do)
+      get kernel() {
+        return (kernel ??= lsmKernel(ctx));
+      },
     };
   }
 

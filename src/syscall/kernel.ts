@@ -30,7 +30,7 @@ import type { LoadCtx } from './prog-load/load.js';
 import { defaultProfile, getProfile, profileNames, type KernelConfig, type KernelProfile } from './profiles/index.js';
 import { KernelOops, NOT_EMULATED_RET, NotEmulated, sysResult, TaskKilled, type OopsReport, type SysResult } from './result.js';
 import { securityBpf, securityBpfMapFree } from './security.js';
-import { Trace, traceValue, type RetentionOptions, type TraceValue } from './trace.js';
+import { Trace, type SyscallExit, type RetentionOptions, type TraceValue } from './trace.js';
 import { kernelPtr, type BpfPtr } from './uaccess.js';
 import { ATTR_LAYOUTS } from './uapi/attr-layouts.js';
 import { cmdName } from './uapi/consts.js';
@@ -258,20 +258,7 @@ export class Kernel {
     this.clock.tick();
     const sys = this.trace.newSyscall();
     const peek = info.attrAddr !== undefined && info.cmd ? this.peekAttr(proc.mem, info.attrAddr, info.size ?? 0, name, args) : undefined;
-    this.trace.emitSyscall(
-      {
-        sys,
-        parent: null,
-        pid: proc.pid,
-        name,
-        ...(info.cmd ? { cmd: info.cmd } : {}),
-        ...(info.attrAddr !== undefined ? { attrAddr: traceValue(info.attrAddr) as string } : {}),
-        ...(info.size !== undefined ? { size: info.size } : {}),
-        ...(info.args ? { args: info.args } : {}),
-        kernel: false,
-      },
-      peek,
-    );
+    this.trace.emitSyscall({ sys, parent: null, pid: proc.pid, name, cmd: info.cmd, attrAddr: info.attrAddr, size: info.size, args: info.args, kernel: false }, peek);
     const actx = this.audit.syscallEntry(proc.auditTask(), nr, args);
     const ctx = new SyscallCtx(this, proc, sys, actx, false, null);
     ctx.traceAttr = peek;
@@ -308,10 +295,7 @@ export class Kernel {
   kernBpf(outer: SyscallCtx, cmd: number, attr: bigint, size: number): SysResult {
     const sys = this.trace.newSyscall();
     const peek = this.peekAttr(outer.proc.mem, attr, size, 'bpf', [BigInt(cmd)], true);
-    this.trace.emitSyscall(
-      { sys, parent: outer.sys, pid: outer.proc.pid, name: 'bpf', cmd: cmdName(cmd), attrAddr: traceValue(attr) as string, size, kernel: true },
-      peek,
-    );
+    this.trace.emitSyscall({ sys, parent: outer.sys, pid: outer.proc.pid, name: 'bpf', cmd: cmdName(cmd), attrAddr: attr, size, kernel: true }, peek);
     const ctx = new SyscallCtx(this, outer.proc, sys, outer.audit, true, outer);
     ctx.traceAttr = peek;
     const r = this.run(ctx, (c) => this.sysBpf(c, cmd, kernelPtr(attr), size));
@@ -340,18 +324,13 @@ export class Kernel {
   }
 
   private exit(ctx: SyscallCtx, name: string, cmd: string | undefined, ret: number, unsupported?: string): SysResult {
-    const r = sysResult(ret, ctx.sys, { ...(unsupported ? { unsupported } : {}), ...(ctx.nonFd ? { nonFd: ctx.nonFd } : {}) });
-    this.trace.emit({
-      kind: 'exit',
-      sys: ctx.sys,
-      name,
-      ...(cmd ? { cmd } : {}),
-      outcome: r.outcome,
-      ret: r.ret,
-      errno: r.errno,
-      ...(unsupported ? { unsupported } : {}),
-      ...(r.nonFd ? { nonFd: r.nonFd } : {}),
-    });
+    const r = unsupported || ctx.nonFd ? sysResult(ret, ctx.sys, { ...(unsupported ? { unsupported } : {}), ...(ctx.nonFd ? { nonFd: ctx.nonFd } : {}) }) : sysResult(ret, ctx.sys);
+    const ev: Omit<SyscallExit, 'seq'> & { cmd?: string; unsupported?: string; nonFd?: string } = cmd
+      ? { kind: 'exit', sys: ctx.sys, name, cmd, outcome: r.outcome, ret: r.ret, errno: r.errno }
+      : { kind: 'exit', sys: ctx.sys, name, outcome: r.outcome, ret: r.ret, errno: r.errno };
+    if (unsupported) ev.unsupported = unsupported;
+    if (r.nonFd) ev.nonFd = r.nonFd;
+    this.trace.emit(ev);
     return r;
   }
 

@@ -6,7 +6,7 @@
 
 import type { ErrnoName } from './errno.js';
 import type { SysOutcome } from './result.js';
-import { lazyField, Pending, RetainedList, type RetentionOptions, type TraceValue } from '../abi/records.js';
+import { lazyField, Pending, RetainedList, traceValue, type RetentionOptions, type TraceValue } from '../abi/records.js';
 
 export { RetainedList, traceValue, type RetentionOptions, type TraceValue } from '../abi/records.js';
 
@@ -138,21 +138,37 @@ const defineAttr = lazyField<AttrRenderer, Readonly<Record<string, TraceValue>>>
 type AttrRenderer = { render(): Readonly<Record<string, TraceValue>> };
 type AuditLike = { readonly serial: number; readonly type: string; readonly body: string };
 
+/** What a syscall entry says, as the syscall layer has it (the attr address still a number). */
+export interface SyscallEntryInfo {
+  readonly sys: number;
+  readonly parent: number | null;
+  readonly pid: number;
+  readonly name: string;
+  readonly cmd?: string | undefined;
+  readonly attrAddr?: bigint | undefined;
+  readonly size?: number | undefined;
+  readonly args?: Readonly<Record<string, TraceValue>> | undefined;
+  readonly kernel: boolean;
+}
+
 /** A syscall entry as emitted: made into its event (same fields, same order) when the trace is read. */
 class PendingSyscall extends Pending<TraceEvent> {
   constructor(
     private readonly seq: number,
-    private readonly e: Omit<SyscallEnter, 'seq' | 'attr' | 'kind'>,
+    private readonly e: SyscallEntryInfo,
     private readonly attr: AttrRenderer | undefined,
   ) {
     super();
   }
   materialize(): TraceEvent {
-    const { args, kernel, ...head } = this.e;
-    const ev: Record<string, unknown> = { seq: this.seq, kind: 'syscall', ...head };
+    const e = this.e;
+    const ev: Record<string, unknown> = { seq: this.seq, kind: 'syscall', sys: e.sys, parent: e.parent, pid: e.pid, name: e.name };
+    if (e.cmd) ev.cmd = e.cmd;
+    if (e.attrAddr !== undefined) ev.attrAddr = traceValue(e.attrAddr);
+    if (e.size !== undefined) ev.size = e.size;
     if (this.attr) defineAttr(ev, this.attr);
-    if (args) ev.args = args;
-    ev.kernel = kernel;
+    if (e.args) ev.args = e.args;
+    ev.kernel = e.kernel;
     return ev as unknown as SyscallEnter;
   }
 }
@@ -212,7 +228,7 @@ export class Trace {
    * long run are never read). The event is made when the trace is read; its `attr` renders once, on
    * first read, from bytes the caller copied at entry, where `emit` would have put it.
    */
-  emitSyscall(e: Omit<SyscallEnter, 'seq' | 'attr' | 'kind'>, attr: AttrRenderer | undefined): void {
+  emitSyscall(e: SyscallEntryInfo, attr: AttrRenderer | undefined): void {
     this.list.push(new PendingSyscall(this.nextSeq++, e, attr));
   }
 
