@@ -52,7 +52,7 @@ export function btfLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr, s
 
   const data = btfSize ? copyFromBpfPtr(ctx.proc.mem, ctx.ptr(a.btf), btfSize) : new Uint8Array(0);
   if (!data) return ctx.fail('SYS-2', 'copy btf', finalize(-Errno.EFAULT));
-  const parsed = Btf.parse(data, log);
+  const parsed = Btf.load(data, log);
   if (!parsed.ok) return ctx.fail('SYS-4', 'btf_parse', finalize(parsed.err), log.full.trim().split('\n').pop());
   const err = finalize(0);
   if (err) return ctx.fail('SYS-4', 'btf verifier log', err);
