@@ -111,7 +111,7 @@ export function progView(prog: BpfProg): ProgView {
     progType: prog.type,
     insnCnt: prog.len,
     sleepable: prog.sleepable,
-    digest: prog.digest ? Buffer.from(prog.digest).toString('hex') : null,
+    digest: prog.digest ? Buffer.from(prog.digest.buffer, prog.digest.byteOffset, prog.digest.byteLength).toString('hex') : null,
     usedMapIds: prog.usedMaps.map((m) => m.id),
     sig: prog.signature ? { ...prog.signature } : null,
     security: prog.security,
