@@ -459,11 +459,19 @@ export interface Pkcs7ParseOptions {
 export function pkcs7_parse_message(raw: Uint8Array, opts: Pkcs7ParseOptions, log: KLog): Pkcs7Message | number {
   // spec: PK7-PARSE-4 — the context allocations come first.
   if (opts.failslab?.('pkcs7_parse_message')) return log.fail(-Errno.ENOMEM, 'PK7-PARSE-4', 'PKCS7: kzalloc(parse context) failed');
+  // The message parsed last, compared byte for byte, before any key is made (the usual case: a
+  // loader signed once and loaded again).
+  const last = lastPlan;
+  if (last && last.bytes.length === raw.length && Buffer.compare(last.bytes, raw) === 0) {
+    for (const line of last.plan.lines) log.note(line);
+    return buildMessage(last.plan, raw);
+  }
   const key = raw.length <= PARSE_CACHE_MAX_BYTES ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1') : undefined;
   const plan = key === undefined ? undefined : parseCache.get(key);
   if (plan) {
     parseCache.delete(key!);
     parseCache.set(key!, plan); // most recently used last
+    lastPlan = { bytes: raw.slice(), plan };
     for (const line of plan.lines) log.note(line);
     return buildMessage(plan, raw);
   }
@@ -488,6 +496,7 @@ export function pkcs7_parse_message(raw: Uint8Array, opts: Pkcs7ParseOptions, lo
     if (p) {
       parseCache.set(key, p);
       while (parseCache.size > PARSE_CACHE_CAPACITY) parseCache.delete(parseCache.keys().next().value!);
+      lastPlan = { bytes: raw.slice(), plan: p };
     }
   }
   return r;
@@ -551,9 +560,13 @@ const PARSE_CACHE_MAX_BYTES = 16 * 1024;
 /** Module state shared by kernels: each plan is a function of the message bytes only. */
 const parseCache = new Map<string, MessagePlan>();
 
+/** The plan found or made last, with a private copy of its bytes. */
+let lastPlan: { readonly bytes: Uint8Array; readonly plan: MessagePlan } | undefined;
+
 /** Forget the remembered parses (tests). */
 export function clearPkcs7ParseCache(): void {
   parseCache.clear();
+  lastPlan = undefined;
 }
 
 /** Where `sub` lies in `raw`, or null when it is not a view of it (then nothing is remembered). */

@@ -82,6 +82,17 @@ describe('pkcs7_parse_message remembered by bytes [PK7-VER-1] (issue K)', () => 
     expect(parse(good).m).toEqual(g);
   });
 
+  it('the same buffer changed in place between two parses is parsed anew', () => {
+    const der = bpftool();
+    const before = parse(der).m as Pkcs7Message;
+    const s0 = before.signedInfos[0]!.sig.s.at(-1)!;
+    der[der.length - 1] ^= 0x80;
+    const after = parse(der).m as Pkcs7Message;
+    expect(after.signedInfos[0]!.sig.s.at(-1)).toBe(s0 ^ 0x80);
+    der[2] ^= 0x40; // the outer length: now malformed
+    expect(parse(der).m).toBeLessThan(0);
+  });
+
   it('[PK7-PARSE-4] the allocation is asked on every call, warm or cold', () => {
     const der = bpftool();
     parse(der);

@@ -78,9 +78,13 @@ const BTF_LOAD_CACHE_MAX_BYTES = 256 * 1024;
 /** Module state shared by kernels: the parse is a function of the bytes only. */
 const loadCache = new Map<string, LoadCacheEntry>();
 
+/** The entry found or made last, with a private copy of its bytes. */
+let lastLoad: { readonly bytes: Uint8Array; readonly entry: LoadCacheEntry } | undefined;
+
 /** Forget what Btf.load remembered (tests). */
 export function clearBtfLoadCache(): void {
   loadCache.clear();
+  lastLoad = undefined;
 }
 
 export class Btf {
@@ -118,17 +122,27 @@ export class Btf {
    */
   static load(data: Uint8Array, log: BtfLog): BtfParseResult {
     if (data.length > BTF_LOAD_CACHE_MAX_BYTES) return Btf.parse(data, log);
-    const key = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
-    let hit = loadCache.get(key);
+    // The blob loaded last, compared byte for byte before any key is made.
+    const last = lastLoad;
+    let hit: LoadCacheEntry | undefined;
+    if (last && last.bytes.length === data.length && Buffer.compare(last.bytes, data) === 0) hit = last.entry;
+    else {
+      const key = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+      hit = loadCache.get(key);
+      if (hit) {
+        loadCache.delete(key);
+        loadCache.set(key, hit); // most recently used last
+        lastLoad = { bytes: data.slice(), entry: hit };
+      }
+    }
     if (hit) {
-      loadCache.delete(key);
-      loadCache.set(key, hit); // most recently used last
       for (const line of hit.lines) log.write(line);
       const t = hit.template;
       return t ? { ok: true, btf: new Btf(data, t.hdr, t.types, t.model) } : { ok: false, err: hit.err };
     }
     const lines: string[] = [];
-    const r = Btf.parse(data.slice(), {
+    const own = data.slice(); // the parse keeps views of these bytes: a private copy
+    const r = Btf.parse(own, {
       write: (s) => {
         lines.push(s);
         log.write(s);
@@ -141,8 +155,9 @@ export class Btf {
       Object.freeze(r.btf.types);
       hit = { lines, template: r.btf, err: 0 };
     } else hit = { lines, template: undefined, err: r.err };
-    loadCache.set(key, hit);
+    loadCache.set(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1'), hit);
     while (loadCache.size > BTF_LOAD_CACHE_CAPACITY) loadCache.delete(loadCache.keys().next().value!);
+    lastLoad = { bytes: own, entry: hit };
     return r.ok ? { ok: true, btf: new Btf(data, r.btf.hdr, r.btf.types, r.btf.model) } : r;
   }
 
