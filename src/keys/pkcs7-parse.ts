@@ -543,7 +543,12 @@ interface SignedInfoPlan {
   readonly aaSet: number;
   readonly msgdigest?: Span;
   readonly signingTime?: number;
+  /** The optional fields in the order the parse set them (so a built object enumerates as a parsed one). */
+  readonly order: readonly SignedInfoOptional[];
 }
+
+type SignedInfoOptional = 'authattrs' | 'authattrsTlv' | 'msgdigest' | 'signingTime';
+const SIGNED_INFO_OPTIONAL: ReadonlySet<string> = new Set<SignedInfoOptional>(['authattrs', 'authattrsTlv', 'msgdigest', 'signingTime']);
 
 interface MessagePlan {
   readonly lines: readonly string[];
@@ -553,6 +558,8 @@ interface MessagePlan {
   readonly dataHdrlen: number;
   readonly haveAuthattrs: boolean;
   readonly signedInfos: readonly SignedInfoPlan[];
+  /** Whether the parse set `data` before `dataType` (attached content). */
+  readonly dataFirst: boolean;
 }
 
 const PARSE_CACHE_CAPACITY = 64;
@@ -604,6 +611,7 @@ function planOf(msg: Pkcs7Message, raw: Uint8Array, lines: string[]): MessagePla
         aaSet: si.aaSet,
         msgdigest,
         signingTime: si.signingTime,
+        order: Object.freeze(Object.keys(si).filter((k): k is SignedInfoOptional => SIGNED_INFO_OPTIONAL.has(k))),
       }),
     );
   }
@@ -615,6 +623,10 @@ function planOf(msg: Pkcs7Message, raw: Uint8Array, lines: string[]): MessagePla
     dataHdrlen: msg.dataHdrlen,
     haveAuthattrs: msg.haveAuthattrs,
     signedInfos: Object.freeze(infos),
+    dataFirst: (() => {
+      const keys = Object.keys(msg);
+      return keys.indexOf('data') >= 0 && keys.indexOf('data') < keys.indexOf('dataType');
+    })(),
   });
 }
 
@@ -628,8 +640,9 @@ function buildMessage(plan: MessagePlan, raw: Uint8Array): Pkcs7Message {
     certs: [],
     signedInfos: [],
   };
+  if (plan.data && plan.dataFirst) msg.data = view(plan.data);
   if (plan.dataType !== undefined) msg.dataType = plan.dataType;
-  if (plan.data) msg.data = view(plan.data);
+  if (plan.data && !plan.dataFirst) msg.data = view(plan.data);
   for (const p of plan.signedInfos) {
     const sig: PublicKeySignature = {
       s: view(p.s),
@@ -639,10 +652,10 @@ function buildMessage(plan: MessagePlan, raw: Uint8Array): Pkcs7Message {
     if (p.pkeyAlgo !== undefined) sig.pkeyAlgo = p.pkeyAlgo;
     if (p.encoding !== undefined) sig.encoding = p.encoding;
     const si: SignedInfo = { index: p.index, sig, aaSet: p.aaSet, unsupportedCrypto: false, blacklisted: false, verified: false };
-    if (p.authattrs) si.authattrs = view(p.authattrs);
-    if (p.authattrsTlv) si.authattrsTlv = view(p.authattrsTlv);
-    if (p.msgdigest) si.msgdigest = view(p.msgdigest);
-    if (p.signingTime !== undefined) si.signingTime = p.signingTime;
+    for (const k of p.order) {
+      if (k === 'signingTime') si.signingTime = p.signingTime;
+      else si[k] = view(p[k]!);
+    }
     msg.signedInfos.push(si);
   }
   return msg;
