@@ -25,7 +25,7 @@ export function mapView(map: BpfMap): MapView {
     maxEntries: map.maxEntries,
     mapFlags: map.mapFlags,
     frozen: map.frozen,
-    exclProgSha: map.exclProgSha ? Buffer.from(map.exclProgSha).toString('hex') : null,
+    exclProgSha: map.exclProgSha ? Buffer.from(map.exclProgSha.buffer, map.exclProgSha.byteOffset, map.exclProgSha.byteLength).toString('hex') : null,
   };
 }
 
