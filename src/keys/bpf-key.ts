@@ -28,6 +28,8 @@ export function keyringIdToU64(id: number | bigint): bigint {
 
 /** system_keyring_id_check(u64 id): 0 for ids 0, 1, 2; -EINVAL otherwise (negative s32 ids too). */
 export function system_keyring_id_check(id: number | bigint): number {
+  // An integer number widens to a u64 ≤ 2 exactly when it is 0, 1 or 2 (a negative one becomes ≥ 2^63).
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return id >= 0 && id <= 2 ? 0 : -Errno.EINVAL;
   return keyringIdToU64(id) > MAX_SYSTEM_KEYRING_ID ? -Errno.EINVAL : 0;
 }
 
@@ -108,10 +110,10 @@ export function bpf_sig_keyring_classify(
   verified: boolean,
 ): { keyringType: BpfSigKeyring; keyringSerial: number } {
   if (!signed) return { keyringType: 'BPF_SIG_KEYRING_NONE', keyringSerial: 0 };
-  const id = keyringIdToU64(keyringId);
-  if (id === 0n) return { keyringType: 'BPF_SIG_KEYRING_BUILTIN', keyringSerial: 0 };
-  if (id === 1n) return { keyringType: 'BPF_SIG_KEYRING_SECONDARY', keyringSerial: 0 };
-  if (id === 2n) return { keyringType: 'BPF_SIG_KEYRING_PLATFORM', keyringSerial: 0 };
+  // keyring_id is an s32: as a u64 it is 0, 1 or 2 exactly when the number is.
+  if (keyringId === 0) return { keyringType: 'BPF_SIG_KEYRING_BUILTIN', keyringSerial: 0 };
+  if (keyringId === 1) return { keyringType: 'BPF_SIG_KEYRING_SECONDARY', keyringSerial: 0 };
+  if (keyringId === 2) return { keyringType: 'BPF_SIG_KEYRING_PLATFORM', keyringSerial: 0 };
   const serial = verified && bkey && typeof bkey.key !== 'number' ? bkey.key.serial : 0;
   return { keyringType: 'BPF_SIG_KEYRING_USER', keyringSerial: serial };
 }

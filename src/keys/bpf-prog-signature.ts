@@ -124,5 +124,6 @@ export function bpf_prog_verify_signature(ks: KeyService, input: ProgSignatureIn
   const c = bpf_sig_keyring_classify(true, keyringId, bkey, v.ret === 0);
   // spec: KP-SIG-7
   bpf_key_put(ks, bkey);
-  return { ...v, stage: 'verify', keyringType: c.keyringType, keyringSerial: c.keyringSerial };
+  // The verdict's fields by name, not by spread: a spread of it was the stage's most expensive line.
+  return { ret: v.ret, rule: v.rule, detail: v.detail, log: v.log, stage: 'verify', keyringType: c.keyringType, keyringSerial: c.keyringSerial };
 }

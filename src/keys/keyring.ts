@@ -103,6 +103,7 @@ export const KEYRING_SEARCH_MAX_DEPTH = 6;
  */
 export function keyring_search(keyring: Key, type: KeyTypeName, match: (k: Key) => boolean, now: number): Key | number {
   if (!keyring.isKeyring) return -Errno.ENOTDIR;
+  if (keyring.links!.length === 0) return -Errno.EAGAIN; // nothing to search (e.g. an empty .blacklist)
   const state = { result: -Errno.EAGAIN as number };
   const found = searchNested(keyring, type, match, now, 0, state, new Set());
   return found ?? state.result;

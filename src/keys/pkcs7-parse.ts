@@ -83,6 +83,8 @@ interface ParseCtx {
   readonly log: KLog;
   readonly cfg: KeysConfig;
   readonly isTbsBlacklisted?: (hashHex: string) => boolean;
+  /** No certificate was parsed: the outcome depends on the bytes alone (see pkcs7_parse_message). */
+  pure: boolean;
 }
 
 function newSignedInfo(): SignedInfo {
@@ -164,6 +166,7 @@ const extract_cert: Act = (ctx, hdrlen, tag, data, off, vlen) => {
   if (tag !== ASN1_SEQ) {
     return ctx.log.fail(-Errno.EBADMSG, 'PK7-PARSE-15', `PKCS7: Cert began with tag ${tag.toString(16).padStart(2, '0')}`);
   }
+  ctx.pure = false; // x509_cert_parse reads the configuration and the blacklist
   const start = off - hdrlen;
   let len = vlen + hdrlen;
   if (data[start + 1] === 0x80) len += 2; // indefinite length: there should be an EOC
@@ -442,13 +445,39 @@ export interface Pkcs7ParseOptions {
   readonly failslab?: Failslab;
 }
 
-/** pkcs7_parse_message: the parsed message, or -errno (EMSGSIZE, EBADMSG, EINVAL, ENOPKG, EKEYREJECTED…). */
+/**
+ * pkcs7_parse_message: the parsed message, or -errno (EMSGSIZE, EBADMSG, EINVAL, ENOPKG, EKEYREJECTED…).
+ *
+ * Issue K: a message whose parse read nothing but its bytes — no embedded certificate (x509_cert_parse
+ * consults the configuration and the blacklist) — is remembered by its exact bytes (a byte-for-byte
+ * comparison), as a frozen plan: the scalar fields, the log lines the parse wrote, and where each
+ * byte field lies in the message. A hit builds a fresh message whose byte fields are views of the
+ * caller's `raw` at those offsets (what a parse of the same bytes gives) and writes the same lines to
+ * `log`; the kernel's allocation (failslab) is asked first on every call. Failures are not
+ * remembered. At most PARSE_CACHE_CAPACITY messages of at most PARSE_CACHE_MAX_BYTES each.
+ */
 export function pkcs7_parse_message(raw: Uint8Array, opts: Pkcs7ParseOptions, log: KLog): Pkcs7Message | number {
   // spec: PK7-PARSE-4 — the context allocations come first.
   if (opts.failslab?.('pkcs7_parse_message')) return log.fail(-Errno.ENOMEM, 'PK7-PARSE-4', 'PKCS7: kzalloc(parse context) failed');
-  const msg: Pkcs7Message = { version: 0, dataHdrlen: 0, haveAuthattrs: false, certs: [], signedInfos: [] };
+  // The message parsed last, compared byte for byte, before any key is made (the usual case: a
+  // loader signed once and loaded again).
+  const last = lastPlan;
+  if (last && last.bytes.length === raw.length && Buffer.compare(last.bytes, raw) === 0) {
+    for (const line of last.plan.lines) log.note(line);
+    return buildMessage(last.plan, raw);
+  }
+  const key = raw.length <= PARSE_CACHE_MAX_BYTES ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1') : undefined;
+  const plan = key === undefined ? undefined : parseCache.get(key);
+  if (plan) {
+    parseCache.delete(key!);
+    parseCache.set(key!, plan); // most recently used last
+    lastPlan = { bytes: raw.slice(), plan };
+    for (const line of plan.lines) log.note(line);
+    return buildMessage(plan, raw);
+  }
+  const before = { n: log.lines.length, rule: log.rule, detail: log.detail, ret: log.ret };
   const ctx: ParseCtx = {
-    msg,
+    msg: { version: 0, dataHdrlen: 0, haveAuthattrs: false, certs: [], signedInfos: [] },
     sinfo: newSignedInfo(),
     certs: [],
     lastOid: undefined,
@@ -458,7 +487,23 @@ export function pkcs7_parse_message(raw: Uint8Array, opts: Pkcs7ParseOptions, lo
     log,
     cfg: opts.cfg,
     isTbsBlacklisted: opts.isTbsBlacklisted,
+    pure: true,
   };
+  const r = parseWith(ctx, raw);
+  if (typeof r === 'number') return r;
+  if (key !== undefined && ctx.pure && log.rule === before.rule && log.detail === before.detail && log.ret === before.ret) {
+    const p = planOf(r, raw, log.lines.slice(before.n));
+    if (p) {
+      parseCache.set(key, p);
+      while (parseCache.size > PARSE_CACHE_CAPACITY) parseCache.delete(parseCache.keys().next().value!);
+      lastPlan = { bytes: raw.slice(), plan: p };
+    }
+  }
+  return r;
+}
+
+function parseWith(ctx: ParseCtx, raw: Uint8Array): Pkcs7Message | number {
+  const { msg, log } = ctx;
   const diag: Asn1Diag = { errmsg: '', at: 0, tag: 0 };
   const ret = asn1_ber_decoder(PKCS7_GRAMMAR, ctx, raw, diag);
   if (ret < 0) {
@@ -476,6 +521,142 @@ export function pkcs7_parse_message(raw: Uint8Array, opts: Pkcs7ParseOptions, lo
   msg.haveAuthattrs = want;
   for (const s of msg.signedInfos.slice(1)) {
     if (!!s.authattrs !== want) return log.fail(-Errno.EINVAL, 'PK7-PARSE-14', 'PKCS7: Inconsistently supplied authAttrs');
+  }
+  return msg;
+}
+
+// ---- The remembered parses (issue K) ----
+
+/** A byte field as [offset, length] inside the message bytes. */
+type Span = readonly [number, number];
+
+interface SignedInfoPlan {
+  readonly index: number;
+  readonly s: Span;
+  readonly hashAlgo?: string;
+  readonly pkeyAlgo?: string;
+  readonly encoding?: string;
+  /** The SignerInfo's id: its bytes (copied into each message) and their hex. */
+  readonly id0?: { readonly data: Uint8Array; readonly hex: string };
+  readonly authattrs?: Span;
+  readonly authattrsTlv?: Span;
+  readonly aaSet: number;
+  readonly msgdigest?: Span;
+  readonly signingTime?: number;
+  /** The optional fields in the order the parse set them (so a built object enumerates as a parsed one). */
+  readonly order: readonly SignedInfoOptional[];
+}
+
+type SignedInfoOptional = 'authattrs' | 'authattrsTlv' | 'msgdigest' | 'signingTime';
+const SIGNED_INFO_OPTIONAL: ReadonlySet<string> = new Set<SignedInfoOptional>(['authattrs', 'authattrsTlv', 'msgdigest', 'signingTime']);
+
+interface MessagePlan {
+  readonly lines: readonly string[];
+  readonly version: number;
+  readonly dataType?: OidName;
+  readonly data?: Span;
+  readonly dataHdrlen: number;
+  readonly haveAuthattrs: boolean;
+  readonly signedInfos: readonly SignedInfoPlan[];
+  /** Whether the parse set `data` before `dataType` (attached content). */
+  readonly dataFirst: boolean;
+}
+
+const PARSE_CACHE_CAPACITY = 64;
+const PARSE_CACHE_MAX_BYTES = 16 * 1024;
+/** Module state shared by kernels: each plan is a function of the message bytes only. */
+const parseCache = new Map<string, MessagePlan>();
+
+/** The plan found or made last, with a private copy of its bytes. */
+let lastPlan: { readonly bytes: Uint8Array; readonly plan: MessagePlan } | undefined;
+
+/** Forget the remembered parses (tests). */
+export function clearPkcs7ParseCache(): void {
+  parseCache.clear();
+  lastPlan = undefined;
+}
+
+/** Where `sub` lies in `raw`, or null when it is not a view of it (then nothing is remembered). */
+function spanOf(sub: Uint8Array, raw: Uint8Array): Span | null {
+  const off = sub.byteOffset - raw.byteOffset;
+  if (sub.buffer !== raw.buffer || off < 0 || off + sub.length > raw.length) return null;
+  return [off, sub.length];
+}
+
+/** The plan of a freshly parsed message without certificates, or null if some field is not a view of `raw`. */
+function planOf(msg: Pkcs7Message, raw: Uint8Array, lines: string[]): MessagePlan | null {
+  if (msg.certs.length) return null;
+  const opt = (sub: Uint8Array | undefined): Span | undefined | null => (sub === undefined ? undefined : spanOf(sub, raw));
+  const data = opt(msg.data);
+  if (data === null) return null;
+  const infos: SignedInfoPlan[] = [];
+  for (const si of msg.signedInfos) {
+    const s = spanOf(si.sig.s, raw);
+    const authattrs = opt(si.authattrs);
+    const authattrsTlv = opt(si.authattrsTlv);
+    const msgdigest = opt(si.msgdigest);
+    if (!s || authattrs === null || authattrsTlv === null || msgdigest === null) return null;
+    if (si.sig.authIds[1] || si.sig.authIds[2] || si.sig.digest || si.sig.signedBytes || si.signer) return null;
+    const id0 = si.sig.authIds[0];
+    infos.push(
+      Object.freeze({
+        index: si.index,
+        s,
+        hashAlgo: si.sig.hashAlgo,
+        pkeyAlgo: si.sig.pkeyAlgo,
+        encoding: si.sig.encoding,
+        id0: id0 ? Object.freeze({ data: id0.data.slice(), hex: id0.hex }) : undefined,
+        authattrs,
+        authattrsTlv,
+        aaSet: si.aaSet,
+        msgdigest,
+        signingTime: si.signingTime,
+        order: Object.freeze(Object.keys(si).filter((k): k is SignedInfoOptional => SIGNED_INFO_OPTIONAL.has(k))),
+      }),
+    );
+  }
+  return Object.freeze({
+    lines: Object.freeze(lines),
+    version: msg.version,
+    dataType: msg.dataType,
+    data,
+    dataHdrlen: msg.dataHdrlen,
+    haveAuthattrs: msg.haveAuthattrs,
+    signedInfos: Object.freeze(infos),
+    dataFirst: (() => {
+      const keys = Object.keys(msg);
+      return keys.indexOf('data') >= 0 && keys.indexOf('data') < keys.indexOf('dataType');
+    })(),
+  });
+}
+
+/** A fresh message from a plan, its byte fields views of `raw` (the bytes the plan was made from). */
+function buildMessage(plan: MessagePlan, raw: Uint8Array): Pkcs7Message {
+  const view = (sp: Span): Uint8Array => raw.subarray(sp[0], sp[0] + sp[1]);
+  const msg: Pkcs7Message = {
+    version: plan.version,
+    dataHdrlen: plan.dataHdrlen,
+    haveAuthattrs: plan.haveAuthattrs,
+    certs: [],
+    signedInfos: [],
+  };
+  if (plan.data && plan.dataFirst) msg.data = view(plan.data);
+  if (plan.dataType !== undefined) msg.dataType = plan.dataType;
+  if (plan.data && !plan.dataFirst) msg.data = view(plan.data);
+  for (const p of plan.signedInfos) {
+    const sig: PublicKeySignature = {
+      s: view(p.s),
+      authIds: [p.id0 ? { data: p.id0.data.slice(), hex: p.id0.hex } : undefined, undefined, undefined],
+    };
+    if (p.hashAlgo !== undefined) sig.hashAlgo = p.hashAlgo;
+    if (p.pkeyAlgo !== undefined) sig.pkeyAlgo = p.pkeyAlgo;
+    if (p.encoding !== undefined) sig.encoding = p.encoding;
+    const si: SignedInfo = { index: p.index, sig, aaSet: p.aaSet, unsupportedCrypto: false, blacklisted: false, verified: false };
+    for (const k of p.order) {
+      if (k === 'signingTime') si.signingTime = p.signingTime;
+      else si[k] = view(p[k]!);
+    }
+    msg.signedInfos.push(si);
   }
   return msg;
 }

@@ -7,6 +7,7 @@
 //       combinations → EINVAL), PK7-PUB-3 (RSA sizes, lengths, padding, digest), PK7-PUB-4 (ECDSA),
 //       PK7-ALG-1, PK7-EC-1.
 
+import * as nodeCrypto from 'node:crypto';
 import { constants, createHash, publicDecrypt, verify, type KeyObject } from 'node:crypto';
 import { Errno } from '../abi/errno.js';
 import { asn1, asn1_ber_decoder, ASN1_INT, type Asn1Diag } from './asn1-decoder.js';
@@ -131,10 +132,21 @@ const ECDSA_HASHES = new Set(['sha224', 'sha256', 'sha384', 'sha512', 'sha3-256'
 const RSA_SIZES = [512, 1024, 1536, 2048, 3072, 4096];
 const RSA_SIZES_FIPS = [2048, 3072, 4096];
 
+const oneShotHash = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
+
 /** Compute a digest with a kernel hash name; undefined if node:crypto cannot. */
 export function kernelHash(hashAlgo: string, parts: readonly Uint8Array[]): Uint8Array | undefined {
   const nodeName = NODE_HASH[hashAlgo];
   if (!nodeName) return undefined;
+  // One part: node:crypto's one-shot hash() where this Node has it (20.12+), without a Hash object.
+  if (parts.length === 1 && oneShotHash) {
+    try {
+      const b = oneShotHash(nodeName, parts[0]!, 'buffer');
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // a plain Uint8Array, as below
+    } catch {
+      return undefined;
+    }
+  }
   try {
     const h = createHash(nodeName);
     for (const p of parts) h.update(p);

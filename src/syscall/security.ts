@@ -25,7 +25,7 @@ export function mapView(map: BpfMap): MapView {
     maxEntries: map.maxEntries,
     mapFlags: map.mapFlags,
     frozen: map.frozen,
-    exclProgSha: map.exclProgSha ? Buffer.from(map.exclProgSha).toString('hex') : null,
+    exclProgSha: map.exclProgSha ? Buffer.from(map.exclProgSha.buffer, map.exclProgSha.byteOffset, map.exclProgSha.byteLength).toString('hex') : null,
   };
 }
 
@@ -97,27 +97,50 @@ export function securityBpfMapFree(kernel: Kernel, ctx: SyscallCtx | null, map: 
   kernel.lsm.callVoid('bpf_map_free', { map: mapView(map) }, l, rec, { map: map.name, id: map.id });
 }
 
-/** Which program a view shows (views are made per hook call; an LSM hands one back to LsmKernel). */
-const VIEWS = new WeakMap<ProgView, BpfProg>();
+/**
+ * A program as the LSM hooks see it, made per hook call. The program it shows is a private field
+ * (an LSM hands a view back to LsmKernel, progOfView): invisible to JSON, spread, structuredClone and
+ * equality, as the WeakMap it replaces was (issue K: a WeakMap entry per hook call cost more than
+ * the view).
+ */
+class ProgViewOf implements ProgView {
+  readonly id: number;
+  readonly name: string;
+  readonly progType: number;
+  readonly insnCnt: number;
+  readonly sleepable: boolean;
+  readonly digest: string | null;
+  readonly usedMapIds: readonly number[];
+  readonly sig: ProgView['sig'];
+  readonly security: Map<string, unknown>;
+  readonly #prog: BpfProg;
 
+  constructor(prog: BpfProg) {
+    this.id = prog.id;
+    this.name = prog.name;
+    this.progType = prog.type;
+    this.insnCnt = prog.len;
+    this.sleepable = prog.sleepable;
+    const d = prog.digest;
+    this.digest = d ? Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('hex') : null;
+    this.usedMapIds = prog.usedMaps.map((m) => m.id);
+    this.sig = prog.signature ? { ...prog.signature } : null;
+    this.security = prog.security;
+    this.#prog = prog;
+  }
+
+  static progOf(view: ProgView): BpfProg | undefined {
+    return #prog in view ? (view as ProgViewOf).#prog : undefined;
+  }
+}
+
+/** Which program a view shows (a copy of a view shows none). */
 export function progOfView(view: ProgView): BpfProg | undefined {
-  return VIEWS.get(view);
+  return ProgViewOf.progOf(view);
 }
 
 export function progView(prog: BpfProg): ProgView {
-  const view: ProgView = {
-    id: prog.id,
-    name: prog.name,
-    progType: prog.type,
-    insnCnt: prog.len,
-    sleepable: prog.sleepable,
-    digest: prog.digest ? Buffer.from(prog.digest).toString('hex') : null,
-    usedMapIds: prog.usedMaps.map((m) => m.id),
-    sig: prog.signature ? { ...prog.signature } : null,
-    security: prog.security,
-  };
-  VIEWS.set(view, prog);
-  return view;
+  return new ProgViewOf(prog);
 }
 
 /** The trace arguments of the bpf_prog_load hooks: which program, the signing fields of the attr. */

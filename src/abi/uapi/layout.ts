@@ -134,8 +134,9 @@ export function writeField(bytes: Uint8Array, f: FieldDef, v: FieldValue, view?:
     case '__u16':
       dv.setUint16(f.offset, Number(v) & 0xffff, true);
       return;
+    // An integer number is reduced modulo 2^32 (>>> 0 / | 0) exactly as BigInt.asUintN/asIntN would;
+    // anything else (bigint, string, a non-integer that BigInt() refuses) goes through BigInt.
     case '__u32':
-      // a number is taken modulo 2^32 as the bigint path does (integers only: a u32 field holds no fraction)
       dv.setUint32(f.offset, typeof v === 'number' && Number.isSafeInteger(v) ? v >>> 0 : Number(BigInt.asUintN(32, BigInt(v))), true);
       return;
     case '__s32':
@@ -143,7 +144,7 @@ export function writeField(bytes: Uint8Array, f: FieldDef, v: FieldValue, view?:
       return;
     case '__u64':
     case '__aligned_u64':
-      dv.setBigUint64(f.offset, BigInt.asUintN(64, BigInt(v)), true);
+      dv.setBigUint64(f.offset, typeof v === 'bigint' ? BigInt.asUintN(64, v) : BigInt.asUintN(64, BigInt(v)), true);
       return;
     case 'char[16]': {
       const s = Buffer.from(String(v), 'latin1');

@@ -17,6 +17,8 @@ import { VerifierLog } from '../vlog.js';
 
 /** BTF_MAX_SIZE */
 const BTF_MAX_SIZE = 16 * 1024 * 1024;
+/** btf_log_true_size, looked up once. */
+const TRUE_SIZE_FIELD = BTF_LOAD.byName.get('btf_log_true_size')!;
 
 export function btfLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr, size: number): number {
   const k = ctx.kernel;
@@ -41,7 +43,7 @@ export function btfLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr, s
   const finalize = (err: number): number => {
     const { bytes, err: logErr } = log.finalize();
     if (log.needed && bytes.length && !copyToUser(ctx.proc.mem, logBuf, bytes)) return -Errno.EFAULT;
-    const tsField = BTF_LOAD.byName.get('btf_log_true_size')!;
+    const tsField = TRUE_SIZE_FIELD;
     if (size >= tsField.offset + tsField.size) {
       const b = new Uint8Array(4);
       new DataView(b.buffer).setUint32(0, log.trueSize, true);
@@ -52,7 +54,7 @@ export function btfLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr, s
 
   const data = btfSize ? copyFromBpfPtr(ctx.proc.mem, ctx.ptr(a.btf), btfSize) : new Uint8Array(0);
   if (!data) return ctx.fail('SYS-2', 'copy btf', finalize(-Errno.EFAULT));
-  const parsed = Btf.parse(data, log);
+  const parsed = Btf.load(data, log);
   if (!parsed.ok) return ctx.fail('SYS-4', 'btf_parse', finalize(parsed.err), log.full.trim().split('\n').pop());
   const err = finalize(0);
   if (err) return ctx.fail('SYS-4', 'btf verifier log', err);

@@ -17,16 +17,41 @@ import { capable, bpfTokenCapable } from '../security.js';
 import { checkUargTailZero, copyFromUser, copyToBpfPtr, copyToUser, userPtr, type BpfPtr } from '../uaccess.js';
 import { BPF_BTF_INFO, BPF_MAP_INFO, BPF_PROG_INFO, OBJ_GET_INFO_BY_FD } from '../uapi/attr-layouts.js';
 import { BpfCmd, Limits } from '../uapi/consts.js';
-import { encode, lastFieldEnd, writeField, type Layout } from '../uapi/layout.js';
-import { decodeBpfBtfInfo, decodeBpfMapInfo, decodeBpfProgInfo } from '../../abi/uapi/attr-types.js';
+import { encode, lastFieldEnd, writeField, type Layout, type UapiFeature } from '../uapi/layout.js';
+import { decodeBpfBtfInfo, decodeBpfProgInfo } from '../../abi/uapi/attr-types.js';
+
+/** lastFieldEnd per UAPI feature set and layout (a function of the two; the tables never change). */
+const LAST_FIELD_END = new WeakMap<ReadonlySet<UapiFeature>, Map<Layout, number>>();
 
 /** The info struct's size for a profile and where its tail-zero check starts. */
 function infoSizes(ctx: SyscallCtx, l: Layout): { sizeof: number; tailFrom: number } {
   const p = ctx.kernel.profile;
-  const end = lastFieldEnd(l, p.uapi);
+  let byLayout = LAST_FIELD_END.get(p.uapi);
+  if (!byLayout) LAST_FIELD_END.set(p.uapi, (byLayout = new Map()));
+  let end = byLayout.get(l);
+  if (end === undefined) byLayout.set(l, (end = lastFieldEnd(l, p.uapi)));
   const sizeof = Math.ceil(end / 8) * 8;
   return { sizeof, tailFrom: p.infoTailFromLastField ? end : sizeof };
 }
+
+/** struct bpf_map_info's fields, looked up once. */
+const MI = (name: string) => BPF_MAP_INFO.byName.get(name)!.offset;
+const MAP_INFO = {
+  type: MI('type'),
+  id: MI('id'),
+  keySize: MI('key_size'),
+  valueSize: MI('value_size'),
+  maxEntries: MI('max_entries'),
+  mapFlags: MI('map_flags'),
+  name: MI('name'),
+  btfId: MI('btf_id'),
+  btfKeyTypeId: MI('btf_key_type_id'),
+  btfValueTypeId: MI('btf_value_type_id'),
+  btfVmlinuxValueTypeId: MI('btf_vmlinux_value_type_id'),
+  mapExtra: MI('map_extra'),
+  hash: MI('hash'),
+  hashSize: MI('hash_size'),
+} as const;
 
 export function objGetInfoByFd(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr): number {
   const p = ctx.kernel.profile;
@@ -71,29 +96,31 @@ function mapGetInfo(ctx: SyscallCtx, uattr: BpfPtr, map: BpfMap, uinfo: bigint, 
     if (!inb) return ctx.fail('MHASH-2', 'copy info in', -Errno.EFAULT);
     info.set(inb);
   }
-  // The caller's struct, decoded once (its hash and hash_size are inputs).
-  const req = decodeBpfMapInfo(info, p.uapi);
+  // The caller's hash and hash_size are inputs: read before the fields are filled in.
+  const dv = new DataView(info.buffer, info.byteOffset, info.byteLength);
+  const reqHash = hasHash ? dv.getBigUint64(MAP_INFO.hash, true) : 0n;
+  const reqHashSize = hasHash ? dv.getUint32(MAP_INFO.hashSize, true) : 0;
   // MHASH-3
-  const put = (name: string, v: number | bigint | string) => writeField(info, BPF_MAP_INFO.byName.get(name)!, v);
-  put('type', map.mapType);
-  put('id', map.id);
-  put('key_size', map.keySize);
-  put('value_size', map.valueSize);
-  put('max_entries', map.maxEntries);
-  put('map_flags', map.mapFlags);
-  put('map_extra', map.mapExtra);
-  info.fill(0, 24, 40);
-  info.set(Buffer.from(map.name, 'latin1').subarray(0, 16), 24);
+  dv.setUint32(MAP_INFO.type, map.mapType >>> 0, true);
+  dv.setUint32(MAP_INFO.id, map.id >>> 0, true);
+  dv.setUint32(MAP_INFO.keySize, map.keySize >>> 0, true);
+  dv.setUint32(MAP_INFO.valueSize, map.valueSize >>> 0, true);
+  dv.setUint32(MAP_INFO.maxEntries, map.maxEntries >>> 0, true);
+  dv.setUint32(MAP_INFO.mapFlags, map.mapFlags >>> 0, true);
+  dv.setBigUint64(MAP_INFO.mapExtra, BigInt.asUintN(64, map.mapExtra), true);
+  // name: the low byte of each character (latin1), at most 16, the rest zero.
+  const name = map.name;
+  for (let i = 0; i < 16; i++) info[MAP_INFO.name + i] = i < name.length ? name.charCodeAt(i) & 0xff : 0;
   if (map.btf) {
-    put('btf_id', map.btf.id);
-    put('btf_key_type_id', map.btfKeyTypeId);
-    put('btf_value_type_id', map.btfValueTypeId);
+    dv.setUint32(MAP_INFO.btfId, map.btf.id >>> 0, true);
+    dv.setUint32(MAP_INFO.btfKeyTypeId, map.btfKeyTypeId >>> 0, true);
+    dv.setUint32(MAP_INFO.btfValueTypeId, map.btfValueTypeId >>> 0, true);
   }
-  put('btf_vmlinux_value_type_id', map.btfVmlinuxValueTypeId);
+  dv.setUint32(MAP_INFO.btfVmlinuxValueTypeId, map.btfVmlinuxValueTypeId >>> 0, true);
   // MHASH-4 / MHASH-5
   if (hasHash) {
-    const hash = req.hash;
-    const hashSize = req.hash_size;
+    const hash = reqHash;
+    const hashSize = reqHashSize;
     if (hash) {
       if (!map.getHash) return ctx.fail('MHASH-4', `${map.typeName} has no map_get_hash`, -Errno.EINVAL);
       if (hashSize !== Limits.SHA256_DIGEST_SIZE) return ctx.fail('MHASH-4', 'hash_size != 32', -Errno.EINVAL);

@@ -23,6 +23,9 @@ export interface ProgSignatureRecord {
   readonly keyringSerial: number;
 }
 
+/** prog->insnsi before LOAD-8 copies the caller's instructions (empty: nothing can be written to it). */
+const NO_INSNS = new Uint8Array(0);
+
 export class BpfProg {
   id = 0;
   refcnt = 1;
@@ -86,13 +89,23 @@ export class BpfProg {
   /** prog->aux->verified_insns: instructions the check stage walked (PINFO-5). */
   verifiedInsns = 0;
 
-  constructor(init: { type: number; expectedAttachType: number; progFlags: number; sleepable: boolean; insns: Uint8Array }) {
+  /**
+   * `insns` gives the instructions (and prog->len); or `len` alone, for bpf_prog_alloc before the copy
+   * (LOAD-7): prog->insnsi is then empty until LOAD-8 fills it, and no stage reads it before (the
+   * stage contract's `insns`), so the zeroed buffer the kernel allocates is not made (issue K).
+   */
+  constructor(init: { type: number; expectedAttachType: number; progFlags: number; sleepable: boolean } & ({ insns: Uint8Array } | { len: number })) {
     this.type = init.type;
     this.expectedAttachType = init.expectedAttachType;
     this.progFlags = init.progFlags;
     this.sleepable = init.sleepable;
-    this.insns = init.insns;
-    this.len = init.insns.length / 8;
+    if ('insns' in init) {
+      this.insns = init.insns;
+      this.len = init.insns.length / 8;
+    } else {
+      this.insns = NO_INSNS;
+      this.len = init.len;
+    }
   }
 
   /** prog->tag: the first 8 bytes of the digest (DIG-1). */

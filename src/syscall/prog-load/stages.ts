@@ -151,7 +151,7 @@ registerLoadStage({
       expectedAttachType: l.attr.expected_attach_type,
       progFlags: l.attr.prog_flags,
       sleepable: (l.attr.prog_flags & ProgFlag.BPF_F_SLEEPABLE) !== 0,
-      insns: new Uint8Array(cnt * 8),
+      len: cnt,
     });
     prog.attachBtf = l.attachBtf;
     l.attachBtf = null; // the program holds the reference now
