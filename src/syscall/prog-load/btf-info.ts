@@ -11,7 +11,7 @@ import { NotEmulated } from '../result.js';
 import { copyFromBpfPtr, copyToBpfPtr } from '../uaccess.js';
 import { PROG_LOAD } from '../uapi/attr-layouts.js';
 import type { Btf } from '../objects/btf.js';
-import { bpfCheckBtfInfo, bpfCheckBtfInfoEarly, type BtfInfoAttr, type FuncInfo, type ProgBtf, type SubprogInfo } from '../kernel-btf/btf-info.js';
+import { bpfCheckBtfInfo, bpfCheckBtfInfoEarly, type BtfInfoAttr, type FuncInfo, type LineInfo, type ProgBtf, type SubprogInfo } from '../kernel-btf/btf-info.js';
 import type { Btf as BtfModel } from '../../btf/btf.js';
 import type { RecordCheck, RecordSource } from '../kernel-btf/records.js';
 import { btfGetByFd } from '../commands/fdget.js';
@@ -97,24 +97,49 @@ export function checkBtfInfoLate(l: LoadCtx, prog: BpfProg, verbose: Verbose, ea
     ctx.step('LOAD-13', `CO-RE relo #${r.index} ${r.kindName} at insn ${r.insnIdx}: ${r.outcome}`, r.targetSpec ?? r.localSpec);
   }
   if (info.err) return ctx.fail('LOAD-13', 'check_btf_info', info.err);
-  prog.funcInfo = packRecords(early.funcInfo, 8, (dv, r, o) => {
-    dv.setUint32(o, r.insnOff, true);
-    dv.setUint32(o + 4, r.typeId, true);
-  });
-  prog.lineInfo = packRecords(info.lineInfo ?? [], 16, (dv, r, o) => {
-    dv.setUint32(o, r.insnOff, true);
-    dv.setUint32(o + 4, r.fileNameOff, true);
-    dv.setUint32(o + 8, r.lineOff, true);
-    dv.setUint32(o + 12, r.lineCol, true);
-  });
+  prog.funcInfo = packFuncInfo(early.funcInfo);
+  prog.lineInfo = packLineInfo(info.lineInfo ?? []);
   return 0;
 }
 
-function packRecords<T>(recs: readonly T[], size: number, put: (dv: DataView, r: T, off: number) => void): Uint8Array {
-  const out = new Uint8Array(recs.length * size);
-  const dv = new DataView(out.buffer);
-  recs.forEach((r, i) => put(dv, r, i * size));
-  return out;
+/** A program without records: nothing can be written into zero bytes, so one array serves all. */
+const NO_RECORDS = new Uint8Array(0);
+
+/** struct bpf_func_info records as the kernel keeps them (insn_off, type_id). */
+function packFuncInfo(recs: readonly FuncInfo[]): Uint8Array {
+  if (!recs.length) return NO_RECORDS;
+  const out = new Uint32Array(recs.length * 2);
+  for (let i = 0; i < recs.length; i++) {
+    out[2 * i] = recs[i]!.insnOff;
+    out[2 * i + 1] = recs[i]!.typeId;
+  }
+  return littleEndianBytes(out);
+}
+
+/** struct bpf_line_info records (insn_off, file_name_off, line_off, line_col). */
+function packLineInfo(recs: readonly LineInfo[]): Uint8Array {
+  if (!recs.length) return NO_RECORDS;
+  const out = new Uint32Array(recs.length * 4);
+  for (let i = 0; i < recs.length; i++) {
+    const r = recs[i]!;
+    out[4 * i] = r.insnOff;
+    out[4 * i + 1] = r.fileNameOff;
+    out[4 * i + 2] = r.lineOff;
+    out[4 * i + 3] = r.lineCol;
+  }
+  return littleEndianBytes(out);
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The bytes of `words` as little-endian u32s (the UAPI records' byte order). */
+function littleEndianBytes(words: Uint32Array): Uint8Array {
+  const bytes = new Uint8Array(words.buffer);
+  if (!LITTLE_ENDIAN) {
+    const dv = new DataView(words.buffer);
+    for (let i = 0; i < words.length; i++) dv.setUint32(i * 4, words[i]!, true);
+  }
+  return bytes;
 }
 
 /** add_kfunc_call: a kfunc is a FUNC in vmlinux BTF with an address in kallsyms. */
