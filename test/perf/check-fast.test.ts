@@ -5,7 +5,8 @@
 // interned instructions, and LOAD-8's one-copy license read.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { BtfKind } from '../../src/btf/btf.js';
+import { BTF_INT_SIGNED, BtfKind } from '../../src/btf/btf.js';
+import { BtfBuilder } from '../../src/btf/builder.js';
 import { kernelBtfFindByNameKind } from '../../src/syscall/kernel-btf/btf-find.js';
 import type { BpfProg } from '../../src/syscall/objects/prog.js';
 import { mainPassCache } from '../../src/syscall/prog-load/check-cache.js';
@@ -146,6 +147,62 @@ describe('btf_find_by_name_kind remembered per BTF object [LSK-HELP-1] (issue K)
     const added = copy.addVar('zz_added', 0, id);
     expect(kernelBtfFindByNameKind(copy, 'zz_added', BtfKind.VAR)).toBe(added);
     expect(kernelBtfFindByNameKind(vmlinux, 'zz_added', BtfKind.VAR)).toBeLessThan(0);
+  });
+});
+
+describe('struct bpf_map access answers remembered per kernel BTF [MHASH-8][MHASH-9][OBS-DEB-32] (issue K)', () => {
+  // r1 = map; r0 = *(u32 *)(r1 + 32); exit: half of `ops` on v6.18's BTF, `excl` on v6.18.44's.
+  const prog = (fd: number) => encodeInsns([...ldMapFd(fd), insn(0x61, 0, 1, 32, 0), EXIT]);
+  const load = (profile: string) => {
+    const { c } = setup(profile);
+    const fd = arrayMap(c, 8, 1, 'm');
+    return c.progLoad({ ...SYSCALL, insns: prog(fd), logLevel: 1, logSize: 4096 });
+  };
+  it('v6.18 refuses the read, v6.18.44 allows it, alternately, with the main pass walked and replayed', () => {
+    for (const clear of [true, false, false]) {
+      if (clear) mainPassCache.clear();
+      const refused = load('v6.18');
+      expect(refused.res.errno).toBe('EACCES');
+      expect(refused.log).toContain('cannot access ptr member ops with moff 32 in struct bpf_map with off 32 size 4\n');
+      expect(load('v6.18.44').res.ret).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('func_info records copied in one piece when they can be [LOAD-13][KBTF-1] (issue K)', () => {
+  const btf = (() => {
+    const b = new BtfBuilder();
+    const int = b.int('int', 4, BTF_INT_SIGNED);
+    const main = b.func('main', b.funcProto(int, []), 1);
+    return { bytes: b.build(), main };
+  })();
+  const load = (records: Uint8Array, cnt: number, recSize: number) => {
+    const { c } = setup('v6.18');
+    const btfFd = c.btfLoad(btf.bytes).res.ret;
+    expect(btfFd).toBeGreaterThan(0);
+    const recs = c.buf(records, 'func_info');
+    const r = c.progLoad({
+      progType: ProgType.BPF_PROG_TYPE_SOCKET_FILTER,
+      insns: encodeInsns([MOV0, EXIT]),
+      logLevel: 1,
+      logSize: 4096,
+      extra: { prog_btf_fd: btfFd, func_info: recs, func_info_cnt: cnt, func_info_rec_size: recSize },
+    });
+    return r;
+  };
+  const record = (size: number, tail = 0) => {
+    const r = new Uint8Array(size);
+    new DataView(r.buffer).setUint32(4, btf.main, true);
+    if (size > 8) r[size - 1] = tail;
+    return r;
+  };
+  it('a 12-byte record with a zero tail loads; a non-zero tail is E2BIG; a second record past the buffer is EFAULT', () => {
+    expect(load(record(12), 1, 12).res.ret).toBeGreaterThan(0);
+    const tail = load(record(12, 1), 1, 12);
+    expect(tail.res.errno).toBe('E2BIG');
+    expect(tail.log).toContain('nonzero tailing record in func info');
+    expect(load(record(12), 2, 12).res.errno).toBe('EFAULT');
+    expect(load(record(8), 1, 8).res.ret).toBeGreaterThan(0);
   });
 });
 

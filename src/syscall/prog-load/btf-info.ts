@@ -21,6 +21,9 @@ import { AttachType, ProgType } from '../uapi/consts.js';
 
 type Verbose = (msg: string) => void;
 
+/** Record arrays up to this size are copied in one piece (larger ones record by record). */
+const RECORDS_AT_ONCE = 64 * 1024;
+
 /** What check_btf_info_early found, for check_btf_info. */
 export interface BtfInfoEarly {
   readonly attr: BtfInfoAttr;
@@ -33,20 +36,31 @@ export interface BtfInfoEarly {
 export function checkBtfInfoEarly(l: LoadCtx, prog: BpfProg, verbose: Verbose): BtfInfoEarly | number {
   const { ctx } = l;
   const a = l.attr;
-  const userRecords = (ptr: bigint): RecordSource => {
+  // The kernel copies one record (and its tail) at a time. When the whole array can be copied at
+  // once, every such copy gets the same bytes from that one copy (nothing writes the caller's memory
+  // during this stage); otherwise each copy is made as the kernel makes it, and faults where it does.
+  const userRecords = (ptr: bigint, cnt: number, recSize: number): RecordSource => {
     const base = ctx.ptr(ptr);
-    return { read: (offset, len) => copyFromBpfPtr(ctx.proc.mem, base, len, offset) };
+    const total = (cnt >>> 0) * (recSize >>> 0);
+    let block: Uint8Array | undefined | null = null; // null: not copied yet
+    return {
+      read: (offset, len) => {
+        if (block === null) block = total > 0 && total <= RECORDS_AT_ONCE ? copyFromBpfPtr(ctx.proc.mem, base, total) : undefined;
+        if (block && offset >= 0 && offset + len <= block.length) return block.subarray(offset, offset + len);
+        return copyFromBpfPtr(ctx.proc.mem, base, len, offset);
+      },
+    };
   };
   const attr: BtfInfoAttr = {
     funcInfoCnt: a.func_info_cnt,
     funcInfoRecSize: a.func_info_rec_size,
-    funcInfo: userRecords(a.func_info),
+    funcInfo: userRecords(a.func_info, a.func_info_cnt, a.func_info_rec_size),
     lineInfoCnt: a.line_info_cnt,
     lineInfoRecSize: a.line_info_rec_size,
-    lineInfo: userRecords(a.line_info),
+    lineInfo: userRecords(a.line_info, a.line_info_cnt, a.line_info_rec_size),
     coreReloCnt: a.core_relo_cnt,
     coreReloRecSize: a.core_relo_rec_size,
-    coreRelos: userRecords(a.core_relos),
+    coreRelos: userRecords(a.core_relos, a.core_relo_cnt, a.core_relo_rec_size),
   };
   // On a record with a non-zero tail the kernel tells the caller the record size it supports.
   const writeBack = (w: RecordCheck['writeBack']) => {

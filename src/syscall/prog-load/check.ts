@@ -38,6 +38,7 @@ import { checkBtfInfoEarly, checkBtfInfoLate, checkAttachTarget, bindKfuncs } fr
 import { findSubprogs, type SubprogInfo } from '../kernel-btf/btf-info.js';
 import { bpfProgCalcDigest } from './digest.js';
 import { bpfMapPtrAccess } from './map-ptr-access.js';
+import type { Btf as BtfModel } from '../../btf/btf.js';
 import { registerLoadStage, type LoadCtx, type LoadStage } from './load.js';
 import { needsRewrite, translate, type XlatedInput } from './xlated.js';
 
@@ -421,7 +422,8 @@ const CHECK_KEY = 'bpf_check';
 function checkExit(l: LoadCtx, err: number): number {
   const c = checkState(l);
   const { ctx, prog, log } = c;
-  c.verbose(`processed ${c.processed} insns (limit ${Limits.BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn ${c.states.max} total_states ${c.states.total} peak_states ${c.states.peak} mark_read 0\n`);
+  // (the line is built only when the log keeps text: VerifierLog.write drops it at level 0)
+  if (log.level) c.verbose(`processed ${c.processed} insns (limit ${Limits.BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn ${c.states.max} total_states ${c.states.total} peak_states ${c.states.peak} mark_read 0\n`);
   prog.verifiedInsns = c.processed;
   const logErr = finalizeLog(l, log);
   l.scratch.delete(CHECK_KEY);
@@ -564,7 +566,7 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
     kfuncName: (insn) => kfuncName(ctx, insn.imm),
     mapPtrAccess: (off, size) => {
       const vmlinux = ctx.kernel.vmlinuxBtf();
-      return vmlinux ? bpfMapPtrAccess(vmlinux.model, off, size) : null;
+      return vmlinux ? mapPtrAccessOf(vmlinux.model, off, size) : null;
     },
     readOnlyValue: (ref, off, size) => mapDirectRead(ref as BpfMap, off, size),
     hasFuncInfo: key.hasFuncInfo,
@@ -656,6 +658,26 @@ function mapDirectRead(map: BpfMap, off: number, size: number): bigint | undefin
     default: return undefined;
   }
 }
+
+/**
+ * bpfMapPtrAccess remembered per BTF object and (off, size): a pure function of the BTF, which the
+ * kernel does not modify after parsing it; an append (more types or strings) forgets what was
+ * remembered. At most 256 answers per BTF object.
+ */
+function mapPtrAccessOf(btf: BtfModel, off: number, size: number): string | null {
+  let m = mapPtrAnswers.get(btf);
+  if (!m || m.types !== btf.typeCount || m.strs !== btf.stringsSize) {
+    mapPtrAnswers.set(btf, (m = { types: btf.typeCount, strs: btf.stringsSize, answers: new Map() }));
+  }
+  const key = `${off},${size}`;
+  const known = m.answers.get(key);
+  if (known !== undefined) return known;
+  const v = bpfMapPtrAccess(btf, off, size);
+  if (m.answers.size >= 256) m.answers.clear();
+  m.answers.set(key, v);
+  return v;
+}
+const mapPtrAnswers = new WeakMap<BtfModel, { readonly types: number; readonly strs: number; readonly answers: Map<string, string | null> }>();
 
 /** What the xlated pass reads of a map (map_gen_lookup): type, flags, sizes, entries, bypass_spec_v1. */
 function mapShape(m: BpfMap): string {
