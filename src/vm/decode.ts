@@ -8,7 +8,7 @@ import { checkProgram, isLocalCall, jumpTarget, type CheckOptions } from './chec
 import { decodeError, type DecodeError } from './errors.js';
 import type { HelperImpl, HelperProto } from './helpers.js';
 import type { BpfInsn } from './insn.js';
-import { InsnArray, type Insns } from './insn-array.js';
+import { InsnArray, memoOnInsns, type Insns } from './insn-array.js';
 import { BPF_CALL, BPF_JMP, BPF_JMP32, BPF_LD_IMM64, BPF_PSEUDO_KFUNC_CALL, LD_IMM64_PSEUDO_NAMES } from './opcodes.js';
 
 /** What the decoder asks the caller for a pseudo ld_imm64 (src_reg 1..6). */
@@ -42,9 +42,18 @@ export interface KfuncQuery {
   readonly off: number;
 }
 
+/** A 64-bit value as its two 32-bit halves (either signed or unsigned: only the low 32 bits of each are used). */
+export interface LdImm64Words {
+  readonly lo: number;
+  readonly hi: number;
+}
+
 export interface DecodeOptions<Env = unknown> extends CheckOptions {
-  /** Resolve a pseudo ld_imm64 to the 64-bit value placed in dst. Without it, pseudo forms are rejected. */
-  readonly resolveLdImm64?: (q: LdImm64Query) => bigint | ResolveError;
+  /**
+   * Resolve a pseudo ld_imm64 to the 64-bit value placed in dst, as a bigint or as its two halves.
+   * Without it, pseudo forms are rejected.
+   */
+  readonly resolveLdImm64?: (q: LdImm64Query) => bigint | LdImm64Words | ResolveError;
   /** Bind a kfunc call. Without it (or when it is absent for a call) the call fails when executed. */
   readonly resolveKfunc?: (q: KfuncQuery) => KfuncBinding<Env> | ResolveError | undefined;
 }
@@ -80,6 +89,73 @@ function isResolveError(v: unknown): v is ResolveError {
   return typeof v === 'object' && v !== null && 'error' in v;
 }
 
+/**
+ * What decoding takes from the instructions alone: every slot that needs no resolver filled in
+ * (pseudo ld_imm64 values and kfunc bindings are left to each program), in one buffer laid out as
+ * `views` lays it out, and the slots that need a resolver, in program order. Never handed out: each
+ * program gets its own copy of the buffer (one copy instead of seven typed-array allocations).
+ */
+interface DecodeTemplate {
+  readonly buffer: ArrayBuffer;
+  readonly slots: number;
+  /** The pseudo ld_imm64s (src_reg ≠ 0) and kfunc calls, in program order. */
+  readonly perProgram: Int32Array;
+}
+
+/** The decoder's arrays over one buffer of `slots` slots: imm, imm2, tgt, off, code, dst, src. */
+function views(buffer: ArrayBuffer, slots: number) {
+  const m = slots;
+  return {
+    imm: new Int32Array(buffer, 0, m),
+    imm2: new Int32Array(buffer, 4 * m, m),
+    tgt: new Int32Array(buffer, 8 * m, m),
+    off: new Int16Array(buffer, 12 * m, m),
+    code: new Uint8Array(buffer, 14 * m, m),
+    dst: new Uint8Array(buffer, 15 * m, m),
+    src: new Uint8Array(buffer, 16 * m, m),
+  };
+}
+
+function decodeTemplate(a: InsnArray): DecodeTemplate {
+  const n = a.length;
+  const buffer = new ArrayBuffer(17 * (n + 1));
+  const { code, dst, src, off, imm, imm2, tgt } = views(buffer, n + 1);
+  const perProgram: number[] = [];
+  code.set(a.code);
+  dst.set(a.dst);
+  src.set(a.src);
+  off.set(a.off);
+  imm.set(a.imm);
+
+  for (let pc = 0; pc < n; pc++) {
+    const c = a.code[pc]!;
+    if (c === BPF_LD_IMM64) {
+      if (a.src[pc] === 0) imm2[pc] = a.imm[pc + 1]!;
+      else perProgram.push(pc); // spec: VM-ISA-8, VM-LDR-3 — the pseudo forms are resolved by the loader's caller.
+      // The second slot is never executed (jumps into it were rejected); leave it as code 0.
+      code[pc + 1] = 0;
+      dst[pc + 1] = 0;
+      src[pc + 1] = 0;
+      off[pc + 1] = 0;
+      imm[pc + 1] = 0;
+      pc++;
+      continue;
+    }
+    const cls = c & 0x07;
+    if (cls !== BPF_JMP && cls !== BPF_JMP32) continue;
+    const i = a.get(pc)!;
+    if (isLocalCall(i)) {
+      tgt[pc] = pc + i.imm + 1;
+    } else if (i.code === (BPF_JMP | BPF_CALL) && i.src === BPF_PSEUDO_KFUNC_CALL) {
+      perProgram.push(pc);
+    } else {
+      const t = jumpTarget(i, pc);
+      if (t !== undefined) tgt[pc] = t;
+    }
+  }
+  return { buffer, slots: n + 1, perProgram: Int32Array.from(perProgram) };
+}
+
 /** Decode (and structurally check) a program given as bytes or as instructions. */
 export function decodeProgram<Env = unknown>(
   input: Uint8Array | InsnArray | readonly BpfInsn[],
@@ -98,61 +174,35 @@ export function decodeProgram<Env = unknown>(
   if (bad) return { ok: false, error: decodeError(bad.pc, bad.message) };
 
   const a = insns instanceof InsnArray ? insns : InsnArray.fromInsns(insns);
-  const n = a.length;
-  const code = new Uint8Array(n + 1);
-  const dst = new Uint8Array(n + 1);
-  const src = new Uint8Array(n + 1);
-  const off = new Int16Array(n + 1);
-  const imm = new Int32Array(n + 1);
-  const imm2 = new Int32Array(n + 1);
-  const tgt = new Int32Array(n + 1);
+  // A function of the instructions alone: remembered with an interned InsnArray (issue K). Every
+  // program gets its own copy of each array, so nothing mutable is shared between programs.
+  const t = memoOnInsns(a, 'decodeProgram', () => decodeTemplate(a));
+  const { code, dst, src, off, imm, imm2, tgt } = views(t.buffer.slice(0), t.slots);
   const kfuncs = new Map<number, KfuncBinding<Env>>();
-  code.set(a.code);
-  dst.set(a.dst);
-  src.set(a.src);
-  off.set(a.off);
-  imm.set(a.imm);
 
-  for (let pc = 0; pc < n; pc++) {
-    const c = a.code[pc]!;
-    if (c === BPF_LD_IMM64) {
-      const s = a.src[pc]!;
-      if (s === 0) {
-        imm2[pc] = a.imm[pc + 1]!;
-      } else {
-        // spec: VM-ISA-8, VM-LDR-3 — the pseudo forms are resolved by the loader's caller.
-        const name = LD_IMM64_PSEUDO_NAMES[s] ?? `src_reg ${s}`;
-        if (!opts.resolveLdImm64) {
-          return { ok: false, error: decodeError(pc, `ld_imm64 ${name} needs a resolver (none given)`) };
-        }
-        const v = opts.resolveLdImm64({ pc, srcReg: s, dst: a.dst[pc]!, imm: a.imm[pc]!, nextImm: a.imm[pc + 1]! });
-        if (isResolveError(v)) return { ok: false, error: decodeError(pc, v.error, v.errno) };
+  // The resolvers are asked in program order, as a walk of the instructions asks them.
+  for (const pc of t.perProgram) {
+    if (code[pc] === BPF_LD_IMM64) {
+      const s = src[pc]!;
+      const name = LD_IMM64_PSEUDO_NAMES[s] ?? `src_reg ${s}`;
+      if (!opts.resolveLdImm64) {
+        return { ok: false, error: decodeError(pc, `ld_imm64 ${name} needs a resolver (none given)`) };
+      }
+      const v = opts.resolveLdImm64({ pc, srcReg: s, dst: dst[pc]!, imm: imm[pc]!, nextImm: a.imm[pc + 1]! });
+      if (typeof v === 'bigint') {
         const u = BigInt.asUintN(64, v);
         imm[pc] = Number(u & 0xffff_ffffn) | 0;
         imm2[pc] = Number(u >> 32n) | 0;
+        continue;
       }
-      // The second slot is never executed (jumps into it were rejected); leave it as code 0.
-      code[pc + 1] = 0;
-      dst[pc + 1] = 0;
-      src[pc + 1] = 0;
-      off[pc + 1] = 0;
-      imm[pc + 1] = 0;
-      pc++;
+      if (isResolveError(v)) return { ok: false, error: decodeError(pc, v.error, v.errno) };
+      imm[pc] = v.lo | 0;
+      imm2[pc] = v.hi | 0;
       continue;
     }
-    const cls = c & 0x07;
-    if (cls !== BPF_JMP && cls !== BPF_JMP32) continue;
-    const i = a.get(pc)!;
-    if (isLocalCall(i)) {
-      tgt[pc] = pc + i.imm + 1;
-    } else if (i.code === (BPF_JMP | BPF_CALL) && i.src === BPF_PSEUDO_KFUNC_CALL) {
-      const b = opts.resolveKfunc?.({ pc, btfId: i.imm, off: i.off });
-      if (isResolveError(b)) return { ok: false, error: decodeError(pc, b.error, b.errno) };
-      if (b) kfuncs.set(pc, b);
-    } else {
-      const t = jumpTarget(i, pc);
-      if (t !== undefined) tgt[pc] = t;
-    }
+    const b = opts.resolveKfunc?.({ pc, btfId: imm[pc]!, off: off[pc]! });
+    if (isResolveError(b)) return { ok: false, error: decodeError(pc, b.error, b.errno) };
+    if (b) kfuncs.set(pc, b);
   }
-  return { ok: true, program: { insns, len: n, code, dst, src, off, imm, imm2, tgt, kfuncs } };
+  return { ok: true, program: { insns, len: a.length, code, dst, src, off, imm, imm2, tgt, kfuncs } };
 }

@@ -5,7 +5,6 @@
 //
 // spec: UAPI-LAYOUT-8, VM-ISA-1 — the same field split as parseInsns (vm/insn.ts).
 
-import { createHash } from 'node:crypto';
 import { BPF_INSN_SIZE } from './opcodes.js';
 import type { BpfInsn } from './insn.js';
 
@@ -20,6 +19,8 @@ export class InsnArray {
   readonly src: Uint8Array;
   readonly off: Int16Array;
   readonly imm: Int32Array;
+  /** intern()'s content key for the bytes this was decoded from (undefined when not interned). */
+  readonly contentKey: string | undefined = undefined;
 
   private constructor(n: number) {
     this.length = n;
@@ -52,13 +53,13 @@ export class InsnArray {
   /**
    * decode(), shared for identical bytes (issue K): the same instruction bytes give the same
    * InsnArray, so results computed from it (memoOnInsns) are found again by the next load of the
-   * same program. Keyed by content — a SHA-256 of the bytes, then a byte-for-byte comparison with a
-   * private copy — so bytes patched in place (CO-RE) or any other difference miss. An InsnArray is
-   * never written after it is built.
+   * same program. Keyed by content — contentHash() of the bytes, then a byte-for-byte comparison
+   * with a private copy — so bytes patched in place (CO-RE) or any other difference miss. An
+   * InsnArray is never written after it is built.
    */
   static intern(bytes: Uint8Array): InsnArray {
     if (bytes.length % BPF_INSN_SIZE !== 0 || bytes.length / BPF_INSN_SIZE > INTERN_MAX_INSNS) return InsnArray.decode(bytes);
-    const key = createHash('sha256').update(bytes).digest('base64');
+    const key = contentHash(bytes);
     const hit = interned.get(key);
     if (hit && Buffer.compare(hit.bytes, bytes) === 0) {
       interned.delete(key);
@@ -66,6 +67,7 @@ export class InsnArray {
       return hit.insns;
     }
     const insns = InsnArray.decode(bytes);
+    (insns as { contentKey: string | undefined }).contentKey = key;
     interned.set(key, { bytes: bytes.slice(), insns });
     while (interned.size > INTERN_CAPACITY) interned.delete(interned.keys().next().value!);
     return insns;
@@ -110,6 +112,44 @@ export type Insns = InsnArray | readonly BpfInsn[];
 /** insns[pc] for either form. */
 export function insnAt(insns: Insns, pc: number): BpfInsn | undefined {
   return insns instanceof InsnArray ? insns.get(pc) : insns[pc];
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * A 64-bit content hash of `bytes` with their length, as a string key for the caches that keep
+ * instruction bytes (intern, the main-pass cache). Not cryptographic: every user compares the bytes
+ * in full before using a hit, so a collision only costs a miss. Plain arithmetic over 32-bit words
+ * (a node:crypto Hash object per call cost more than the hashing itself).
+ */
+export function contentHash(bytes: Uint8Array): string {
+  const n = bytes.length;
+  const w = n & ~3;
+  let h1 = 0x811c9dc5 ^ n;
+  let h2 = 0x01000193;
+  let i = 0;
+  if ((bytes.byteOffset & 3) === 0 && LITTLE_ENDIAN) {
+    // the same words, read four bytes at a time
+    const words = new Int32Array(bytes.buffer, bytes.byteOffset, w >> 2);
+    for (let j = 0; j < words.length; j++) {
+      const k = words[j]!;
+      h1 = Math.imul(h1 ^ k, 0x9e3779b1);
+      h1 = (h1 << 13) | (h1 >>> 19);
+      h2 = Math.imul(h2 + k, 0x85ebca77) ^ (h2 >>> 15);
+    }
+    i = w;
+  }
+  for (; i < w; i += 4) {
+    const k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    h1 = Math.imul(h1 ^ k, 0x9e3779b1);
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h2 = Math.imul(h2 + k, 0x85ebca77) ^ (h2 >>> 15);
+  }
+  for (; i < n; i++) {
+    h1 = Math.imul(h1 ^ bytes[i]!, 0x9e3779b1);
+    h2 = Math.imul(h2 + bytes[i]!, 0x85ebca77);
+  }
+  return `${n}:${(h1 >>> 0).toString(36)}:${(h2 >>> 0).toString(36)}`;
 }
 
 /** InsnArray.intern's entries, least recently used first (module state, shared by kernels). */

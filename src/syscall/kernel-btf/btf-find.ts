@@ -14,9 +14,31 @@ const UTF8_STRICT = new TextDecoder('utf-8', { fatal: true });
 /**
  * btf_find_by_name_kind(btf, name, u8 kind): the first type id ≥ 1 whose kind and name match, or
  * -ENOENT. Type 0 (void) is never returned. Names are compared as C strings.
+ *
+ * Remembered per BTF object (issue K: the verifier asks for `struct bpf_map` on every load, the
+ * loader's helper for each kfunc and ksym): the kernel's BTF objects are not modified after they are
+ * parsed, and the libbpf-style appends (addStr, addVar) change the type count or the string table
+ * size, either of which forgets what was remembered. At most MAX_REMEMBERED names per object.
  */
 export function kernelBtfFindByNameKind(btf: Btf, name: string, kind: number): number {
   const k = kind & 0xff; // the parameter is a u8
+  let m = remembered.get(btf);
+  if (!m || m.types !== btf.typeCount || m.strs !== btf.stringsSize) {
+    remembered.set(btf, (m = { types: btf.typeCount, strs: btf.stringsSize, ids: new Map() }));
+  }
+  const key = `${k}:${name}`;
+  const known = m.ids.get(key);
+  if (known !== undefined) return known;
+  const id = findByNameKind(btf, name, k);
+  if (m.ids.size >= MAX_REMEMBERED) m.ids.clear();
+  m.ids.set(key, id);
+  return id;
+}
+
+const MAX_REMEMBERED = 1024;
+const remembered = new WeakMap<Btf, { readonly types: number; readonly strs: number; readonly ids: Map<string, number> }>();
+
+function findByNameKind(btf: Btf, name: string, k: number): number {
   for (let id = 1; id < btf.typeCount; id++) {
     const t = btf.type(id);
     if (t.kind !== k) continue;

@@ -198,7 +198,8 @@ export function checkBtfLine(btf: Btf, attr: BtfInfoAttr, insns: Uint8Array, sub
       log(`Invalid insn code at line_info[${i}].insn_off\n`);
       return { err: -Errno.EINVAL };
     }
-    if (nameByOffset(btf, li.lineOff) === undefined || nameByOffset(btf, li.fileNameOff) === undefined) {
+    // btf_name_offset_valid: only the offset is checked (the strings are not decoded)
+    if (li.lineOff >= btf.stringsSize || li.fileNameOff >= btf.stringsSize) {
       log(`Invalid line_info[${i}].line_off or .file_name_off\n`);
       return { err: -Errno.EINVAL };
     }

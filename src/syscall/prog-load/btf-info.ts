@@ -11,7 +11,7 @@ import { NotEmulated } from '../result.js';
 import { copyFromBpfPtr, copyToBpfPtr } from '../uaccess.js';
 import { PROG_LOAD } from '../uapi/attr-layouts.js';
 import type { Btf } from '../objects/btf.js';
-import { bpfCheckBtfInfo, bpfCheckBtfInfoEarly, type BtfInfoAttr, type FuncInfo, type ProgBtf, type SubprogInfo } from '../kernel-btf/btf-info.js';
+import { bpfCheckBtfInfo, bpfCheckBtfInfoEarly, type BtfInfoAttr, type FuncInfo, type LineInfo, type ProgBtf, type SubprogInfo } from '../kernel-btf/btf-info.js';
 import type { Btf as BtfModel } from '../../btf/btf.js';
 import type { RecordCheck, RecordSource } from '../kernel-btf/records.js';
 import { btfGetByFd } from '../commands/fdget.js';
@@ -20,6 +20,9 @@ import { SLEEPABLE_TYPES } from './prog-types.js';
 import { AttachType, ProgType } from '../uapi/consts.js';
 
 type Verbose = (msg: string) => void;
+
+/** Record arrays up to this size are copied in one piece (larger ones record by record). */
+const RECORDS_AT_ONCE = 64 * 1024;
 
 /** What check_btf_info_early found, for check_btf_info. */
 export interface BtfInfoEarly {
@@ -33,20 +36,31 @@ export interface BtfInfoEarly {
 export function checkBtfInfoEarly(l: LoadCtx, prog: BpfProg, verbose: Verbose): BtfInfoEarly | number {
   const { ctx } = l;
   const a = l.attr;
-  const userRecords = (ptr: bigint): RecordSource => {
+  // The kernel copies one record (and its tail) at a time. When the whole array can be copied at
+  // once, every such copy gets the same bytes from that one copy (nothing writes the caller's memory
+  // during this stage); otherwise each copy is made as the kernel makes it, and faults where it does.
+  const userRecords = (ptr: bigint, cnt: number, recSize: number): RecordSource => {
     const base = ctx.ptr(ptr);
-    return { read: (offset, len) => copyFromBpfPtr(ctx.proc.mem, base, len, offset) };
+    const total = (cnt >>> 0) * (recSize >>> 0);
+    let block: Uint8Array | undefined | null = null; // null: not copied yet
+    return {
+      read: (offset, len) => {
+        if (block === null) block = total > 0 && total <= RECORDS_AT_ONCE ? copyFromBpfPtr(ctx.proc.mem, base, total) : undefined;
+        if (block && offset >= 0 && offset + len <= block.length) return block.subarray(offset, offset + len);
+        return copyFromBpfPtr(ctx.proc.mem, base, len, offset);
+      },
+    };
   };
   const attr: BtfInfoAttr = {
     funcInfoCnt: a.func_info_cnt,
     funcInfoRecSize: a.func_info_rec_size,
-    funcInfo: userRecords(a.func_info),
+    funcInfo: userRecords(a.func_info, a.func_info_cnt, a.func_info_rec_size),
     lineInfoCnt: a.line_info_cnt,
     lineInfoRecSize: a.line_info_rec_size,
-    lineInfo: userRecords(a.line_info),
+    lineInfo: userRecords(a.line_info, a.line_info_cnt, a.line_info_rec_size),
     coreReloCnt: a.core_relo_cnt,
     coreReloRecSize: a.core_relo_rec_size,
-    coreRelos: userRecords(a.core_relos),
+    coreRelos: userRecords(a.core_relos, a.core_relo_cnt, a.core_relo_rec_size),
   };
   // On a record with a non-zero tail the kernel tells the caller the record size it supports.
   const writeBack = (w: RecordCheck['writeBack']) => {
@@ -97,24 +111,49 @@ export function checkBtfInfoLate(l: LoadCtx, prog: BpfProg, verbose: Verbose, ea
     ctx.step('LOAD-13', `CO-RE relo #${r.index} ${r.kindName} at insn ${r.insnIdx}: ${r.outcome}`, r.targetSpec ?? r.localSpec);
   }
   if (info.err) return ctx.fail('LOAD-13', 'check_btf_info', info.err);
-  prog.funcInfo = packRecords(early.funcInfo, 8, (dv, r, o) => {
-    dv.setUint32(o, r.insnOff, true);
-    dv.setUint32(o + 4, r.typeId, true);
-  });
-  prog.lineInfo = packRecords(info.lineInfo ?? [], 16, (dv, r, o) => {
-    dv.setUint32(o, r.insnOff, true);
-    dv.setUint32(o + 4, r.fileNameOff, true);
-    dv.setUint32(o + 8, r.lineOff, true);
-    dv.setUint32(o + 12, r.lineCol, true);
-  });
+  prog.funcInfo = packFuncInfo(early.funcInfo);
+  prog.lineInfo = packLineInfo(info.lineInfo ?? []);
   return 0;
 }
 
-function packRecords<T>(recs: readonly T[], size: number, put: (dv: DataView, r: T, off: number) => void): Uint8Array {
-  const out = new Uint8Array(recs.length * size);
-  const dv = new DataView(out.buffer);
-  recs.forEach((r, i) => put(dv, r, i * size));
-  return out;
+/** A program without records: nothing can be written into zero bytes, so one array serves all. */
+const NO_RECORDS = new Uint8Array(0);
+
+/** struct bpf_func_info records as the kernel keeps them (insn_off, type_id). */
+function packFuncInfo(recs: readonly FuncInfo[]): Uint8Array {
+  if (!recs.length) return NO_RECORDS;
+  const out = new Uint32Array(recs.length * 2);
+  for (let i = 0; i < recs.length; i++) {
+    out[2 * i] = recs[i]!.insnOff;
+    out[2 * i + 1] = recs[i]!.typeId;
+  }
+  return littleEndianBytes(out);
+}
+
+/** struct bpf_line_info records (insn_off, file_name_off, line_off, line_col). */
+function packLineInfo(recs: readonly LineInfo[]): Uint8Array {
+  if (!recs.length) return NO_RECORDS;
+  const out = new Uint32Array(recs.length * 4);
+  for (let i = 0; i < recs.length; i++) {
+    const r = recs[i]!;
+    out[4 * i] = r.insnOff;
+    out[4 * i + 1] = r.fileNameOff;
+    out[4 * i + 2] = r.lineOff;
+    out[4 * i + 3] = r.lineCol;
+  }
+  return littleEndianBytes(out);
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The bytes of `words` as little-endian u32s (the UAPI records' byte order). */
+function littleEndianBytes(words: Uint32Array): Uint8Array {
+  const bytes = new Uint8Array(words.buffer);
+  if (!LITTLE_ENDIAN) {
+    const dv = new DataView(words.buffer);
+    for (let i = 0; i < words.length; i++) dv.setUint32(i * 4, words[i]!, true);
+  }
+  return bytes;
 }
 
 /** add_kfunc_call: a kfunc is a FUNC in vmlinux BTF with an address in kallsyms. */

@@ -22,9 +22,8 @@
 // Map identities are not part of the key: an entry names maps by what the walk saw, and the
 // result's per-call maps (callMaps) are translated to the current program's maps.
 
-import { createHash } from 'node:crypto';
 import type { BpfInsn } from '../../vm/insn.js';
-import type { InsnArray } from '../../vm/insn-array.js';
+import { contentHash, type InsnArray } from '../../vm/insn-array.js';
 import { Errno } from '../errno.js';
 import { doCheck, POISONED, type DoCheckEnv, type DoCheckResult } from './do-check.js';
 import type { RegValue } from './verifier-text.js';
@@ -85,7 +84,7 @@ export class MainPassCache {
   /** do_check's main pass over `insns` (decoded from `bytes`), from the cache when every answer matches. */
   run(insns: InsnArray, bytes: Uint8Array, key: MainPassKey, env: DoCheckEnv): DoCheckResult {
     if (insns.length > MAX_INSNS) return doCheck(insns, env);
-    const id = cacheId(bytes, key);
+    const id = cacheId(insns, bytes, key);
     const e = this.entries.get(id);
     if (e && sameBytes(e.bytes, bytes)) {
       const hit = replay(e, env, insns);
@@ -110,9 +109,10 @@ export class MainPassCache {
 
 export const mainPassCache = new MainPassCache();
 
-function cacheId(bytes: Uint8Array, k: MainPassKey): string {
-  const h = createHash('sha256').update(bytes).digest('base64');
-  return `${k.profile}|${k.progType}|${+k.gplCompatible}${+k.sleepable}${+k.hasFuncInfo}${+k.logging}|${bytes.length}|${h}`;
+/** The entry's name: the settings and a content hash (an interned `insns` already has it: `bytes` decoded). */
+function cacheId(insns: InsnArray, bytes: Uint8Array, k: MainPassKey): string {
+  const h = insns.contentKey ?? contentHash(bytes);
+  return `${k.profile}|${k.progType}|${+k.gplCompatible}${+k.sleepable}${+k.hasFuncInfo}${+k.logging}|${h}`;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -228,28 +228,26 @@ function replay(e: Entry, env: DoCheckEnv, insns: InsnArray): DoCheckResult | un
 /** Two register values the walk cannot tell apart (map references compared through `sameRef`). */
 function sameValue(a: RegValue, b: RegValue, sameRef: (was: unknown, now: unknown) => boolean): boolean {
   if (a.kind !== b.kind) return false;
-  const x = a as Partial<Record<ValueKey, unknown>>;
-  const y = b as Partial<Record<ValueKey, unknown>>;
-  for (const k of VALUE_FIELDS) if (x[k] !== y[k]) return false;
+  const x = a as AnyValue;
+  const y = b as AnyValue;
+  // Every field by name (monomorphic reads; the type below fails to compile when one is missing).
+  if (
+    x.value !== y.value || x.maybePtr !== y.maybePtr || x.off !== y.off || x.subprog !== y.subprog || x.id !== y.id ||
+    x.map !== y.map || x.ks !== y.ks || x.vs !== y.vs || x.mt !== y.mt || x.entries !== y.entries
+  ) {
+    return false;
+  }
   if ('ref' in x !== 'ref' in y) return false;
   return !('ref' in x) || sameRef(x.ref, y.ref);
 }
 
-/** Every field any kind of RegValue has (the record below fails to compile when one is missing). */
+/** Every field any kind of RegValue has. */
 type ValueKey = RegValue extends infer V ? (V extends unknown ? keyof V : never) : never;
-const VALUE_FIELD_SET: Record<Exclude<ValueKey, 'ref' | 'kind'>, true> = {
-  value: true,
-  maybePtr: true,
-  off: true,
-  subprog: true,
-  id: true,
-  map: true,
-  ks: true,
-  vs: true,
-  mt: true,
-  entries: true,
-};
-const VALUE_FIELDS = Object.keys(VALUE_FIELD_SET) as Exclude<ValueKey, 'ref' | 'kind'>[];
+type AnyValue = Partial<Record<ValueKey, unknown>>;
+/** The fields sameValue compares besides kind and ref: a RegValue field missing here fails to compile. */
+type Compared = 'value' | 'maybePtr' | 'off' | 'subprog' | 'id' | 'map' | 'ks' | 'vs' | 'mt' | 'entries';
+const EVERY_FIELD_COMPARED: Exclude<ValueKey, 'ref' | 'kind'> extends Compared ? true : never = true;
+void EVERY_FIELD_COMPARED;
 
 /**
  * Results derived from one walk (the xlated rewrite), remembered with it: a cached walk hands out

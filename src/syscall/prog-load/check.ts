@@ -17,7 +17,7 @@
 // What is not modelled: value typing, bounds and stack safety, state pruning, and the per-instruction
 // state lines the verifier prints for a failing path (docs/fidelity.md).
 
-import { decodeProgram, type LdImm64Query, type ResolveError } from '../../vm/decode.js';
+import { decodeProgram, type LdImm64Query, type LdImm64Words, type ResolveError } from '../../vm/decode.js';
 import { isKnownOpcode } from '../../vm/check.js';
 import { encodeInsns, ldImm64Value } from '../../vm/insn.js';
 import { InsnArray, memoOnInsns } from '../../vm/insn-array.js';
@@ -29,15 +29,16 @@ import { bpfTokenCapable } from '../security.js';
 import { copyFromBpfPtr, copyToBpfPtr, copyToUser } from '../uaccess.js';
 import { PROG_LOAD } from '../uapi/attr-layouts.js';
 import { Limits, MapFlag, Pseudo, ProgType } from '../uapi/consts.js';
-import { checkReachable, checkSubprogs } from './cfg.js';
+import { checkReachable, checkSubprogs, type CfgError } from './cfg.js';
 import { derivedFromWalk, mainPassCache } from './check-cache.js';
 import type { RegValue } from './verifier-text.js';
 import { VerifierLog } from '../vlog.js';
 import { bpfMapGet } from '../commands/fdget.js';
 import { checkBtfInfoEarly, checkBtfInfoLate, checkAttachTarget, bindKfuncs } from './btf-info.js';
-import { findSubprogs } from '../kernel-btf/btf-info.js';
+import { findSubprogs, type SubprogInfo } from '../kernel-btf/btf-info.js';
 import { bpfProgCalcDigest } from './digest.js';
 import { bpfMapPtrAccess } from './map-ptr-access.js';
+import type { Btf as BtfModel } from '../../btf/btf.js';
 import { registerLoadStage, type LoadCtx, type LoadStage } from './load.js';
 import { needsRewrite, translate, type XlatedInput } from './xlated.js';
 
@@ -66,6 +67,49 @@ export interface BindingPolicy {
   bind(c: Check, b: Binding): number;
 }
 
+/** What resolve_pseudo_ldimm64 made of one pseudo ld_imm64. */
+export class ResolvedLdImm64 implements LdImm64Words {
+  constructor(
+    /** The 64-bit value the instruction loads: its low and high 32 bits (signed). */
+    readonly lo: number,
+    readonly hi: number,
+    /** The map it names (MAP_FD, MAP_IDX: the map; MAP_VALUE, MAP_IDX_VALUE: its value at `off`), or null. */
+    readonly map: BpfMap | null,
+    /** A map value address (MAP_VALUE, MAP_IDX_VALUE) rather than the map itself. */
+    readonly isValue: boolean,
+    /** The offset into the value (the second slot's imm, unsigned). */
+    readonly off: number,
+    /** Whether bpf_insn_prepare_dump rewrites the instruction (all but BPF_PSEUDO_FUNC). */
+    readonly dumped = true,
+  ) {}
+
+  /** A resolution of `value`. */
+  static of(value: bigint, map: BpfMap | null, isValue: boolean, off: number, dumped = true): ResolvedLdImm64 {
+    return new ResolvedLdImm64(Number(BigInt.asIntN(32, value)), Number(BigInt.asIntN(32, value >> 32n)), map, isValue, off, dumped);
+  }
+
+  /** A map value's address: `base` (as a Region gives it: unsigned 32-bit halves) + `off`, without BigInt. */
+  static mapValue(map: BpfMap, base: { readonly hi: number; readonly lo: number }, off: number): ResolvedLdImm64 {
+    const lo = base.lo + off;
+    const carry = lo >= 0x1_0000_0000 ? 1 : 0;
+    return new ResolvedLdImm64(lo | 0, (base.hi + carry) | 0, map, true, off);
+  }
+
+  /** The 64-bit value (unsigned). */
+  get value(): bigint {
+    return (BigInt(this.hi >>> 0) << 32n) | BigInt(this.lo >>> 0);
+  }
+
+  /**
+   * What bpf_insn_prepare_dump shows: (src_reg, imm, next imm) — a map by id, as BPF_PSEUDO_MAP_FD
+   * or BPF_PSEUDO_MAP_VALUE (PINFO-4); a kernel symbol (BTF_ID) as its address.
+   */
+  dump(): readonly [number, number, number] {
+    if (this.map) return this.isValue ? [Pseudo.BPF_PSEUDO_MAP_VALUE, this.map.id, this.off | 0] : [Pseudo.BPF_PSEUDO_MAP_FD, this.map.id, 0];
+    return [0, this.lo, this.hi];
+  }
+}
+
 /** A failed resolution, with the rule that refused it when that is not the generic LOAD-13/EXCL-4. */
 type CheckResolveError = ResolveError & { readonly id?: string };
 
@@ -74,12 +118,12 @@ export class Check {
   /** Installed by a stage that restricts what the program may bind (null: no restriction). */
   binding: BindingPolicy | null = null;
   readonly used: BpfMap[] = [];
-  /** What bpf_insn_prepare_dump will show for each resolved ld_imm64, by pc: (src_reg, imm, next imm). */
-  readonly dumpLdImm64 = new Map<number, readonly [number, number, number]>();
-  /** ld_imm64 values resolve_pseudo_ldimm64 produced, by pc (the decoder takes them from here). */
-  readonly resolved = new Map<number, bigint>();
-  /** The map each map ld_imm64 names, by pc (for the verifier's register states and log text). */
-  readonly ldMaps = new Map<number, { map: BpfMap; value: boolean; off: number }>();
+  /**
+   * What resolve_pseudo_ldimm64 made of each pseudo ld_imm64, by pc: its value (the decoder takes it
+   * from here), the map it names (for the verifier's register states and log text) and what
+   * bpf_insn_prepare_dump will show for it (ResolvedLdImm64.dump).
+   */
+  readonly resolved = new Map<number, ResolvedLdImm64>();
   /** env->insn_processed: 0 until the main pass runs (errors found before it print 0). */
   processed = 0;
   /** env->max_states_per_insn, total_states, peak_states. */
@@ -160,6 +204,14 @@ export class Check {
    */
   private fdArrayMemo: Map<number, number | { err: number; msg: string }> | null = null;
 
+  /**
+   * The maps named during one resolve walk, by how the ld_imm64 names them (fd, or fd_array index).
+   * Naming the same map again resolves to the same map (the fd table and fd_array do not change
+   * during the walk) and __add_used_map finds it already used, so nothing is done twice. Only
+   * without a binding policy, which is asked about every instruction.
+   */
+  private walkMaps: Map<number, BpfMap> | null = null;
+
   private readFdArrayEntry(idx: number): number | { err: number; msg: string } {
     const fdArray = this.l.attr.fd_array;
     if (!fdArray) return { err: -Errno.EPROTO, msg: 'fd_idx without fd_array is invalid' };
@@ -192,7 +244,7 @@ export class Check {
   }
 
   /** resolve_pseudo_ldimm64, one instruction at a time (called by the decoder in program order). */
-  resolveLdImm64(q: LdImm64Query): bigint | CheckResolveError {
+  resolveLdImm64(q: LdImm64Query): ResolvedLdImm64 | CheckResolveError {
     switch (q.srcReg) {
       case Pseudo.BPF_PSEUDO_MAP_FD:
       case Pseudo.BPF_PSEUDO_MAP_IDX:
@@ -203,22 +255,25 @@ export class Check {
           this.verbose('unrecognized bpf_ld_imm64 insn\n');
           return { error: 'unrecognized bpf_ld_imm64 insn', errno: -Errno.EINVAL };
         }
-        let fd = q.imm;
         const byIdx = q.srcReg === Pseudo.BPF_PSEUDO_MAP_IDX || q.srcReg === Pseudo.BPF_PSEUDO_MAP_IDX_VALUE;
-        if (byIdx) {
-          const e = this.fdArrayEntry(q.imm);
-          if (typeof e !== 'number') {
-            this.verbose(e.msg + '\n');
-            return { error: e.msg, errno: e.err };
+        const walkKey = q.imm * 2 + (byIdx ? 1 : 0);
+        let map = this.walkMaps?.get(walkKey);
+        if (!map) {
+          let fd = q.imm;
+          if (byIdx) {
+            const e = this.fdArrayEntry(q.imm);
+            if (typeof e !== 'number') {
+              this.verbose(e.msg + '\n');
+              return { error: e.msg, errno: e.err };
+            }
+            fd = e;
           }
-          fd = e;
+          const got = this.resolveMap(fd, { via: byIdx ? 'fd_array' : 'fd', pc: q.pc });
+          if (!('kaddr' in got)) return got;
+          map = got;
+          this.walkMaps?.set(walkKey, map);
         }
-        const map = this.resolveMap(fd, { via: byIdx ? 'fd_array' : 'fd', pc: q.pc });
-        if (!('kaddr' in map)) return map;
-        // The dump names the map by id, as BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_VALUE (PINFO-4).
-        this.dumpLdImm64.set(q.pc, [isValue ? Pseudo.BPF_PSEUDO_MAP_VALUE : Pseudo.BPF_PSEUDO_MAP_FD, map.id, isValue ? q.nextImm : 0]);
-        this.ldMaps.set(q.pc, { map, value: isValue, off: isValue ? q.nextImm >>> 0 : 0 });
-        if (!isValue) return map.kaddr;
+        if (!isValue) return this.record(q.pc, ResolvedLdImm64.of(map.kaddr, map, false, 0));
         const region = map.valueRegion?.();
         if (!region) {
           this.verbose('no direct value access support for this map type\n');
@@ -231,11 +286,11 @@ export class Check {
           this.verbose(msg + '\n');
           return { error: msg, errno: map.maxEntries !== 1 ? -Errno.ENOTSUPP : -Errno.EINVAL };
         }
-        return region.base + BigInt(off);
+        return this.record(q.pc, ResolvedLdImm64.mapValue(map, region, off));
       }
       case Pseudo.BPF_PSEUDO_FUNC: {
         // A callback's address; the target was range-checked by the decoder's control-flow checks.
-        return FUNC_ADDR_BASE + BigInt((q.pc + q.imm + 1) * 8);
+        return this.record(q.pc, ResolvedLdImm64.of(FUNC_ADDR_BASE + BigInt((q.pc + q.imm + 1) * 8), null, false, 0, false));
       }
       case Pseudo.BPF_PSEUDO_BTF_ID: {
         const vmlinux = this.ctx.kernel.vmlinuxBtf();
@@ -250,13 +305,17 @@ export class Check {
           this.verbose(`ldimm64 failed to find the address for kernel symbol '${name}'.\n`);
           return { error: `ldimm64 failed to find the address for kernel symbol '${name}'`, errno: -Errno.ENOENT };
         }
-        this.dumpLdImm64.set(q.pc, [0, Number(BigInt.asIntN(32, addr)), Number(BigInt.asIntN(32, addr >> 32n))]);
-        return addr;
+        return this.record(q.pc, ResolvedLdImm64.of(addr, null, false, 0));
       }
       default:
         this.verbose('unrecognized bpf_ld_imm64 insn\n');
         return { error: 'unrecognized bpf_ld_imm64 insn', errno: -Errno.EINVAL };
     }
+  }
+
+  private record(pc: number, r: ResolvedLdImm64): ResolvedLdImm64 {
+    this.resolved.set(pc, r);
+    return r;
   }
 
   /**
@@ -288,16 +347,17 @@ export class Check {
     const scan = memoOnInsns(insns, 'resolve_pseudo_ldimm64', () => scanLdImm64(insns));
     const { dst, src, imm } = insns;
     this.fdArrayMemo = new Map();
+    this.walkMaps = this.binding ? null : new Map();
     try {
       // The pseudo ld_imm64s before the first malformed instruction resolve in order, then its error.
       for (const pc of scan.pseudo) {
         const v = this.resolveLdImm64({ pc, srcReg: src[pc]!, dst: dst[pc]!, imm: imm[pc]!, nextImm: imm[pc + 1]! });
         // A binding policy's refusal is already in the log and the trace (Check.fail).
-        if (typeof v !== 'bigint') return v.id ? (v.errno ?? -Errno.EINVAL) : this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
-        this.resolved.set(pc, v);
+        if (!(v instanceof ResolvedLdImm64)) return v.id ? (v.errno ?? -Errno.EINVAL) : this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
       }
     } finally {
       this.fdArrayMemo = null;
+      this.walkMaps = null;
     }
     return scan.error ? this.fail('LOAD-13', scan.error, -Errno.EINVAL) : 0;
   }
@@ -362,7 +422,8 @@ const CHECK_KEY = 'bpf_check';
 function checkExit(l: LoadCtx, err: number): number {
   const c = checkState(l);
   const { ctx, prog, log } = c;
-  c.verbose(`processed ${c.processed} insns (limit ${Limits.BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn ${c.states.max} total_states ${c.states.total} peak_states ${c.states.peak} mark_read 0\n`);
+  // (the line is built only when the log keeps text: VerifierLog.write drops it at level 0)
+  if (log.level) c.verbose(`processed ${c.processed} insns (limit ${Limits.BPF_COMPLEXITY_LIMIT_INSNS}) max_states_per_insn ${c.states.max} total_states ${c.states.total} peak_states ${c.states.peak} mark_read 0\n`);
   prog.verifiedInsns = c.processed;
   const logErr = finalizeLog(l, log);
   l.scratch.delete(CHECK_KEY);
@@ -424,17 +485,40 @@ export const CHECK_BTF_INFO = checkStage('LOAD-13.btf_info', 'check_subprogs and
   const verbose = (msg: string) => c.verbose(msg);
   const early = checkBtfInfoEarly(l, prog, verbose);
   if (typeof early === 'number') return early;
-  const subprogs = findSubprogs(prog.insns, verbose);
-  if (typeof subprogs === 'number') return ctx.fail('LOAD-13', 'call to invalid destination', subprogs);
+  const found = subprogLayout(c.insns(), prog.insns);
+  if (typeof found.subprogs === 'number') {
+    for (const line of found.log) c.verbose(line);
+    return ctx.fail('LOAD-13', 'call to invalid destination', found.subprogs);
+  }
   // add_subprog_and_kfunc: a kfunc in module BTF binds that BTF (an installed policy may refuse it).
   const kfuncBtf = c.bindKfuncBtfs();
   if (kfuncBtf) return kfuncBtf;
-  const sub = checkSubprogs(c.insns(), subprogs.map((s) => s.start));
-  if (sub) return c.fail('LOAD-13', sub.message, -Errno.EINVAL);
-  const late = checkBtfInfoLate(l, prog, verbose, early, subprogs);
-  c.insnsChanged(); // CO-RE patched prog->insnsi in place
+  if (found.check) return c.fail('LOAD-13', found.check.message, -Errno.EINVAL);
+  const late = checkBtfInfoLate(l, prog, verbose, early, found.subprogs);
+  // CO-RE patched prog->insnsi in place (check_core_relo runs only with core_relo_cnt set).
+  if (l.attr.core_relo_cnt) c.insnsChanged();
   return late;
 });
+
+/**
+ * add_subprog_and_kfunc's sub-programs (findSubprogs, with the log lines it wrote) and check_subprogs'
+ * verdict on them: a pure function of the instructions, remembered with their decoded form (the
+ * sub-program list frozen: every load of the same bytes shares it). `bytes` are the bytes `insns`
+ * was decoded from.
+ */
+function subprogLayout(insns: InsnArray, bytes: Uint8Array): {
+  readonly subprogs: readonly SubprogInfo[] | number;
+  readonly log: readonly string[];
+  readonly check: CfgError | undefined;
+} {
+  return memoOnInsns(insns, 'add_subprog_and_kfunc', () => {
+    const log: string[] = [];
+    const found = findSubprogs(bytes, (m) => log.push(m));
+    if (typeof found === 'number') return { subprogs: found, log, check: undefined };
+    const subprogs = Object.freeze(found.map((s) => Object.freeze(s)));
+    return { subprogs, log, check: checkSubprogs(insns, subprogs.map((s) => s.start)) };
+  });
+}
 
 /** resolve_pseudo_ldimm64: the digest first (DIG-4; kept if an earlier stage computed it), then each instruction in order. */
 export const RESOLVE_PSEUDO_LDIMM64 = checkStage('LOAD-13.resolve', 'resolve_pseudo_ldimm64', ['prog', 'btf-info'], ['digest', 'used-maps'], (c) => {
@@ -442,8 +526,12 @@ export const RESOLVE_PSEUDO_LDIMM64 = checkStage('LOAD-13.resolve', 'resolve_pse
   if (!prog.digest) {
     // A function of the instruction bytes alone: remembered with their decoded form (a copy handed out).
     const algo = ctx.kernel.profile.digest;
-    prog.digest = memoOnInsns(c.insns(), `digest ${algo}`, () => bpfProgCalcDigest(prog.insns, algo)).slice();
-    ctx.step('DIG-2', 'program digest', Buffer.from(prog.digest).toString('hex'));
+    const d = memoOnInsns(c.insns(), `digest ${algo}`, () => {
+      const digest = bpfProgCalcDigest(prog.insns, algo);
+      return { digest, hex: Buffer.from(digest).toString('hex') };
+    });
+    prog.digest = d.digest.slice();
+    ctx.step('DIG-2', 'program digest', d.hex);
   }
   return c.resolveWalk();
 });
@@ -478,7 +566,7 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
     kfuncName: (insn) => kfuncName(ctx, insn.imm),
     mapPtrAccess: (off, size) => {
       const vmlinux = ctx.kernel.vmlinuxBtf();
-      return vmlinux ? bpfMapPtrAccess(vmlinux.model, off, size) : null;
+      return vmlinux ? mapPtrAccessOf(vmlinux.model, off, size) : null;
     },
     readOnlyValue: (ref, off, size) => mapDirectRead(ref as BpfMap, off, size),
     hasFuncInfo: key.hasFuncInfo,
@@ -525,7 +613,7 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
   // The dump's inputs are final here: the rewrite (immutable, shared by identical walks), the
   // instruction bytes as loaded and the ld_imm64 ids of this load (the check is done with them).
   const insnsAsLoaded = prog.insns;
-  const ld = c.dumpLdImm64;
+  const ld = c.resolved;
   prog.setXlated(() => (t ? xlatedDump(t.bytes, t.orig, ld) : xlatedDump(insnsAsLoaded, null, ld)));
   return 0;
 });
@@ -571,6 +659,26 @@ function mapDirectRead(map: BpfMap, off: number, size: number): bigint | undefin
   }
 }
 
+/**
+ * bpfMapPtrAccess remembered per BTF object and (off, size): a pure function of the BTF, which the
+ * kernel does not modify after parsing it; an append (more types or strings) forgets what was
+ * remembered. At most 256 answers per BTF object.
+ */
+function mapPtrAccessOf(btf: BtfModel, off: number, size: number): string | null {
+  let m = mapPtrAnswers.get(btf);
+  if (!m || m.types !== btf.typeCount || m.strs !== btf.stringsSize) {
+    mapPtrAnswers.set(btf, (m = { types: btf.typeCount, strs: btf.stringsSize, answers: new Map() }));
+  }
+  const key = `${off},${size}`;
+  const known = m.answers.get(key);
+  if (known !== undefined) return known;
+  const v = bpfMapPtrAccess(btf, off, size);
+  if (m.answers.size >= 256) m.answers.clear();
+  m.answers.set(key, v);
+  return v;
+}
+const mapPtrAnswers = new WeakMap<BtfModel, { readonly types: number; readonly strs: number; readonly answers: Map<string, string | null> }>();
+
 /** What the xlated pass reads of a map (map_gen_lookup): type, flags, sizes, entries, bypass_spec_v1. */
 function mapShape(m: BpfMap): string {
   return `${m.mapType},${m.mapFlags},${m.keySize},${m.valueSize},${m.maxEntries},${m.bypassSpecV1}`;
@@ -578,10 +686,10 @@ function mapShape(m: BpfMap): string {
 
 /** An ld_imm64 as the main pass sees it: the register value it loads. */
 function regValueOfLdImm64(c: Check, pc: number): RegValue {
-  const m = c.ldMaps.get(pc);
-  if (m) {
+  const m = c.resolved.get(pc);
+  if (m?.map) {
     const map = m.map;
-    if (!m.value) return { kind: 'map_ptr', map: map.name, ks: map.keySize, vs: map.valueSize, ref: map, mt: map.mapType, entries: map.maxEntries };
+    if (!m.isValue) return { kind: 'map_ptr', map: map.name, ks: map.keySize, vs: map.valueSize, ref: map, mt: map.mapType, entries: map.maxEntries };
     return m.off
       ? { kind: 'map_value', map: map.name, ks: map.keySize, vs: map.valueSize, ref: map, mt: map.mapType, entries: map.maxEntries, off: m.off }
       : { kind: 'map_value', map: map.name, ks: map.keySize, vs: map.valueSize, ref: map, mt: map.mapType, entries: map.maxEntries };
@@ -589,13 +697,13 @@ function regValueOfLdImm64(c: Check, pc: number): RegValue {
   const insns = c.insns();
   const src = insns.src[pc]!;
   if (src === Pseudo.BPF_PSEUDO_FUNC) return { kind: 'func', subprog: pc + insns.imm[pc]! + 1 };
-  return src === 0 ? { kind: 'const', value: c.resolved.get(pc) ?? encodedImm64(insns, pc) } : { kind: 'scalar', maybePtr: true };
+  return src === 0 ? { kind: 'const', value: m?.value ?? encodedImm64(insns, pc) } : { kind: 'scalar', maybePtr: true };
 }
 
 /** The log's text for an ld_imm64 (print_imm; do_check's print_bpf_insn has no cb_imm): its 64-bit value. */
 function ldImm64Text(c: Check, pc: number): string {
   const insns = c.insns();
-  const v = insns.src[pc] === Pseudo.BPF_PSEUDO_FUNC ? encodedImm64(insns, pc) : (c.resolved.get(pc) ?? (c.ldMaps.has(pc) ? 0n : encodedImm64(insns, pc)));
+  const v = insns.src[pc] === Pseudo.BPF_PSEUDO_FUNC ? encodedImm64(insns, pc) : (c.resolved.get(pc)?.value ?? encodedImm64(insns, pc));
   return '0x' + v.toString(16);
 }
 
@@ -614,15 +722,15 @@ function kfuncName(ctx: SyscallCtx, btfId: number): string {
  * its map by id, as BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_VALUE (PINFO-4). `orig` maps each
  * translated slot to the loaded one it came from.
  */
-function xlatedDump(insns: Uint8Array, orig: readonly (number | undefined)[] | null, ld: ReadonlyMap<number, readonly [number, number, number]>): Uint8Array {
+function xlatedDump(insns: Uint8Array, orig: readonly (number | undefined)[] | null, ld: ReadonlyMap<number, ResolvedLdImm64>): Uint8Array {
   const out = insns.slice();
   const dv = new DataView(out.buffer);
   // orig null: nothing was rewritten, slot k is loaded slot k
   const slots: Iterable<[number, number | undefined]> = orig ? orig.entries() : [...ld.keys()].map((k) => [k, k] as [number, number]);
   for (const [pc, o] of slots) {
-    const m = o === undefined ? undefined : ld.get(o);
-    if (!m || out[pc * 8] !== 0x18) continue;
-    const [src, imm, next] = m;
+    const r = o === undefined ? undefined : ld.get(o);
+    if (!r?.dumped || out[pc * 8] !== 0x18) continue;
+    const [src, imm, next] = r.dump();
     out[pc * 8 + 1] = (out[pc * 8 + 1]! & 0x0f) | (src << 4);
     dv.setInt32(pc * 8 + 4, imm, true);
     dv.setInt32(pc * 8 + 12, next, true);
