@@ -259,6 +259,16 @@ export class AddressSpace {
     return r.region.bytes.slice(r.offset, r.offset + len);
   }
 
+  /** Copy `dst.length` bytes at addr into dst (no new buffer); false on a fault, dst then unchanged. */
+  readInto(addr: bigint, dst: Uint8Array): boolean {
+    const len = dst.length;
+    if (len === 0) return true;
+    const r = this.resolve(addr, len);
+    if (!r) return false;
+    dst.set(r.region.bytes.subarray(r.offset, r.offset + len));
+    return true;
+  }
+
   /** Write bytes; false on a fault (unmapped or read-only). */
   write(addr: bigint, data: Uint8Array): boolean {
     if (data.length === 0) return true;

@@ -217,8 +217,9 @@ function bpfLoadAndRun(
     },
   };
   const sys = (step: string, cmd: number, layout: typeof MAP_CREATE, fields: Record<string, number | bigint | string>, size: number) => {
-    const attr = encode(layout, fields, Math.max(size, fullEnd(layout))).subarray(0, size);
-    const addr = proc.alloc(attr.slice(), `${step} attr`);
+    const full = encode(layout, fields, Math.max(size, fullEnd(layout)));
+    // the attr the program passes: its first `size` bytes, in a buffer of their own
+    const addr = proc.alloc(full.length === size ? full : full.slice(0, size), `${step} attr`);
     let res: SysResult;
     try {
       res = proc.bpf(cmd, addr, size);

@@ -6,7 +6,7 @@
 import { Errno } from './errno.js';
 import type { AddressSpace } from './memory.js';
 import type { KernelProfile } from './profiles/index.js';
-import { checkUargTailZero, copyFromBpfPtr, type BpfPtr } from './uaccess.js';
+import { bpfPtrCopyOk, checkUargTailZero, type BpfPtr } from './uaccess.js';
 import { ATTR_LAYOUTS } from './uapi/attr-layouts.js';
 import { fieldsFor, lastFieldEnd, type Layout } from './uapi/layout.js';
 
@@ -40,18 +40,29 @@ export function lastFieldEndFor(cmd: number, profile: KernelProfile): number | u
  * The __sys_bpf prologue: tail-zero check against sizeof(union bpf_attr), then a zero-filled copy
  * of min(size, sizeof) bytes. Returns the kernel's attr buffer or -errno.
  */
-export function copyAttrIn(mem: AddressSpace, uattr: BpfPtr, size: number, profile: KernelProfile): Uint8Array | number {
+export function copyAttrIn(mem: AddressSpace, uattr: BpfPtr, size: number, profile: KernelProfile, entry?: AttrAtEntry): Uint8Array | number {
   const sizeofAttr = attrSize(profile);
   const err = checkUargTailZero(mem, uattr, sizeofAttr, size);
   if (err) return err;
   const n = Math.min(size, sizeofAttr);
+  // The bytes the syscall layer read at entry for the trace are these same bytes (nothing ran in
+  // between): taken over when the copy itself would have succeeded (its pointer checks pass).
+  if (entry && entry.addr === uattr.addr && entry.bytes.length === sizeofAttr && entry.read === n && bpfPtrCopyOk(uattr, n)) return entry.bytes;
   const attr = new Uint8Array(sizeofAttr);
   if (n > 0) {
-    const bytes = copyFromBpfPtr(mem, uattr, n);
-    if (!bytes) return -Errno.EFAULT;
-    attr.set(bytes);
+    if (!bpfPtrCopyOk(uattr, n) || !mem.readInto(uattr.addr, attr.subarray(0, n))) return -Errno.EFAULT;
   }
   return attr;
+}
+
+/**
+ * The attr as read when the syscall was entered: min(size, sizeof(union bpf_attr)) bytes (`read`)
+ * at `addr`, zero-filled to sizeof(union bpf_attr).
+ */
+export interface AttrAtEntry {
+  readonly addr: bigint;
+  readonly read: number;
+  readonly bytes: Uint8Array;
 }
 
 /** CHECK_ATTR(CMD): true when a byte after the command's LAST_FIELD is non-zero (→ -EINVAL). */

@@ -13,6 +13,7 @@ import { makeBpfPtr, type BpfPtr } from './uaccess.js';
 import { decodeTypedAttr, type AttrByCmd, type TypedAttr } from '../abi/uapi/attr-types.js';
 import type { UapiFeature } from '../abi/uapi/layout.js';
 import { typedAttrTrace } from '../abi/uapi/typed-attr.js';
+import type { AttrAtEntry } from './attr.js';
 import type { TraceValue } from '../abi/records.js';
 
 /**
@@ -22,17 +23,25 @@ import type { TraceValue } from '../abi/records.js';
 export class TraceAttr {
   #typed: TypedAttr | undefined;
   #bytes: Uint8Array | undefined;
+  #entry: AttrAtEntry | undefined;
   constructor(
     private readonly cmd: number,
     bytes: Uint8Array,
     private readonly uapi: ReadonlySet<UapiFeature>,
+    entry?: AttrAtEntry,
   ) {
     this.#bytes = bytes;
+    this.#entry = entry;
+  }
+  /** The bytes read at entry, for __sys_bpf's copy-in to take over (until it has decoded them). */
+  get atEntry(): AttrAtEntry | undefined {
+    return this.#entry;
   }
   /** The attr as __sys_bpf decoded it (the kernel's copy). */
   set typed(t: TypedAttr) {
     this.#typed = t;
     this.#bytes = undefined;
+    this.#entry = undefined;
   }
   render(): Record<string, TraceValue> {
     return typedAttrTrace(this.#typed ?? decodeTypedAttr(this.cmd, this.#bytes!, this.uapi)!, this.uapi);

@@ -351,9 +351,11 @@ export class Kernel {
     const cmd = Number(args[0]);
     if (!ATTR_LAYOUTS.has(cmd)) return undefined;
     const n = Math.min(size, this.sizeofAttr);
-    const bytes = n > 0 ? mem.read(addr, n) : new Uint8Array(0);
-    if (!bytes || (!isKernel && addr >> 63n)) return undefined;
-    return new TraceAttr(cmd, bytes, this.profile.uapi);
+    if (!isKernel && addr >> 63n) return undefined;
+    // zero-filled to sizeof(union bpf_attr), as the kernel's copy is: copy-in takes these bytes over (copyAttrIn)
+    const bytes = new Uint8Array(this.sizeofAttr);
+    if (n > 0 && !mem.readInto(addr, bytes.subarray(0, n))) return undefined;
+    return new TraceAttr(cmd, bytes, this.profile.uapi, { addr, read: n, bytes });
   }
 
   /**
@@ -361,7 +363,7 @@ export class Kernel {
    * the command. An unknown command gives -EINVAL after the hook, as in the kernel.
    */
   sysBpf(ctx: SyscallCtx, cmd: number, uattr: BpfPtr, size: number): number {
-    const attr = copyAttrIn(ctx.proc.mem, uattr, size, this.profile);
+    const attr = copyAttrIn(ctx.proc.mem, uattr, size, this.profile, ctx.traceAttr?.atEntry);
     if (typeof attr === 'number') return ctx.fail(attr === -Errno.EFAULT ? 'SYS-2' : 'SYS-1', 'copy attr', attr);
     const sized = Math.min(size, attr.length);
     // The attr decoded once (issue K): the command, its stages and the trace read this value.

@@ -217,10 +217,15 @@ export class Trace {
     return this.nextSys++;
   }
 
+  /**
+   * Record an event. The object handed in becomes the event (its `seq` added last, no copy): callers
+   * pass a fresh literal and do not keep it.
+   */
   emit(e: Omit2<TraceEvent>): TraceEvent {
-    const ev = { seq: this.nextSeq++, ...e } as TraceEvent;
-    this.list.push(ev);
-    return ev;
+    const ev = e as Omit2<TraceEvent> & { seq: number };
+    ev.seq = this.nextSeq++;
+    this.list.push(ev as TraceEvent);
+    return ev as TraceEvent;
   }
 
   /**

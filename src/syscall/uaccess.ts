@@ -40,6 +40,11 @@ export function copyFromKernel(mem: AddressSpace, addr: bigint, len: number): Ui
   return mem.read(addr, len);
 }
 
+/** The pointer checks of copy_from_bpfptr for `len` bytes (access_ok for a user pointer, the kernel half for a kernel one). */
+export function bpfPtrCopyOk(p: BpfPtr, len: number): boolean {
+  return p.isKernel ? len === 0 || p.addr >= 1n << 63n : accessOk(p.addr, len);
+}
+
 /** copy_from_bpfptr_offset: the bytes, or undefined on a fault. */
 export function copyFromBpfPtr(mem: AddressSpace, p: BpfPtr, len: number, offset = 0): Uint8Array | undefined {
   const addr = p.addr + BigInt(offset);

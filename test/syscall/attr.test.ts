@@ -5,6 +5,7 @@ import { BpfCmd, MapType } from '../../src/syscall/uapi/consts.js';
 import { MAP_CREATE, PROG_LOAD, BPF_MAP_INFO, OBJ_GET_INFO_BY_FD, PROG_TEST_RUN, BTF_LOAD, MAP_ELEM } from '../../src/syscall/uapi/attr-layouts.js';
 import { encode, lastFieldEnd } from '../../src/syscall/uapi/layout.js';
 import { setup, u32, arrayMap } from '../support/kernel.js';
+import { Errno } from '../../src/syscall/errno.js';
 
 const prof = (n: string) => getProfile(n)!;
 
@@ -130,5 +131,39 @@ describe('[SYS-7] same bytes, different kernels', () => {
     const attr = encode(PROG_LOAD, { prog_type: 1, insn_cnt: 2 }, 168);
     const r = p.bpf(BpfCmd.BPF_PROG_LOAD, p.alloc(attr), 168);
     expect(r.errno).not.toBe('E2BIG');
+  });
+});
+
+describe('copy-in takes over the bytes read at entry only where its own copy would succeed (issue K) [SYS-2][SYS-6]', () => {
+  const mc = () => encode(MAP_CREATE, { map_type: MapType.BPF_MAP_TYPE_ARRAY, key_size: 4, value_size: 8, max_entries: 1, map_name: 'entry' }, 92);
+
+  it('a nested call whose attr pointer is a user address: the trace reads it, copy_from_kernel_nofault refuses it (EFAULT)', () => {
+    const { k, p } = setup();
+    const user = p.alloc(mc());
+    const res = k.syscall(p, 'bpf', 321, [10n], {}, (ctx) => k.kernBpf(ctx, BpfCmd.BPF_MAP_CREATE, user, 92).ret);
+    expect(res.ret).toBe(-Errno.EFAULT);
+    const inner = k.trace.syscalls().find((e) => e.kernel)!;
+    expect(inner.attr).toMatchObject({ map_type: MapType.BPF_MAP_TYPE_ARRAY, map_name: 'entry' });
+    expect(k.mapIdr.find(1)).toBeUndefined();
+  });
+
+  it('the same bytes from kernel memory are copied, and the map is made from them', () => {
+    const { k, p } = setup();
+    const region = k.kmem.map({ name: 'attr', kind: 'map_value', bytes: mc() });
+    const res = k.syscall(p, 'bpf', 321, [10n], {}, (ctx) => k.kernBpf(ctx, BpfCmd.BPF_MAP_CREATE, region.base, 92).ret);
+    expect(res.ret).toBe(3);
+    expect(k.mapIdr.find(1)!.name).toBe('entry');
+  });
+
+  it('a user attr the task changes after the call does not change the kernel copy or the trace', () => {
+    const { k, p } = setup();
+    const attr = mc();
+    const addr = p.alloc(attr);
+    const mark = k.trace.mark();
+    expect(p.bpf(BpfCmd.BPF_MAP_CREATE, addr, 92).ret).toBe(3);
+    p.mem.write(addr + 28n, new Uint8Array(Buffer.from('later\0')));
+    expect(k.mapIdr.find(1)!.name).toBe('entry');
+    const ev = k.trace.since(mark).find((e) => e.kind === 'syscall')!;
+    expect(ev.kind === 'syscall' && ev.attr?.map_name).toBe('entry');
   });
 });
