@@ -133,31 +133,31 @@ export class SyscallCtx {
 
   /** What LSM callbacks may see and do (one view per syscall: every hook of the call gets it). */
   lsmContext(): LsmContext {
-    return (this.#lsm ??= this.makeLsmContext());
+    return (this.#lsm ??= new SyscallLsmContext(this));
   }
   #lsm: LsmContext | undefined;
+}
 
-  private makeLsmContext(): LsmContext {
-    const k = this.kernel;
-    const proc = this.proc;
-    const audit = this.audit;
-    const ctx = this;
-    let kernel: LsmKernel | undefined;
-    return {
-      pid: proc.pid,
-      comm: proc.comm,
-      // read when asked: a credential change is seen by the next hook
-      get cred() {
-        return proc.cred;
-      },
-      audit: (type, body) => {
-        k.audit.log(audit, type, body);
-      },
-      // made for the first hook that asks (most hooks never do)
-      get kernel() {
-        return (kernel ??= lsmKernel(ctx));
-      },
-    };
+/**
+ * The LsmContext of one syscall: the task's pid and comm, its credentials as they are when a hook
+ * reads them, audit into the syscall's event, and the kernel's services (made for the first hook
+ * that asks: most hooks never do).
+ */
+class SyscallLsmContext implements LsmContext {
+  readonly pid: number;
+  readonly comm: string;
+  #kernel: LsmKernel | undefined;
+  constructor(private readonly ctx: SyscallCtx) {
+    this.pid = ctx.proc.pid;
+    this.comm = ctx.proc.comm;
   }
-
+  get cred(): LsmContext['cred'] {
+    return this.ctx.proc.cred;
+  }
+  get kernel(): LsmKernel {
+    return (this.#kernel ??= lsmKernel(this.ctx));
+  }
+  readonly audit = (type: Parameters<LsmContext['audit']>[0], body: string): void => {
+    this.ctx.kernel.audit.log(this.ctx.audit, type, body);
+  };
 }

@@ -11,6 +11,7 @@
 import { arsh64, bswap16, bswap32, lsh64, mul64, rsh64, sdivmod64, udivmod64 } from './alu64.js';
 import type { DecodedProgram, KfuncBinding } from './decode.js';
 import { compileLoops, type HotLoops } from './loop-compiler.js';
+import { InsnArray, memoOnInsns } from './insn-array.js';
 import { faultError, vmError, type AccessType, type FaultRegion, type VmError, type VmFault } from './errors.js';
 import {
   helperMemory,
@@ -226,9 +227,15 @@ function nearest(space: AddressSpace, addr: bigint): VmFault['near'] {
   return best;
 }
 
-/** A program's translated loops, made at its first run (a DecodedProgram does not change). */
+/**
+ * A program's translated loops, made at its first run (a DecodedProgram does not change). A loop
+ * holds only register arithmetic and jumps (no ld_imm64, no call), so its translation is a function
+ * of the instructions alone: remembered with the compact instructions (one translation per content,
+ * found again by the next load of the same bytes), else with the decoded program.
+ */
 const HOT = new WeakMap<object, HotLoops | null>();
 function hotLoops<Env>(prog: DecodedProgram<Env>): HotLoops | null {
+  if (prog.insns instanceof InsnArray) return memoOnInsns(prog.insns, 'hot loops', () => compileLoops(prog));
   let h = HOT.get(prog);
   if (h === undefined) HOT.set(prog, (h = compileLoops(prog)));
   return h;

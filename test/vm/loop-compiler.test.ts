@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { AddressSpace } from '../../src/syscall/memory.js';
 import { decodeProgram } from '../../src/vm/decode.js';
 import { conformanceHelperTable } from '../../src/vm/helpers.js';
-import { insn, type BpfInsn } from '../../src/vm/insn.js';
+import { encodeInsns, insn, type BpfInsn } from '../../src/vm/insn.js';
+import { InsnArray } from '../../src/vm/insn-array.js';
 import { runProgram } from '../../src/vm/interpreter.js';
 import { compileLoops } from '../../src/vm/loop-compiler.js';
 
@@ -90,5 +91,23 @@ describe('translated loops [VM-ISA-3][VM-ISA-5][VM-EXEC-2]', () => {
     const d = decodeProgram(p);
     expect(d.ok && compileLoops(d.program)).toBe(null);
     expect(run(p, 1e6, true)).toEqual({ ok: true, r0: 10n, insns: 33 });
+  });
+});
+
+describe('translated loops remembered with the instructions (issue K) [VM-PERF-1]', () => {
+  // r1 = 0; loop: r1 += K; r2 += 1; if r2 < 10 goto loop; r0 = r1; exit
+  const prog = (k: number) => [insn(0xb7, 1, 0, 0, 0), insn(0xb7, 2, 0, 0, 0), insn(0x07, 1, 0, 0, k), insn(0x07, 2, 0, 0, 1), insn(0xa5, 2, 0, -3, 10), insn(0xbf, 0, 1), insn(0x95)];
+  const runBytes = (bytes: Uint8Array) => {
+    const d = decodeProgram(InsnArray.intern(bytes));
+    if (!d.ok) throw new Error(d.error.message);
+    const r = runProgram(d.program, { memory: AddressSpace.kernelSpace(), helpers: conformanceHelperTable() });
+    return r.ok ? r.r0 : r.error.message;
+  };
+
+  it('two programs of the same bytes share one translation; a program differing in one immediate inside the loop gets its own', () => {
+    expect(runBytes(encodeInsns(prog(3)))).toBe(30n);
+    expect(runBytes(encodeInsns(prog(3)))).toBe(30n);
+    expect(runBytes(encodeInsns(prog(5)))).toBe(50n);
+    expect(runBytes(encodeInsns(prog(3)))).toBe(30n);
   });
 });
