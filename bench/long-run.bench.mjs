@@ -6,6 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_TRACE_CAPACITY } from '../dist/syscall/trace.js';
+import { DEFAULT_AUDIT_CAPACITY } from '../dist/audit/log.js';
 
 export const title = 'Hostile sizes and long runs (issue L)';
 
@@ -39,7 +41,7 @@ export async function run() {
     '',
     '`BPF_MAP_UPDATE_ELEM` on an array map, 10⁶ times from one process, audit rules as default (every',
     'bpf() call logged). Heap after a full GC, relative to before the first call. Default retention: the',
-    'trace and the audit log each keep their newest 50,000 entries and count what they dropped',
+    `trace keeps its newest ${DEFAULT_TRACE_CAPACITY.toLocaleString('en')} events and the audit log its newest ${DEFAULT_AUDIT_CAPACITY.toLocaleString('en')} records, each counting what it dropped`,
     '(`Trace.dropped`, `AuditLog.dropped`, `dropped` in `skel load --json`); `keepAll` keeps everything.',
     '',
     '| calls | heap (MB), default ring | trace events kept | dropped | audit records kept | dropped |',

@@ -127,8 +127,12 @@ export type TraceEvent = SyscallEnter | StageEvent | HookEvent | AuditEvent | Fd
 
 type Omit2<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
-/** Trace events a kernel keeps by default: a skeleton load is a few hundred. */
-export const DEFAULT_TRACE_CAPACITY = 50_000;
+/**
+ * Trace events a kernel keeps by default: a signed skeleton load is about 213, so this is the last
+ * ~45 loads. (It was 50,000: every retained event outlives the young generation, and the larger
+ * ring made a long run's loads about 20% slower — issue K, docs/architecture.md "Retention".)
+ */
+export const DEFAULT_TRACE_CAPACITY = 10_000;
 
 /** An audit event's text: its record's body, read (and formatted, for a lazy record) on first read. */
 const defineAuditText = lazyField<{ readonly body: string }, string>('text', (r) => r.body);
