@@ -139,26 +139,32 @@ Single thousands swing with the major GC cycles, so also: the mean of the last f
 thousands / the first five: ${(mean(cpuThousands.slice(5)) / mean(cpuThousands.slice(0, 5))).toFixed(2)}.
 Regions mapped after each thousand (user + kernel): ${[...new Set(regions)].join(', ')} — constant: nothing leaks.
 
-What makes the load cheap (issue K): the check stage's main pass and xlated rewrite are remembered
-for identical instruction bytes, profile, program settings and map set (validated by asking the
-walk's questions again); the vmlinux BTF parse and kallsyms are shared by kernels; certificate
-structures by their DER bytes and public keys by their SPKI bytes; instruction bytes are decoded
-once per content and the passes that read only them (check_subprogs, check_cfg, the structural
-check, resolve_pseudo_ldimm64's scan) are remembered with the decoded form; fd_array entries are read
-once per resolve walk; the xlated dump and the audit SYSCALL and PROCTITLE texts are made when first
-read; attrs are decoded once, without a
-DataView per field, and rendered for the trace only when read; bpf_load_and_run frees its buffers
-and region lookup is a binary search; a PKCS#7 message without embedded certificates is parsed once
-per content and a BPF_BTF_LOAD blob once per content (each call replays the log lines and gets fresh
-objects); the map GET_INFO writes its fields without a BigInt or DataView per field.
+What makes the load cheap (issue K; docs/architecture.md, "The fast path", has each piece and its
+test): the check stage's main pass and xlated rewrite are remembered for identical instruction
+bytes, profile, program settings and map set (validated by asking the walk's questions again);
+instruction bytes are decoded once per content, and the passes that read only them (sub-programs,
+check_cfg, the structural check, the decoder's arrays, resolve_pseudo_ldimm64's scan, the digest,
+the interpreter's translated loops) are remembered with the decoded form; the vmlinux BTF parse and
+kallsyms are shared by kernels; certificate structures by their DER bytes, public keys by their
+SPKI bytes, PKCS#7 messages without embedded certificates and BPF_BTF_LOAD blobs by their exact
+bytes (each call replays the log lines and gets fresh objects); attrs are read once at entry,
+decoded once and rendered for the trace only when read; the trace keeps syscall entries and audit
+events in a cheap form until it is read, and its ring keeps the newest 10,000 events (50,000 made a
+long run's loads about 20% slower); one LSM context per syscall and one audit task snapshot per
+credential change; no weak-table entry per hook call; bpf_load_and_run frees its buffers and region
+lookup is a binary search. The RSA and SHA-256 work is never remembered: every load verifies its
+signature with node:crypto, as the floor does.
 
-Where the rest goes (CPU profile of 3000 loads): about 15% garbage collection (the trace and audit
-rings keep their newest 50,000 entries, so every event is promoted before it is dropped: with a
-100-event trace ring a load is about 12% cheaper, with audit off about 10%), the PKCS#7
-verification (about 100 µs here, 3–4× the bare floor: RSA and SHA-256 in node:crypto plus the kernel-rules parse), the check stage's
-cache validation (each ld_imm64's map asked again), the loader run (299 instructions, 12 helper
-calls, 8 nested bpf() calls) and, for each of the 20 syscalls, the trace, the LSM hooks and the
-audit records.
+Where the rest goes (steady state, 4000 loads after 2000 of warm-up, self time by bpf command; the
+profile is flat, with garbage collection about 11% of it, spread over all of them): the two
+BPF_PROG_LOADs about 40% (the signature stage about 65 µs, of which node:crypto's RSA and SHA-256
+about half; the check stages about 105 µs for the two programs; the instruction copies), the
+TEST_RUN about 17% (the interpreter's 299 instructions and 12 helper calls, and the entry, trace,
+hooks and exit of its 8 nested bpf() calls), the four MAP_CREATEs about 8%, and about a quarter
+outside any command body: the entry and exit of the 14 outer syscalls (copy-in, security_bpf, the
+trace, audit SYSCALL, PROCTITLE and EOE records) and libbpf's side (encoding attrs, user buffers,
+the skeleton struct, destroy). The 20-call row above puts the bare machinery of a load's syscalls
+at about ${ratio(tTrivial20)} on its own, before any command does its work.
 `;
   return { markdown };
 }
