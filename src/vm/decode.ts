@@ -175,9 +175,13 @@ export function decodeProgram<Env = unknown>(
 
   const a = insns instanceof InsnArray ? insns : InsnArray.fromInsns(insns);
   // A function of the instructions alone: remembered with an interned InsnArray (issue K). Every
-  // program gets its own copy of each array, so nothing mutable is shared between programs.
-  const t = memoOnInsns(a, 'decodeProgram', () => decodeTemplate(a));
-  const { code, dst, src, off, imm, imm2, tgt } = views(t.buffer.slice(0), t.slots);
+  // program gets its own copy of each array, so nothing mutable is shared between programs. An
+  // InsnArray that is not interned (a program too large to intern, or decoded on its own) is not
+  // loaded again by content: its template is made, used as the program's own arrays and not kept
+  // (a 1M-instruction program would otherwise hold a second 17 MB copy).
+  const interned = a.contentKey !== undefined;
+  const t = interned ? memoOnInsns(a, 'decodeProgram', () => decodeTemplate(a)) : decodeTemplate(a);
+  const { code, dst, src, off, imm, imm2, tgt } = views(interned ? t.buffer.slice(0) : t.buffer, t.slots);
   const kfuncs = new Map<number, KfuncBinding<Env>>();
 
   // The resolvers are asked in program order, as a walk of the instructions asks them.
