@@ -4,6 +4,7 @@
 //
 // spec: PK7-VER-1, PK7-PARSE-1..16, PK7-ERR-5..11, PK7-ERR-14, PK7-ERR-16..20
 
+import { ContentCache } from '../abi/content-cache.js';
 import { Errno } from '../abi/errno.js';
 import {
   asn1,
@@ -454,24 +455,15 @@ export interface Pkcs7ParseOptions {
  * byte field lies in the message. A hit builds a fresh message whose byte fields are views of the
  * caller's `raw` at those offsets (what a parse of the same bytes gives) and writes the same lines to
  * `log`; the kernel's allocation (failslab) is asked first on every call. Failures are not
- * remembered. At most PARSE_CACHE_CAPACITY messages of at most PARSE_CACHE_MAX_BYTES each.
+ * remembered. At most 64 messages of at most 16 KiB each (src/abi/content-cache.ts).
  */
 export function pkcs7_parse_message(raw: Uint8Array, opts: Pkcs7ParseOptions, log: KLog): Pkcs7Message | number {
   // spec: PK7-PARSE-4 — the context allocations come first.
   if (opts.failslab?.('pkcs7_parse_message')) return log.fail(-Errno.ENOMEM, 'PK7-PARSE-4', 'PKCS7: kzalloc(parse context) failed');
   // The message parsed last, compared byte for byte, before any key is made (the usual case: a
   // loader signed once and loaded again).
-  const last = lastPlan;
-  if (last && last.bytes.length === raw.length && Buffer.compare(last.bytes, raw) === 0) {
-    for (const line of last.plan.lines) log.note(line);
-    return buildMessage(last.plan, raw);
-  }
-  const key = raw.length <= PARSE_CACHE_MAX_BYTES ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1') : undefined;
-  const plan = key === undefined ? undefined : parseCache.get(key);
+  const plan = parseCache.get(raw);
   if (plan) {
-    parseCache.delete(key!);
-    parseCache.set(key!, plan); // most recently used last
-    lastPlan = { bytes: raw.slice(), plan };
     for (const line of plan.lines) log.note(line);
     return buildMessage(plan, raw);
   }
@@ -491,13 +483,9 @@ export function pkcs7_parse_message(raw: Uint8Array, opts: Pkcs7ParseOptions, lo
   };
   const r = parseWith(ctx, raw);
   if (typeof r === 'number') return r;
-  if (key !== undefined && ctx.pure && log.rule === before.rule && log.detail === before.detail && log.ret === before.ret) {
+  if (parseCache.fits(raw) && ctx.pure && log.rule === before.rule && log.detail === before.detail && log.ret === before.ret) {
     const p = planOf(r, raw, log.lines.slice(before.n));
-    if (p) {
-      parseCache.set(key, p);
-      while (parseCache.size > PARSE_CACHE_CAPACITY) parseCache.delete(parseCache.keys().next().value!);
-      lastPlan = { bytes: raw.slice(), plan: p };
-    }
+    if (p) parseCache.set(raw, p);
   }
   return r;
 }
@@ -562,18 +550,12 @@ interface MessagePlan {
   readonly dataFirst: boolean;
 }
 
-const PARSE_CACHE_CAPACITY = 64;
-const PARSE_CACHE_MAX_BYTES = 16 * 1024;
-/** Module state shared by kernels: each plan is a function of the message bytes only. */
-const parseCache = new Map<string, MessagePlan>();
-
-/** The plan found or made last, with a private copy of its bytes. */
-let lastPlan: { readonly bytes: Uint8Array; readonly plan: MessagePlan } | undefined;
+/** Module state shared by kernels: each plan is a function of the message bytes only (64 messages of at most 16 KiB). */
+const parseCache = new ContentCache<MessagePlan>(64, 16 * 1024);
 
 /** Forget the remembered parses (tests). */
 export function clearPkcs7ParseCache(): void {
   parseCache.clear();
-  lastPlan = undefined;
 }
 
 /** Where `sub` lies in `raw`, or null when it is not a view of it (then nothing is remembered). */

@@ -8,6 +8,7 @@
 //       embedded certificate fail the PKCS#7 parse), PK7-PUB-4 (curves), PK7-ERR-31 (blacklist),
 //       PK7-NOT-1 (keyUsage/EKU are not checked when verifying).
 
+import { ContentCache } from '../abi/content-cache.js';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { Errno } from '../abi/errno.js';
@@ -118,20 +119,17 @@ function fabricateName(name: pkijs.RelativeDistinguishedNames): string {
  * decides (algorithms, ids, blacklists, the self-signature) is decided again on each call. A
  * certificate that differs in any byte is another key.
  */
-const STRUCTURES = new Map<string, pkijs.Certificate | string>();
-const STRUCTURE_CAPACITY = 64;
+const STRUCTURES = new ContentCache<pkijs.Certificate | string>(64);
 export function parseCertStructure(der: Uint8Array): pkijs.Certificate | string {
-  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
-  let v = STRUCTURES.get(key);
+  let v = STRUCTURES.get(der);
   if (v === undefined) {
     try {
       v = pkijs.Certificate.fromBER(der.slice());
     } catch (e) {
       v = (e as Error).message.split('\n')[0] ?? 'parse error';
     }
-    if (STRUCTURES.size >= STRUCTURE_CAPACITY) STRUCTURES.delete(STRUCTURES.keys().next().value!);
-  } else STRUCTURES.delete(key);
-  STRUCTURES.set(key, v); // most recently used last
+    STRUCTURES.set(der, v);
+  }
   return v;
 }
 
@@ -141,22 +139,20 @@ export function parseCertStructure(der: Uint8Array): pkijs.Certificate | string 
  * every certificate carrying these bytes; a key that differs in any byte is imported anew. The
  * DER is made once per parsed structure (structures are shared by parseCertStructure).
  */
-const PUBLIC_KEYS = new Map<string, KeyObject | string>();
+const PUBLIC_KEYS = new ContentCache<KeyObject | string>(64);
 const SPKI_DER = new WeakMap<object, Buffer>();
 function publicKeyOf(spki: pkijs.PublicKeyInfo): KeyObject | string {
   let der = SPKI_DER.get(spki);
   if (!der) SPKI_DER.set(spki, (der = Buffer.from(spki.toSchema().toBER(false))));
-  const key = der.toString('latin1');
-  let v = PUBLIC_KEYS.get(key);
+  let v = PUBLIC_KEYS.get(der);
   if (v === undefined) {
     try {
       v = createPublicKey({ key: der, format: 'der', type: 'spki' });
     } catch (e) {
       v = (e as Error).message;
     }
-    if (PUBLIC_KEYS.size >= STRUCTURE_CAPACITY) PUBLIC_KEYS.delete(PUBLIC_KEYS.keys().next().value!);
-  } else PUBLIC_KEYS.delete(key);
-  PUBLIC_KEYS.set(key, v); // most recently used last
+    PUBLIC_KEYS.set(der, v);
+  }
   return v;
 }
 

@@ -103,16 +103,10 @@ export function securityBpfMapFree(kernel: Kernel, ctx: SyscallCtx | null, map: 
  * equality, as the WeakMap it replaces was (issue K: a WeakMap entry per hook call cost more than
  * the view).
  */
-class ProgViewOf implements ProgView {
-  readonly id: number;
-  readonly name: string;
-  readonly progType: number;
-  readonly insnCnt: number;
-  readonly sleepable: boolean;
-  readonly digest: string | null;
-  readonly usedMapIds: readonly number[];
-  readonly sig: ProgView['sig'];
-  readonly security: Map<string, unknown>;
+// The fields are ProgView's, set once in the constructor (declaration merging: one list of them, in
+// lsm/hooks.ts).
+interface ProgViewOf extends Writable<ProgView> {}
+class ProgViewOf {
   readonly #prog: BpfProg;
 
   constructor(prog: BpfProg) {
@@ -138,6 +132,8 @@ class ProgViewOf implements ProgView {
 export function progOfView(view: ProgView): BpfProg | undefined {
   return ProgViewOf.progOf(view);
 }
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 export function progView(prog: BpfProg): ProgView {
   return new ProgViewOf(prog);

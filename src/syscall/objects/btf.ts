@@ -12,6 +12,7 @@
 // must resolve (the shared model's checks, src/btf). Not modelled: sizing and kind-specific rules of
 // every type, and the per-type lines the kernel logs at log_level > 0.
 
+import { ContentCache } from '../../abi/content-cache.js';
 import { Btf as BtfModel, BTF_HEADER_SIZE, BTF_KIND_NAMES, BTF_MAGIC, BtfKind } from '../../btf/btf.js';
 import { BtfFormatError } from '../../btf/errors.js';
 import { Errno } from '../errno.js';
@@ -73,18 +74,12 @@ interface LoadCacheEntry {
   readonly template: Btf | undefined;
   readonly err: number;
 }
-const BTF_LOAD_CACHE_CAPACITY = 32;
-const BTF_LOAD_CACHE_MAX_BYTES = 256 * 1024;
-/** Module state shared by kernels: the parse is a function of the bytes only. */
-const loadCache = new Map<string, LoadCacheEntry>();
-
-/** The entry found or made last, with a private copy of its bytes. */
-let lastLoad: { readonly bytes: Uint8Array; readonly entry: LoadCacheEntry } | undefined;
+/** Module state shared by kernels: the parse is a function of the bytes only (32 blobs of at most 256 KiB). */
+const loadCache = new ContentCache<LoadCacheEntry>(32, 256 * 1024);
 
 /** Forget what Btf.load remembered (tests). */
 export function clearBtfLoadCache(): void {
   loadCache.clear();
-  lastLoad = undefined;
 }
 
 export class Btf {
@@ -116,25 +111,13 @@ export class Btf {
    * command takes no base BTF) — so its outcome and every line it writes to the log are a function
    * of the bytes: a hit writes the same lines to this call's log and returns a new object (own id,
    * refcount, name) over the shared read-only parse, holding this call's copy of the bytes. The
-   * key is the bytes themselves (a byte-for-byte comparison), at most BTF_LOAD_CACHE_MAX_BYTES per
-   * blob and BTF_LOAD_CACHE_CAPACITY blobs, least recently used dropped first. Failures are
+   * key is the bytes themselves (a byte-for-byte comparison), at most 256 KiB per
+   * blob and 32 blobs, least recently used dropped first (src/abi/content-cache.ts). Failures are
    * remembered too (their errno and log lines); an exception other than a format error is not.
    */
   static load(data: Uint8Array, log: BtfLog): BtfParseResult {
-    if (data.length > BTF_LOAD_CACHE_MAX_BYTES) return Btf.parse(data, log);
-    // The blob loaded last, compared byte for byte before any key is made.
-    const last = lastLoad;
-    let hit: LoadCacheEntry | undefined;
-    if (last && last.bytes.length === data.length && Buffer.compare(last.bytes, data) === 0) hit = last.entry;
-    else {
-      const key = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
-      hit = loadCache.get(key);
-      if (hit) {
-        loadCache.delete(key);
-        loadCache.set(key, hit); // most recently used last
-        lastLoad = { bytes: data.slice(), entry: hit };
-      }
-    }
+    if (!loadCache.fits(data)) return Btf.parse(data, log);
+    let hit = loadCache.get(data);
     if (hit) {
       for (const line of hit.lines) log.write(line);
       const t = hit.template;
@@ -155,9 +138,7 @@ export class Btf {
       Object.freeze(r.btf.types);
       hit = { lines, template: r.btf, err: 0 };
     } else hit = { lines, template: undefined, err: r.err };
-    loadCache.set(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1'), hit);
-    while (loadCache.size > BTF_LOAD_CACHE_CAPACITY) loadCache.delete(loadCache.keys().next().value!);
-    lastLoad = { bytes: own, entry: hit };
+    loadCache.set(data, hit);
     return r.ok ? { ok: true, btf: new Btf(data, r.btf.hdr, r.btf.types, r.btf.model) } : r;
   }
 
