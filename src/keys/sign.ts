@@ -10,8 +10,8 @@
 // spec: PK7-CMS-1, PK7-CMS-2, PK7-CMS-3, PK7-CMS-4, PK7-OSSL-1, PK7-OSSL-2, PK7-OSSL-3, PK7-REC-3,
 //       TC-BT77-3
 
+import { parseCertStructure } from './x509.js';
 import { createHash, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import * as pkijs from 'pkijs';
 import { readChildren, readTlv } from './ber.js';
 import { concat, der } from './der.js';
 import { OIDS } from './oid.js';
@@ -78,12 +78,9 @@ export interface SignerCertificate {
 
 export function signerCertificate(certInput: string | Uint8Array): SignerCertificate {
   const certDer = certificateToDer(typeof certInput === 'string' ? new Uint8Array(Buffer.from(certInput, 'latin1')) : certInput);
-  let cert: pkijs.Certificate;
-  try {
-    cert = pkijs.Certificate.fromBER(certDer);
-  } catch (e) {
-    throw new KeyFormatError(`not an X.509 certificate: ${(e as Error).message.split('\n')[0]}`);
-  }
+  // The structure read-only, shared by content with the kernel side's certificate parses (x509.ts).
+  const cert = parseCertStructure(certDer);
+  if (typeof cert === 'string') throw new KeyFormatError(`not an X.509 certificate: ${cert}`);
   const tbs = cert.tbsView;
   const top = readTlv(tbs, 0);
   const fields = top && readChildren(tbs, top);

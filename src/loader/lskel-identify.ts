@@ -172,6 +172,12 @@ function fits(t: ToolchainProfile, f: SkeletonFeatures): boolean {
  * headers are the same, and only the libbpf the program is built against decides the flow.
  */
 export function candidateToolchains(skel: LightSkeleton): ToolchainProfile[] {
+  // A parsed skeleton is not changed after reading (tampers make a copy), and the registry only
+  // grows (registerToolchain refuses a second profile under a name): the answer holds while the
+  // number of registered toolchains is the same (issue K: every run of a skeleton asks).
+  const registered = toolchainNames().length;
+  const known = CANDIDATES.get(skel);
+  if (known && known.registered === registered) return [...known.list];
   const f = skeletonFeatures(skel);
   const fit = toolchainNames()
     .map((n) => findToolchain(n)!)
@@ -179,5 +185,8 @@ export function candidateToolchains(skel: LightSkeleton): ToolchainProfile[] {
     .map((t) => ({ t, sig: signatureFit(t, skel, f) }))
     .filter((x) => x.sig !== 'no');
   // Signatures whose attributes the toolchain would compute exactly for this loader come first.
-  return [...fit.filter((x) => x.sig === 'exact'), ...fit.filter((x) => x.sig !== 'exact')].map((x) => x.t);
+  const list = [...fit.filter((x) => x.sig === 'exact'), ...fit.filter((x) => x.sig !== 'exact')].map((x) => x.t);
+  CANDIDATES.set(skel, { registered, list });
+  return [...list];
 }
+const CANDIDATES = new WeakMap<LightSkeleton, { readonly registered: number; readonly list: readonly ToolchainProfile[] }>();

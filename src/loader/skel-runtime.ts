@@ -6,7 +6,7 @@
 // (signature_maps), TC-LB26-1 (fd_array_cnt, no GET_INFO), OBS-LSK-* and OBS-DEB-* (the real runs).
 
 import { InputError } from '../errors.js';
-import { toolchainNames, type LoaderFlow } from './gen-loader/profiles.js';
+import type { LoaderFlow } from './gen-loader/profiles.js';
 import { candidateToolchains } from './lskel-identify.js';
 import type { Process } from '../syscall/process.js';
 import { TaskKilled, type OopsReport, type SysResult } from '../syscall/result.js';
@@ -162,18 +162,10 @@ export function destroySkeleton(proc: SkelProcess, skel: LightSkeleton, r: SkelR
 
 /** The flow of the first registered toolchain whose skeletons look like this one. */
 export function defaultFlow(skel: LightSkeleton): LoaderFlow {
-  // The registry only grows (registerToolchain refuses a second profile under a name): the answer
-  // for a parsed skeleton holds while the number of registered toolchains is the same.
-  const registered = toolchainNames().length;
-  const known = FLOWS.get(skel);
-  if (known && known.registered === registered) return known.flow;
   const t = candidateToolchains(skel)[0];
   if (!t) throw new RangeError(`no registered toolchain writes ${skel.style} skeletons like '${skel.name}'`);
-  FLOWS.set(skel, { registered, flow: t.flow });
   return t.flow;
 }
-/** The flow found for a parsed skeleton (a LightSkeleton is not changed after reading; tampers make a copy). */
-const FLOWS = new WeakMap<LightSkeleton, { readonly registered: number; readonly flow: LoaderFlow }>();
 
 /** offsetofend of a layout's last field with every UAPI feature (what the encoder may write), per layout. */
 function fullEnd(layout: Layout): number {

@@ -152,6 +152,19 @@ describe('which toolchain made a header (lskel-identify) and the flow skel load 
     expect(v77).toEqual(expect.arrayContaining(['bpftool-7.8', 'loadtime']));
   });
 
+  it('[LSK-SIGM-8] the answer is remembered per parsed skeleton (issue K): asked again it is equal and a fresh array; a tampered copy is judged on its own bytes', () => {
+    const g = generate(object('hello'), 'bpftool-7.8');
+    const first = candidateToolchains(g.skel);
+    const again = candidateToolchains(g.skel);
+    expect(again).toEqual(first);
+    expect(again).not.toBe(first);
+    again.length = 0; // a caller's change does not reach the remembered answer
+    expect(candidateToolchains(g.skel).map((t) => t.name)).toEqual(['bpftool-7.8']);
+    // another object is judged on its own: the same header without its signature fits other toolchains
+    const unsigned = { ...g.skel, signature: undefined };
+    expect(candidateToolchains(unsigned).map((t) => t.name)).not.toEqual(['bpftool-7.8']);
+  });
+
   it('[TC-LB26-1][LSK-RUN-9] skel load picks the loadtime flow for a loadtime header: MAP_CREATE, UPDATE, FREEZE, PROG_LOAD with fd_array_cnt 1, TEST_RUN — no GET_INFO', () => {
     const g = generate(object('hello'), 'loadtime');
     const r = runSkeleton(g.skel, { profile: 'v7.3', certDer: CERT.der, keyring: 'session' });
