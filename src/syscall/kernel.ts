@@ -6,7 +6,7 @@ import { AuditLog } from '../audit/log.js';
 import type { AuditSeries } from '../audit/series.js';
 import { KeyService } from '../keys/key-service.js';
 import type { KeysConfig } from '../keys/config.js';
-import { DEFAULT_RULES, parseAuditRule } from '../audit/rules.js';
+import { DEFAULT_RULES, parseAuditRule, type AuditRule } from '../audit/rules.js';
 import { LsmChain } from '../lsm/chain.js';
 import type { LsmModule } from '../lsm/hooks.js';
 import { createLsms, type LsmOptions } from '../lsm/index.js';
@@ -161,7 +161,7 @@ export class Kernel {
     this.audit = new AuditLog(this.clock, {
       ...(opts.audit?.retention ? { retention: opts.audit.retention } : {}),
       enabled: (opts.audit?.enabled ?? true) && this.config.CONFIG_AUDIT,
-      rules: (opts.audit?.rules ?? DEFAULT_RULES).map(parseAuditRule),
+      rules: (opts.audit?.rules ?? DEFAULT_RULES).map(parsedAuditRule),
       firstSerial: opts.audit?.firstSerial ?? seat?.firstSerial ?? 1,
     });
     this.audit.onRecord = (r) => this.trace.emitAudit(this.current?.sys ?? 0, r);
@@ -419,6 +419,22 @@ export class Kernel {
     }
   }
 }
+
+/**
+ * An audit rule parsed once per text (issue K: every kernel boots with the same rules). A parsed
+ * rule is read-only (its fields, syscall set and key are only read when matching), so kernels share
+ * it; a text that does not parse throws as parseAuditRule does, every time.
+ */
+function parsedAuditRule(text: string): AuditRule {
+  let r = PARSED_RULES.get(text);
+  if (r === undefined) {
+    r = parseAuditRule(text);
+    if (PARSED_RULES.size >= 64) PARSED_RULES.delete(PARSED_RULES.keys().next().value!);
+    PARSED_RULES.set(text, r);
+  }
+  return r;
+}
+const PARSED_RULES = new Map<string, AuditRule>();
 
 /** Commands that exist in the kernel: without a handler here they are reported as not emulated. */
 const COMMANDS_THE_KERNEL_HAS: Record<number, true> = Object.fromEntries(

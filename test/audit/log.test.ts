@@ -8,6 +8,7 @@ import { formatAuditd, formatKernel, toJson, parseFields } from '../../src/audit
 import { parseAuditRule, AuditRuleError } from '../../src/audit/rules.js';
 import { VirtualClock } from '../../src/syscall/clock.js';
 import { setup, arrayMap } from '../support/kernel.js';
+import { Kernel } from '../../src/syscall/kernel.js';
 import { hasTool } from '../support/tools.js';
 
 const task: AuditTask = {
@@ -101,5 +102,18 @@ describe.skipIf(!AUSEARCH)(`[AUD-TOOL-1] ausearch reads our log${AUSEARCH ? '' :
     const interp = execFileSync('ausearch', ['-if', file, '-k', 'bpf-load', '-sv', 'no', '-i'], { encoding: 'utf8' });
     expect(interp).toContain('exit=EKEYREJECTED');
     expect(interp).toContain('a0=BPF_PROG_LOAD');
+  });
+});
+
+describe('kernels booted with rule texts (issue K: a text is parsed once and the rule shared)', () => {
+  it('each kernel follows its own rules; a text that does not parse is refused at every boot', () => {
+    const quiet = new Kernel({ profile: 'v6.18', audit: { rules: ['-a never,exit -F arch=b64 -S bpf'] } });
+    const loud = new Kernel({ profile: 'v6.18', audit: { rules: ['-a always,exit -F arch=b64 -S bpf -k bpfsig'] } });
+    const quiet2 = new Kernel({ profile: 'v6.18', audit: { rules: ['-a never,exit -F arch=b64 -S bpf'] } });
+    for (const k of [quiet, loud, quiet2]) k.spawn().bpf(0, 0n, 0);
+    expect(quiet.audit.records.filter((r) => r.type === 'SYSCALL')).toHaveLength(0);
+    expect(quiet2.audit.records.filter((r) => r.type === 'SYSCALL')).toHaveLength(0);
+    expect(loud.audit.records.filter((r) => r.type === 'SYSCALL').map((r) => r.body)).toEqual([expect.stringContaining('key="bpfsig"')]);
+    for (let i = 0; i < 2; i++) expect(() => new Kernel({ profile: 'v6.18', audit: { rules: ['-a sometimes,exit -S bpf'] } })).toThrow(AuditRuleError);
   });
 });
