@@ -202,7 +202,11 @@ export class Trace {
     this.list = new RetainedList(opts, DEFAULT_TRACE_CAPACITY);
   }
 
-  /** The retained events, oldest first (all of them unless the ring dropped some: see `dropped`). */
+  /**
+   * The retained events, oldest first (all of them unless the ring dropped some: see `dropped`). A
+   * snapshot to read now: after more calls, read `events` again (entries recorded since are made
+   * into events by that read).
+   */
   get events(): TraceEvent[] {
     return this.list.items;
   }
