@@ -203,12 +203,12 @@ export class Trace {
   }
 
   /**
-   * The retained events, oldest first (all of them unless the ring dropped some: see `dropped`). A
-   * snapshot to read now: after more calls, read `events` again (entries recorded since are made
-   * into events by that read).
+   * The retained events, oldest first (all of them unless the ring dropped some: see `dropped`): a
+   * copy, so an array kept by a reader never changes under it (the ring holds later entries in a
+   * cheap form until a read makes them into events).
    */
   get events(): TraceEvent[] {
-    return this.list.items;
+    return this.list.items.slice();
   }
 
   /** Events dropped from the front of the ring (0 with keepAll, or while under capacity). */
@@ -269,7 +269,7 @@ export class Trace {
   ofSyscall(sys: number): TraceEvent[] {
     const ids = new Set([sys]);
     const out: TraceEvent[] = [];
-    for (const e of this.events) {
+    for (const e of this.list.items) {
       if (e.kind === 'syscall' && e.parent !== null && ids.has(e.parent)) ids.add(e.sys);
       if (ids.has(e.sys)) out.push(e);
     }
@@ -277,11 +277,11 @@ export class Trace {
   }
 
   syscalls(): SyscallEnter[] {
-    return this.events.filter((e): e is SyscallEnter => e.kind === 'syscall');
+    return this.list.items.filter((e): e is SyscallEnter => e.kind === 'syscall');
   }
 
   hooks(name?: string): HookEvent[] {
-    return this.events.filter((e): e is HookEvent => e.kind === 'hook' && (name === undefined || e.hook === name));
+    return this.list.items.filter((e): e is HookEvent => e.kind === 'hook' && (name === undefined || e.hook === name));
   }
 
   clear(): void {

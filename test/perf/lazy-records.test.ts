@@ -116,6 +116,13 @@ describe('RetainedList pending entries (issue K)', () => {
     const calls = ev.filter((e) => e.kind === 'syscall');
     expect(calls.map((e) => e.kind === 'syscall' && e.attr?.map_name)).toEqual(['m0', 'm1', 'm2']);
     expect(Object.keys(calls[0]!)).toEqual(['seq', 'kind', 'sys', 'parent', 'pid', 'name', 'cmd', 'attrAddr', 'size', 'attr', 'kernel']);
+    // an array read before more calls is a copy: it does not grow, and never holds a pending entry
+    const held = k.trace.events;
+    const n = held.length;
+    c.mapCreate({ mapType: MapType.BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, name: 'm3' });
+    expect(held).toHaveLength(n);
+    expect(k.trace.events.length).toBeGreaterThan(n);
+    expect(k.trace.events.every((e) => !(e instanceof Pending))).toBe(true);
   });
 });
 
