@@ -2,7 +2,7 @@
 // spec: EXCL-2 (excl_prog_sha), MHASH-7/8 (map->sha is the first member, memoized hash),
 // FRZ-* (frozen), ELEM-* (element semantics live in the map types), V617-4 (no sha before 6.18).
 
-import * as nodeCrypto from 'node:crypto';
+import { kernelHash } from '../../keys/public-key.js';
 import { Errno } from '../errno.js';
 import type { OpenFile } from '../file.js';
 import type { AddressSpace, Region } from '../memory.js';
@@ -14,14 +14,6 @@ import type { Btf } from './btf.js';
 export const STRUCT_BPF_MAP_SIZE = 256;
 export const SHA256_DIGEST_SIZE = 32;
 
-/**
- * SHA-256 of `bytes`: node:crypto's one-shot hash() where this Node has it (20.12+; no Hash object
- * per call), else createHash.
- */
-const oneShot = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
-function sha256(bytes: Uint8Array): Uint8Array {
-  return oneShot ? oneShot('sha256', bytes, 'buffer') : nodeCrypto.createHash('sha256').update(bytes).digest();
-}
 
 /** What map_create knows once CHECK_ATTR passed: the attr fields a map type reads. */
 export interface MapAttr {
@@ -259,7 +251,7 @@ export abstract class BpfMap {
   protected storeSha(bytes: Uint8Array): number {
     const sha = this.sha;
     if (!sha) return -Errno.EINVAL;
-    sha.set(sha256(bytes));
+    sha.set(kernelHash('sha256', [bytes])!); // sha256 is always available (one-shot where Node has it)
     return 0;
   }
 }
