@@ -2,7 +2,7 @@
 // stale hit — the decoder's per-content template (every program its own arrays and ld_imm64
 // values), the sub-program layout remembered with the instructions, the maps named during one
 // resolve walk, btf_find_by_name_kind remembered per BTF object, the content hash that keys the
-// interned instructions, and LOAD-8's one-copy license read.
+// interned instructions, and LOAD-8's license copy (kept as edge cases of strncpy_from_bpfptr).
 
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BTF_INT_SIGNED, BtfKind } from '../../src/btf/btf.js';
@@ -223,7 +223,7 @@ describe('the content hash that keys interned instructions (issue K)', () => {
   });
 });
 
-describe('LOAD-8: the license read in one copy (issue K)', () => {
+describe('LOAD-8: the license copy (strncpy_from_bpfptr, 127 bytes)', () => {
   // bpf_get_current_task (35) is GPL-only: the load tells whether the license read was GPL.
   const gplOnly = encodeInsns([insn(0x85, 0, 0, 0, 35), MOV0, EXIT]);
   const loadWith = (license: Uint8Array) => {

@@ -17,7 +17,7 @@ import { capable, bpfTokenCapable } from '../security.js';
 import { checkUargTailZero, copyFromUser, copyToBpfPtr, copyToUser, userPtr, type BpfPtr } from '../uaccess.js';
 import { BPF_BTF_INFO, BPF_MAP_INFO, BPF_PROG_INFO, OBJ_GET_INFO_BY_FD } from '../uapi/attr-layouts.js';
 import { BpfCmd, Limits } from '../uapi/consts.js';
-import { encode, lastFieldEnd, writeField, type Layout, type UapiFeature } from '../uapi/layout.js';
+import { encode, lastFieldEnd, writeField, type FieldDef, type Layout, type UapiFeature } from '../uapi/layout.js';
 import { decodeBpfBtfInfo, decodeBpfProgInfo } from '../../abi/uapi/attr-types.js';
 
 /** lastFieldEnd per UAPI feature set and layout (a function of the two; the tables never change). */
@@ -35,7 +35,7 @@ function infoSizes(ctx: SyscallCtx, l: Layout): { sizeof: number; tailFrom: numb
 }
 
 /** struct bpf_map_info's fields, looked up once. */
-const MI = (name: string) => BPF_MAP_INFO.byName.get(name)!.offset;
+const MI = (name: string) => BPF_MAP_INFO.byName.get(name)!;
 const MAP_INFO = {
   type: MI('type'),
   id: MI('id'),
@@ -98,25 +98,24 @@ function mapGetInfo(ctx: SyscallCtx, uattr: BpfPtr, map: BpfMap, uinfo: bigint, 
   }
   // The caller's hash and hash_size are inputs: read before the fields are filled in.
   const dv = new DataView(info.buffer, info.byteOffset, info.byteLength);
-  const reqHash = hasHash ? dv.getBigUint64(MAP_INFO.hash, true) : 0n;
-  const reqHashSize = hasHash ? dv.getUint32(MAP_INFO.hashSize, true) : 0;
-  // MHASH-3
-  dv.setUint32(MAP_INFO.type, map.mapType >>> 0, true);
-  dv.setUint32(MAP_INFO.id, map.id >>> 0, true);
-  dv.setUint32(MAP_INFO.keySize, map.keySize >>> 0, true);
-  dv.setUint32(MAP_INFO.valueSize, map.valueSize >>> 0, true);
-  dv.setUint32(MAP_INFO.maxEntries, map.maxEntries >>> 0, true);
-  dv.setUint32(MAP_INFO.mapFlags, map.mapFlags >>> 0, true);
-  dv.setBigUint64(MAP_INFO.mapExtra, BigInt.asUintN(64, map.mapExtra), true);
-  // name: the low byte of each character (latin1), at most 16, the rest zero.
-  const name = map.name;
-  for (let i = 0; i < 16; i++) info[MAP_INFO.name + i] = i < name.length ? name.charCodeAt(i) & 0xff : 0;
+  const reqHash = hasHash ? dv.getBigUint64(MAP_INFO.hash.offset, true) : 0n;
+  const reqHashSize = hasHash ? dv.getUint32(MAP_INFO.hashSize.offset, true) : 0;
+  // MHASH-3 (the layout's writer, through one DataView)
+  const put = (f: FieldDef, v: number | bigint | string) => writeField(info, f, v, dv);
+  put(MAP_INFO.type, map.mapType);
+  put(MAP_INFO.id, map.id);
+  put(MAP_INFO.keySize, map.keySize);
+  put(MAP_INFO.valueSize, map.valueSize);
+  put(MAP_INFO.maxEntries, map.maxEntries);
+  put(MAP_INFO.mapFlags, map.mapFlags);
+  put(MAP_INFO.mapExtra, map.mapExtra);
+  put(MAP_INFO.name, map.name); // char[16]: latin1, the rest zero
   if (map.btf) {
-    dv.setUint32(MAP_INFO.btfId, map.btf.id >>> 0, true);
-    dv.setUint32(MAP_INFO.btfKeyTypeId, map.btfKeyTypeId >>> 0, true);
-    dv.setUint32(MAP_INFO.btfValueTypeId, map.btfValueTypeId >>> 0, true);
+    put(MAP_INFO.btfId, map.btf.id);
+    put(MAP_INFO.btfKeyTypeId, map.btfKeyTypeId);
+    put(MAP_INFO.btfValueTypeId, map.btfValueTypeId);
   }
-  dv.setUint32(MAP_INFO.btfVmlinuxValueTypeId, map.btfVmlinuxValueTypeId >>> 0, true);
+  put(MAP_INFO.btfVmlinuxValueTypeId, map.btfVmlinuxValueTypeId);
   // MHASH-4 / MHASH-5
   if (hasHash) {
     const hash = reqHash;

@@ -7,8 +7,7 @@ import { Errno } from '../errno.js';
 import { BpfProg } from '../objects/prog.js';
 import { NotEmulated } from '../result.js';
 import { bpfTokenCapable, securityBpfProgLoad } from '../security.js';
-import { copyFromBpfPtr, strncpyFromBpfPtr, type BpfPtr } from '../uaccess.js';
-import type { AddressSpace } from '../memory.js';
+import { copyFromBpfPtr, strncpyFromBpfPtr } from '../uaccess.js';
 import { BpfCmd, Limits, ProgFlag, ProgType, progTypeName } from '../uapi/consts.js';
 import { bpfObjNameCpy } from '../commands/map_create.js';
 import { btfGetByFd } from '../commands/fdget.js';
@@ -179,33 +178,13 @@ registerLoadStage({
     // The bytes as sent, kept apart from prog->insnsi (which CO-RE and the verifier rewrite): a
     // signature stage placed anywhere in the list verifies exactly what the caller sent.
     l.origInsns = insns.slice();
-    const lic = copyLicense(ctx.proc.mem, ctx.ptr(l.attr.license));
+    const lic = strncpyFromBpfPtr(ctx.proc.mem, ctx.ptr(l.attr.license), 127);
     if (!lic) return ctx.fail('LOAD-8', 'copy license', -Errno.EFAULT);
     prog.license = lic.str;
     prog.gplCompatible = GPL_COMPATIBLE.has(lic.str);
     return 0;
   },
 });
-
-/** sizeof(license) - 1: the license is copied into a 128-byte buffer. */
-const LICENSE_MAX = 127;
-
-/**
- * strncpy_from_bpfptr(license, attr->license, sizeof(license) - 1), read in one copy: the bytes from
- * the pointer to the end of its region (at most 127), the string ending at the first NUL. Only the
- * cases where that copy would not see what a byte-by-byte copy sees (a fault, or the region ending
- * before a NUL) take the byte-by-byte copy, which finds the NUL or the fault exactly.
- */
-function copyLicense(mem: AddressSpace, p: BpfPtr): { str: string; truncated: boolean } | undefined {
-  const region = mem.findBig(p.addr);
-  const left = region ? region.base + BigInt(region.size) - p.addr : 0n;
-  const avail = left >= BigInt(LICENSE_MAX) ? LICENSE_MAX : Number(left);
-  const whole = avail > 0 ? copyFromBpfPtr(mem, p, avail) : undefined;
-  const nul = whole ? whole.indexOf(0) : -1;
-  if (!whole || (nul < 0 && avail < LICENSE_MAX)) return strncpyFromBpfPtr(mem, p, LICENSE_MAX);
-  const end = nul < 0 ? LICENSE_MAX : nul;
-  return { str: Buffer.from(whole.buffer, whole.byteOffset, end).toString('latin1'), truncated: nul < 0 };
-}
 
 // LOAD-10: refcount, dev-bound init (prog_ifindex is refused at LOAD-7), EXT bookkeeping.
 registerLoadStage({ id: 'LOAD-10', needs: ['prog'], provides: [], phase: 'before', name: 'prog init', run: () => 0 });
