@@ -283,3 +283,6 @@ export class AddressSpace {
     return this.map({ name, kind, bytes: data }).base;
   }
 }
+
+/** Whether this host stores multi-byte numbers little-endian (the BPF UAPI's order on x86-64): typed-array views of UAPI bytes are then read as is. */
+export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

@@ -5,6 +5,7 @@
 //
 // spec: UAPI-LAYOUT-8, VM-ISA-1 — the same field split as parseInsns (vm/insn.ts).
 
+import { HOST_LITTLE_ENDIAN as LITTLE_ENDIAN } from '../abi/memory.js';
 import { BPF_INSN_SIZE } from './opcodes.js';
 import type { BpfInsn } from './insn.js';
 
@@ -114,7 +115,6 @@ export function insnAt(insns: Insns, pc: number): BpfInsn | undefined {
   return insns instanceof InsnArray ? insns.get(pc) : insns[pc];
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * A 64-bit content hash of `bytes` with their length, as a string key for the caches that keep

@@ -11,7 +11,7 @@ import { BtfKind, type Btf } from '../../btf/btf.js';
 import { Errno } from '../errno.js';
 import { bpfCoreApplyOne, type CoreApplyCtx, type CoreReloResult } from './core-apply.js';
 import { checkTailZero, type RecordCheck, type RecordSource } from './records.js';
-import { nameByOffset, skipModsAndTypedefs, typeById, type Log } from './relo-core.js';
+import { nameByOffset, nameOffsetInRange, skipModsAndTypedefs, typeById, type Log } from './relo-core.js';
 
 /** MIN_BPF_FUNCINFO_SIZE, MAX_FUNCINFO_REC_SIZE; line info and core relos share the maximum. */
 export const MIN_BPF_FUNCINFO_SIZE = 8;
@@ -198,8 +198,8 @@ export function checkBtfLine(btf: Btf, attr: BtfInfoAttr, insns: Uint8Array, sub
       log(`Invalid insn code at line_info[${i}].insn_off\n`);
       return { err: -Errno.EINVAL };
     }
-    // btf_name_offset_valid: only the offset is checked (the strings are not decoded)
-    if (li.lineOff >= btf.stringsSize || li.fileNameOff >= btf.stringsSize) {
+    // !btf_name_by_offset(...): NULL only for an offset outside the string section (nothing decoded)
+    if (!nameOffsetInRange(btf, li.lineOff) || !nameOffsetInRange(btf, li.fileNameOff)) {
       log(`Invalid line_info[${i}].line_off or .file_name_off\n`);
       return { err: -Errno.EINVAL };
     }

@@ -102,7 +102,12 @@ export function typeById(btf: Btf, id: number): BtfType | undefined {
 
 /** btf_name_by_offset: the string, or undefined (NULL) for an offset outside the string section. */
 export function nameByOffset(btf: Btf, off: number): string | undefined {
-  return off < btf.stringsSize ? btf.str(off) : undefined;
+  return nameOffsetInRange(btf, off) ? btf.str(off) : undefined;
+}
+
+/** Whether btf_name_by_offset finds a string at `off` (it is NULL only outside the string section). */
+export function nameOffsetInRange(btf: Btf, off: number): boolean {
+  return off < btf.stringsSize;
 }
 
 const strIsEmpty = (s: string | undefined): boolean => !s;

@@ -3,6 +3,7 @@
 // target with the sleepable rule (check_attach_btf_id, bpf_check_attach_target).
 // spec: LOAD-13, KP-META-6, OBS-LSK-5 (the fixture VM refused LSM and fentry programs: a config flag).
 
+import { HOST_LITTLE_ENDIAN as LITTLE_ENDIAN } from '../../abi/memory.js';
 import type { KfuncBinding, KfuncQuery, ResolveError } from '../../vm/decode.js';
 import { BtfKind } from '../../btf/btf.js';
 import { Errno } from '../errno.js';
@@ -144,7 +145,6 @@ function packLineInfo(recs: readonly LineInfo[]): Uint8Array {
   return littleEndianBytes(out);
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** The bytes of `words` as little-endian u32s (the UAPI records' byte order). */
 function littleEndianBytes(words: Uint32Array): Uint8Array {
