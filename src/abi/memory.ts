@@ -14,6 +14,8 @@
 // - A region never crosses a 4 GiB boundary. An address is then a pair of u32 words (hi, lo) and a
 //   region is found by comparing numbers only, which keeps the interpreter's hot path free of BigInt.
 
+import { slabCopy } from './slab.js';
+
 export const PAGE_SIZE = 4096;
 /** Start of the user arena (an mmap-like area of a 47-bit x86-64 process). */
 export const USER_ARENA_BASE = 0x0000_7f00_0000_0000n;
@@ -251,12 +253,16 @@ export class AddressSpace {
     return { region, offset };
   }
 
-  /** Read len bytes (a copy), or undefined on a fault. A zero-length read never faults. */
+  /**
+   * Read len bytes (a copy, from a slab when small: slab.ts — a caller that keeps it for an
+   * object's lifetime takes `ownedBytes` of it), or undefined on a fault. A zero-length read never
+   * faults.
+   */
   read(addr: bigint, len: number): Uint8Array | undefined {
     if (len === 0) return new Uint8Array(0);
     const r = this.resolve(addr, len);
     if (!r) return undefined;
-    return r.region.bytes.slice(r.offset, r.offset + len);
+    return slabCopy(r.region.bytes.subarray(r.offset, r.offset + len));
   }
 
   /** Copy `dst.length` bytes at addr into dst (no new buffer); false on a fault, dst then unchanged. */

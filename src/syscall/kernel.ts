@@ -36,6 +36,7 @@ import { ATTR_LAYOUTS } from './uapi/attr-layouts.js';
 import { cmdName } from './uapi/consts.js';
 import { decodeTypedAttr } from '../abi/uapi/attr-types.js';
 import { TraceAttr } from './context.js';
+import { slabBytes } from '../abi/slab.js';
 
 export interface KernelOptions {
   /** A profile or the name of a registered one (default: the registry's default, v6.18). */
@@ -353,7 +354,7 @@ export class Kernel {
     const n = Math.min(size, this.sizeofAttr);
     if (!isKernel && addr >> 63n) return undefined;
     // zero-filled to sizeof(union bpf_attr), as the kernel's copy is: copy-in takes these bytes over (copyAttrIn)
-    const bytes = new Uint8Array(this.sizeofAttr);
+    const bytes = slabBytes(this.sizeofAttr);
     if (n > 0 && !mem.readInto(addr, bytes.subarray(0, n))) return undefined;
     return new TraceAttr(cmd, bytes, this.profile.uapi, { addr, read: n, bytes });
   }

@@ -14,6 +14,7 @@ import { copyFromBpfPtr, copyToBpfPtr, copyToUser, type BpfPtr } from '../uacces
 import { BTF_LOAD } from '../uapi/attr-layouts.js';
 import { BpfCmd, MapFlag } from '../uapi/consts.js';
 import { VerifierLog } from '../vlog.js';
+import { ownedBytes } from '../../abi/slab.js';
 
 /** BTF_MAX_SIZE */
 const BTF_MAX_SIZE = 16 * 1024 * 1024;
@@ -54,7 +55,8 @@ export function btfLoad(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPtr, s
 
   const data = btfSize ? copyFromBpfPtr(ctx.proc.mem, ctx.ptr(a.btf), btfSize) : new Uint8Array(0);
   if (!data) return ctx.fail('SYS-2', 'copy btf', finalize(-Errno.EFAULT));
-  const parsed = Btf.load(data, log);
+  // The object keeps the bytes as long as it lives: a buffer of its own, not a slab's (abi/slab.ts).
+  const parsed = Btf.load(ownedBytes(data), log);
   if (!parsed.ok) return ctx.fail('SYS-4', 'btf_parse', finalize(parsed.err), log.full.trim().split('\n').pop());
   const err = finalize(0);
   if (err) return ctx.fail('SYS-4', 'btf verifier log', err);

@@ -174,10 +174,11 @@ registerLoadStage({
     const prog = l.prog!;
     const insns = copyFromBpfPtr(ctx.proc.mem, ctx.ptr(l.attr.insns), prog.len * 8);
     if (!insns) return ctx.fail('LOAD-8', 'copy insns', -Errno.EFAULT);
-    prog.insns = insns;
+    // prog->insnsi gets a buffer of its own (the copy may lie in a slab: it lives as long as the program).
+    prog.insns = insns.slice();
     // The bytes as sent, kept apart from prog->insnsi (which CO-RE and the verifier rewrite): a
     // signature stage placed anywhere in the list verifies exactly what the caller sent.
-    l.origInsns = insns.slice();
+    l.origInsns = insns;
     const lic = strncpyFromBpfPtr(ctx.proc.mem, ctx.ptr(l.attr.license), 127);
     if (!lic) return ctx.fail('LOAD-8', 'copy license', -Errno.EFAULT);
     prog.license = lic.str;
