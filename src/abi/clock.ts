@@ -13,19 +13,30 @@ export interface Clock {
 export const DEFAULT_EPOCH_SEC = 1_764_460_800;
 
 export class VirtualClock implements Clock {
-  private ns: bigint;
-  constructor(
-    startSec = DEFAULT_EPOCH_SEC,
-    private readonly stepNs = 1_000_000n,
-    startNsec = 0,
-  ) {
-    this.ns = BigInt(startSec) * 1_000_000_000n + BigInt(startNsec);
+  // Seconds and nanoseconds as two numbers (issue K: no BigInt made per tick or per read); the
+  // step split the same way, so a tick is two additions and a carry.
+  private sec: number;
+  private nsec: number;
+  private readonly stepSec: number;
+  private readonly stepNsec: number;
+  constructor(startSec = DEFAULT_EPOCH_SEC, stepNs = 1_000_000n, startNsec = 0) {
+    const ns = BigInt(startSec) * 1_000_000_000n + BigInt(startNsec);
+    if (ns < 0n || stepNs < 0n) throw new RangeError('VirtualClock: the start and the step must not be negative');
+    this.sec = Number(ns / 1_000_000_000n);
+    this.nsec = Number(ns % 1_000_000_000n);
+    this.stepSec = Number(stepNs / 1_000_000_000n);
+    this.stepNsec = Number(stepNs % 1_000_000_000n);
   }
   now() {
-    return { sec: Number(this.ns / 1_000_000_000n), nsec: Number(this.ns % 1_000_000_000n) };
+    return { sec: this.sec, nsec: this.nsec };
   }
   tick() {
-    this.ns += this.stepNs;
+    this.sec += this.stepSec;
+    this.nsec += this.stepNsec;
+    if (this.nsec >= 1_000_000_000) {
+      this.nsec -= 1_000_000_000;
+      this.sec++;
+    }
   }
 }
 

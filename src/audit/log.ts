@@ -7,8 +7,8 @@
 
 import type { Clock } from '../abi/clock.js';
 import type { CredIds } from '../abi/creds.js';
-import { RetainedList, type RetentionOptions } from '../abi/records.js';
-import { ruleMatches, type AuditRule, type RuleSubject } from './rules.js';
+import { Pending, RetainedList, type RetentionOptions } from '../abi/records.js';
+import { parseRuleNumber, type AuditRule, type RuleField } from './rules.js';
 import { AuditType, type AuditTypeName } from './types.js';
 
 export interface AuditRecord {
@@ -68,20 +68,35 @@ export const DEFAULT_AUDIT_CAPACITY = 50_000;
 
 export class AuditLog {
   enabled: AuditEnabled;
-  rules: AuditRule[];
+  #rules: readonly AuditRule[] = [];
+  /** The rules compiled once per change (issue K): what syscallExit asks of every syscall. */
+  #match: CompiledRules = NO_RULES;
   private readonly kept: RetainedList<AuditRecord>;
   private nextSerial: number;
-  /** Listener for each emitted record (the kernel puts them in its trace). */
-  onRecord: ((r: AuditRecord) => void) | undefined;
+  /**
+   * Listener for each emitted record (the kernel puts them in its trace). A record of a syscall's
+   * exit (SYSCALL, PROCTITLE) comes as a pending entry: its `materialize()` gives the record (the
+   * same object the log's `records` holds), made when first asked for.
+   */
+  onRecord: ((r: AuditRecord | PendingAuditRecord) => void) | undefined;
 
   constructor(
     private readonly clock: Clock,
-    opts: { enabled?: boolean; rules?: AuditRule[]; firstSerial?: number; retention?: RetentionOptions } = {},
+    opts: { enabled?: boolean; rules?: readonly AuditRule[]; firstSerial?: number; retention?: RetentionOptions } = {},
   ) {
     this.kept = new RetainedList(opts.retention ?? {}, DEFAULT_AUDIT_CAPACITY);
     this.enabled = opts.enabled === false ? 0 : 1;
     this.rules = opts.rules ?? [];
     this.nextSerial = opts.firstSerial ?? 1;
+  }
+
+  /** The syscall-exit rules, first match decides (a frozen copy: set a new list to change them). */
+  get rules(): readonly AuditRule[] {
+    return this.#rules;
+  }
+  set rules(rules: readonly AuditRule[]) {
+    this.#rules = Object.freeze(rules.slice());
+    this.#match = compileRules(this.#rules);
   }
 
   /** audit_syscall_entry: the timestamp is taken now; the serial later (AUD-SER-1). */
@@ -91,13 +106,10 @@ export class AuditLog {
     return new AuditContext(task, nr, args, sec, Math.floor(nsec / 1_000_000));
   }
 
-  private stamp(ctx: AuditContext | null): { serial: number; sec: number; ms: number } {
-    if (ctx) {
-      if (ctx.serial === 0) ctx.serial = this.nextSerial++;
-      return { serial: ctx.serial, sec: ctx.sec, ms: ctx.ms };
-    }
-    const { sec, nsec } = this.clock.now();
-    return { serial: this.nextSerial++, sec, ms: Math.floor(nsec / 1_000_000) };
+  /** The event's serial: taken by its first record (AUD-SER-1). */
+  private serialOf(ctx: AuditContext): number {
+    if (ctx.serial === 0) ctx.serial = this.nextSerial++;
+    return ctx.serial;
   }
 
   /** The retained records in emission order, as auditd received them (see `dropped`). */
@@ -110,10 +122,9 @@ export class AuditLog {
     return this.kept.dropped;
   }
 
-  private push(r: AuditRecord): AuditRecord {
+  private push(r: AuditRecord | PendingAuditRecord): void {
     this.kept.push(r);
     this.onRecord?.(r);
-    return r;
   }
 
   /**
@@ -122,9 +133,16 @@ export class AuditLog {
    */
   log(ctx: AuditContext | null, type: AuditTypeName, body: string): AuditRecord | null {
     if (this.enabled === 0) return null;
-    const st = this.stamp(ctx);
-    if (ctx) ctx.dirty = true;
-    return this.push({ type, ...st, body });
+    let r: AuditRecord;
+    if (ctx) {
+      r = { type, serial: this.serialOf(ctx), sec: ctx.sec, ms: ctx.ms, body };
+      ctx.dirty = true;
+    } else {
+      const { sec, nsec } = this.clock.now();
+      r = { type, serial: this.nextSerial++, sec, ms: Math.floor(nsec / 1_000_000), body };
+    }
+    this.push(r);
+    return r;
   }
 
   /**
@@ -133,35 +151,18 @@ export class AuditLog {
    */
   syscallExit(ctx: AuditContext | null, ret: number | null): void {
     if (!ctx || this.enabled === 0) return;
-    const t = ctx.task;
     // ret null: the task died inside the call (__audit_free after an oops): return_valid is
     // AUDITSC_INVALID, so success/exit rule fields match nothing and the record has neither.
-    const subject: RuleSubject = {
-      nr: ctx.nr,
-      args: ctx.args,
-      success: ret === null ? null : ret >= 0,
-      exit: ret,
-      pid: t.pid,
-      uid: t.uid,
-      euid: t.euid,
-      auid: t.auid,
-    };
-    let key: string | null = null;
-    let matched = false;
-    for (const rule of this.rules) {
-      if (ruleMatches(rule, subject)) {
-        matched = rule.action === 'always';
-        key = matched ? rule.key : null;
-        break;
-      }
-    }
-    if (!matched && !ctx.dirty) return;
-    const st = this.stamp(ctx);
-    // The bodies are formatted when first read, from the task and arguments as they were at exit
-    // (AuditContext and AuditTask are snapshots; issue K: most records of a long run are never read).
-    this.push(lazyRecord('SYSCALL', st, () => syscallBody(ctx, ret, key)));
-    if (t.argv.some((a) => a.length > 0) || t.argv.length > 1) this.push(lazyRecord('PROCTITLE', st, () => proctitleBody(t.argv)));
-    this.push({ type: 'EOE', ...st, body: '' });
+    const key = this.#match(ctx, ret);
+    if (key === NO_MATCH && !ctx.dirty) return;
+    const serial = this.serialOf(ctx);
+    const t = ctx.task;
+    // The records are made, and their bodies formatted, when first read, from the task and arguments
+    // as they were at exit (AuditContext and AuditTask are snapshots; issue K: most records of a
+    // long run are never read).
+    this.push(new PendingSyscallRecord(serial, ctx, ret, key === NO_MATCH ? null : key));
+    if (t.argv.length > 1 || t.argv.some((a) => a.length > 0)) this.push(new PendingProctitleRecord(serial, ctx.sec, ctx.ms, t.argv));
+    this.push({ type: 'EOE', serial, sec: ctx.sec, ms: ctx.ms, body: '' });
   }
 
   /** Records grouped by serial (one group per event), in emission order of each event's first record. */
@@ -177,6 +178,90 @@ export class AuditLog {
 
   clear(): void {
     this.kept.clear();
+  }
+}
+
+/** A compiled rule list: the matching rule's key (null: none), or NO_MATCH (no rule, or a `never` rule, decided). */
+type CompiledRules = (ctx: AuditContext, ret: number | null) => string | null | typeof NO_MATCH;
+const NO_MATCH = Symbol('no audit rule matched');
+const NO_RULES: CompiledRules = () => NO_MATCH;
+
+/**
+ * The rules as one predicate (issue K: compiled when the rules are set, not interpreted per
+ * syscall). Same decisions as ruleMatches over the list, first match deciding, fields tested in
+ * order: a field's number that does not parse throws when the field is reached, as ruleMatches does.
+ */
+function compileRules(rules: readonly AuditRule[]): CompiledRules {
+  const compiled: { always: boolean; key: string | null; nrs: ReadonlySet<number> | null; fields: FieldTest[] }[] = [];
+  for (const rule of rules) {
+    const fields = rule.fields.map(fieldTest);
+    compiled.push({ always: rule.action === 'always', key: rule.action === 'always' ? rule.key : null, nrs: rule.syscalls === 'all' ? null : rule.syscalls, fields });
+  }
+  if (compiled.length === 0) return NO_RULES;
+  return (ctx, ret) => {
+    for (let i = 0; i < compiled.length; i++) {
+      const c = compiled[i]!;
+      if (c.nrs !== null && !c.nrs.has(ctx.nr)) continue;
+      let ok = true;
+      for (let j = 0; j < c.fields.length; j++) {
+        if (!c.fields[j]!(ctx, ret)) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      return c.always ? c.key : NO_MATCH;
+    }
+    return NO_MATCH;
+  };
+}
+
+type FieldTest = (ctx: AuditContext, ret: number | null) => boolean;
+
+/** One `-F` field as a test (a field ruleMatches never finds a value for never matches). */
+function fieldTest(f: RuleField): FieldTest {
+  const value = fieldReader(f.name);
+  if (value === null) return () => false;
+  let want: bigint | undefined;
+  let bad: unknown;
+  try {
+    want = parseRuleNumber(f.value);
+  } catch (e) {
+    bad = e;
+  }
+  const op = f.op;
+  return (ctx, ret) => {
+    const have = value(ctx, ret);
+    if (have === undefined) return false;
+    if (want === undefined) throw bad;
+    return op === '=' ? have === want : op === '!=' ? have !== want : op === '<' ? have < want : op === '>' ? have > want : op === '<=' ? have <= want : have >= want;
+  };
+}
+
+/** fieldValue of rules.ts, read from the audit context. */
+function fieldReader(name: string): ((ctx: AuditContext, ret: number | null) => bigint | undefined) | null {
+  switch (name) {
+    case 'pid':
+      return (c) => BigInt(c.task.pid);
+    case 'uid':
+      return (c) => BigInt(c.task.uid);
+    case 'euid':
+      return (c) => BigInt(c.task.euid);
+    case 'auid':
+      return (c) => BigInt.asUintN(32, BigInt(c.task.auid));
+    case 'success':
+      return (_, ret) => (ret === null ? undefined : ret >= 0 ? 1n : 0n);
+    case 'exit':
+      return (_, ret) => (ret === null ? undefined : BigInt(ret));
+    case 'a0':
+    case 'a1':
+    case 'a2':
+    case 'a3': {
+      const i = Number(name[1]);
+      return (c) => c.args[i] ?? 0n;
+    }
+    default:
+      return null;
   }
 }
 
@@ -212,29 +297,82 @@ class LazyRecord {
   readonly serial: number;
   readonly sec: number;
   readonly ms: number;
-  #format: (() => string) | undefined;
-  constructor(type: AuditTypeName, st: { serial: number; sec: number; ms: number }, format: () => string) {
-    this.type = type;
-    this.serial = st.serial;
-    this.sec = st.sec;
-    this.ms = st.ms;
-    this.#format = format;
+  #from: PendingAuditRecord | undefined;
+  constructor(from: PendingAuditRecord) {
+    this.type = from.type;
+    this.serial = from.serial;
+    this.sec = from.sec;
+    this.ms = from.ms;
+    this.#from = from;
     Object.defineProperty(this, 'body', LazyRecord.#body);
   }
   static readonly #body: PropertyDescriptor = {
     enumerable: true,
     configurable: true,
     get(this: LazyRecord) {
-      const value = this.#format!();
+      const value = this.#from!.format();
       Object.defineProperty(this, 'body', { value, enumerable: true, configurable: false, writable: false });
-      this.#format = undefined;
+      this.#from = undefined;
       return value;
     },
   };
 }
 
-function lazyRecord(type: AuditTypeName, st: { serial: number; sec: number; ms: number }, format: () => string): AuditRecord {
-  return new LazyRecord(type, st, format) as unknown as AuditRecord;
+/**
+ * A record of a syscall's exit as the log keeps it until read (issue K: no record object, no
+ * closure, no property defined per record at exit): made into its record — whose body is in turn
+ * formatted on first read — once, when the log or the trace is read.
+ */
+export abstract class PendingAuditRecord extends Pending<AuditRecord> {
+  abstract readonly type: AuditTypeName;
+  abstract readonly serial: number;
+  abstract readonly sec: number;
+  abstract readonly ms: number;
+  #record: AuditRecord | undefined;
+  /** The record (the same object on every call). */
+  materialize(): AuditRecord {
+    return (this.#record ??= new LazyRecord(this) as unknown as AuditRecord);
+  }
+  /** The record's body text. */
+  abstract format(): string;
+}
+
+class PendingSyscallRecord extends PendingAuditRecord {
+  get type(): AuditTypeName {
+    return 'SYSCALL';
+  }
+  readonly sec: number;
+  readonly ms: number;
+  constructor(
+    readonly serial: number,
+    private readonly ctx: AuditContext,
+    private readonly ret: number | null,
+    private readonly key: string | null,
+  ) {
+    super();
+    this.sec = ctx.sec;
+    this.ms = ctx.ms;
+  }
+  format(): string {
+    return syscallBody(this.ctx, this.ret, this.key);
+  }
+}
+
+class PendingProctitleRecord extends PendingAuditRecord {
+  get type(): AuditTypeName {
+    return 'PROCTITLE';
+  }
+  constructor(
+    readonly serial: number,
+    readonly sec: number,
+    readonly ms: number,
+    private readonly argv: readonly string[],
+  ) {
+    super();
+  }
+  format(): string {
+    return proctitleBody(this.argv);
+  }
 }
 
 export { AuditType };

@@ -127,7 +127,8 @@ function fieldValue(name: string, s: RuleSubject): bigint | undefined {
   }
 }
 
-function parseNumber(v: string): bigint {
+/** A rule field's number (decimal, hex, or `unset`); throws AuditRuleError when it is none. */
+export function parseRuleNumber(v: string): bigint {
   if (/^-?\d+$/.test(v)) return BigInt(v);
   if (/^(0x)?[0-9a-f]+$/i.test(v)) return BigInt(v.startsWith('0x') ? v : '0x' + v);
   if (v === 'unset') return 4294967295n;
@@ -139,7 +140,7 @@ export function ruleMatches(rule: AuditRule, s: RuleSubject): boolean {
   for (const f of rule.fields) {
     const have = fieldValue(f.name, s);
     if (have === undefined) return false;
-    const want = parseNumber(f.value);
+    const want = parseRuleNumber(f.value);
     const ok =
       f.op === '=' ? have === want : f.op === '!=' ? have !== want : f.op === '<' ? have < want : f.op === '>' ? have > want : f.op === '<=' ? have <= want : have >= want;
     if (!ok) return false;

@@ -141,6 +141,8 @@ const defineAttr = lazyField<AttrRenderer, Readonly<Record<string, TraceValue>>>
 
 type AttrRenderer = { render(): Readonly<Record<string, TraceValue>> };
 type AuditLike = { readonly serial: number; readonly type: string; readonly body: string };
+/** A record as the audit log emits it: the record, or a pending one that makes it when asked (the same object each time). */
+type AuditEmitted = AuditLike | (Pending<AuditLike> & { readonly serial: number; readonly type: string });
 
 /** What a syscall entry says, as the syscall layer has it (the attr address still a number). */
 export interface SyscallEntryInfo {
@@ -182,13 +184,14 @@ class PendingAudit extends Pending<TraceEvent> {
   constructor(
     private readonly seq: number,
     private readonly sys: number,
-    private readonly r: AuditLike,
+    private readonly r: AuditEmitted,
   ) {
     super();
   }
   materialize(): TraceEvent {
-    const ev: Record<string, unknown> = { seq: this.seq, kind: 'audit', sys: this.sys, serial: this.r.serial, type: this.r.type };
-    defineAuditText(ev, this.r);
+    const r = this.r;
+    const ev: Record<string, unknown> = { seq: this.seq, kind: 'audit', sys: this.sys, serial: r.serial, type: r.type };
+    defineAuditText(ev, r instanceof Pending ? r.materialize() : r);
     return ev as unknown as AuditEvent;
   }
 }
@@ -249,7 +252,7 @@ export class Trace {
    * An audit record's event: its text is the record's body, read (and, for a record formatted
    * lazily, formatted) only when a reader asks for it.
    */
-  emitAudit(sys: number, r: AuditLike): void {
+  emitAudit(sys: number, r: AuditEmitted): void {
     this.list.push(new PendingAudit(this.nextSeq++, sys, r));
   }
 
