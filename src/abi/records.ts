@@ -27,12 +27,24 @@ export abstract class Pending<T> {
 }
 
 /**
+ * How a list with packed entries makes a record of one (issue K): `code` and the entry's column
+ * values at index `i` (read them from `cols[c][i]`); `i` is the entry's index in the list as read.
+ */
+export type PackedDecoder<T> = (code: number, cols: readonly (readonly unknown[])[], i: number) => T;
+
+/**
  * A list that keeps its newest `capacity` items: trimmed from the front in batches (a quarter of
  * the capacity at a time, so a push is amortised O(1)), counting what it dropped. Pending entries
  * are made into their records when `items` is read, oldest first, each once.
+ *
+ * A list made with columns also takes packed entries (issue K: no object per entry at all while it
+ * is not read): a small integer code and up to that many values in parallel column arrays, made
+ * into its record by the list's decoder when read. The columns are trimmed with the items.
  */
 export class RetainedList<T> {
-  readonly #items: (T | Pending<T>)[] = [];
+  readonly #items: (T | Pending<T> | number)[] = [];
+  readonly #cols: unknown[][];
+  readonly #decode: PackedDecoder<T> | undefined;
   /** Index of the first entry that may still be pending (every entry before it is a record). */
   #firstPending = 0;
   /** Items dropped from the front since the start (or the last clear). */
@@ -41,29 +53,62 @@ export class RetainedList<T> {
   readonly keepAll: boolean;
   private readonly slack: number;
 
-  constructor(opts: RetentionOptions, defaultCapacity: number) {
+  constructor(opts: RetentionOptions, defaultCapacity: number, packed?: { readonly columns: number; readonly decode: PackedDecoder<T> }) {
     this.keepAll = opts.keepAll === true;
     this.capacity = Math.max(1, Math.floor(opts.capacity ?? defaultCapacity));
     this.slack = Math.max(1, Math.floor(this.capacity / 4));
+    this.#cols = Array.from({ length: packed?.columns ?? 0 }, () => []);
+    this.#decode = packed?.decode;
   }
 
-  /** The retained items, oldest first (pending entries made into records now). */
+  /** How many items are retained. */
+  get length(): number {
+    return this.#items.length;
+  }
+
+  /** The retained items, oldest first (pending and packed entries made into records now). */
   get items(): T[] {
     const items = this.#items;
+    const cols = this.#cols;
+    const decode = this.#decode;
     for (let i = this.#firstPending; i < items.length; i++) {
       const x = items[i];
-      if (x instanceof Pending) items[i] = x.materialize();
+      // a number is a packed entry's code only in a list that takes them (T is never a number there)
+      if (decode !== undefined && typeof x === 'number') {
+        items[i] = decode(x, cols, i);
+        for (let c = 0; c < cols.length; c++) cols[c]![i] = undefined; // let the values go
+      } else if (x instanceof Pending) items[i] = x.materialize();
     }
     this.#firstPending = items.length;
     return items as T[];
   }
 
   push(item: T | Pending<T>): void {
+    this.#items.push(item);
+    const cols = this.#cols;
+    for (let c = 0; c < cols.length; c++) cols[c]!.push(undefined);
+    this.#trim();
+  }
+
+  /** A packed entry (a list made with columns): values past the list's column count are ignored. */
+  pushPacked(code: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): void {
+    this.#items.push(code);
+    const cols = this.#cols;
+    const n = cols.length;
+    if (n > 0) cols[0]!.push(a);
+    if (n > 1) cols[1]!.push(b);
+    if (n > 2) cols[2]!.push(c);
+    if (n > 3) cols[3]!.push(d);
+    if (n > 4) cols[4]!.push(e);
+    this.#trim();
+  }
+
+  #trim(): void {
     const items = this.#items;
-    items.push(item);
     if (!this.keepAll && items.length > this.capacity + this.slack) {
       const n = items.length - this.capacity;
       items.splice(0, n);
+      for (const col of this.#cols) col.splice(0, n);
       this.dropped += n;
       this.#firstPending = Math.max(0, this.#firstPending - n);
     }
@@ -71,6 +116,7 @@ export class RetainedList<T> {
 
   clear(): void {
     this.#items.length = 0;
+    for (const col of this.#cols) col.length = 0;
     this.#firstPending = 0;
     this.dropped = 0;
   }

@@ -7,7 +7,7 @@
 
 import type { Clock } from '../abi/clock.js';
 import type { CredIds } from '../abi/creds.js';
-import { Pending, RetainedList, type RetentionOptions } from '../abi/records.js';
+import { RetainedList, type RetentionOptions } from '../abi/records.js';
 import { parseRuleNumber, type AuditRule, type RuleField } from './rules.js';
 import { AuditType, type AuditTypeName } from './types.js';
 
@@ -74,17 +74,18 @@ export class AuditLog {
   private readonly kept: RetainedList<AuditRecord>;
   private nextSerial: number;
   /**
-   * Listener for each emitted record (the kernel puts them in its trace). A record of a syscall's
-   * exit (SYSCALL, PROCTITLE) comes as a pending entry: its `materialize()` gives the record (the
-   * same object the log's `records` holds), made when first asked for.
+   * Listener for each emitted record (the kernel puts them in its trace). The records of a
+   * syscall's exit (SYSCALL, PROCTITLE, EOE) come as their AuditExit and which of them it is:
+   * `exit.record(part)` gives the record (the same object the log's `records` holds), made when
+   * first asked for.
    */
-  onRecord: ((r: AuditRecord | PendingAuditRecord) => void) | undefined;
+  onRecord: ((r: AuditRecord | AuditExit, part: AuditExitPart) => void) | undefined;
 
   constructor(
     private readonly clock: Clock,
     opts: { enabled?: boolean; rules?: readonly AuditRule[]; firstSerial?: number; retention?: RetentionOptions } = {},
   ) {
-    this.kept = new RetainedList(opts.retention ?? {}, DEFAULT_AUDIT_CAPACITY);
+    this.kept = new RetainedList(opts.retention ?? {}, DEFAULT_AUDIT_CAPACITY, EXIT_PACKING);
     this.enabled = opts.enabled === false ? 0 : 1;
     this.rules = opts.rules ?? [];
     this.nextSerial = opts.firstSerial ?? 1;
@@ -122,9 +123,14 @@ export class AuditLog {
     return this.kept.dropped;
   }
 
-  private push(r: AuditRecord | PendingAuditRecord): void {
+  private push(r: AuditRecord): void {
     this.kept.push(r);
-    this.onRecord?.(r);
+    this.onRecord?.(r, 0);
+  }
+
+  private pushExit(x: AuditExit, part: AuditExitPart): void {
+    this.kept.pushPacked(part, x);
+    this.onRecord?.(x, part);
   }
 
   /**
@@ -155,14 +161,14 @@ export class AuditLog {
     // AUDITSC_INVALID, so success/exit rule fields match nothing and the record has neither.
     const key = this.#match(ctx, ret);
     if (key === NO_MATCH && !ctx.dirty) return;
-    const serial = this.serialOf(ctx);
     const t = ctx.task;
     // The records are made, and their bodies formatted, when first read, from the task and arguments
     // as they were at exit (AuditContext and AuditTask are snapshots; issue K: most records of a
-    // long run are never read).
-    this.push(new PendingSyscallRecord(serial, ctx, ret, key === NO_MATCH ? null : key));
-    if (t.argv.length > 1 || t.argv.some((a) => a.length > 0)) this.push(new PendingProctitleRecord(serial, ctx.sec, ctx.ms, t.argv));
-    this.push({ type: 'EOE', serial, sec: ctx.sec, ms: ctx.ms, body: '' });
+    // long run are never read): the log and the trace keep the one AuditExit and which record.
+    const x = new AuditExit(this.serialOf(ctx), ctx, ret, key === NO_MATCH ? null : key);
+    this.pushExit(x, EXIT_SYSCALL);
+    if (t.argv.length > 1 || t.argv.some((a) => a.length > 0)) this.pushExit(x, EXIT_PROCTITLE);
+    this.pushExit(x, EXIT_EOE);
   }
 
   /** Records grouped by serial (one group per event), in emission order of each event's first record. */
@@ -297,20 +303,22 @@ class LazyRecord {
   readonly serial: number;
   readonly sec: number;
   readonly ms: number;
-  #from: PendingAuditRecord | undefined;
-  constructor(from: PendingAuditRecord) {
-    this.type = from.type;
+  #from: AuditExit | undefined;
+  readonly #part: AuditExitPart;
+  constructor(from: AuditExit, part: AuditExitPart) {
+    this.type = from.type(part);
     this.serial = from.serial;
     this.sec = from.sec;
     this.ms = from.ms;
     this.#from = from;
+    this.#part = part;
     Object.defineProperty(this, 'body', LazyRecord.#body);
   }
   static readonly #body: PropertyDescriptor = {
     enumerable: true,
     configurable: true,
     get(this: LazyRecord) {
-      const value = this.#from!.format();
+      const value = this.#from!.format(this.#part);
       Object.defineProperty(this, 'body', { value, enumerable: true, configurable: false, writable: false });
       this.#from = undefined;
       return value;
@@ -318,61 +326,53 @@ class LazyRecord {
   };
 }
 
-/**
- * A record of a syscall's exit as the log keeps it until read (issue K: no record object, no
- * closure, no property defined per record at exit): made into its record — whose body is in turn
- * formatted on first read — once, when the log or the trace is read.
- */
-export abstract class PendingAuditRecord extends Pending<AuditRecord> {
-  abstract readonly type: AuditTypeName;
-  abstract readonly serial: number;
-  abstract readonly sec: number;
-  abstract readonly ms: number;
-  #record: AuditRecord | undefined;
-  /** The record (the same object on every call). */
-  materialize(): AuditRecord {
-    return (this.#record ??= new LazyRecord(this) as unknown as AuditRecord);
-  }
-  /** The record's body text. */
-  abstract format(): string;
-}
+/** Which record of a syscall's exit: SYSCALL, PROCTITLE, EOE (0 also for any other record). */
+export type AuditExitPart = 0 | 1 | 2;
+const EXIT_SYSCALL = 0;
+const EXIT_PROCTITLE = 1;
+const EXIT_EOE = 2;
+const EXIT_TYPES: readonly AuditTypeName[] = ['SYSCALL', 'PROCTITLE', 'EOE'];
 
-class PendingSyscallRecord extends PendingAuditRecord {
-  get type(): AuditTypeName {
-    return 'SYSCALL';
-  }
+/**
+ * The records that complete a syscall's event (SYSCALL, PROCTITLE, EOE), kept as one object until
+ * read (issue K: no record object, closure or property made at exit; the log and the trace hold
+ * this and which part). Each record is made once, when first asked for; SYSCALL's and PROCTITLE's
+ * bodies are formatted when first read, from the exit's snapshots.
+ */
+export class AuditExit {
   readonly sec: number;
   readonly ms: number;
+  #syscall: AuditRecord | undefined = undefined;
+  #proctitle: AuditRecord | undefined = undefined;
+  #eoe: AuditRecord | undefined = undefined;
   constructor(
     readonly serial: number,
     private readonly ctx: AuditContext,
     private readonly ret: number | null,
     private readonly key: string | null,
   ) {
-    super();
     this.sec = ctx.sec;
     this.ms = ctx.ms;
   }
-  format(): string {
-    return syscallBody(this.ctx, this.ret, this.key);
+  type(part: AuditExitPart): AuditTypeName {
+    return EXIT_TYPES[part]!;
+  }
+  /** The record (the same object on every call). */
+  record(part: AuditExitPart): AuditRecord {
+    if (part === EXIT_SYSCALL) return (this.#syscall ??= new LazyRecord(this, part) as unknown as AuditRecord);
+    if (part === EXIT_PROCTITLE) return (this.#proctitle ??= new LazyRecord(this, part) as unknown as AuditRecord);
+    return (this.#eoe ??= { type: 'EOE', serial: this.serial, sec: this.sec, ms: this.ms, body: '' });
+  }
+  /** A record's body text. */
+  format(part: AuditExitPart): string {
+    return part === EXIT_SYSCALL ? syscallBody(this.ctx, this.ret, this.key) : part === EXIT_PROCTITLE ? proctitleBody(this.ctx.task.argv) : '';
   }
 }
 
-class PendingProctitleRecord extends PendingAuditRecord {
-  get type(): AuditTypeName {
-    return 'PROCTITLE';
-  }
-  constructor(
-    readonly serial: number,
-    readonly sec: number,
-    readonly ms: number,
-    private readonly argv: readonly string[],
-  ) {
-    super();
-  }
-  format(): string {
-    return proctitleBody(this.argv);
-  }
-}
+/** The audit log's packed entries: an exit's part, its AuditExit in the one column. */
+const EXIT_PACKING = {
+  columns: 1,
+  decode: (part: number, cols: readonly (readonly unknown[])[], i: number): AuditRecord => (cols[0]![i] as AuditExit).record(part as AuditExitPart),
+};
 
 export { AuditType };

@@ -11,7 +11,7 @@
 
 import { DEFAULT_EPOCH_SEC, VirtualClock, type Clock } from '../abi/clock.js';
 import { formatAuditd, type AuditdTextOptions } from './format.js';
-import { PendingAuditRecord, type AuditLog, type AuditRecord } from './log.js';
+import { AuditExit, type AuditLog, type AuditRecord } from './log.js';
 
 /** Where the next kernel of a series starts. */
 export interface AuditSeriesStart {
@@ -62,9 +62,9 @@ export class AuditSeries {
     this.close();
     const m: Member = { clock, lastSerial: this.nextSerial - 1 };
     const forward = log.onRecord;
-    log.onRecord = (e) => {
-      forward?.(e);
-      const r = e instanceof PendingAuditRecord ? e.materialize() : e;
+    log.onRecord = (e, part) => {
+      forward?.(e, part);
+      const r = e instanceof AuditExit ? e.record(part) : e;
       this.done.push(r);
       if (r.serial > m.lastSerial) m.lastSerial = r.serial;
     };

@@ -3,7 +3,7 @@
 
 import type { AuditContext } from '../audit/log.js';
 import type { LsmContext, LsmKernel } from '../lsm/hooks.js';
-import { errnoName } from './errno.js';
+import type { HookRecorder } from '../lsm/chain.js';
 import type { Kernel } from './kernel.js';
 import type { StageRole } from './prog-load/load.js';
 import { lsmKernel } from './lsm-kernel.js';
@@ -65,17 +65,23 @@ export class SyscallCtx {
    * Set by a kernel path that returns a positive value which is not an fd (see SysResult.nonFd):
    * which step returned it. Read when the call exits; ignored unless the return value is positive.
    */
-  nonFd: string | undefined;
+  nonFd: string | undefined = undefined;
+
+  /** Set when the call reached a path bpfsig does not model (NotEmulated): what it is. */
+  unsupported: string | undefined = undefined;
+  /** Set when the kernel oopsed inside the call (KernelOops), with the syscall it happened in. */
+  oopsed: OopsReport | undefined = undefined;
+  oopsSys = 0;
 
   /**
    * The bpf() attr, decoded once by __sys_bpf from the kernel's copy (attr-types.ts): commands and
    * the load stages read their fields from it, and the trace renders it lazily. Undefined before the
    * copy-in succeeded and for syscalls other than bpf().
    */
-  typedAttr: TypedAttr | undefined;
+  typedAttr: TypedAttr | undefined = undefined;
 
   /** Where the trace's syscall event renders its attr from (set when the event shows one). */
-  traceAttr: TraceAttr | undefined;
+  traceAttr: TraceAttr | undefined = undefined;
 
   /** The attr of the command being run, as its generated type (a RangeError if it is another command's). */
   attrOf<C extends keyof AttrByCmd>(cmd: C): AttrByCmd[C] {
@@ -92,33 +98,17 @@ export class SyscallCtx {
 
   /** Record a step that was taken (and what it returned, if anything). */
   step(id: string, name: string, detail?: string, ret?: number): void {
-    this.kernel.trace.emit({
-      kind: 'stage',
-      sys: this.sys,
-      id,
-      name,
-      ...(ret !== undefined ? { ret } : {}),
-      ...(detail !== undefined ? { detail } : {}),
-    });
+    this.kernel.trace.emitStep(this.sys, id, name, ret, detail);
   }
 
   /** Record that a stage of a staged path starts (its own steps and failures follow). */
   enter(id: string, name: string, role?: StageRole): void {
-    this.kernel.trace.emit({ kind: 'stage', sys: this.sys, id, name, enter: true, ...(role ? { role } : {}) });
+    this.kernel.trace.emitEnter(this.sys, id, name, role);
   }
 
   /** Record the step that failed and return its error, so call sites read `return ctx.fail(…)`. */
   fail(id: string, name: string, err: number, detail?: string): number {
-    const en = errnoName(err);
-    this.kernel.trace.emit({
-      kind: 'stage',
-      sys: this.sys,
-      id,
-      name,
-      ret: err,
-      ...(en ? { errno: en } : {}),
-      ...(detail !== undefined ? { detail } : {}),
-    });
+    this.kernel.trace.emitFail(this.sys, id, name, err, detail);
     return err;
   }
 
@@ -136,6 +126,12 @@ export class SyscallCtx {
     return (this.#lsm ??= new SyscallLsmContext(this));
   }
   #lsm: LsmContext | undefined;
+
+  /** Records each LSM hook call of this syscall in the trace (one recorder per syscall, made for its first hook). */
+  get hookRecorder(): HookRecorder {
+    return (this.#recorder ??= (hook, lsm, ret, args) => this.kernel.trace.emitHook(this.sys, hook, lsm, ret, args));
+  }
+  #recorder: HookRecorder | undefined;
 }
 
 /**

@@ -6,7 +6,7 @@ import { AuditLog } from '../audit/log.js';
 import type { AuditSeries } from '../audit/series.js';
 import { KeyService } from '../keys/key-service.js';
 import type { KeysConfig } from '../keys/config.js';
-import { DEFAULT_RULES, parseAuditRule, type AuditRule } from '../audit/rules.js';
+import { DEFAULT_RULES, parseAuditRule, SYSCALL_NR, type AuditRule } from '../audit/rules.js';
 import { LsmChain } from '../lsm/chain.js';
 import type { LsmModule } from '../lsm/hooks.js';
 import { createLsms, type LsmOptions } from '../lsm/index.js';
@@ -31,7 +31,7 @@ import { defaultProfile, getProfile, profileNames, type KernelConfig, type Kerne
 import { KernelOops, NOT_EMULATED_RET, NotEmulated, sysResult, TaskKilled, type OopsReport, type SysResult } from './result.js';
 import { securityBpf, securityBpfMapFree } from './security.js';
 import { Trace, type SyscallExit, type RetentionOptions, type TraceValue } from './trace.js';
-import { kernelPtr, type BpfPtr } from './uaccess.js';
+import { kernelPtr, userPtr, type BpfPtr } from './uaccess.js';
 import { ATTR_LAYOUTS } from './uapi/attr-layouts.js';
 import { cmdName } from './uapi/consts.js';
 import { decodeTypedAttr } from '../abi/uapi/attr-types.js';
@@ -165,7 +165,7 @@ export class Kernel {
       rules: (opts.audit?.rules ?? DEFAULT_RULES).map(parsedAuditRule),
       firstSerial: opts.audit?.firstSerial ?? seat?.firstSerial ?? 1,
     });
-    this.audit.onRecord = (r) => this.trace.emitAudit(this.current?.sys ?? 0, r);
+    this.audit.onRecord = (r, part) => this.trace.emitAudit(this.current?.sys ?? 0, r, part);
     // After the trace's listener: the series adds itself to it.
     opts.audit?.series?.attach(this.audit, this.clock);
     this.sysctl = { unprivileged_bpf_disabled: opts.unprivilegedBpfDisabled ?? 2 };
@@ -225,7 +225,9 @@ export class Kernel {
 
   /** The syscall being handled (innermost), if any. */
   get current(): SyscallCtx | undefined {
-    return this.stack[this.stack.length - 1];
+    const n = this.stack.length;
+    // no read at index -1 (a slow property lookup): audit's exit records are emitted with the stack empty
+    return n > 0 ? this.stack[n - 1] : undefined;
   }
 
   /** Start a process. Root with CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN unless told otherwise. */
@@ -255,25 +257,73 @@ export class Kernel {
     info: { cmd?: string; attrAddr?: bigint; size?: number; args?: Record<string, TraceValue> },
     body: (ctx: SyscallCtx) => number,
   ): SysResult {
+    const ctx = this.enter(proc, name, nr, args, info.cmd, info.attrAddr, info.size, info.args);
+    this.stack.push(ctx);
+    let ret: number;
+    try {
+      ret = body(ctx);
+    } catch (e) {
+      ret = this.caught(ctx, e);
+    } finally {
+      this.stack.pop();
+    }
+    return this.leave(ctx, name, info.cmd, ret);
+  }
+
+  /**
+   * bpf(2) from a process: what `syscall` does with __sys_bpf as the body, without a closure or an
+   * info object per call (issue K).
+   */
+  bpfSyscall(proc: Process, cmd: number, attr: bigint, size: number): SysResult {
+    const cmdStr = cmdName(cmd);
+    const ctx = this.enter(proc, 'bpf', SYSCALL_NR_BPF, [smallBigInt(cmd), attr, smallBigInt(size), 0n], cmdStr, attr, size, undefined);
+    this.stack.push(ctx);
+    let ret: number;
+    try {
+      ret = this.sysBpf(ctx, cmd, userPtr(attr), size);
+    } catch (e) {
+      ret = this.caught(ctx, e);
+    } finally {
+      this.stack.pop();
+    }
+    return this.leave(ctx, 'bpf', cmdStr, ret);
+  }
+
+  /** Syscall entry: clock tick, trace entry (with the attr peeked for bpf), audit context. */
+  private enter(
+    proc: Process,
+    name: string,
+    nr: number,
+    args: readonly bigint[],
+    cmd: string | undefined,
+    attrAddr: bigint | undefined,
+    size: number | undefined,
+    traceArgs: Record<string, TraceValue> | undefined,
+  ): SyscallCtx {
     if (proc.killed) throw new Error(`pid ${proc.pid} was killed by a kernel oops (${proc.killed.text}); a dead task makes no syscalls`);
     this.clock.tick();
     const sys = this.trace.newSyscall();
-    const peek = info.attrAddr !== undefined && info.cmd ? this.peekAttr(proc.mem, info.attrAddr, info.size ?? 0, name, args) : undefined;
-    this.trace.emitSyscall({ sys, parent: null, pid: proc.pid, name, cmd: info.cmd, attrAddr: info.attrAddr, size: info.size, args: info.args, kernel: false }, peek);
+    const peek = attrAddr !== undefined && cmd && name === 'bpf' ? this.peekAttr(proc.mem, attrAddr, size ?? 0, Number(args[0]), false) : undefined;
+    this.trace.emitSyscall(sys, null, proc.pid, name, cmd, attrAddr, size, traceArgs, false, peek);
     const actx = this.audit.syscallEntry(proc.auditTask(), nr, args);
     const ctx = new SyscallCtx(this, proc, sys, actx, false, null);
     ctx.traceAttr = peek;
-    const r = this.run(ctx, body);
-    if ('oops' in r) {
+    return ctx;
+  }
+
+  /** Syscall exit of an outer call: audit exit, trace exit; an oops kills the task instead. */
+  private leave(ctx: SyscallCtx, name: string, cmd: string | undefined, ret: number): SysResult {
+    const oops = ctx.oopsed;
+    if (oops !== undefined) {
       // do_exit() of the task that oopsed: audit_free() logs the syscall without a return value
       // (AUDITSC_INVALID), exit_files() closes its fds. The call never returns to userspace.
-      this.audit.syscallExit(actx, null);
-      this.killTask(ctx, r.oops);
-      throw new TaskKilled(proc.pid, sys, r.oops);
+      this.audit.syscallExit(ctx.audit, null);
+      this.killTask(ctx, oops);
+      throw new TaskKilled(ctx.proc.pid, ctx.sys, oops);
     }
     // A path bpfsig does not model has no exit value to audit: no SYSCALL record is made up for it.
-    if (r.unsupported === undefined) this.audit.syscallExit(actx, r.ret);
-    return this.exit(ctx, name, info.cmd, r.ret, r.unsupported);
+    if (ctx.unsupported === undefined) this.audit.syscallExit(ctx.audit, ret);
+    return this.exit(ctx, name, cmd, ret, ctx.unsupported);
   }
 
   /**
@@ -295,36 +345,51 @@ export class Kernel {
    */
   kernBpf(outer: SyscallCtx, cmd: number, attr: bigint, size: number): SysResult {
     const sys = this.trace.newSyscall();
-    const peek = this.peekAttr(outer.proc.mem, attr, size, 'bpf', [BigInt(cmd)], true);
-    this.trace.emitSyscall({ sys, parent: outer.sys, pid: outer.proc.pid, name: 'bpf', cmd: cmdName(cmd), attrAddr: attr, size, kernel: true }, peek);
+    const cmdStr = cmdName(cmd);
+    const peek = this.peekAttr(outer.proc.mem, attr, size, cmd, true);
+    this.trace.emitSyscall(sys, outer.sys, outer.proc.pid, 'bpf', cmdStr, attr, size, undefined, true, peek);
     const ctx = new SyscallCtx(this, outer.proc, sys, outer.audit, true, outer);
     ctx.traceAttr = peek;
-    const r = this.run(ctx, (c) => this.sysBpf(c, cmd, kernelPtr(attr), size));
-    // An oops in a nested call kills the task that runs the program: it unwinds to the outer syscall.
-    if ('oops' in r) throw new KernelOops(r.oops, r.sys);
-    return this.exit(ctx, 'bpf', cmdName(cmd), r.ret, r.unsupported);
-  }
-
-  private run(
-    ctx: SyscallCtx,
-    body: (ctx: SyscallCtx) => number,
-  ): { ret: number; unsupported?: string } | { oops: OopsReport; sys: number } {
     this.stack.push(ctx);
+    let ret: number;
     try {
-      return { ret: body(ctx) };
+      ret = this.sysBpf(ctx, cmd, kernelPtr(attr), size);
     } catch (e) {
-      if (e instanceof NotEmulated) {
-        this.trace.emit({ kind: 'note', sys: ctx.sys, text: `not emulated: ${e.message}` });
-        return { ret: NOT_EMULATED_RET, unsupported: e.message };
-      }
-      if (e instanceof KernelOops) return { oops: e.report, sys: e.sys };
-      throw e;
+      ret = this.caught(ctx, e);
     } finally {
       this.stack.pop();
     }
+    // An oops in a nested call kills the task that runs the program: it unwinds to the outer syscall.
+    if (ctx.oopsed !== undefined) throw new KernelOops(ctx.oopsed, ctx.oopsSys);
+    return this.exit(ctx, 'bpf', cmdStr, ret, ctx.unsupported);
+  }
+
+  /**
+   * What a syscall body threw: a path bpfsig does not model (noted in the trace; the call returns
+   * NOT_EMULATED_RET and ctx.unsupported says what), or an oops (ctx.oopsed, for the caller to kill
+   * the task); anything else is a bug and propagates.
+   */
+  private caught(ctx: SyscallCtx, e: unknown): number {
+    if (e instanceof NotEmulated) {
+      this.trace.emit({ kind: 'note', sys: ctx.sys, text: `not emulated: ${e.message}` });
+      ctx.unsupported = e.message;
+      return NOT_EMULATED_RET;
+    }
+    if (e instanceof KernelOops) {
+      ctx.oopsed = e.report;
+      ctx.oopsSys = e.sys;
+      return 0;
+    }
+    throw e;
   }
 
   private exit(ctx: SyscallCtx, name: string, cmd: string | undefined, ret: number, unsupported?: string): SysResult {
+    if (!unsupported && !(ctx.nonFd && ret > 0)) {
+      // the ordinary outcome (ok or errno): the trace keeps it packed (issue K)
+      const r = sysResult(ret, ctx.sys);
+      this.trace.emitExit(ctx.sys, name, cmd, ret);
+      return r;
+    }
     const r = unsupported || ctx.nonFd ? sysResult(ret, ctx.sys, { ...(unsupported ? { unsupported } : {}), ...(ctx.nonFd ? { nonFd: ctx.nonFd } : {}) }) : sysResult(ret, ctx.sys);
     const ev: Omit<SyscallExit, 'seq'> & { cmd?: string; unsupported?: string; nonFd?: string } = cmd
       ? { kind: 'exit', sys: ctx.sys, name, cmd, outcome: r.outcome, ret: r.ret, errno: r.errno }
@@ -340,19 +405,11 @@ export class Kernel {
    * be read) and rendered only when a reader asks (Trace.emitSyscall) — from the value __sys_bpf
    * decoded once (TraceAttr.typed) when the call got that far, else from these bytes.
    */
-  private peekAttr(
-    mem: AddressSpace,
-    addr: bigint,
-    size: number,
-    name: string,
-    args: readonly bigint[],
-    isKernel = false,
-  ): TraceAttr | undefined {
-    if (name !== 'bpf') return undefined;
-    const cmd = Number(args[0]);
+  private peekAttr(mem: AddressSpace, addr: bigint, size: number, cmd: number, isKernel: boolean): TraceAttr | undefined {
     if (!ATTR_LAYOUTS.has(cmd)) return undefined;
     const n = Math.min(size, this.sizeofAttr);
-    if (!isKernel && addr >> 63n) return undefined;
+    // a user pointer with the top bit set (addr >> 63 != 0), compared without making a BigInt
+    if (!isKernel && (addr < 0n || addr >= TOP_BIT)) return undefined;
     // zero-filled to sizeof(union bpf_attr), as the kernel's copy is: copy-in takes these bytes over (copyAttrIn)
     const bytes = slabBytes(this.sizeofAttr);
     if (n > 0 && !mem.readInto(addr, bytes.subarray(0, n))) return undefined;
@@ -436,6 +493,16 @@ function parsedAuditRule(text: string): AuditRule {
   return r;
 }
 const PARSED_RULES = new Map<string, AuditRule>();
+
+/** 1 << 63: a user address at or above it is a kernel address (peekAttr reads none). */
+const TOP_BIT = 1n << 63n;
+const SYSCALL_NR_BPF = SYSCALL_NR.bpf!;
+
+/** BigInt(n) for the small non-negative integers a bpf() call passes (cmd, size): made once each. */
+function smallBigInt(n: number): bigint {
+  return n >= 0 && n < SMALL_BIGINTS.length && Number.isInteger(n) ? SMALL_BIGINTS[n]! : BigInt(n);
+}
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
 
 /** Commands that exist in the kernel: without a handler here they are reported as not emulated. */
 const COMMANDS_THE_KERNEL_HAS: Record<number, true> = Object.fromEntries(

@@ -10,8 +10,6 @@ import { FdTable, OpenFile, O_RDWR, fmodeFor } from './file.js';
 import type { Kernel } from './kernel.js';
 import { AddressSpace, type Region } from './memory.js';
 import { NotEmulated, type OopsReport, type SysResult } from './result.js';
-import { cmdName } from './uapi/consts.js';
-import { userPtr } from './uaccess.js';
 
 /** keyctl(2) operations (linux/keyctl.h). */
 export const KEYCTL = {
@@ -121,10 +119,7 @@ export class Process {
 
   /** bpf(2). `attr` is an address in this process's memory. */
   bpf(cmd: number, attr: bigint, size: number): SysResult {
-    const k = this.kernel;
-    return k.syscall(this, 'bpf', SYSCALL_NR.bpf!, [BigInt(cmd), attr, BigInt(size), 0n], { cmd: cmdName(cmd), attrAddr: attr, size }, (ctx) =>
-      k.sysBpf(ctx, cmd, userPtr(attr), size),
-    );
+    return this.kernel.bpfSyscall(this, cmd, attr, size);
   }
 
   /** close(2). */

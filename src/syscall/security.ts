@@ -30,8 +30,7 @@ export function mapView(map: BpfMap): MapView {
 }
 
 function recorder(ctx: SyscallCtx) {
-  return (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) =>
-    ctx.kernel.trace.emit({ kind: 'hook', sys: ctx.sys, hook, lsm, ret, args });
+  return ctx.hookRecorder;
 }
 
 /** Attr fields worth showing on a hook line (the signing-related ones, and a few identifying ones). */
@@ -92,8 +91,7 @@ export function securityBpfMapFree(kernel: Kernel, ctx: SyscallCtx | null, map: 
   const l: LsmContext = ctx
     ? ctx.lsmContext()
     : { pid: 0, comm: 'kworker', cred: kernel.initCred, audit: (type, body) => void kernel.audit.log(null, type, body) };
-  const rec = (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) =>
-    kernel.trace.emit({ kind: 'hook', sys: ctx?.sys ?? 0, hook, lsm, ret, args });
+  const rec = (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) => kernel.trace.emitHook(ctx?.sys ?? 0, hook, lsm, ret, args);
   kernel.lsm.callVoid('bpf_map_free', { map: mapView(map) }, l, rec, { map: map.name, id: map.id });
 }
 
@@ -208,8 +206,7 @@ export function securityBpfProgFree(kernel: Kernel, ctx: SyscallCtx | null, prog
   const l: LsmContext = ctx
     ? ctx.lsmContext()
     : { pid: 0, comm: 'kworker', cred: kernel.initCred, audit: (type, body) => void kernel.audit.log(null, type, body) };
-  const rec = (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) =>
-    kernel.trace.emit({ kind: 'hook', sys: ctx?.sys ?? 0, hook, lsm, ret, args });
+  const rec = (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) => kernel.trace.emitHook(ctx?.sys ?? 0, hook, lsm, ret, args);
   kernel.lsm.callVoid('bpf_prog_free', { prog: progView(prog) }, l, rec, { prog: prog.name, id: prog.id });
   prog.security.clear();
 }

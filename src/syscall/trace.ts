@@ -4,7 +4,8 @@
 // timeline, reports, test matchers and invariant checks all read this, and nothing else.
 // spec: PROF-3 (trace vocabulary), LSM-EMU-1 (every hook call recorded with its return).
 
-import type { ErrnoName } from './errno.js';
+import { errnoName, type ErrnoName } from './errno.js';
+import { AuditExit, type AuditExitPart } from '../audit/log.js';
 import type { SysOutcome } from './result.js';
 import { lazyField, Pending, RetainedList, traceValue, type RetentionOptions, type TraceValue } from '../abi/records.js';
 
@@ -141,60 +142,52 @@ const defineAttr = lazyField<AttrRenderer, Readonly<Record<string, TraceValue>>>
 
 type AttrRenderer = { render(): Readonly<Record<string, TraceValue>> };
 type AuditLike = { readonly serial: number; readonly type: string; readonly body: string };
-/** A record as the audit log emits it: the record, or a pending one that makes it when asked (the same object each time). */
-type AuditEmitted = AuditLike | (Pending<AuditLike> & { readonly serial: number; readonly type: string });
-
-/** What a syscall entry says, as the syscall layer has it (the attr address still a number). */
-export interface SyscallEntryInfo {
-  readonly sys: number;
-  readonly parent: number | null;
-  readonly pid: number;
-  readonly name: string;
-  readonly cmd?: string | undefined;
-  readonly attrAddr?: bigint | undefined;
-  readonly size?: number | undefined;
-  readonly args?: Readonly<Record<string, TraceValue>> | undefined;
-  readonly kernel: boolean;
-}
 
 /** A syscall entry as emitted: made into its event (same fields, same order) when the trace is read. */
 class PendingSyscall extends Pending<TraceEvent> {
   constructor(
     private readonly seq: number,
-    private readonly e: SyscallEntryInfo,
+    private readonly sys: number,
+    private readonly parent: number | null,
+    private readonly pid: number,
+    private readonly name: string,
+    private readonly cmd: string | undefined,
+    private readonly attrAddr: bigint | undefined,
+    private readonly size: number | undefined,
+    private readonly args: Readonly<Record<string, TraceValue>> | undefined,
+    private readonly kernel: boolean,
     private readonly attr: AttrRenderer | undefined,
   ) {
     super();
   }
   materialize(): TraceEvent {
-    const e = this.e;
-    const ev: Record<string, unknown> = { seq: this.seq, kind: 'syscall', sys: e.sys, parent: e.parent, pid: e.pid, name: e.name };
-    if (e.cmd) ev.cmd = e.cmd;
-    if (e.attrAddr !== undefined) ev.attrAddr = traceValue(e.attrAddr);
-    if (e.size !== undefined) ev.size = e.size;
+    const ev: Record<string, unknown> = { seq: this.seq, kind: 'syscall', sys: this.sys, parent: this.parent, pid: this.pid, name: this.name };
+    if (this.cmd) ev.cmd = this.cmd;
+    if (this.attrAddr !== undefined) ev.attrAddr = traceValue(this.attrAddr);
+    if (this.size !== undefined) ev.size = this.size;
     if (this.attr) defineAttr(ev, this.attr);
-    if (e.args) ev.args = e.args;
-    ev.kernel = e.kernel;
+    if (this.args) ev.args = this.args;
+    ev.kernel = this.kernel;
     return ev as unknown as SyscallEnter;
   }
 }
 
-/** An audit record's event as emitted: made into its event when the trace is read. */
-class PendingAudit extends Pending<TraceEvent> {
-  constructor(
-    private readonly seq: number,
-    private readonly sys: number,
-    private readonly r: AuditEmitted,
-  ) {
-    super();
-  }
-  materialize(): TraceEvent {
-    const r = this.r;
-    const ev: Record<string, unknown> = { seq: this.seq, kind: 'audit', sys: this.sys, serial: r.serial, type: r.type };
-    defineAuditText(ev, r instanceof Pending ? r.materialize() : r);
-    return ev as unknown as AuditEvent;
-  }
-}
+// Packed entries (issue K: the events every syscall makes are kept as a code and column values, no
+// object, until the trace is read). Columns: 0 = sys, then per code as listed.
+/** An audit record: 1 = the record. */
+const P_AUDIT = 1;
+/** A record of a syscall's exit: 1 = its AuditExit, 2 = which part. */
+const P_AUDIT_EXIT = 2;
+/** An LSM hook call: 1 = hook, 2 = lsm, 3 = ret, 4 = args. */
+const P_HOOK = 3;
+/** SyscallCtx.step: 1 = id, 2 = name, 3 = ret?, 4 = detail?. */
+const P_STEP = 4;
+/** SyscallCtx.fail (errno from ret): 1 = id, 2 = name, 3 = ret, 4 = detail?. */
+const P_FAIL = 5;
+/** SyscallCtx.enter: 1 = id, 2 = name, 3 = role?. */
+const P_ENTER = 6;
+/** A syscall's exit with an ordinary outcome (ok or errno, from ret): 1 = name, 2 = cmd?, 3 = ret. */
+const P_EXIT = 7;
 
 export class Trace {
   private readonly list: RetainedList<TraceEvent>;
@@ -202,7 +195,7 @@ export class Trace {
   private nextSeq = 0;
 
   constructor(opts: RetentionOptions = {}) {
-    this.list = new RetainedList(opts, DEFAULT_TRACE_CAPACITY);
+    this.list = new RetainedList(opts, DEFAULT_TRACE_CAPACITY, { columns: 5, decode: (code, cols, i) => this.decode(code, cols, i) });
   }
 
   /**
@@ -244,16 +237,119 @@ export class Trace {
    * long run are never read). The event is made when the trace is read; its `attr` renders once, on
    * first read, from bytes the caller copied at entry, where `emit` would have put it.
    */
-  emitSyscall(e: SyscallEntryInfo, attr: AttrRenderer | undefined): void {
-    this.list.push(new PendingSyscall(this.nextSeq++, e, attr));
+  emitSyscall(
+    sys: number,
+    parent: number | null,
+    pid: number,
+    name: string,
+    cmd: string | undefined,
+    attrAddr: bigint | undefined,
+    size: number | undefined,
+    args: Readonly<Record<string, TraceValue>> | undefined,
+    kernel: boolean,
+    attr: AttrRenderer | undefined,
+  ): void {
+    this.list.push(new PendingSyscall(this.nextSeq++, sys, parent, pid, name, cmd, attrAddr, size, args, kernel, attr));
   }
 
   /**
    * An audit record's event: its text is the record's body, read (and, for a record formatted
-   * lazily, formatted) only when a reader asks for it.
+   * lazily, formatted) only when a reader asks for it. A record of a syscall's exit comes as its
+   * AuditExit and part (the record is made when the event is).
    */
-  emitAudit(sys: number, r: AuditEmitted): void {
-    this.list.push(new PendingAudit(this.nextSeq++, sys, r));
+  emitAudit(sys: number, r: AuditLike | AuditExit, part: AuditExitPart): void {
+    this.nextSeq++;
+    if (r instanceof AuditExit) this.list.pushPacked(P_AUDIT_EXIT, sys, r, part);
+    else this.list.pushPacked(P_AUDIT, sys, r);
+  }
+
+  /** An LSM hook call (HookEvent), made into its event when the trace is read. */
+  emitHook(sys: number, hook: string, lsm: string, ret: number, args: Readonly<Record<string, TraceValue | boolean>>): void {
+    this.nextSeq++;
+    this.list.pushPacked(P_HOOK, sys, hook, lsm, ret, args);
+  }
+
+  /** A step taken (SyscallCtx.step): a stage event with `ret` and `detail` when given. */
+  emitStep(sys: number, id: string, name: string, ret: number | undefined, detail: string | undefined): void {
+    this.nextSeq++;
+    this.list.pushPacked(P_STEP, sys, id, name, ret, detail);
+  }
+
+  /** A step that failed (SyscallCtx.fail): a stage event with `ret`, its errno name and `detail` when given. */
+  emitFail(sys: number, id: string, name: string, ret: number, detail: string | undefined): void {
+    this.nextSeq++;
+    this.list.pushPacked(P_FAIL, sys, id, name, ret, detail);
+  }
+
+  /** A stage of a staged path starts (SyscallCtx.enter). */
+  emitEnter(sys: number, id: string, name: string, role: string | undefined): void {
+    this.nextSeq++;
+    this.list.pushPacked(P_ENTER, sys, id, name, role);
+  }
+
+  /** A syscall's exit whose outcome is ok or errno (from ret), without `unsupported` or `nonFd`. */
+  emitExit(sys: number, name: string, cmd: string | undefined, ret: number): void {
+    this.nextSeq++;
+    this.list.pushPacked(P_EXIT, sys, name, cmd, ret);
+  }
+
+  /** A packed entry made into its event: the same fields, in the order `emit` of a literal gave them. */
+  private decode(code: number, cols: readonly (readonly unknown[])[], i: number): TraceEvent {
+    // every entry of the list has the seq after the one before it, the newest nextSeq - 1
+    const seq = this.nextSeq - this.list.length + i;
+    const sys = cols[0]![i] as number;
+    const c1 = cols[1]![i];
+    const c2 = cols[2]![i];
+    const c3 = cols[3]![i];
+    const c4 = cols[4]![i];
+    switch (code) {
+      case P_AUDIT: {
+        const r = c1 as AuditLike;
+        const ev: Record<string, unknown> = { seq, kind: 'audit', sys, serial: r.serial, type: r.type };
+        defineAuditText(ev, r);
+        return ev as unknown as AuditEvent;
+      }
+      case P_AUDIT_EXIT: {
+        const x = c1 as AuditExit;
+        const part = c2 as AuditExitPart;
+        const ev: Record<string, unknown> = { seq, kind: 'audit', sys, serial: x.serial, type: x.type(part) };
+        defineAuditText(ev, x.record(part));
+        return ev as unknown as AuditEvent;
+      }
+      case P_HOOK:
+        return { kind: 'hook', sys, hook: c1 as string, lsm: c2 as string, ret: c3 as number, args: c4 as HookEvent['args'], seq };
+      case P_STEP: {
+        const ev: Record<string, unknown> = { kind: 'stage', sys, id: c1, name: c2 };
+        if (c3 !== undefined) ev.ret = c3;
+        if (c4 !== undefined) ev.detail = c4;
+        ev.seq = seq;
+        return ev as unknown as StageEvent;
+      }
+      case P_FAIL: {
+        const ev: Record<string, unknown> = { kind: 'stage', sys, id: c1, name: c2, ret: c3 };
+        const en = errnoName(c3 as number);
+        if (en) ev.errno = en;
+        if (c4 !== undefined) ev.detail = c4;
+        ev.seq = seq;
+        return ev as unknown as StageEvent;
+      }
+      case P_ENTER: {
+        const ev: Record<string, unknown> = { kind: 'stage', sys, id: c1, name: c2, enter: true };
+        if (c3) ev.role = c3;
+        ev.seq = seq;
+        return ev as unknown as StageEvent;
+      }
+      case P_EXIT: {
+        const ret = c3 as number;
+        const outcome: SysOutcome = ret < 0 ? 'errno' : 'ok';
+        const errno = ret < 0 ? (errnoName(ret) ?? null) : null;
+        const ev: Record<string, unknown> = c2 ? { kind: 'exit', sys, name: c1, cmd: c2, outcome, ret, errno } : { kind: 'exit', sys, name: c1, outcome, ret, errno };
+        ev.seq = seq;
+        return ev as unknown as SyscallExit;
+      }
+      default:
+        throw new RangeError(`trace: unknown packed entry ${code}`);
+    }
   }
 
   /** A mark for `since()`: the seq the next event will get. */

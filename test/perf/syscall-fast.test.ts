@@ -4,11 +4,12 @@
 
 import { describe, expect, it } from 'vitest';
 import { Pending } from '../../src/abi/records.js';
-import { AuditLog, PendingAuditRecord, type AuditTask } from '../../src/audit/log.js';
+import { AuditExit, AuditLog, type AuditTask } from '../../src/audit/log.js';
 import { AuditSeries } from '../../src/audit/series.js';
 import { parseAuditRule, ruleMatches, AuditRuleError, type RuleSubject } from '../../src/audit/rules.js';
 import { VirtualClock } from '../../src/syscall/clock.js';
 import { Kernel } from '../../src/syscall/kernel.js';
+import { BpfClient } from '../../src/loader/bpf.js';
 import { setup, arrayMap } from '../support/kernel.js';
 
 const task: AuditTask = {
@@ -150,16 +151,109 @@ describe('audit exit records pending until read [AUD-SER-1][AUD-SC-1] (issue K)'
     expect(k.audit.dropped).toBeGreaterThan(0);
   });
 
-  it('an exit record is a PendingAuditRecord to the listener, made into the record once', () => {
+  it('the exit records come to the listener as their AuditExit and part, each made into its record once', () => {
     const log = new AuditLog(new VirtualClock(1732620000, 0n, 123_000_000), { firstSerial: 7, rules: [parseAuditRule('-a always,exit -S bpf')] });
-    const got: unknown[] = [];
-    log.onRecord = (r) => got.push(r);
+    const got: [unknown, number][] = [];
+    log.onRecord = (r, part) => got.push([r, part]);
     log.syscallExit(log.syscallEntry(task, 321, [5n, 1n, 2n, 3n]), 4);
-    expect(got.map((r) => r instanceof PendingAuditRecord)).toEqual([true, true, false]);
-    const e = got[0] as PendingAuditRecord;
-    expect(e.materialize()).toBe(e.materialize());
-    expect(log.records[0]).toBe(e.materialize());
-    expect(Object.keys(e.materialize())).toEqual(['type', 'serial', 'sec', 'ms', 'body']);
+    expect(got.map(([r, part]) => [r instanceof AuditExit, part])).toEqual([[true, 0], [true, 1], [true, 2]]);
+    const [[x]] = got as [AuditExit, 0][];
+    expect(got.every(([r]) => r === x)).toBe(true);
+    expect(x.record(0)).toBe(x.record(0));
+    expect(log.records.map((r, i) => r === x.record(i as 0 | 1 | 2))).toEqual([true, true, true]);
+    expect(Object.keys(x.record(0))).toEqual(['type', 'serial', 'sec', 'ms', 'body']);
+    expect(Object.keys(x.record(2))).toEqual(['type', 'serial', 'sec', 'ms', 'body']);
     expect(log.records.map((r) => `${r.type} ${r.serial} ${r.sec}.${r.ms}`)).toEqual(['SYSCALL 7 1732620000.123', 'PROCTITLE 7 1732620000.123', 'EOE 7 1732620000.123']);
+  });
+});
+
+describe('packed trace entries (issue K: no object per event until the trace is read)', () => {
+  /** The same calls on a kernel: maps made, frozen and closed, refused calls, a close of a bad fd, a key. */
+  function workload(k: Kernel): void {
+    const p = k.spawn({ comm: 'work' });
+    const c = new BpfClient(p);
+    for (let i = 0; i < 6; i++) {
+      const fd = arrayMap(c, 8, 2, `m${i}`);
+      expect(fd).toBeGreaterThan(0);
+      const a = new Uint8Array(4);
+      new DataView(a.buffer).setInt32(0, i % 2 ? fd : 999, true);
+      p.bpf(22, p.alloc(a), 4); // BPF_MAP_FREEZE: ok, or EBADF at its first check
+      p.bpf(22, p.alloc(a), 4); // again: EPERM, or EBADF
+      p.bpf(99, 0n, 0); // an unknown command: EINVAL after security_bpf
+      p.close(i % 3 ? fd : 1000); // close, or EBADF
+    }
+    p.addKey('user', 'k', new Uint8Array([1, 2, 3]), -3);
+  }
+
+  it('read late from a trimmed ring, the events are those a ring that keeps all has at their seqs, field for field and in key order', () => {
+    const all = new Kernel({ profile: 'v6.18', trace: { keepAll: true } });
+    const ring = new Kernel({ profile: 'v6.18', trace: { capacity: 40 } });
+    workload(all);
+    workload(ring);
+    const want = all.trace.events;
+    const got = ring.trace.events;
+    expect(ring.trace.dropped).toBeGreaterThan(0);
+    expect(got.length + ring.trace.dropped).toBe(want.length);
+    const tail = want.slice(ring.trace.dropped);
+    expect(JSON.stringify(got)).toBe(JSON.stringify(tail));
+    expect(got.map((e) => Object.keys(e).join())).toEqual(tail.map((e) => Object.keys(e).join()));
+    // every kind the packed entries cover is there
+    const kinds = new Set(want.map((e) => (e.kind === 'stage' ? `stage${'enter' in e ? '+enter' : ''}${'errno' in e ? '+errno' : ''}` : e.kind)));
+    for (const k of ['syscall', 'hook', 'stage', 'stage+errno', 'audit', 'exit']) expect(kinds, k).toContain(k);
+  });
+
+  it('the events have the shapes an object emitted per event had: seq last, optional fields only when set', () => {
+    const k = new Kernel({ profile: 'v6.18', trace: { keepAll: true } });
+    workload(k);
+    const ev = k.trace.events;
+    expect(ev.map((e) => e.seq)).toEqual(ev.map((_, i) => i));
+    const shapes = new Set(ev.filter((e) => e.kind !== 'syscall' && e.kind !== 'audit').map((e) => `${e.kind}:${Object.keys(e).join(',')}`));
+    expect([...shapes].sort()).toEqual(
+      [
+        'exit:kind,sys,name,cmd,outcome,ret,errno,seq',
+        'exit:kind,sys,name,outcome,ret,errno,seq',
+        'fd:kind,sys,pid,fd,action,object,seq',
+        'hook:kind,sys,hook,lsm,ret,args,seq',
+        'object:kind,sys,action,type,id,name,seq',
+        'stage:kind,sys,id,name,ret,errno,seq',
+        'stage:kind,sys,id,name,ret,errno,detail,seq',
+        'stage:kind,sys,id,name,detail,seq',
+        'stage:kind,sys,id,name,seq',
+      ]
+        .filter((s) => shapes.has(s))
+        .sort(),
+    );
+    const freeze = ev.filter((e) => e.kind === 'exit' && e.cmd === 'BPF_MAP_FREEZE').map((e) => e.kind === 'exit' && [e.outcome, e.ret, e.errno]);
+    expect(freeze).toContainEqual(['errno', -9, 'EBADF']);
+    expect(freeze).toContainEqual(['ok', 0, null]);
+    const unknownCmd = ev.find((e) => e.kind === 'stage' && e.name === 'unknown command')!;
+    expect(unknownCmd).toMatchObject({ kind: 'stage', id: 'SYS-3', ret: -22, errno: 'EINVAL' });
+    const hook = ev.find((e) => e.kind === 'hook' && e.hook === 'bpf')!;
+    expect(hook).toMatchObject({ lsm: 'none', ret: 0, args: { cmd: 'BPF_MAP_CREATE', kernel: false } });
+  });
+
+  it('a stage step with a negative ret has no errno (only a failure names one); an enter event has its role', () => {
+    const k = new Kernel({ profile: 'v6.18', trace: { keepAll: true } });
+    const p = k.spawn();
+    let done = false;
+    k.syscall(p, 'bpf', 321, [0n], {}, (ctx) => {
+      ctx.step('T-1', 'a step', undefined, -2);
+      ctx.step('T-2', 'a step with detail', 'why');
+      ctx.enter('T-3', 'a stage', 'signature');
+      ctx.enter('T-4', 'a stage without a role');
+      ctx.fail('T-5', 'fails with no errno name', -4000);
+      done = true;
+      return 0;
+    });
+    expect(done).toBe(true);
+    const st = k.trace.events.filter((e) => e.kind === 'stage');
+    expect(st.map((e) => ({ ...e, seq: 0, sys: 0 }))).toEqual([
+      { kind: 'stage', sys: 0, id: 'T-1', name: 'a step', ret: -2, seq: 0 },
+      { kind: 'stage', sys: 0, id: 'T-2', name: 'a step with detail', detail: 'why', seq: 0 },
+      { kind: 'stage', sys: 0, id: 'T-3', name: 'a stage', enter: true, role: 'signature', seq: 0 },
+      { kind: 'stage', sys: 0, id: 'T-4', name: 'a stage without a role', enter: true, seq: 0 },
+      { kind: 'stage', sys: 0, id: 'T-5', name: 'fails with no errno name', ret: -4000, seq: 0 },
+    ]);
+    expect(Object.keys(st[2]!)).toEqual(['kind', 'sys', 'id', 'name', 'enter', 'role', 'seq']);
   });
 });
