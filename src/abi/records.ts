@@ -28,9 +28,9 @@ export abstract class Pending<T> {
 
 /**
  * How a list with packed entries makes a record of one (issue K): `code` and the entry's column
- * values at index `i` (read them from `cols[c][i]`); `i` is the entry's index in the list as read.
+ * values (read them from `cols[c][slot]`); `i` is the entry's index in the list as read.
  */
-export type PackedDecoder<T> = (code: number, cols: readonly (readonly unknown[])[], i: number) => T;
+export type PackedDecoder<T> = (code: number, cols: readonly (readonly unknown[])[], slot: number, i: number) => T;
 
 /**
  * A list that keeps its newest `capacity` items: trimmed from the front in batches (a quarter of
@@ -38,13 +38,18 @@ export type PackedDecoder<T> = (code: number, cols: readonly (readonly unknown[]
  * are made into their records when `items` is read, oldest first, each once.
  *
  * A list made with columns also takes packed entries (issue K: no object per entry at all while it
- * is not read): a small integer code and up to that many values in parallel column arrays, made
- * into its record by the list's decoder when read. The columns are trimmed with the items.
+ * is not read): a small integer code and up to that many values in column arrays, made into its
+ * record by the list's decoder when read. The columns are rings indexed by the entry's position
+ * since the start (nothing is moved when the list is trimmed); with keepAll they only grow.
  */
 export class RetainedList<T> {
   readonly #items: (T | Pending<T> | number)[] = [];
   readonly #cols: unknown[][];
   readonly #decode: PackedDecoder<T> | undefined;
+  /** Slots per column (a bounded list holds at most capacity + slack + 1 entries at once). */
+  readonly #ring: number;
+  /** The column slot of the next entry. */
+  #slot = 0;
   /** Index of the first entry that may still be pending (every entry before it is a record). */
   #firstPending = 0;
   /** Items dropped from the front since the start (or the last clear). */
@@ -57,13 +62,21 @@ export class RetainedList<T> {
     this.keepAll = opts.keepAll === true;
     this.capacity = Math.max(1, Math.floor(opts.capacity ?? defaultCapacity));
     this.slack = Math.max(1, Math.floor(this.capacity / 4));
-    this.#cols = Array.from({ length: packed?.columns ?? 0 }, () => []);
+    this.#ring = this.keepAll ? 0 : this.capacity + this.slack + 1;
+    this.#cols = Array.from({ length: packed?.columns ?? 0 }, () => (this.keepAll ? [] : new Array<unknown>(this.#ring).fill(undefined)));
     this.#decode = packed?.decode;
   }
 
   /** How many items are retained. */
   get length(): number {
     return this.#items.length;
+  }
+
+  /** The column slot of the entry at list index i. */
+  #slotOf(i: number): number {
+    const back = this.#items.length - i; // 1 for the newest
+    const s = this.#slot - back;
+    return s >= 0 ? s : s + this.#ring;
   }
 
   /** The retained items, oldest first (pending and packed entries made into records now). */
@@ -75,8 +88,9 @@ export class RetainedList<T> {
       const x = items[i];
       // a number is a packed entry's code only in a list that takes them (T is never a number there)
       if (decode !== undefined && typeof x === 'number') {
-        items[i] = decode(x, cols, i);
-        for (let c = 0; c < cols.length; c++) cols[c]![i] = undefined; // let the values go
+        const slot = this.#slotOf(i);
+        items[i] = decode(x, cols, slot, i);
+        for (let c = 0; c < cols.length; c++) cols[c]![slot] = undefined; // let the values go
       } else if (x instanceof Pending) items[i] = x.materialize();
     }
     this.#firstPending = items.length;
@@ -86,7 +100,10 @@ export class RetainedList<T> {
   push(item: T | Pending<T>): void {
     this.#items.push(item);
     const cols = this.#cols;
-    for (let c = 0; c < cols.length; c++) cols[c]!.push(undefined);
+    if (cols.length > 0) {
+      const j = this.#nextSlot();
+      for (let c = 0; c < cols.length; c++) cols[c]![j] = undefined;
+    }
     this.#trim();
   }
 
@@ -95,20 +112,27 @@ export class RetainedList<T> {
     this.#items.push(code);
     const cols = this.#cols;
     const n = cols.length;
-    if (n > 0) cols[0]!.push(a);
-    if (n > 1) cols[1]!.push(b);
-    if (n > 2) cols[2]!.push(c);
-    if (n > 3) cols[3]!.push(d);
-    if (n > 4) cols[4]!.push(e);
+    const j = this.#nextSlot();
+    if (n > 0) cols[0]![j] = a;
+    if (n > 1) cols[1]![j] = b;
+    if (n > 2) cols[2]![j] = c;
+    if (n > 3) cols[3]![j] = d;
+    if (n > 4) cols[4]![j] = e;
     this.#trim();
+  }
+
+  #nextSlot(): number {
+    const j = this.#slot;
+    this.#slot = this.#ring === 0 || j + 1 < this.#ring ? j + 1 : 0;
+    return j;
   }
 
   #trim(): void {
     const items = this.#items;
     if (!this.keepAll && items.length > this.capacity + this.slack) {
       const n = items.length - this.capacity;
+      // the dropped entries' column values are let go as their slots are written again
       items.splice(0, n);
-      for (const col of this.#cols) col.splice(0, n);
       this.dropped += n;
       this.#firstPending = Math.max(0, this.#firstPending - n);
     }
@@ -116,7 +140,11 @@ export class RetainedList<T> {
 
   clear(): void {
     this.#items.length = 0;
-    for (const col of this.#cols) col.length = 0;
+    for (const col of this.#cols) {
+      if (this.keepAll) col.length = 0;
+      else col.fill(undefined);
+    }
+    this.#slot = 0;
     this.#firstPending = 0;
     this.dropped = 0;
   }

@@ -372,7 +372,7 @@ export class AuditExit {
 /** The audit log's packed entries: an exit's part, its AuditExit in the one column. */
 const EXIT_PACKING = {
   columns: 1,
-  decode: (part: number, cols: readonly (readonly unknown[])[], i: number): AuditRecord => (cols[0]![i] as AuditExit).record(part as AuditExitPart),
+  decode: (part: number, cols: readonly (readonly unknown[])[], slot: number): AuditRecord => (cols[0]![slot] as AuditExit).record(part as AuditExitPart),
 };
 
 export { AuditType };

@@ -195,7 +195,7 @@ export class Trace {
   private nextSeq = 0;
 
   constructor(opts: RetentionOptions = {}) {
-    this.list = new RetainedList(opts, DEFAULT_TRACE_CAPACITY, { columns: 5, decode: (code, cols, i) => this.decode(code, cols, i) });
+    this.list = new RetainedList(opts, DEFAULT_TRACE_CAPACITY, { columns: 5, decode: (code, cols, slot, i) => this.decode(code, cols, slot, i) });
   }
 
   /**
@@ -294,14 +294,14 @@ export class Trace {
   }
 
   /** A packed entry made into its event: the same fields, in the order `emit` of a literal gave them. */
-  private decode(code: number, cols: readonly (readonly unknown[])[], i: number): TraceEvent {
+  private decode(code: number, cols: readonly (readonly unknown[])[], slot: number, i: number): TraceEvent {
     // every entry of the list has the seq after the one before it, the newest nextSeq - 1
     const seq = this.nextSeq - this.list.length + i;
-    const sys = cols[0]![i] as number;
-    const c1 = cols[1]![i];
-    const c2 = cols[2]![i];
-    const c3 = cols[3]![i];
-    const c4 = cols[4]![i];
+    const sys = cols[0]![slot] as number;
+    const c1 = cols[1]![slot];
+    const c2 = cols[2]![slot];
+    const c3 = cols[3]![slot];
+    const c4 = cols[4]![slot];
     switch (code) {
       case P_AUDIT: {
         const r = c1 as AuditLike;

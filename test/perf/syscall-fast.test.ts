@@ -3,7 +3,7 @@
 // Each test fails on a stale hit or a late read.
 
 import { describe, expect, it } from 'vitest';
-import { Pending } from '../../src/abi/records.js';
+import { Pending, RetainedList } from '../../src/abi/records.js';
 import { AuditExit, AuditLog, type AuditTask } from '../../src/audit/log.js';
 import { AuditSeries } from '../../src/audit/series.js';
 import { parseAuditRule, ruleMatches, AuditRuleError, type RuleSubject } from '../../src/audit/rules.js';
@@ -255,5 +255,31 @@ describe('packed trace entries (issue K: no object per event until the trace is 
       { kind: 'stage', sys: 0, id: 'T-5', name: 'fails with no errno name', ret: -4000, seq: 0 },
     ]);
     expect(Object.keys(st[2]!)).toEqual(['kind', 'sys', 'id', 'name', 'enter', 'role', 'seq']);
+  });
+});
+
+describe('RetainedList packed entries (issue K)', () => {
+  it('reads every retained entry with its own column values, across ring wraps, reads between pushes, keepAll and clear', () => {
+    for (const opts of [{ capacity: 4 }, { capacity: 5 }, { capacity: 1 }, { keepAll: true }]) {
+      const l = new RetainedList<{ n: number; v?: unknown }>(opts, 100, { columns: 2, decode: (code, cols, slot) => ({ n: code, v: [cols[0]![slot], cols[1]![slot]] }) });
+      const want: { n: number; v?: unknown }[] = [];
+      for (let round = 0; round < 2; round++) {
+        for (let n = 1; n < 60; n++) {
+          if (n % 3 === 0) {
+            l.push({ n: -n });
+            want.push({ n: -n });
+          } else {
+            l.pushPacked(n, `a${n}`, `b${n}`, 'ignored');
+            want.push({ n, v: [`a${n}`, `b${n}`] });
+          }
+          if (n % 7 === 0) expect(l.items).toEqual(want.slice(l.dropped));
+        }
+        expect(l.items).toEqual(want.slice(l.dropped));
+        expect(l.items.length + l.dropped).toBe(want.length);
+        l.clear();
+        want.length = 0;
+        expect(l.items).toEqual([]);
+      }
+    }
   });
 });
