@@ -50,7 +50,9 @@ export class RetainedList<T> {
   readonly #ring: number;
   /** The column slot of the next entry. */
   #slot = 0;
-  /** Index of the first entry that may still be pending (every entry before it is a record). */
+  /** Index in #items of the first retained entry: those before it were dropped (and let go). */
+  #head = 0;
+  /** Index in #items of the first entry that may still be pending (every entry before it is a record). */
   #firstPending = 0;
   /** Items dropped from the front since the start (or the last clear). */
   dropped = 0;
@@ -69,10 +71,10 @@ export class RetainedList<T> {
 
   /** How many items are retained. */
   get length(): number {
-    return this.#items.length;
+    return this.#items.length - this.#head;
   }
 
-  /** The column slot of the entry at list index i. */
+  /** The column slot of the entry at index i of #items. */
   #slotOf(i: number): number {
     const back = this.#items.length - i; // 1 for the newest
     const s = this.#slot - back;
@@ -81,6 +83,7 @@ export class RetainedList<T> {
 
   /** The retained items, oldest first (pending and packed entries made into records now). */
   get items(): T[] {
+    this.#compact();
     const items = this.#items;
     const cols = this.#cols;
     const decode = this.#decode;
@@ -129,17 +132,31 @@ export class RetainedList<T> {
 
   #trim(): void {
     const items = this.#items;
-    if (!this.keepAll && items.length > this.capacity + this.slack) {
-      const n = items.length - this.capacity;
-      // the dropped entries' column values are let go as their slots are written again
-      items.splice(0, n);
+    const head = this.#head;
+    if (!this.keepAll && items.length - head > this.capacity + this.slack) {
+      const n = items.length - head - this.capacity;
+      // Dropped: let go now (their column values as their slots are written again); moved out of
+      // the array only once a capacity's worth has gone, or when the list is read.
+      for (let i = head; i < head + n; i++) items[i] = undefined as unknown as T;
+      this.#head = head + n;
       this.dropped += n;
-      this.#firstPending = Math.max(0, this.#firstPending - n);
+      if (this.#firstPending < this.#head) this.#firstPending = this.#head;
+      if (this.#head >= this.capacity) this.#compact();
     }
+  }
+
+  /** Move the retained entries to the front of #items. */
+  #compact(): void {
+    const h = this.#head;
+    if (h === 0) return;
+    this.#items.splice(0, h);
+    this.#head = 0;
+    this.#firstPending -= h;
   }
 
   clear(): void {
     this.#items.length = 0;
+    this.#head = 0;
     for (const col of this.#cols) {
       if (this.keepAll) col.length = 0;
       else col.fill(undefined);

@@ -113,9 +113,13 @@ export class AuditLog {
     return ctx.serial;
   }
 
-  /** The retained records in emission order, as auditd received them (see `dropped`). */
+  /**
+   * The retained records in emission order, as auditd received them (see `dropped`): a copy, so an
+   * array kept by a reader never changes under it (the log holds later records in a cheap form
+   * until a read makes them).
+   */
   get records(): AuditRecord[] {
-    return this.kept.items;
+    return this.kept.items.slice();
   }
 
   /** Records dropped from the front of the ring (0 with keepAll, or while under capacity). */
@@ -174,7 +178,7 @@ export class AuditLog {
   /** Records grouped by serial (one group per event), in emission order of each event's first record. */
   events(): { serial: number; records: AuditRecord[] }[] {
     const by = new Map<number, AuditRecord[]>();
-    for (const r of this.records) {
+    for (const r of this.kept.items) {
       const g = by.get(r.serial);
       if (g) g.push(r);
       else by.set(r.serial, [r]);

@@ -153,7 +153,7 @@ class SyscallLsmContext implements LsmContext {
   get kernel(): LsmKernel {
     return (this.#kernel ??= lsmKernel(this.ctx));
   }
-  readonly audit = (type: Parameters<LsmContext['audit']>[0], body: string): void => {
+  audit(type: Parameters<LsmContext['audit']>[0], body: string): void {
     this.ctx.kernel.audit.log(this.ctx.audit, type, body);
-  };
+  }
 }

@@ -151,6 +151,17 @@ describe('audit exit records pending until read [AUD-SER-1][AUD-SC-1] (issue K)'
     expect(k.audit.dropped).toBeGreaterThan(0);
   });
 
+  it('records is a copy: an array a reader keeps never changes and never holds an unmade entry', () => {
+    const { k, p } = setup('v6.18', { audit: { retention: { capacity: 4 } } });
+    p.bpf(22, p.alloc(new Uint8Array(4).fill(0xff)), 4);
+    const held = k.audit.records;
+    const copy = held.slice();
+    for (let i = 0; i < 5; i++) p.bpf(22, p.alloc(new Uint8Array(4).fill(0xff)), 4);
+    expect(held).toEqual(copy);
+    expect(held.every((r) => typeof r === 'object' && typeof r.body === 'string')).toBe(true);
+    expect(k.audit.records.map((r) => r.serial)).not.toEqual(held.map((r) => r.serial));
+  });
+
   it('the exit records come to the listener as their AuditExit and part, each made into its record once', () => {
     const log = new AuditLog(new VirtualClock(1732620000, 0n, 123_000_000), { firstSerial: 7, rules: [parseAuditRule('-a always,exit -S bpf')] });
     const got: [unknown, number][] = [];
