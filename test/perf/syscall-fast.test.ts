@@ -10,6 +10,10 @@ import { parseAuditRule, ruleMatches, AuditRuleError, type RuleSubject } from '.
 import { VirtualClock } from '../../src/syscall/clock.js';
 import { Kernel } from '../../src/syscall/kernel.js';
 import { BpfClient } from '../../src/loader/bpf.js';
+import { makeSigningIdentity } from '../../src/keys/make-cert.js';
+import { readExampleObject } from '../../src/loader/examples.js';
+import { destroySkeleton, loadSkeleton } from '../../src/loader/skel-runtime.js';
+import { makeSkeleton, openObjectBytes } from '../../src/scenarios/make-skeleton.js';
 import { setup, arrayMap } from '../support/kernel.js';
 
 const task: AuditTask = {
@@ -292,5 +296,31 @@ describe('RetainedList packed entries (issue K)', () => {
         expect(l.items).toEqual([]);
       }
     }
+  });
+});
+
+describe('helper events formatted when read (issue K)', () => {
+  it("a loader's helper calls: the event a literal gave (key order, text, ret as a signed decimal), read after the ring moved on", () => {
+    const id = makeSigningIdentity();
+    const made = makeSkeleton(openObjectBytes(readExampleObject('hello')!, 'hello.bpf.o'), { toolchain: 'bpftool-7.7', identity: id, name: 'hello_bpf' });
+    const k = new Kernel({ profile: 'v6.18', trace: { keepAll: true } });
+    const p = k.spawn({ comm: 'loader' });
+    p.addKey('asymmetric', 'k', id.certDer, -3);
+    const mark = k.trace.mark();
+    const r = loadSkeleton(p, made.skeleton, { keyringId: -3 });
+    expect(r).toMatchObject({ outcome: 'loaded', err: 0 });
+    destroySkeleton(p, made.skeleton, r);
+    for (let i = 0; i < 3; i++) destroySkeleton(p, made.skeleton, loadSkeleton(p, made.skeleton, { keyringId: -3 }));
+    const helpers = k.trace.since(mark).filter((e) => e.kind === 'helper');
+    expect(helpers.length).toBeGreaterThan(4);
+    for (const h of helpers) {
+      expect(Object.keys(h)).toEqual(['kind', 'sys', 'pc', 'helper', 'text', 'ret', 'seq']);
+      if (h.kind !== 'helper') continue;
+      expect(h.text.startsWith(`${h.helper}(`)).toBe(true);
+      expect(h.ret).toMatch(/^-?\d+$/);
+    }
+    const sysBpf = helpers.filter((h) => h.kind === 'helper' && h.helper === 'bpf_sys_bpf');
+    expect(sysBpf.length).toBeGreaterThan(0);
+    expect(sysBpf.every((h) => h.kind === 'helper' && /^bpf_sys_bpf\(cmd=\d+, attr=0x[0-9a-f]+, size=\d+\)$/.test(h.text))).toBe(true);
   });
 });

@@ -5,7 +5,6 @@
 // TRUN-3 (the syscall returns 0 whatever the program returned), TRUN-4, TRUN-5, TRUN-6 (records of
 // calls made by the program belong to this syscall's audit event), VM-LDR-1.
 
-import { formatHelperCall } from '../../vm/helpers.js';
 import { runProgram } from '../../vm/interpreter.js';
 import { checkAttrFails } from '../attr.js';
 import type { SyscallCtx } from '../context.js';
@@ -73,8 +72,8 @@ function testRunSyscall(ctx: SyscallCtx, prog: BpfProg, a: ProgTestRunAttr, uatt
       helpers: syscallProgHelpers(),
       env,
       observer: {
-        after: (e, ret) =>
-          k.trace.emit({ kind: 'helper', sys: ctx.sys, pc: e.pc, helper: e.proto.name, text: formatHelperCall(e.proto, e.args), ret: BigInt.asIntN(64, ret).toString() }),
+        // formatted when the trace is read (issue K)
+        after: (e, ret) => k.trace.emitHelper(ctx.sys, e.pc, e.proto, e.args, ret),
       },
     });
     if (!r.ok) throw new NotEmulated(`the program stopped in the interpreter (${r.error.kind} at pc ${r.error.pc}: ${r.error.message})`);
