@@ -38,6 +38,16 @@ export class AuditContext {
   serial = 0;
   /** Set when a record was logged in this context: the event must be completed at exit. */
   dirty = false;
+  /** At exit: the return value (null: the task died in the call) and the matching rule's key. */
+  ret: number | null = null;
+  key: string | null = null;
+  // The records that complete the event (SYSCALL, PROCTITLE, EOE), made when first asked for (issue
+  // K: the log and the trace keep this context and which part, no record object, closure or
+  // property made at exit); SYSCALL's and PROCTITLE's bodies are formatted when first read, from
+  // the exit's snapshots.
+  #syscall: AuditRecord | undefined = undefined;
+  #proctitle: AuditRecord | undefined = undefined;
+  #eoe: AuditRecord | undefined = undefined;
   constructor(
     readonly task: AuditTask,
     readonly nr: number,
@@ -45,6 +55,20 @@ export class AuditContext {
     readonly sec: number,
     readonly ms: number,
   ) {}
+
+  type(part: AuditExitPart): AuditTypeName {
+    return EXIT_TYPES[part]!;
+  }
+  /** A record of the syscall's exit (the same object on every call). */
+  record(part: AuditExitPart): AuditRecord {
+    if (part === EXIT_SYSCALL) return (this.#syscall ??= new LazyRecord(this, part) as unknown as AuditRecord);
+    if (part === EXIT_PROCTITLE) return (this.#proctitle ??= new LazyRecord(this, part) as unknown as AuditRecord);
+    return (this.#eoe ??= { type: 'EOE', serial: this.serial, sec: this.sec, ms: this.ms, body: '' });
+  }
+  /** A record's body text. */
+  format(part: AuditExitPart): string {
+    return part === EXIT_SYSCALL ? syscallBody(this, this.ret, this.key) : part === EXIT_PROCTITLE ? proctitleBody(this.task.argv) : '';
+  }
 }
 
 /** AUDIT_OFF, AUDIT_ON, AUDIT_LOCKED. */
@@ -75,11 +99,11 @@ export class AuditLog {
   private nextSerial: number;
   /**
    * Listener for each emitted record (the kernel puts them in its trace). The records of a
-   * syscall's exit (SYSCALL, PROCTITLE, EOE) come as their AuditExit and which of them it is:
-   * `exit.record(part)` gives the record (the same object the log's `records` holds), made when
+   * syscall's exit (SYSCALL, PROCTITLE, EOE) come as the syscall's AuditContext and which of them it
+   * is: `ctx.record(part)` gives the record (the same object the log's `records` holds), made when
    * first asked for.
    */
-  onRecord: ((r: AuditRecord | AuditExit, part: AuditExitPart) => void) | undefined;
+  onRecord: ((r: AuditRecord | AuditContext, part: AuditExitPart) => void) | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -132,7 +156,7 @@ export class AuditLog {
     this.onRecord?.(r, 0);
   }
 
-  private pushExit(x: AuditExit, part: AuditExitPart): void {
+  private pushExit(x: AuditContext, part: AuditExitPart): void {
     this.kept.pushPacked(part, x);
     this.onRecord?.(x, part);
   }
@@ -168,11 +192,13 @@ export class AuditLog {
     const t = ctx.task;
     // The records are made, and their bodies formatted, when first read, from the task and arguments
     // as they were at exit (AuditContext and AuditTask are snapshots; issue K: most records of a
-    // long run are never read): the log and the trace keep the one AuditExit and which record.
-    const x = new AuditExit(this.serialOf(ctx), ctx, ret, key === NO_MATCH ? null : key);
-    this.pushExit(x, EXIT_SYSCALL);
-    if (t.argv.length > 1 || t.argv.some((a) => a.length > 0)) this.pushExit(x, EXIT_PROCTITLE);
-    this.pushExit(x, EXIT_EOE);
+    // long run are never read): the log and the trace keep the context and which record.
+    this.serialOf(ctx);
+    ctx.ret = ret;
+    ctx.key = key === NO_MATCH ? null : key;
+    this.pushExit(ctx, EXIT_SYSCALL);
+    if (t.argv.length > 1 || t.argv.some((a) => a.length > 0)) this.pushExit(ctx, EXIT_PROCTITLE);
+    this.pushExit(ctx, EXIT_EOE);
   }
 
   /** Records grouped by serial (one group per event), in emission order of each event's first record. */
@@ -307,9 +333,9 @@ class LazyRecord {
   readonly serial: number;
   readonly sec: number;
   readonly ms: number;
-  #from: AuditExit | undefined;
+  #from: AuditContext | undefined;
   readonly #part: AuditExitPart;
-  constructor(from: AuditExit, part: AuditExitPart) {
+  constructor(from: AuditContext, part: AuditExitPart) {
     this.type = from.type(part);
     this.serial = from.serial;
     this.sec = from.sec;
@@ -337,46 +363,10 @@ const EXIT_PROCTITLE = 1;
 const EXIT_EOE = 2;
 const EXIT_TYPES: readonly AuditTypeName[] = ['SYSCALL', 'PROCTITLE', 'EOE'];
 
-/**
- * The records that complete a syscall's event (SYSCALL, PROCTITLE, EOE), kept as one object until
- * read (issue K: no record object, closure or property made at exit; the log and the trace hold
- * this and which part). Each record is made once, when first asked for; SYSCALL's and PROCTITLE's
- * bodies are formatted when first read, from the exit's snapshots.
- */
-export class AuditExit {
-  readonly sec: number;
-  readonly ms: number;
-  #syscall: AuditRecord | undefined = undefined;
-  #proctitle: AuditRecord | undefined = undefined;
-  #eoe: AuditRecord | undefined = undefined;
-  constructor(
-    readonly serial: number,
-    private readonly ctx: AuditContext,
-    private readonly ret: number | null,
-    private readonly key: string | null,
-  ) {
-    this.sec = ctx.sec;
-    this.ms = ctx.ms;
-  }
-  type(part: AuditExitPart): AuditTypeName {
-    return EXIT_TYPES[part]!;
-  }
-  /** The record (the same object on every call). */
-  record(part: AuditExitPart): AuditRecord {
-    if (part === EXIT_SYSCALL) return (this.#syscall ??= new LazyRecord(this, part) as unknown as AuditRecord);
-    if (part === EXIT_PROCTITLE) return (this.#proctitle ??= new LazyRecord(this, part) as unknown as AuditRecord);
-    return (this.#eoe ??= { type: 'EOE', serial: this.serial, sec: this.sec, ms: this.ms, body: '' });
-  }
-  /** A record's body text. */
-  format(part: AuditExitPart): string {
-    return part === EXIT_SYSCALL ? syscallBody(this.ctx, this.ret, this.key) : part === EXIT_PROCTITLE ? proctitleBody(this.ctx.task.argv) : '';
-  }
-}
-
-/** The audit log's packed entries: an exit's part, its AuditExit in the one column. */
+/** The audit log's packed entries: an exit's part, its AuditContext in the one column. */
 const EXIT_PACKING = {
   columns: 1,
-  decode: (part: number, cols: readonly (readonly unknown[])[], slot: number): AuditRecord => (cols[0]![slot] as AuditExit).record(part as AuditExitPart),
+  decode: (part: number, cols: readonly (readonly unknown[])[], slot: number): AuditRecord => (cols[0]![slot] as AuditContext).record(part as AuditExitPart),
 };
 
 export { AuditType };

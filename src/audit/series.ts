@@ -11,7 +11,7 @@
 
 import { DEFAULT_EPOCH_SEC, VirtualClock, type Clock } from '../abi/clock.js';
 import { formatAuditd, type AuditdTextOptions } from './format.js';
-import { AuditExit, type AuditLog, type AuditRecord } from './log.js';
+import { AuditContext, type AuditLog, type AuditRecord } from './log.js';
 
 /** Where the next kernel of a series starts. */
 export interface AuditSeriesStart {
@@ -64,7 +64,7 @@ export class AuditSeries {
     const forward = log.onRecord;
     log.onRecord = (e, part) => {
       forward?.(e, part);
-      const r = e instanceof AuditExit ? e.record(part) : e;
+      const r = e instanceof AuditContext ? e.record(part) : e;
       this.done.push(r);
       if (r.serial > m.lastSerial) m.lastSerial = r.serial;
     };

@@ -5,7 +5,7 @@
 // spec: PROF-3 (trace vocabulary), LSM-EMU-1 (every hook call recorded with its return).
 
 import { errnoName, type ErrnoName } from './errno.js';
-import { AuditExit, type AuditExitPart } from '../audit/log.js';
+import { AuditContext, type AuditExitPart } from '../audit/log.js';
 import { formatHelperCall, type HelperProto } from '../vm/helpers.js';
 import type { SysOutcome } from './result.js';
 import { lazyField, Pending, RetainedList, traceValue, type RetentionOptions, type TraceValue } from '../abi/records.js';
@@ -177,7 +177,7 @@ class PendingSyscall extends Pending<TraceEvent> {
 // object, until the trace is read). Columns: 0 = sys, then per code as listed.
 /** An audit record: 1 = the record. */
 const P_AUDIT = 1;
-/** A record of a syscall's exit: 1 = its AuditExit, 2 = which part. */
+/** A record of a syscall's exit: 1 = its AuditContext, 2 = which part. */
 const P_AUDIT_EXIT = 2;
 /** An LSM hook call: 1 = hook, 2 = lsm, 3 = ret, 4 = args. */
 const P_HOOK = 3;
@@ -258,11 +258,11 @@ export class Trace {
   /**
    * An audit record's event: its text is the record's body, read (and, for a record formatted
    * lazily, formatted) only when a reader asks for it. A record of a syscall's exit comes as its
-   * AuditExit and part (the record is made when the event is).
+   * AuditContext and part (the record is made when the event is).
    */
-  emitAudit(sys: number, r: AuditLike | AuditExit, part: AuditExitPart): void {
+  emitAudit(sys: number, r: AuditLike | AuditContext, part: AuditExitPart): void {
     this.nextSeq++;
-    if (r instanceof AuditExit) this.list.pushPacked(P_AUDIT_EXIT, sys, r, part);
+    if (r instanceof AuditContext) this.list.pushPacked(P_AUDIT_EXIT, sys, r, part);
     else this.list.pushPacked(P_AUDIT, sys, r);
   }
 
@@ -322,7 +322,7 @@ export class Trace {
         return ev as unknown as AuditEvent;
       }
       case P_AUDIT_EXIT: {
-        const x = c1 as AuditExit;
+        const x = c1 as AuditContext;
         const part = c2 as AuditExitPart;
         const ev: Record<string, unknown> = { seq, kind: 'audit', sys, serial: x.serial, type: x.type(part) };
         defineAuditText(ev, x.record(part));

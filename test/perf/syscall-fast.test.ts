@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Pending, RetainedList } from '../../src/abi/records.js';
-import { AuditExit, AuditLog, type AuditTask } from '../../src/audit/log.js';
+import { AuditContext, AuditLog, type AuditTask } from '../../src/audit/log.js';
 import { AuditSeries } from '../../src/audit/series.js';
 import { parseAuditRule, ruleMatches, AuditRuleError, type RuleSubject } from '../../src/audit/rules.js';
 import { VirtualClock } from '../../src/syscall/clock.js';
@@ -166,13 +166,13 @@ describe('audit exit records pending until read [AUD-SER-1][AUD-SC-1] (issue K)'
     expect(k.audit.records.map((r) => r.serial)).not.toEqual(held.map((r) => r.serial));
   });
 
-  it('the exit records come to the listener as their AuditExit and part, each made into its record once', () => {
+  it('the exit records come to the listener as their AuditContext and part, each made into its record once', () => {
     const log = new AuditLog(new VirtualClock(1732620000, 0n, 123_000_000), { firstSerial: 7, rules: [parseAuditRule('-a always,exit -S bpf')] });
     const got: [unknown, number][] = [];
     log.onRecord = (r, part) => got.push([r, part]);
     log.syscallExit(log.syscallEntry(task, 321, [5n, 1n, 2n, 3n]), 4);
-    expect(got.map(([r, part]) => [r instanceof AuditExit, part])).toEqual([[true, 0], [true, 1], [true, 2]]);
-    const [[x]] = got as [AuditExit, 0][];
+    expect(got.map(([r, part]) => [r instanceof AuditContext, part])).toEqual([[true, 0], [true, 1], [true, 2]]);
+    const [[x]] = got as [AuditContext, 0][];
     expect(got.every(([r]) => r === x)).toBe(true);
     expect(x.record(0)).toBe(x.record(0));
     expect(log.records.map((r, i) => r === x.record(i as 0 | 1 | 2))).toEqual([true, true, true]);
