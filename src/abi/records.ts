@@ -34,26 +34,27 @@ export type PackedDecoder<T> = (code: number, cols: readonly (readonly unknown[]
 
 /**
  * A list that keeps its newest `capacity` items: trimmed from the front in batches (a quarter of
- * the capacity at a time, so a push is amortised O(1)), counting what it dropped. Pending entries
- * are made into their records when `items` is read, oldest first, each once.
+ * the capacity at a time), counting what it dropped. Pending entries are made into their records
+ * when `items` is read, oldest first, each once.
  *
  * A list made with columns also takes packed entries (issue K: no object per entry at all while it
  * is not read): a small integer code and up to that many values in column arrays, made into its
- * record by the list's decoder when read. The columns are rings indexed by the entry's position
- * since the start (nothing is moved when the list is trimmed); with keepAll they only grow.
+ * record by the list's decoder when read.
+ *
+ * A bounded list is a ring (issue K): its arrays are allocated once, at capacity + slack + 1 slots,
+ * and nothing is moved when it is trimmed; with keepAll the arrays only grow.
  */
 export class RetainedList<T> {
-  readonly #items: (T | Pending<T> | number)[] = [];
+  readonly #items: (T | Pending<T> | number | undefined)[];
   readonly #cols: unknown[][];
   readonly #decode: PackedDecoder<T> | undefined;
-  /** Slots per column (a bounded list holds at most capacity + slack + 1 entries at once). */
+  /** Slots in the ring (0: keepAll, the arrays grow). */
   readonly #ring: number;
-  /** The column slot of the next entry. */
-  #slot = 0;
-  /** Index in #items of the first retained entry: those before it were dropped (and let go). */
-  #head = 0;
-  /** Index in #items of the first entry that may still be pending (every entry before it is a record). */
-  #firstPending = 0;
+  /** The slot of the oldest retained entry. */
+  #start = 0;
+  #len = 0;
+  /** How many of the oldest retained entries are already records (the rest may be pending or packed). */
+  #made = 0;
   /** Items dropped from the front since the start (or the last clear). */
   dropped = 0;
   readonly capacity: number;
@@ -64,105 +65,98 @@ export class RetainedList<T> {
     this.keepAll = opts.keepAll === true;
     this.capacity = Math.max(1, Math.floor(opts.capacity ?? defaultCapacity));
     this.slack = Math.max(1, Math.floor(this.capacity / 4));
-    this.#ring = this.keepAll ? 0 : this.capacity + this.slack + 1;
-    this.#cols = Array.from({ length: packed?.columns ?? 0 }, () => (this.keepAll ? [] : new Array<unknown>(this.#ring).fill(undefined)));
+    const ring = (this.#ring = this.keepAll ? 0 : this.capacity + this.slack + 1);
+    const array = (): unknown[] => (ring === 0 ? [] : new Array<unknown>(ring).fill(undefined));
+    this.#items = array() as (T | Pending<T> | number | undefined)[];
+    this.#cols = Array.from({ length: packed?.columns ?? 0 }, array);
     this.#decode = packed?.decode;
   }
 
   /** How many items are retained. */
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#len;
   }
 
-  /** The column slot of the entry at index i of #items. */
+  /** The slot of the entry at index i (0 = the oldest retained). */
   #slotOf(i: number): number {
-    const back = this.#items.length - i; // 1 for the newest
-    const s = this.#slot - back;
-    return s >= 0 ? s : s + this.#ring;
+    const s = this.#start + i;
+    return this.#ring === 0 || s < this.#ring ? s : s - this.#ring;
   }
 
-  /** The retained items, oldest first (pending and packed entries made into records now). */
+  /**
+   * The retained items, oldest first, in a new array (pending and packed entries made into records
+   * now, in place: a second read gives the same objects).
+   */
   get items(): T[] {
-    this.#compact();
+    return this.slice(0);
+  }
+
+  /** The retained items from index `from` on (0 = the oldest retained), in a new array; every entry is made. */
+  slice(from: number): T[] {
     const items = this.#items;
     const cols = this.#cols;
     const decode = this.#decode;
-    for (let i = this.#firstPending; i < items.length; i++) {
-      const x = items[i];
+    const len = this.#len;
+    for (let i = this.#made; i < len; i++) {
+      const slot = this.#slotOf(i);
+      const x = items[slot];
       // a number is a packed entry's code only in a list that takes them (T is never a number there)
       if (decode !== undefined && typeof x === 'number') {
-        const slot = this.#slotOf(i);
-        items[i] = decode(x, cols, slot, i);
+        items[slot] = decode(x, cols, slot, i);
         for (let c = 0; c < cols.length; c++) cols[c]![slot] = undefined; // let the values go
-      } else if (x instanceof Pending) items[i] = x.materialize();
+      } else if (x instanceof Pending) items[slot] = x.materialize();
     }
-    this.#firstPending = items.length;
-    return items as T[];
+    this.#made = len;
+    const start = Math.min(Math.max(0, from), len);
+    const out = new Array<T>(len - start);
+    for (let i = start; i < len; i++) out[i - start] = items[this.#slotOf(i)] as T;
+    return out;
   }
 
   push(item: T | Pending<T>): void {
-    this.#items.push(item);
+    const j = this.#slotOf(this.#len);
+    this.#items[j] = item;
     const cols = this.#cols;
-    if (cols.length > 0) {
-      const j = this.#nextSlot();
-      for (let c = 0; c < cols.length; c++) cols[c]![j] = undefined;
-    }
+    for (let c = 0; c < cols.length; c++) cols[c]![j] = undefined;
+    this.#len++;
     this.#trim();
   }
 
   /** A packed entry (a list made with columns): values past the list's column count are ignored. */
   pushPacked(code: number, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): void {
-    this.#items.push(code);
+    const j = this.#slotOf(this.#len);
+    this.#items[j] = code;
     const cols = this.#cols;
     const n = cols.length;
-    const j = this.#nextSlot();
     if (n > 0) cols[0]![j] = a;
     if (n > 1) cols[1]![j] = b;
     if (n > 2) cols[2]![j] = c;
     if (n > 3) cols[3]![j] = d;
     if (n > 4) cols[4]![j] = e;
+    this.#len++;
     this.#trim();
   }
 
-  #nextSlot(): number {
-    const j = this.#slot;
-    this.#slot = this.#ring === 0 || j + 1 < this.#ring ? j + 1 : 0;
-    return j;
-  }
-
   #trim(): void {
+    if (this.keepAll || this.#len <= this.capacity + this.slack) return;
+    const n = this.#len - this.capacity;
+    // let the dropped entries go now (their column values as their slots are written again)
     const items = this.#items;
-    const head = this.#head;
-    if (!this.keepAll && items.length - head > this.capacity + this.slack) {
-      const n = items.length - head - this.capacity;
-      // Dropped: let go now (their column values as their slots are written again); moved out of
-      // the array only once a capacity's worth has gone, or when the list is read.
-      for (let i = head; i < head + n; i++) items[i] = undefined as unknown as T;
-      this.#head = head + n;
-      this.dropped += n;
-      if (this.#firstPending < this.#head) this.#firstPending = this.#head;
-      if (this.#head >= this.capacity) this.#compact();
-    }
-  }
-
-  /** Move the retained entries to the front of #items. */
-  #compact(): void {
-    const h = this.#head;
-    if (h === 0) return;
-    this.#items.splice(0, h);
-    this.#head = 0;
-    this.#firstPending -= h;
+    for (let i = 0; i < n; i++) items[this.#slotOf(i)] = undefined;
+    this.#start = this.#slotOf(n);
+    this.#len -= n;
+    this.#made = Math.max(0, this.#made - n);
+    this.dropped += n;
   }
 
   clear(): void {
-    this.#items.length = 0;
-    this.#head = 0;
-    for (const col of this.#cols) {
-      if (this.keepAll) col.length = 0;
-      else col.fill(undefined);
+    for (const a of [this.#items, ...this.#cols]) {
+      if (this.#ring === 0) a.length = 0;
+      else a.fill(undefined);
     }
-    this.#slot = 0;
-    this.#firstPending = 0;
+    this.#start = 0;
+    this.#len = 0;
+    this.#made = 0;
     this.dropped = 0;
   }
 }

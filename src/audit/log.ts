@@ -143,7 +143,7 @@ export class AuditLog {
    * until a read makes them).
    */
   get records(): AuditRecord[] {
-    return this.kept.items.slice();
+    return this.kept.items;
   }
 
   /** Records dropped from the front of the ring (0 with keepAll, or while under capacity). */

@@ -207,7 +207,7 @@ export class Trace {
    * cheap form until a read makes them into events).
    */
   get events(): TraceEvent[] {
-    return this.list.items.slice();
+    return this.list.items;
   }
 
   /** Events dropped from the front of the ring (0 with keepAll, or while under capacity). */
@@ -375,9 +375,9 @@ export class Trace {
 
   /** Events emitted since `mark` that are still retained. */
   since(mark: number): TraceEvent[] {
-    const ev = this.list.items;
-    const first = ev.length ? ev[0]!.seq : this.nextSeq;
-    return ev.slice(Math.max(0, mark - first));
+    // the retained events have consecutive seqs, the newest nextSeq - 1
+    const first = this.nextSeq - this.list.length;
+    return this.list.slice(Math.max(0, mark - first));
   }
 
   /** Events of one syscall, including those of calls nested in it (bpf_sys_bpf). */
