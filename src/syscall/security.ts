@@ -65,9 +65,30 @@ export function securityBpf(ctx: SyscallCtx, cmd: number, attr: TypedAttr | unde
     { cmd, attr, size, kernel: ctx.isKernel },
     ctx.lsmContext(),
     recorder(ctx),
-    { cmd: cmdName(cmd), size, kernel: ctx.isKernel },
+    bpfHookTraceArgs(cmd, size, ctx.isKernel),
   );
 }
+
+/**
+ * security_bpf's trace arguments `{ cmd, size, kernel }`: one frozen object per (cmd, size, kernel)
+ * for the cmd and size values a call really has (whole numbers, 0 ≤ cmd < 2^16, 0 ≤ size < 2^32;
+ * issue K: every bpf() call's hook event kept one of its own in the trace ring), at most
+ * BPF_HOOK_ARGS_MAX of them; any other call gets a fresh object.
+ */
+export function bpfHookTraceArgs(cmd: number, size: number, kernel: boolean): Readonly<Record<string, TraceValue | boolean>> {
+  const cacheable = Number.isInteger(cmd) && cmd >= 0 && cmd < 0x10000 && !Object.is(cmd, -0) && Number.isInteger(size) && size >= 0 && size < 0x1_0000_0000 && !Object.is(size, -0);
+  if (!cacheable) return { cmd: cmdName(cmd), size, kernel };
+  // exact: size * 2^17 + cmd * 2 + kernel is below 2^49, one number per triple
+  const key = size * 0x20000 + cmd * 2 + (kernel ? 1 : 0);
+  let args = BPF_HOOK_ARGS.get(key);
+  if (args === undefined) {
+    args = Object.freeze({ cmd: cmdName(cmd), size, kernel });
+    if (BPF_HOOK_ARGS.size < BPF_HOOK_ARGS_MAX) BPF_HOOK_ARGS.set(key, args);
+  }
+  return args;
+}
+const BPF_HOOK_ARGS = new Map<number, Readonly<Record<string, TraceValue | boolean>>>();
+const BPF_HOOK_ARGS_MAX = 512;
 
 /** security_bpf_map_create(map, attr, token, kernel). MC-14, KP-LSM-2 */
 export function securityBpfMapCreate(ctx: SyscallCtx, map: BpfMap, attr: MapCreateAttr): number {

@@ -10,6 +10,8 @@ import { parseAuditRule, ruleMatches, AuditRuleError, type RuleSubject } from '.
 import { VirtualClock } from '../../src/syscall/clock.js';
 import { Kernel } from '../../src/syscall/kernel.js';
 import { BpfClient } from '../../src/loader/bpf.js';
+import { bpfHookTraceArgs } from '../../src/syscall/security.js';
+import { cmdName } from '../../src/syscall/uapi/consts.js';
 import { makeSigningIdentity } from '../../src/keys/make-cert.js';
 import { readExampleObject } from '../../src/loader/examples.js';
 import { destroySkeleton, loadSkeleton } from '../../src/loader/skel-runtime.js';
@@ -322,5 +324,40 @@ describe('helper events formatted when read (issue K)', () => {
     const sysBpf = helpers.filter((h) => h.kind === 'helper' && h.helper === 'bpf_sys_bpf');
     expect(sysBpf.length).toBeGreaterThan(0);
     expect(sysBpf.every((h) => h.kind === 'helper' && /^bpf_sys_bpf\(cmd=\d+, attr=0x[0-9a-f]+, size=\d+\)$/.test(h.text))).toBe(true);
+  });
+});
+
+describe("security_bpf's trace arguments shared per (cmd, size, kernel) (issue K)", () => {
+  it('each triple has its own frozen object with its own values (no stale hit); odd values get fresh ones', () => {
+    const seen = new Map<string, unknown>();
+    for (const cmd of [0, 5, 22, 36, 99, 65535])
+      for (const size of [0, 4, 8, 72, 144, 0xffff_ffff])
+        for (const kernel of [false, true]) {
+          const a = bpfHookTraceArgs(cmd, size, kernel);
+          expect(a).toEqual({ cmd: cmdName(cmd), size, kernel });
+          expect(Object.keys(a)).toEqual(['cmd', 'size', 'kernel']);
+          expect(Object.isFrozen(a)).toBe(true);
+          expect(bpfHookTraceArgs(cmd, size, kernel)).toBe(a);
+          const k = `${cmd}/${size}/${kernel}`;
+          for (const [other, o] of seen) expect(o, `${k} vs ${other}`).not.toBe(a);
+          seen.set(k, a);
+        }
+    for (const [cmd, size] of [[-1, 4], [5, -1], [5.5, 4], [5, 2 ** 40], [-0, 4], [5, -0]] as const) {
+      const a = bpfHookTraceArgs(cmd, size, false);
+      expect(a).toEqual({ cmd: cmdName(cmd), size, kernel: false });
+      expect(Object.is(a.size, size)).toBe(true);
+      expect(bpfHookTraceArgs(cmd, size, false)).not.toBe(a);
+    }
+  });
+  it('the hook events of calls with different sizes show their own arguments', () => {
+    const k = new Kernel({ profile: 'v6.18', trace: { keepAll: true } });
+    const p = k.spawn();
+    p.bpf(22, p.alloc(new Uint8Array(4).fill(0xff)), 4);
+    p.bpf(22, p.alloc(new Uint8Array(8).fill(0xff)), 8);
+    const hooks = k.trace.hooks('bpf').map((h) => h.args);
+    expect(hooks).toEqual([
+      { cmd: 'BPF_MAP_FREEZE', size: 4, kernel: false },
+      { cmd: 'BPF_MAP_FREEZE', size: 8, kernel: false },
+    ]);
   });
 });
