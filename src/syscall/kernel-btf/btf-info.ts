@@ -275,8 +275,9 @@ export function bpfCheckBtfInfoEarly(progBtf: ProgBtf | number, attr: BtfInfoAtt
   if (!attr.funcInfoCnt && !attr.lineInfoCnt) return { err: 0 };
   if (typeof progBtf === 'number') return { err: progBtf };
   if (progBtf.kernel) return { err: -Errno.EACCES };
-  const r = checkBtfFuncEarly(progBtf.btf, attr, log);
-  return { ...r, btf: progBtf.btf };
+  const r: RecordCheck & { btf?: Btf; funcInfo?: FuncInfo[] } = checkBtfFuncEarly(progBtf.btf, attr, log);
+  r.btf = progBtf.btf; // (r is this call's own result)
+  return r;
 }
 
 export interface BtfInfoResult extends RecordCheck {

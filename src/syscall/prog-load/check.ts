@@ -603,8 +603,11 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
     },
   };
   // The rewrite depends on the walk, the layout, privilege and what it reads of each call's map.
-  const mapKey = [...main.callMaps].map(([pc, m]) => (m instanceof Object && 'mapType' in m ? `${pc}:${mapShape(m as BpfMap)}` : `${pc}:${String(m)}`)).join(';');
-  const tkey = `${xin.bpfCapable}|${xin.layout.arrayValueOffset}|${xin.layout.cpuNumber}|${xin.layout.jiffies}|${mapKey}`;
+  const tkey: unknown[] = [xin.bpfCapable, xin.layout.arrayValueOffset, xin.layout.cpuNumber, xin.layout.jiffies];
+  for (const [pc, m] of main.callMaps) {
+    if (m instanceof Object && 'mapType' in m) pushMapShape(tkey, pc, m as BpfMap);
+    else tkey.push(pc, 'other', m);
+  }
   const t = derivedFromWalk(main, tkey, () => {
     if (!needsRewrite(xin)) return null;
     const r = translate(xin);
@@ -680,8 +683,8 @@ function mapPtrAccessOf(btf: BtfModel, off: number, size: number): string | null
 const mapPtrAnswers = new WeakMap<BtfModel, { readonly types: number; readonly strs: number; readonly answers: Map<string, string | null> }>();
 
 /** What the xlated pass reads of a map (map_gen_lookup): type, flags, sizes, entries, bypass_spec_v1. */
-function mapShape(m: BpfMap): string {
-  return `${m.mapType},${m.mapFlags},${m.keySize},${m.valueSize},${m.maxEntries},${m.bypassSpecV1}`;
+function pushMapShape(key: unknown[], pc: number, m: BpfMap): void {
+  key.push(pc, 'map', m.mapType, m.mapFlags, m.keySize, m.valueSize, m.maxEntries, m.bypassSpecV1);
 }
 
 /** An ld_imm64 as the main pass sees it: the register value it loads. */
