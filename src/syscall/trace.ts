@@ -253,6 +253,11 @@ export class Trace {
     this.list.push(new PendingAudit(this.nextSeq++, sys, r));
   }
 
+  /** An event made only when the trace is read (`make` gets its seq now): for events costly to format. */
+  emitPending(make: (seq: number) => Pending<TraceEvent>): void {
+    this.list.push(make(this.nextSeq++));
+  }
+
   /** A mark for `since()`: the seq the next event will get. */
   mark(): number {
     return this.nextSeq;

@@ -23,6 +23,7 @@ import {
 } from './helpers.js';
 import { BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSGT, BPF_JSLT, BPF_ADD, BPF_AND, BPF_FETCH, BPF_OR, BPF_XCHG, BPF_XOR, MAX_BPF_STACK, MAX_CALL_FRAMES } from './opcodes.js';
 import { PAGE_SIZE, joinAddr, type AddressSpace, Region } from '../abi/memory.js';
+import { slabBytes } from '../abi/slab.js';
 
 /**
  * Default instruction budget. The kernel has no run-time budget (the verifier bounds programs);
@@ -308,7 +309,8 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
   const mapFrame = (depth: number): Region => {
     let f = frames[depth];
     if (f === undefined) {
-      f = stackSpace.map({ name: `stack frame ${depth}`, kind: 'stack', bytes: new Uint8Array(stackSize) });
+      // zero-filled and shared with nothing (abi/slab.ts); the region is unmapped when the run ends
+      f = stackSpace.map({ name: `stack frame ${depth}`, kind: 'stack', bytes: slabBytes(stackSize) });
       frames[depth] = f;
     }
     return f;
@@ -322,7 +324,8 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
 
   // Call stack of BPF-to-BPF calls: return pc and the caller's r6..r10 (VM-EXEC-3).
   const retPc = new Int32Array(maxFrames);
-  const saved = new Int32Array(maxFrames * 10);
+  // (made at the first BPF-to-BPF call: most programs make none, and 320 bytes are an off-heap buffer)
+  let saved: Int32Array | null = null;
   let depth = 0;
 
   // One-entry cache of the last region touched: [cLo, cLo + cLen) in the 4 GiB window cHi.
@@ -967,6 +970,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
             break run;
           }
           const b = depth * 10;
+          saved ??= new Int32Array(maxFrames * 10);
           for (let i = 0; i < 5; i++) {
             saved[b + i] = rl[6 + i]!;
             saved[b + 5 + i] = rh[6 + i]!;
@@ -1015,8 +1019,8 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         if (depth === 0) break run;
         depth--;
         for (let i = 0; i < 5; i++) {
-          rl[6 + i] = saved[depth * 10 + i]!;
-          rh[6 + i] = saved[depth * 10 + 5 + i]!;
+          rl[6 + i] = saved![depth * 10 + i]!;
+          rh[6 + i] = saved![depth * 10 + 5 + i]!;
         }
         pc = retPc[depth]!;
         break;

@@ -10,7 +10,7 @@ import { BtfBuilder } from '../../src/btf/builder.js';
 import { kernelBtfFindByNameKind } from '../../src/syscall/kernel-btf/btf-find.js';
 import type { BpfProg } from '../../src/syscall/objects/prog.js';
 import { mainPassCache } from '../../src/syscall/prog-load/check-cache.js';
-import { ResolvedLdImm64 } from '../../src/syscall/prog-load/check.js';
+import { ByPc, ResolvedLdImm64 } from '../../src/syscall/prog-load/check.js';
 import { ProgFlag, ProgType } from '../../src/syscall/uapi/consts.js';
 import { decodeProgram, type DecodedProgram } from '../../src/vm/decode.js';
 import { encodeInsns, insn, type BpfInsn } from '../../src/vm/insn.js';
@@ -79,6 +79,18 @@ describe('the decoder remembers what the instructions alone give [VM-LDR-3][VM-I
     });
     expect(d.ok).toBe(false);
     expect(asked).toEqual(['ld0', 'kf2:77', 'ld3']);
+  });
+
+  it('ByPc (the resolved ld_imm64s by pc): get, set again, far apart, keys in the order first set', () => {
+    const t = new ByPc<string>();
+    expect([t.get(0), t.get(-1), t.size]).toEqual([undefined, undefined, 0]);
+    t.set(4, 'a');
+    t.set(0, 'b');
+    t.set(4, 'c');
+    t.set(70_000, 'd');
+    expect([t.get(0), t.get(1), t.get(4), t.get(70_000), t.get(70_001)]).toEqual(['b', undefined, 'c', 'd', undefined]);
+    expect(t.keys()).toEqual([4, 0, 70_000]);
+    expect(t.size).toBe(3);
   });
 
   it('a map value address carries into the high half (ResolvedLdImm64.mapValue)', () => {

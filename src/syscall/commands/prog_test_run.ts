@@ -5,9 +5,9 @@
 // TRUN-3 (the syscall returns 0 whatever the program returned), TRUN-4, TRUN-5, TRUN-6 (records of
 // calls made by the program belong to this syscall's audit event), VM-LDR-1.
 
-import { lazyField } from '../../abi/records.js';
-import { formatHelperCall, type HelperCallEvent } from '../../vm/helpers.js';
-import type { TraceEvent } from '../trace.js';
+import { Pending } from '../../abi/records.js';
+import { formatHelperCall, type HelperProto } from '../../vm/helpers.js';
+import type { HelperEvent, TraceEvent } from '../trace.js';
 import { runProgram } from '../../vm/interpreter.js';
 import { checkAttrFails } from '../attr.js';
 import type { SyscallCtx } from '../context.js';
@@ -51,11 +51,26 @@ export function progTestRun(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPt
 }
 
 /**
- * A helper event's text (`name(arg=…)`), formatted on first read from the call's prototype and
- * argument values (bigints: nothing the program does later changes them). Issue K: most events of
- * a long run are never read.
+ * A helper call's trace event, made when the trace is read (issue K: most events of a long run are
+ * never read): its text (`name(arg=…)`) and return value formatted then, from the call's prototype
+ * and values (bigints: nothing the program does later changes them). The fields in emit's order.
  */
-const defineHelperText = lazyField<HelperCallEvent, string>('text', (e) => formatHelperCall(e.proto, e.args));
+class PendingHelperEvent extends Pending<TraceEvent> {
+  constructor(
+    private readonly seq: number,
+    private readonly sys: number,
+    private readonly pc: number,
+    private readonly proto: HelperProto,
+    private readonly args: readonly bigint[],
+    private readonly ret: bigint,
+  ) {
+    super();
+  }
+  materialize(): TraceEvent {
+    const ev: HelperEvent = { kind: 'helper', sys: this.sys, pc: this.pc, helper: this.proto.name, text: formatHelperCall(this.proto, this.args), ret: BigInt.asIntN(64, this.ret).toString(), seq: this.seq };
+    return ev;
+  }
+}
 
 /** bpf_prog_test_run_syscall. TRUN-1..4 */
 function testRunSyscall(ctx: SyscallCtx, prog: BpfProg, a: ProgTestRunAttr, uattr: BpfPtr): number {
@@ -82,13 +97,7 @@ function testRunSyscall(ctx: SyscallCtx, prog: BpfProg, a: ProgTestRunAttr, uatt
       helpers: syscallProgHelpers(),
       env,
       observer: {
-        after: (e, ret) => {
-          // The event's fields in their order; `text` formatted when a reader first reads it.
-          const ev: Record<string, unknown> = { kind: 'helper', sys: ctx.sys, pc: e.pc, helper: e.proto.name };
-          defineHelperText(ev, e);
-          ev.ret = BigInt.asIntN(64, ret).toString();
-          k.trace.emit(ev as unknown as Omit<TraceEvent & { kind: 'helper' }, 'seq'>);
-        },
+        after: (e, ret) => k.trace.emitPending((seq) => new PendingHelperEvent(seq, ctx.sys, e.pc, e.proto, e.args, ret)),
       },
     });
     if (!r.ok) throw new NotEmulated(`the program stopped in the interpreter (${r.error.kind} at pc ${r.error.pc}: ${r.error.message})`);

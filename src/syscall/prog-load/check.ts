@@ -110,6 +110,33 @@ export class ResolvedLdImm64 implements LdImm64Words {
   }
 }
 
+/**
+ * Values by instruction index: an array and the list of indexes set, in the order first set (issue
+ * K: a Map.set per ld_imm64 cost more than the rest of the walk's bookkeeping).
+ */
+export class ByPc<V> {
+  private readonly v: (V | undefined)[] = [];
+  private readonly pcs: number[] = [];
+
+  get(pc: number): V | undefined {
+    return pc >= 0 && pc < this.v.length ? this.v[pc] : undefined;
+  }
+
+  set(pc: number, value: V): void {
+    if (this.v[pc] === undefined) this.pcs.push(pc);
+    this.v[pc] = value;
+  }
+
+  /** The indexes set, in the order first set. */
+  keys(): readonly number[] {
+    return this.pcs;
+  }
+
+  get size(): number {
+    return this.pcs.length;
+  }
+}
+
 /** A failed resolution, with the rule that refused it when that is not the generic LOAD-13/EXCL-4. */
 type CheckResolveError = ResolveError & { readonly id?: string };
 
@@ -123,7 +150,7 @@ export class Check {
    * from here), the map it names (for the verifier's register states and log text) and what
    * bpf_insn_prepare_dump will show for it (ResolvedLdImm64.dump).
    */
-  readonly resolved = new Map<number, ResolvedLdImm64>();
+  readonly resolved = new ByPc<ResolvedLdImm64>();
   /** env->insn_processed: 0 until the main pass runs (errors found before it print 0). */
   processed = 0;
   /** env->max_states_per_insn, total_states, peak_states. */
@@ -725,11 +752,11 @@ function kfuncName(ctx: SyscallCtx, btfId: number): string {
  * its map by id, as BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_VALUE (PINFO-4). `orig` maps each
  * translated slot to the loaded one it came from.
  */
-function xlatedDump(insns: Uint8Array, orig: readonly (number | undefined)[] | null, ld: ReadonlyMap<number, ResolvedLdImm64>): Uint8Array {
+function xlatedDump(insns: Uint8Array, orig: readonly (number | undefined)[] | null, ld: ByPc<ResolvedLdImm64>): Uint8Array {
   const out = insns.slice();
   const dv = new DataView(out.buffer);
   // orig null: nothing was rewritten, slot k is loaded slot k
-  const slots: Iterable<[number, number | undefined]> = orig ? orig.entries() : [...ld.keys()].map((k) => [k, k] as [number, number]);
+  const slots: Iterable<[number, number | undefined]> = orig ? orig.entries() : ld.keys().map((k) => [k, k] as [number, number]);
   for (const [pc, o] of slots) {
     const r = o === undefined ? undefined : ld.get(o);
     if (!r?.dumped || out[pc * 8] !== 0x18) continue;
