@@ -196,18 +196,20 @@ for (const [codes, size] of [
   for (const c of codes) ACCESS_SIZE[c] = size;
 }
 
+/** The region cache's view before any access (cHi = -1: never read). */
+const NO_VIEW = new DataView(new ArrayBuffer(0));
+
 /** Resolve an access that missed the interpreter's one-entry region cache. */
 function lookup(space: AddressSpace, hi: number, lo: number, size: number, access: AccessType): Region | VmFault {
   const r = space.find(hi, lo);
-  const addr = joinAddr(hi, lo);
   if (r === undefined) {
+    const addr = joinAddr(hi, lo);
     const near = nearest(space, addr);
     return { addr, size, access, reason: 'unmapped', region: 'unmapped', ...(near ? { near } : {}) };
   }
-  const region = describeRegion(r);
-  if (r.kind === 'user') return { addr, size, access, reason: 'user', region };
-  if (lo - r.lo + size > r.bytes.length) return { addr, size, access, reason: 'bounds', region };
-  if (access !== 'read' && !r.writable) return { addr, size, access, reason: 'read_only', region };
+  if (r.kind === 'user') return { addr: joinAddr(hi, lo), size, access, reason: 'user', region: describeRegion(r) };
+  if (lo - r.lo + size > r.bytes.length) return { addr: joinAddr(hi, lo), size, access, reason: 'bounds', region: describeRegion(r) };
+  if (access !== 'read' && !r.writable) return { addr: joinAddr(hi, lo), size, access, reason: 'read_only', region: describeRegion(r) };
   return r;
 }
 
@@ -332,7 +334,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
   let cHi = -1;
   let cLo = 0;
   let cLen = 0;
-  let cView: DataView = new DataView(new ArrayBuffer(0));
+  let cView: DataView = NO_VIEW;
   let cW = false;
 
   let budget = initialBudget;
