@@ -302,6 +302,8 @@ export function bpfCheckBtfInfo(
   if (f.err) return { err: f.err, coreRelos: [] };
   const l = checkBtfLine(btf, attr, insns, subprogs, ctx.log);
   if (l.err) return { ...l, aux: f.aux, coreRelos: [] };
+  // (no CO-RE records: check_core_relo has nothing to do, and no context is made for it)
+  if (!attr.coreReloCnt) return { err: 0, writeBack: undefined, aux: f.aux, lineInfo: l.lineInfo, coreRelos: [] };
   const c = checkCoreRelo({ ...ctx, local: btf }, attr, insns);
   return { err: c.err, writeBack: c.writeBack, aux: f.aux, lineInfo: l.lineInfo, coreRelos: c.results };
 }
