@@ -553,7 +553,7 @@ export const RESOLVE_PSEUDO_LDIMM64 = checkStage('LOAD-13.resolve', 'resolve_pse
   if (!prog.digest) {
     // A function of the instruction bytes alone: remembered with their decoded form (a copy handed out).
     const algo = ctx.kernel.profile.digest;
-    const d = memoOnInsns(c.insns(), `digest ${algo}`, () => {
+    const d = memoOnInsns(c.insns(), digestMemoKey(algo), () => {
       const digest = bpfProgCalcDigest(prog.insns, algo);
       return { digest, hex: Buffer.from(digest).toString('hex') };
     });
@@ -562,6 +562,14 @@ export const RESOLVE_PSEUDO_LDIMM64 = checkStage('LOAD-13.resolve', 'resolve_pse
   }
   return c.resolveWalk();
 });
+
+/** The digest's memo key per algorithm, made once (a string built per load is hashed again per lookup). */
+const digestKeys = new Map<string, string>();
+function digestMemoKey(algo: string): string {
+  let k = digestKeys.get(algo);
+  if (k === undefined) digestKeys.set(algo, (k = `digest ${algo}`));
+  return k;
+}
 
 /** check_attach_btf_id: SYSCALL programs must be sleepable, attach targets, the sleepable rule. */
 export const CHECK_ATTACH_BTF_ID = checkStage('LOAD-13.attach', 'check_attach_btf_id', ['prog', 'btf-info'], [], (c) => {
