@@ -244,7 +244,8 @@ function hotLoops<Env>(prog: DecodedProgram<Env>): HotLoops | null {
   return h;
 }
 
-const toBig = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+/** A register's u64 value (one BigInt made for a value below 2^32, none for 0). */
+const toBig = (hi: number, lo: number): bigint => (hi === 0 ? (lo === 0 ? 0n : BigInt(lo >>> 0)) : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
 
 /** Call a helper or kfunc with r1..r5; returns r0, or a VmError. Exceptions become 'helper' errors. */
 function invoke<Env>(

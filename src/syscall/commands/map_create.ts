@@ -43,7 +43,11 @@ const NAME_CHARS = (() => {
 export function bpfObjNameCpy(raw: Uint8Array): string | number {
   for (let i = 0; i < Limits.BPF_OBJ_NAME_LEN; i++) {
     const c = raw[i]!;
-    if (c === 0) return i ? String.fromCharCode.apply(null, raw.subarray(0, i) as unknown as number[]) : '';
+    if (c === 0) {
+      let name = '';
+      for (let j = 0; j < i; j++) name += String.fromCharCode(raw[j]!);
+      return name;
+    }
     if (!NAME_CHARS[c]) return -Errno.EINVAL;
   }
   return -Errno.EINVAL; // no NUL in BPF_OBJ_NAME_LEN bytes

@@ -115,8 +115,13 @@ export class ResolvedLdImm64 implements LdImm64Words {
  * K: a Map.set per ld_imm64 cost more than the rest of the walk's bookkeeping).
  */
 export class ByPc<V> {
-  private readonly v: (V | undefined)[] = [];
+  private readonly v: (V | undefined)[];
   private readonly pcs: number[] = [];
+
+  /** `capacity`: the number of instructions (a hint: the array is made that long at once, up to 64 Ki). */
+  constructor(capacity = 0) {
+    this.v = new Array(Math.min(capacity, 65_536));
+  }
 
   get(pc: number): V | undefined {
     return pc >= 0 && pc < this.v.length ? this.v[pc] : undefined;
@@ -150,7 +155,7 @@ export class Check {
    * from here), the map it names (for the verifier's register states and log text) and what
    * bpf_insn_prepare_dump will show for it (ResolvedLdImm64.dump).
    */
-  readonly resolved = new ByPc<ResolvedLdImm64>();
+  readonly resolved: ByPc<ResolvedLdImm64>;
   /** env->insn_processed: 0 until the main pass runs (errors found before it print 0). */
   processed = 0;
   /** env->max_states_per_insn, total_states, peak_states. */
@@ -160,7 +165,9 @@ export class Check {
     readonly l: LoadCtx,
     readonly prog: BpfProg,
     readonly log: VerifierLog,
-  ) {}
+  ) {
+    this.resolved = new ByPc(prog.len);
+  }
 
   /** prog->insnsi decoded once into the compact form, with the bytes it was decoded from. */
   private compact: { readonly bytes: Uint8Array; readonly insns: InsnArray } | null = null;
