@@ -382,10 +382,17 @@ export class Check {
     const { dst, src, imm } = insns;
     this.fdArrayMemo = new Map();
     this.walkMaps = this.binding ? null : new Map();
+    // One query for the walk, filled in for each instruction (resolveLdImm64 keeps nothing of it).
+    const q = { pc: 0, srcReg: 0, dst: 0, imm: 0, nextImm: 0 };
     try {
       // The pseudo ld_imm64s before the first malformed instruction resolve in order, then its error.
       for (const pc of scan.pseudo) {
-        const v = this.resolveLdImm64({ pc, srcReg: src[pc]!, dst: dst[pc]!, imm: imm[pc]!, nextImm: imm[pc + 1]! });
+        q.pc = pc;
+        q.srcReg = src[pc]!;
+        q.dst = dst[pc]!;
+        q.imm = imm[pc]!;
+        q.nextImm = imm[pc + 1]!;
+        const v = this.resolveLdImm64(q);
         // A binding policy's refusal is already in the log and the trace (Check.fail).
         if (!(v instanceof ResolvedLdImm64)) return v.id ? (v.errno ?? -Errno.EINVAL) : this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
       }
