@@ -193,6 +193,11 @@ class PendingAudit extends Pending<TraceEvent> {
   }
 }
 
+/** An event kept in the ring until the trace is read (Trace.emitPending sets its seq). */
+export abstract class PendingEvent extends Pending<TraceEvent> {
+  seq = 0;
+}
+
 export class Trace {
   private readonly list: RetainedList<TraceEvent>;
   private nextSys = 1;
@@ -253,9 +258,10 @@ export class Trace {
     this.list.push(new PendingAudit(this.nextSeq++, sys, r));
   }
 
-  /** An event made only when the trace is read (`make` gets its seq now): for events costly to format. */
-  emitPending(make: (seq: number) => Pending<TraceEvent>): void {
-    this.list.push(make(this.nextSeq++));
+  /** An event made only when the trace is read (its seq assigned now): for events costly to format. */
+  emitPending(p: PendingEvent): void {
+    p.seq = this.nextSeq++;
+    this.list.push(p);
   }
 
   /** A mark for `since()`: the seq the next event will get. */

@@ -5,9 +5,8 @@
 // TRUN-3 (the syscall returns 0 whatever the program returned), TRUN-4, TRUN-5, TRUN-6 (records of
 // calls made by the program belong to this syscall's audit event), VM-LDR-1.
 
-import { Pending } from '../../abi/records.js';
 import { formatHelperCall, type HelperProto } from '../../vm/helpers.js';
-import type { HelperEvent, TraceEvent } from '../trace.js';
+import { PendingEvent, type HelperEvent, type TraceEvent } from '../trace.js';
 import { runProgram } from '../../vm/interpreter.js';
 import { checkAttrFails } from '../attr.js';
 import type { SyscallCtx } from '../context.js';
@@ -55,9 +54,8 @@ export function progTestRun(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPt
  * never read): its text (`name(arg=…)`) and return value formatted then, from the call's prototype
  * and values (bigints: nothing the program does later changes them). The fields in emit's order.
  */
-class PendingHelperEvent extends Pending<TraceEvent> {
+class PendingHelperEvent extends PendingEvent {
   constructor(
-    private readonly seq: number,
     private readonly sys: number,
     private readonly pc: number,
     private readonly proto: HelperProto,
@@ -97,7 +95,7 @@ function testRunSyscall(ctx: SyscallCtx, prog: BpfProg, a: ProgTestRunAttr, uatt
       helpers: syscallProgHelpers(),
       env,
       observer: {
-        after: (e, ret) => k.trace.emitPending((seq) => new PendingHelperEvent(seq, ctx.sys, e.pc, e.proto, e.args, ret)),
+        after: (e, ret) => k.trace.emitPending(new PendingHelperEvent(ctx.sys, e.pc, e.proto, e.args, ret)),
       },
     });
     if (!r.ok) throw new NotEmulated(`the program stopped in the interpreter (${r.error.kind} at pc ${r.error.pc}: ${r.error.message})`);
