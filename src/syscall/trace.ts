@@ -6,7 +6,6 @@
 
 import { errnoName, type ErrnoName } from './errno.js';
 import { AuditContext, type AuditExitPart } from '../audit/log.js';
-import { formatHelperCall, type HelperProto } from '../vm/helpers.js';
 import type { SysOutcome } from './result.js';
 import { lazyField, Pending, RetainedList, traceValue, type RetentionOptions, type TraceValue } from '../abi/records.js';
 
@@ -189,8 +188,10 @@ const P_FAIL = 5;
 const P_ENTER = 6;
 /** A syscall's exit with an ordinary outcome (ok or errno, from ret): 1 = name, 2 = cmd?, 3 = ret. */
 const P_EXIT = 7;
-/** A helper call of a running program: 1 = pc, 2 = its proto, 3 = r1..r5, 4 = r0 (text and ret formatted when read). */
-const P_HELPER = 8;
+/** An event kept in the ring until the trace is read (Trace.emitPending sets its seq). */
+export abstract class PendingEvent extends Pending<TraceEvent> {
+  seq = 0;
+}
 
 export class Trace {
   private readonly list: RetainedList<TraceEvent>;
@@ -296,15 +297,6 @@ export class Trace {
     this.list.pushPacked(P_EXIT, sys, name, cmd, ret);
   }
 
-  /**
-   * A helper call made by a running program (HelperEvent): `helper(args…)` and its return are
-   * formatted when the trace is read, from the values the call had (a fresh tuple per call).
-   */
-  emitHelper(sys: number, pc: number, proto: HelperProto, args: readonly bigint[], ret: bigint): void {
-    this.nextSeq++;
-    this.list.pushPacked(P_HELPER, sys, pc, proto, args, ret);
-  }
-
   /** A packed entry made into its event: the same fields, in the order `emit` of a literal gave them. */
   private decode(code: number, cols: readonly (readonly unknown[])[], slot: number, i: number): TraceEvent {
     // every entry of the list has the seq after the one before it, the newest nextSeq - 1
@@ -359,13 +351,15 @@ export class Trace {
         ev.seq = seq;
         return ev as unknown as SyscallExit;
       }
-      case P_HELPER: {
-        const proto = c2 as HelperProto;
-        return { kind: 'helper', sys, pc: c1 as number, helper: proto.name, text: formatHelperCall(proto, c3 as readonly bigint[]), ret: BigInt.asIntN(64, c4 as bigint).toString(), seq };
-      }
       default:
         throw new RangeError(`trace: unknown packed entry ${code}`);
     }
+  }
+
+  /** An event made only when the trace is read (its seq assigned now): for events costly to format. */
+  emitPending(p: PendingEvent): void {
+    p.seq = this.nextSeq++;
+    this.list.push(p);
   }
 
   /** A mark for `since()`: the seq the next event will get. */
