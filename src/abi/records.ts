@@ -41,8 +41,8 @@ export type PackedDecoder<T> = (code: number, cols: readonly (readonly unknown[]
  * is not read): a small integer code and up to that many values in column arrays, made into its
  * record by the list's decoder when read.
  *
- * A bounded list is a ring (issue K): its arrays are allocated once, at capacity + slack + 1 slots,
- * and nothing is moved when it is trimmed; with keepAll the arrays only grow.
+ * A bounded list is a ring (issue K): its arrays grow to capacity + slack + 1 slots as entries come
+ * and then wrap; nothing is moved when it is trimmed. With keepAll the arrays only grow.
  */
 export class RetainedList<T> {
   readonly #items: (T | Pending<T> | number | undefined)[];
@@ -65,10 +65,11 @@ export class RetainedList<T> {
     this.keepAll = opts.keepAll === true;
     this.capacity = Math.max(1, Math.floor(opts.capacity ?? defaultCapacity));
     this.slack = Math.max(1, Math.floor(this.capacity / 4));
-    const ring = (this.#ring = this.keepAll ? 0 : this.capacity + this.slack + 1);
-    const array = (): unknown[] => (ring === 0 ? [] : new Array<unknown>(ring).fill(undefined));
-    this.#items = array() as (T | Pending<T> | number | undefined)[];
-    this.#cols = Array.from({ length: packed?.columns ?? 0 }, array);
+    this.#ring = this.keepAll ? 0 : this.capacity + this.slack + 1;
+    // The arrays grow as entries come (a kernel that makes few calls never pays for a full ring);
+    // once a bounded list has wrapped they keep their length.
+    this.#items = [];
+    this.#cols = Array.from({ length: packed?.columns ?? 0 }, () => []);
     this.#decode = packed?.decode;
   }
 
@@ -150,10 +151,7 @@ export class RetainedList<T> {
   }
 
   clear(): void {
-    for (const a of [this.#items, ...this.#cols]) {
-      if (this.#ring === 0) a.length = 0;
-      else a.fill(undefined);
-    }
+    for (const a of [this.#items, ...this.#cols]) a.length = 0;
     this.#start = 0;
     this.#len = 0;
     this.#made = 0;
