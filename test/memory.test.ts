@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AddressSpace, KERNEL_ARENA_BASE, PAGE_SIZE, splitAddr, joinAddr } from '../src/syscall/memory.js';
+import { AddressSpace, KERNEL_ARENA_BASE, PAGE_SIZE, TASK_SIZE, USER_ARENA_BASE, splitAddr, joinAddr } from '../src/syscall/memory.js';
+import { accessOk, kernelPtr, strncpyFromBpfPtr, userPtr } from '../src/syscall/uaccess.js';
 import { Errno, errnoMessage, errnoName } from '../src/syscall/errno.js';
 
 describe('errno table [UAPI-CONST-13]', () => {
@@ -55,5 +56,100 @@ describe('address space [UAPI-CONV-1, LSK-SIGM-6]', () => {
     expect(u.read(r.base, 3)).toEqual(new Uint8Array([1, 2, 3]));
     u.unmap(r);
     expect(u.read(r.base, 3)).toBeUndefined();
+  });
+
+  // Issue K: map() computes addresses on (hi, lo) words and lookups split addresses without BigInt
+  // arithmetic; the addresses must be exactly those of the u64 formula they replaced.
+  it('[UAPI-CONV-1] map() places regions where base = next; next = base + (pages + 1) * PAGE_SIZE puts them, across 4 GiB windows', () => {
+    for (const [arenaBase, kernel] of [
+      [USER_ARENA_BASE, false],
+      [KERNEL_ARENA_BASE, true],
+      [0x1_ffff_0000n, false],
+      [0xffff_fff0_fff0_0000n, true],
+    ] as const) {
+      const s = new AddressSpace({ name: 't', arenaBase });
+      let next = arenaBase;
+      const sizes = [0, 1, 10, 4096, 4097, 0x4000_0000, 70_000, 0xffff_0000, 0x8000_0000, 3, 0];
+      for (const n of sizes) {
+        // a region aliases its bytes: a view of the right length over a small buffer is enough for placement
+        const bytes = n > 1 << 20 ? ({ length: n } as unknown as Uint8Array) : new Uint8Array(n);
+        const size = Math.max(n, 1);
+        let base = next;
+        if (Number(base & 0xffff_ffffn) + size > 2 ** 32) base = ((base >> 32n) + 1n) << 32n;
+        const r = s.map({ name: `r${n}`, kind: 'user', bytes });
+        expect(r.base).toBe(base);
+        expect([r.hi, r.lo]).toEqual([Number(base >> 32n), Number(base & 0xffff_ffffn)]);
+        expect(r.base >> 63n).toBe(kernel ? 1n : 0n);
+        next = base + BigInt(Math.ceil(size / PAGE_SIZE) + 1) * BigInt(PAGE_SIZE);
+        if (n > 0 && n <= 1 << 20) {
+          expect(s.findBig(base + BigInt(n - 1))).toBe(r);
+          expect(s.findBig(base + BigInt(n))).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it('map() refuses to run past the arena limit, as before', () => {
+    const s = new AddressSpace({ name: 't', arenaBase: 0x1000n, arenaLimit: 0x1000n + 3n * 4096n });
+    s.map({ name: 'a', kind: 'user', bytes: new Uint8Array(4096) });
+    expect(() => s.map({ name: 'b', kind: 'user', bytes: new Uint8Array(4097) })).toThrow(/exhausted/);
+    expect(s.map({ name: 'c', kind: 'user', bytes: new Uint8Array(4096) }).base).toBe(0x1000n + 2n * 4096n);
+  });
+
+  it('splitAddr and lookups agree with the u64 words for addresses below and above 2^53, negative and wide ones', () => {
+    for (const a of [0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, (1n << 53n) - 1n, 1n << 53n, USER_ARENA_BASE + 5n, KERNEL_ARENA_BASE + 7n, -1n, -(1n << 63n), (1n << 64n) + 3n]) {
+      const u = BigInt.asUintN(64, a);
+      expect(splitAddr(a)).toEqual([Number(u >> 32n), Number(u & 0xffff_ffffn)]);
+    }
+    const k = AddressSpace.kernelSpace();
+    const u = AddressSpace.user(k);
+    const ko = k.map({ name: 'k', kind: 'kernel', bytes: new Uint8Array([9, 8, 7]) });
+    const uo = u.map({ name: 'u', kind: 'user', bytes: new Uint8Array([1, 2, 3]) });
+    expect(u.read(ko.base + 1n, 2)).toEqual(new Uint8Array([8, 7]));
+    expect(u.read(ko.base - (1n << 64n) + 1n, 2)).toEqual(new Uint8Array([8, 7])); // a negative bigint wraps as a u64
+    expect(u.readByte(uo.base + 2n)).toBe(3);
+    expect(u.readByte(uo.base + 3n)).toBe(-1);
+    expect(u.resolve(uo.base + 1n, 2)).toEqual({ region: uo, offset: 1 });
+    expect(u.resolve(uo.base + 1n, 3)).toBeUndefined();
+    // unmapAt only at a region's start; a kernel region through the user space's link
+    expect(u.unmapAt(uo.base + 1n)).toBe(false);
+    expect(u.unmapAt(ko.base)).toBe(true);
+    expect(k.findBig(ko.base)).toBeUndefined();
+    expect(u.unmapAt(uo.base)).toBe(true);
+    expect(u.read(uo.base, 1)).toBeUndefined();
+  });
+
+  it('read() keeps subarray semantics for odd lengths', () => {
+    const u = AddressSpace.user();
+    const r = u.map({ name: 'x', kind: 'user', bytes: new Uint8Array([1, 2, 3, 4]) });
+    expect(u.read(r.base, -1)).toEqual(new Uint8Array([1, 2, 3]));
+    expect(u.read(r.base + 1n, 1.5)).toEqual(new Uint8Array([2]));
+  });
+});
+
+describe('uaccess (issue K fast paths) [SYS-2, SYS-6]', () => {
+  it('accessOk: the u32 fast path agrees with addr + len <= TASK_SIZE at the edges', () => {
+    for (const a of [0n, USER_ARENA_BASE, TASK_SIZE - 0x1_0000_0000n, TASK_SIZE - 0x1_0000_0000n + 1n, TASK_SIZE - 4n, TASK_SIZE, -1n]) {
+      for (const n of [0, 1, 4, 0xffff_ffff]) expect(accessOk(a, n)).toBe(a >= 0n && a + BigInt(n) <= TASK_SIZE);
+    }
+    expect(() => accessOk(USER_ARENA_BASE, 1.5)).toThrow(RangeError); // BigInt(1.5), as before
+  });
+
+  it('[LOAD-8] strncpyFromBpfPtr stops at the NUL, truncates at max, faults at the end of a mapping and on the wrong half', () => {
+    const k = AddressSpace.kernelSpace();
+    const u = AddressSpace.user(k);
+    const s = u.place(new Uint8Array(Buffer.from('GPL\0xyz')), 's');
+    expect(strncpyFromBpfPtr(u, userPtr(s), 127)).toEqual({ str: 'GPL', truncated: false });
+    expect(strncpyFromBpfPtr(u, userPtr(s), 2)).toEqual({ str: 'GP', truncated: true });
+    const noNul = u.place(new Uint8Array(Buffer.from('abc')), 'n');
+    expect(strncpyFromBpfPtr(u, userPtr(noNul), 3)).toEqual({ str: 'abc', truncated: true });
+    expect(strncpyFromBpfPtr(u, userPtr(noNul), 4)).toBeUndefined();
+    const ks = k.place(new Uint8Array(Buffer.from('ok\0')), 'k', 'kernel');
+    expect(strncpyFromBpfPtr(u, kernelPtr(ks), 8)).toEqual({ str: 'ok', truncated: false });
+    expect(strncpyFromBpfPtr(u, userPtr(ks), 8)).toBeUndefined();
+    expect(strncpyFromBpfPtr(u, kernelPtr(s), 8)).toBeUndefined();
+    // latin1, byte for byte
+    const hi = u.place(new Uint8Array([0xe9, 0x41, 0]), 'hi');
+    expect(strncpyFromBpfPtr(u, userPtr(hi), 8)).toEqual({ str: '\u00e9A', truncated: false });
   });
 });

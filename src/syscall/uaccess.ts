@@ -19,8 +19,11 @@ export const bpfPtrIsNull = (p: BpfPtr): boolean => p.addr === 0n;
 
 /** access_ok: the whole range lies below TASK_SIZE. */
 export function accessOk(addr: bigint, len: number): boolean {
+  // A u32 length at an address 4 GiB or more below TASK_SIZE: no BigInt sum needed.
+  if ((len >>> 0) === len && addr >= 0n && addr <= TASK_SIZE_LESS_4G) return true;
   return addr >= 0n && addr + BigInt(len) <= TASK_SIZE;
 }
+const TASK_SIZE_LESS_4G = TASK_SIZE - 0x1_0000_0000n;
 
 /** copy_from_user: the bytes, or undefined on a fault (the kernel returns the count not copied). */
 export function copyFromUser(mem: AddressSpace, addr: bigint, len: number): Uint8Array | undefined {
@@ -47,7 +50,7 @@ export function bpfPtrCopyOk(p: BpfPtr, len: number): boolean {
 
 /** copy_from_bpfptr_offset: the bytes, or undefined on a fault. */
 export function copyFromBpfPtr(mem: AddressSpace, p: BpfPtr, len: number, offset = 0): Uint8Array | undefined {
-  const addr = p.addr + BigInt(offset);
+  const addr = offset === 0 ? p.addr : p.addr + BigInt(offset);
   return p.isKernel ? copyFromKernel(mem, addr, len) : copyFromUser(mem, addr, len);
 }
 
@@ -93,11 +96,16 @@ export function strncpyFromBpfPtr(
   max: number,
 ): { str: string; truncated: boolean } | undefined {
   let out = '';
+  // Byte by byte, each byte with copyFromBpfPtr's checks (access_ok / the kernel half), read in
+  // place: no buffer per byte (issue K).
+  const user = !p.isKernel;
   for (let i = 0; i < max; i++) {
-    const b = copyFromBpfPtr(mem, p, 1, i);
-    if (!b) return undefined;
-    if (b[0] === 0) return { str: out, truncated: false };
-    out += String.fromCharCode(b[0]!);
+    const addr = p.addr + BigInt(i);
+    if (user ? !accessOk(addr, 1) : addr < 1n << 63n) return undefined;
+    const b = mem.readByte(addr);
+    if (b < 0) return undefined;
+    if (b === 0) return { str: out, truncated: false };
+    out += String.fromCharCode(b);
   }
   return { str: out, truncated: true };
 }
