@@ -55,3 +55,28 @@ export function slabCopy(src: Uint8Array): Uint8Array {
   v.set(src);
   return v;
 }
+
+/** Bytes per page slab, and the largest request served from one (page-sized user mappings). */
+export const PAGE_SLAB_BYTES = 64 * 1024;
+export const PAGE_SLAB_MAX = 16 * 1024;
+
+let pageSlab = new ArrayBuffer(PAGE_SLAB_BYTES);
+let pageUsed = 0;
+slabs.add(pageSlab);
+
+/**
+ * slabBytes for page-sized buffers (a skeleton's mmap-ed initial values: a 4 KiB off-heap buffer
+ * each costs about 1 µs). Same rules: zero-filled, bumped forward only, no byte shared; a request
+ * above PAGE_SLAB_MAX gets a buffer of its own.
+ */
+export function pageSlabBytes(n: number): Uint8Array {
+  if (n > PAGE_SLAB_MAX || n <= SLAB_MAX) return slabBytes(n);
+  if (pageUsed + n > PAGE_SLAB_BYTES) {
+    pageSlab = new ArrayBuffer(PAGE_SLAB_BYTES);
+    slabs.add(pageSlab);
+    pageUsed = 0;
+  }
+  const v = new Uint8Array(pageSlab, pageUsed, n);
+  pageUsed += (n + 7) & ~7;
+  return v;
+}

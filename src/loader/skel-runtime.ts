@@ -12,11 +12,9 @@ import type { Process } from '../syscall/process.js';
 import { TaskKilled, type OopsReport, type SysResult } from '../syscall/result.js';
 import { BPF_MAP_INFO, MAP_CREATE, MAP_ELEM, MAP_FREEZE, OBJ_GET_INFO_BY_FD, PROG_LOAD, PROG_TEST_RUN } from '../syscall/uapi/attr-layouts.js';
 import { BpfCmd, MapType, ProgFlag, ProgType } from '../syscall/uapi/consts.js';
-import { encode, lastFieldEnd, type Layout, type UapiFeature } from '../syscall/uapi/layout.js';
-import { decodeProgTestRunAttr } from '../abi/uapi/attr-types.js';
+import { encodePrefix } from '../syscall/uapi/layout.js';
+import { pageSlabBytes, slabBytes } from '../abi/slab.js';
 
-/** test.retval needs no UAPI feature. */
-const NO_FEATURES: ReadonlySet<never> = new Set();
 import type { LightSkeleton } from './lskel-reader.js';
 
 /**
@@ -81,7 +79,28 @@ export interface SkelResult {
   readonly skelAddr: bigint;
 }
 
-const LOADER_LICENSE = 'Dual BSD/GPL';
+/** The loader's license string with its NUL (a copy is placed per load: the program's .rodata). */
+const LOADER_LICENSE = new Uint8Array(Buffer.from('Dual BSD/GPL\0', 'latin1'));
+
+/** Offset of test.retval in the PROG_TEST_RUN attr. */
+const TEST_RETVAL_OFF = BigInt(PROG_TEST_RUN.byName.get('test.retval')!.offset);
+
+/** An int in 4 little-endian bytes (an on-heap buffer). */
+function s32Bytes(v: number): Uint8Array {
+  return new Uint8Array([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]);
+}
+const s32At = (b: Uint8Array): number => b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24);
+
+/** bpf_load_and_run's steps, and the name of the attr region each places. */
+const ATTR_NAME = {
+  map_create: 'map_create attr',
+  map_update_elem: 'map_update_elem attr',
+  map_freeze: 'map_freeze attr',
+  obj_get_info_by_fd: 'obj_get_info_by_fd attr',
+  prog_load: 'prog_load attr',
+  prog_test_run: 'prog_test_run attr',
+} as const;
+type Step = keyof typeof ATTR_NAME;
 
 /** skel_alloc + the parts of __open that matter here: ctx.sz, log settings, mmapable initial values. */
 function openSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptions): bigint {
@@ -89,8 +108,8 @@ function openSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptio
   // The struct is laid out from the maps and programs; ctx.sz is what the skeleton says (a header
   // may say anything there: the kernel then reads that many bytes).
   const size = structSize(skel) + 4 * skel.links.length + 8;
-  const bytes = new Uint8Array(size);
-  const dv = new DataView(bytes.buffer);
+  const bytes = slabBytes(size);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, size);
   dv.setUint32(0, skel.ctxSize, true); // ctx.sz
   dv.setUint32(8, opts.logLevel ?? 0, true);
   dv.setUint32(12, opts.logSize ?? 0, true);
@@ -103,7 +122,7 @@ function openSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptio
     const mapped = Math.ceil((m.mmapSize ?? 4096) / 4096) * 4096;
     if (mapped === 0 || m.initialValue.length > mapped)
       throw new InputError(`skel_prep_map_data for ${m.ident}: ${m.initialValue.length}-byte initial value, ${m.mmapSize}-byte mapping (the real __open() would ${mapped === 0 ? 'fail in mmap' : 'fault in memcpy'})`);
-    const area = new Uint8Array(mapped);
+    const area = pageSlabBytes(mapped);
     area.set(m.initialValue);
     dv.setBigUint64(24 + 16 * i + 8, proc.alloc(area, `skel ${m.ident} initial value`), true);
   });
@@ -167,15 +186,6 @@ export function defaultFlow(skel: LightSkeleton): LoaderFlow {
   return t.flow;
 }
 
-/** offsetofend of a layout's last field with every UAPI feature (what the encoder may write), per layout. */
-function fullEnd(layout: Layout): number {
-  let end = FULL_END.get(layout);
-  if (end === undefined) FULL_END.set(layout, (end = lastFieldEnd(layout, ALL_FEATURES)));
-  return end;
-}
-const ALL_FEATURES: ReadonlySet<UapiFeature> = new Set(['signing-6.18', 'hashchain-v2']);
-const FULL_END = new WeakMap<Layout, number>();
-
 /** A TaskKilled out of one of bpf_load_and_run's syscalls, with the step it was in. */
 class KilledIn extends Error {
   constructor(
@@ -208,10 +218,9 @@ function bpfLoadAndRun(
       return a;
     },
   };
-  const sys = (step: string, cmd: number, layout: typeof MAP_CREATE, fields: Record<string, number | bigint | string>, size: number) => {
-    const full = encode(layout, fields, Math.max(size, fullEnd(layout)));
+  const sys = (step: Step, cmd: number, layout: typeof MAP_CREATE, fields: Record<string, number | bigint | string>, size: number) => {
     // the attr the program passes: its first `size` bytes, in a buffer of their own
-    const addr = proc.alloc(full.length === size ? full : full.slice(0, size), `${step} attr`);
+    const addr = proc.alloc(encodePrefix(layout, fields, size), ATTR_NAME[step]);
     let res: SysResult;
     try {
       res = proc.bpf(cmd, addr, size);
@@ -265,7 +274,7 @@ function bpfLoadAndRun(
   }
   const update = (data: Uint8Array) => sys('map_update_elem', BpfCmd.BPF_MAP_UPDATE_ELEM, MAP_ELEM, { map_fd: mapFd, key: proc.alloc(4, 'key'), value: proc.alloc(data, 'opts->data'), flags: 0n }, 32);
   const getInfoHash = () => {
-    const info = proc.alloc(encode(BPF_MAP_INFO, { hash: proc.alloc(32, 'sha'), hash_size: 32 }, BPF_MAP_INFO.sizeof!), 'bpf_map_info');
+    const info = proc.alloc(encodePrefix(BPF_MAP_INFO, { hash: proc.alloc(32, 'sha'), hash_size: 32 }, BPF_MAP_INFO.sizeof!), 'bpf_map_info');
     return sys('obj_get_info_by_fd', BpfCmd.BPF_OBJ_GET_INFO_BY_FD, OBJ_GET_INFO_BY_FD, { 'info.bpf_fd': mapFd, 'info.info': info, 'info.info_len': BPF_MAP_INFO.sizeof! }, 16);
   };
   if (o.staleHashOf) {
@@ -312,9 +321,9 @@ function bpfLoadAndRun(
     prog_type: ProgType.BPF_PROG_TYPE_SYSCALL,
     insns: proc.alloc(skel.insns, 'opts->insns'),
     insn_cnt: skel.insns.length / 8,
-    license: proc.alloc(new Uint8Array(Buffer.from(LOADER_LICENSE + '\0')), 'license'),
+    license: proc.alloc(LOADER_LICENSE.slice(), 'license'),
     prog_name: '__loader.prog',
-    fd_array: proc.alloc(new Uint8Array(new Int32Array([mapFd]).buffer), '&map_fd'),
+    fd_array: proc.alloc(s32Bytes(mapFd), '&map_fd'),
     log_level: cdv.getUint32(8, true),
     log_size: cdv.getUint32(12, true),
     log_buf: cdv.getBigUint64(16, true),
@@ -355,7 +364,8 @@ function bpfLoadAndRun(
     failed(tr.res, 'failed to execute loader prog');
     return done();
   }
-  loaderRetval = decodeProgTestRunAttr(proc.read(tr.addr, 80)!, NO_FEATURES).retval | 0;
+  // test.retval as the program reads it back (the one field it looks at)
+  loaderRetval = s32At(proc.read(tr.addr + TEST_RETVAL_OFF, 4)!);
   if (loaderRetval < 0) {
     errstr = 'error returned by loader prog';
     err = loaderRetval;

@@ -4,7 +4,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { AddressSpace } from '../../src/abi/memory.js';
-import { inSlab, ownedBytes, SLAB_BYTES, SLAB_MAX, slabBytes, slabCopy } from '../../src/abi/slab.js';
+import { inSlab, ownedBytes, PAGE_SLAB_BYTES, PAGE_SLAB_MAX, pageSlabBytes, SLAB_BYTES, SLAB_MAX, slabBytes, slabCopy } from '../../src/abi/slab.js';
+import { makeSigningIdentity } from '../../src/keys/make-cert.js';
+import { readExampleObject } from '../../src/loader/examples.js';
+import { destroySkeleton, loadSkeleton } from '../../src/loader/skel-runtime.js';
+import { makeSkeleton, openObjectBytes } from '../../src/scenarios/make-skeleton.js';
+import { Kernel } from '../../src/syscall/kernel.js';
+import { MAP_CREATE, PROG_LOAD } from '../../src/syscall/uapi/attr-layouts.js';
+import { encode, encodePrefix, lastFieldEnd } from '../../src/syscall/uapi/layout.js';
 import type { BpfProg } from '../../src/syscall/objects/prog.js';
 import type { Btf } from '../../src/syscall/objects/btf.js';
 import { ProgType } from '../../src/syscall/uapi/consts.js';
@@ -101,5 +108,70 @@ describe('slab buffers (issue K)', () => {
     const first = k.trace.since(mark).find((e) => e.kind === 'syscall');
     expect(first?.kind === 'syscall' && first.attr?.map_name).toBe('first');
     expect(first?.kind === 'syscall' && first.attr?.value_size).toBe(8);
+  });
+
+  it('page slab buffers are zero-filled and share no byte, across slab boundaries; small and large ones go elsewhere', () => {
+    const bufs: Uint8Array[] = [];
+    for (let i = 0; i < (3 * PAGE_SLAB_BYTES) / 4096; i++) {
+      const b = pageSlabBytes(4096);
+      expect(b.every((x) => x === 0)).toBe(true);
+      b.fill(i + 1);
+      bufs.push(b);
+    }
+    bufs.forEach((b, i) => expect(b.every((x) => x === i + 1)).toBe(true));
+    expect(bufs.every(inSlab)).toBe(true);
+    expect(inSlab(pageSlabBytes(PAGE_SLAB_MAX + 1))).toBe(false);
+    expect(pageSlabBytes(100).length).toBe(100);
+  });
+
+  it('[UAPI-CONV-1] encodePrefix is the first `size` bytes of the whole encoding, in a buffer no later call writes', () => {
+    const fields = { map_type: 2, key_size: 4, value_size: 77, max_entries: 1, map_name: '__loader.map', excl_prog_hash: 0x7f00_1234_5678n, excl_prog_hash_size: 32 };
+    const full = encode(MAP_CREATE, fields, lastFieldEnd(MAP_CREATE, new Set(['signing-6.18', 'hashchain-v2'])));
+    for (const size of [0, 4, 30, 72, 84, 86, 92]) {
+      const b = encodePrefix(MAP_CREATE, fields, size);
+      expect(b.length).toBe(size);
+      expect([...b]).toEqual([...full.subarray(0, size)]);
+    }
+    expect(() => encodePrefix(MAP_CREATE, { nope: 1 }, 92)).toThrow(/no field 'nope'/);
+    const first = encodePrefix(PROG_LOAD, { prog_type: 31, insn_cnt: 299 }, 128);
+    const keep = [...first];
+    for (let i = 0; i < 300; i++) encodePrefix(PROG_LOAD, { prog_type: i, insn_cnt: i }, 128).fill(0xff);
+    expect([...first]).toEqual(keep);
+  });
+
+  it('[LSK-RUN-1][LSK-HDR-3] a skeleton\'s attrs and initial-value mappings are its own: a kept view sees no later load', () => {
+    const id = makeSigningIdentity();
+    const made = makeSkeleton(openObjectBytes(readExampleObject('hello')!, 'hello.bpf.o'), { toolchain: 'bpftool-7.7', identity: id, name: 'hello_bpf' });
+    const skel = made.skeleton;
+    const withValue = skel.maps.map((m, i) => [m, i] as const).filter(([m]) => m.initialValue);
+    expect(withValue.length).toBeGreaterThan(0);
+    const k = new Kernel({ profile: 'v6.18' });
+    const p = k.spawn({ comm: 'loader' });
+    expect(p.addKey('asymmetric', 'k', id.certDer, -3).ret).toBeGreaterThan(0);
+    const areas = (r: { skelAddr: bigint }) =>
+      withValue.map(([, i]) => {
+        const at = p.read(r.skelAddr + BigInt(24 + 16 * i + 8), 8)!;
+        return p.region(new DataView(at.buffer, at.byteOffset, 8).getBigUint64(0, true))!.bytes;
+      });
+    const r1 = loadSkeleton(p, skel, { keyringId: -3 });
+    expect(r1.outcome).toBe('loaded');
+    const kept = areas(r1);
+    const keptCopy = kept.map((b) => [...b]);
+    const mark = k.trace.mark();
+    destroySkeleton(p, skel, r1);
+    for (let i = 0; i < 20; i++) {
+      const r = loadSkeleton(p, skel, { keyringId: -3 });
+      expect(r.outcome).toBe('loaded');
+      for (const b of areas(r)) b.fill(0xee); // the program writes its mapping
+      destroySkeleton(p, skel, r);
+    }
+    expect(kept.map((b) => [...b])).toEqual(keptCopy);
+    withValue.forEach(([m], j) => expect([...kept[j]!.subarray(0, m.initialValue!.length)]).toEqual([...m.initialValue!]));
+    // the first load's attrs, rendered only now (from the bytes read at entry), are its own
+    const first = k.trace.events.filter((e) => e.kind === 'syscall' && e.seq < mark);
+    const mc = first.find((e) => e.kind === 'syscall' && e.cmd === 'BPF_MAP_CREATE');
+    const pl = first.find((e) => e.kind === 'syscall' && e.cmd === 'BPF_PROG_LOAD');
+    expect(mc?.kind === 'syscall' && mc.attr).toMatchObject({ map_name: '__loader.map', value_size: skel.data.length });
+    expect(pl?.kind === 'syscall' && pl.attr).toMatchObject({ insn_cnt: skel.insns.length / 8, prog_name: '__loader.prog' });
   });
 });

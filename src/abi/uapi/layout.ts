@@ -5,6 +5,8 @@
 // Style after cilium/ebpf internal/sys: each field says which kernel version and commit added it,
 // and fields added by a scheme that only some profiles have carry a `feature` tag.
 
+import { slabBytes } from '../slab.js';
+
 /** C types used in the BPF UAPI structs we model. */
 export type CType = '__u8' | '__u16' | '__u32' | '__s32' | '__u64' | '__aligned_u64' | 'char[16]' | '__u8[8]';
 
@@ -176,6 +178,30 @@ export function encode(l: Layout, values: Record<string, FieldValue>, size: numb
     if (!f) throw new RangeError(`${l.name} has no field '${k}'`);
     if (f.offset + f.size > size) throw new RangeError(`${l.name}.${f.name} lies past ${size} bytes`);
     writeField(out, f, values[k]!, view);
+  }
+  return out;
+}
+
+/**
+ * The first `size` bytes of encode(l, values, <the whole layout>): a field past `size` is not passed
+ * (a short attr), one cut by `size` keeps its first bytes. In a fresh buffer from a slab (issue K:
+ * no off-heap buffer per attr; slab.ts — a caller that keeps it for an object's lifetime takes
+ * `ownedBytes` of it). Unknown names are an error.
+ */
+export function encodePrefix(l: Layout, values: Record<string, FieldValue>, size: number): Uint8Array {
+  const out = slabBytes(size);
+  let view: DataView | undefined;
+  for (const k in values) {
+    const f = l.byName.get(k);
+    if (!f) throw new RangeError(`${l.name} has no field '${k}'`);
+    if (f.offset >= size) continue;
+    if (f.offset + f.size > size) {
+      const tmp = new Uint8Array(f.size);
+      writeField(tmp, { ...f, offset: 0 }, values[k]!);
+      out.set(tmp.subarray(0, size - f.offset), f.offset);
+      continue;
+    }
+    writeField(out, f, values[k]!, (view ??= new DataView(out.buffer, out.byteOffset, out.byteLength)));
   }
   return out;
 }
