@@ -119,10 +119,21 @@ function addrHi(addr: bigint): number {
     splitLo = lo;
     return (n - lo) / TWO_32;
   }
+  if (addr >= KERNEL_WINDOW && addr <= KERNEL_WINDOW_END) {
+    // the kernel arena: one BigInt (the distance from a 4 GiB-aligned base below it)
+    const n = Number(addr - KERNEL_WINDOW);
+    const lo = n >>> 0;
+    splitLo = lo;
+    return KERNEL_WINDOW_HI + (n - lo) / TWO_32;
+  }
   const a = BigInt.asUintN(64, addr);
   splitLo = Number(a & 0xffff_ffffn);
   return Number(a >> 32n);
 }
+/** A 4 GiB-aligned address at or below the kernel arena; every u64 from it up lies less than 2^53 above it. */
+const KERNEL_WINDOW = KERNEL_ARENA_BASE & ~0xffff_ffffn;
+const KERNEL_WINDOW_END = (1n << 64n) - 1n; // less than 2^53 above KERNEL_WINDOW
+const KERNEL_WINDOW_HI = Number(KERNEL_WINDOW >> 32n);
 
 /** The u64 address (hi, lo); one BigInt made when it is below 2^53. */
 function joinWords(hi: number, lo: number): bigint {

@@ -89,7 +89,7 @@ const TEST_RETVAL_OFF = BigInt(PROG_TEST_RUN.byName.get('test.retval')!.offset);
 function s32Bytes(v: number): Uint8Array {
   return new Uint8Array([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]);
 }
-const s32At = (b: Uint8Array): number => b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24);
+const s32At = (b: Uint8Array, off = 0): number => b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24);
 
 /** bpf_load_and_run's steps, and the name of the attr region each places. */
 const ATTR_NAME = {
@@ -139,44 +139,61 @@ export function loadSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelR
   const flow = opts.flow ?? defaultFlow(skel);
   const skelAddr = openSkeleton(proc, skel, opts);
   const calls: { step: string; res: SysResult }[] = [];
-  let r: Omit<SkelResult, 'mapFds' | 'progFds' | 'skelAddr' | 'flow'>;
+  let r: RunOutcome;
   try {
     r = bpfLoadAndRun(proc, skel, skelAddr, flow, opts, calls);
   } catch (e) {
     // The task died inside a syscall: <name>__load() never returns, no errstr is set.
     if (!(e instanceof KilledIn)) throw e;
-    r = { outcome: 'oops', err: null, errstr: null, loaderRetval: null, calls, oops: { step: e.step, sys: e.killed.sys, report: e.killed.oops } };
+    r = { outcome: 'oops', err: null, errstr: null, loaderRetval: null, calls, oops: { step: e.step, sys: e.killed.sys, report: e.killed.oops }, notEmulated: undefined };
   }
   const mapFds: Record<string, number> = {};
   const progFds: Record<string, number> = {};
   if (r.outcome === 'loaded') {
     const ctx = proc.read(skelAddr, structSize(skel))!;
-    const dv = new DataView(ctx.buffer, ctx.byteOffset);
-    skel.maps.forEach((m, i) => (mapFds[m.ident] = dv.getInt32(24 + 16 * i, true)));
-    skel.progs.forEach((p, j) => (progFds[p] = dv.getInt32(24 + 16 * skel.maps.length + 4 * j, true)));
+    const maps = skel.maps;
+    for (let i = 0; i < maps.length; i++) mapFds[maps[i]!.ident] = s32At(ctx, 24 + 16 * i);
+    const progs = skel.progs;
+    for (let j = 0; j < progs.length; j++) progFds[progs[j]!] = s32At(ctx, 24 + 16 * maps.length + 4 * j);
   }
-  return { ...r, mapFds, progFds, skelAddr, flow };
+  // The result's members in one order whatever the outcome (notEmulated only when set), built
+  // without a spread (issue K).
+  const { outcome, err, errstr, loaderRetval, calls: made, oops, notEmulated } = r;
+  return notEmulated !== undefined
+    ? { outcome, err, errstr, loaderRetval, calls: made, oops, notEmulated, mapFds, progFds, skelAddr, flow }
+    : { outcome, err, errstr, loaderRetval, calls: made, oops, mapFds, progFds, skelAddr, flow };
 }
+
+/** What bpf_load_and_run came to (SkelResult without what loadSkeleton adds; notEmulated always present). */
+type RunOutcome = Omit<SkelResult, 'mapFds' | 'progFds' | 'skelAddr' | 'flow' | 'notEmulated'> & { readonly notEmulated: string | undefined };
 
 /**
  * `<name>__destroy()`: close the fds the load handed back and free the skeleton struct, its log
  * buffer and the initial-value mappings `__open()` made (when the process can free memory).
  */
 export function destroySkeleton(proc: SkelProcess, skel: LightSkeleton, r: SkelResult): void {
-  for (const fd of [...Object.values(r.progFds), ...Object.values(r.mapFds)]) if (fd > 0) proc.close(fd);
+  // programs first, then maps, each in the order the load handed them back
+  for (const k in r.progFds) if (r.progFds[k]! > 0) proc.close(r.progFds[k]!);
+  for (const k in r.mapFds) if (r.mapFds[k]! > 0) proc.close(r.mapFds[k]!);
   if (!proc.free) return;
-  const free = proc.free.bind(proc);
   const ctx = proc.read(r.skelAddr, structSize(skel));
   if (ctx) {
-    const dv = new DataView(ctx.buffer, ctx.byteOffset, ctx.byteLength);
-    const logBuf = dv.getBigUint64(16, true);
-    if (logBuf) free(logBuf);
-    skel.maps.forEach((m, i) => {
-      const iv = m.initialValue ? dv.getBigUint64(24 + 16 * i + 8, true) : 0n;
-      if (iv) free(iv);
-    });
+    const logBuf = u64At(ctx, 16);
+    if (logBuf) proc.free(logBuf);
+    const maps = skel.maps;
+    for (let i = 0; i < maps.length; i++) {
+      const iv = maps[i]!.initialValue ? u64At(ctx, 24 + 16 * i + 8) : 0n;
+      if (iv) proc.free(iv);
+    }
   }
-  free(r.skelAddr);
+  proc.free(r.skelAddr);
+}
+
+/** The little-endian u64 at off (one BigInt when it is below 2^53, as user addresses are). */
+function u64At(b: Uint8Array, off: number): bigint {
+  const lo = (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
+  const hi = (b[off + 4]! | (b[off + 5]! << 8) | (b[off + 6]! << 16) | (b[off + 7]! << 24)) >>> 0;
+  return hi < 0x20_0000 ? BigInt(hi * 0x1_0000_0000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** The flow of the first registered toolchain whose skeletons look like this one. */
@@ -204,7 +221,7 @@ function bpfLoadAndRun(
   flow: LoaderFlow,
   o: SkelRunOptions,
   calls: { step: string; res: SysResult }[],
-): Omit<SkelResult, 'mapFds' | 'progFds' | 'skelAddr' | 'flow'> {
+): RunOutcome {
   // Everything bpf_load_and_run allocates lives on its stack in C: freed when it returns (issue K:
   // a process that loads skeletons again and again keeps a constant number of regions).
   const temp: bigint[] = [];
@@ -241,7 +258,7 @@ function bpfLoadAndRun(
     if (progFd >= 0) proc.close(progFd);
     if (user.free) for (const a of temp) user.free(a);
     const outcome = notEmulated !== undefined ? 'not-emulated' : err === 0 ? 'loaded' : 'rejected';
-    return { outcome, err, errstr, loaderRetval, calls, oops: null, ...(notEmulated !== undefined ? { notEmulated } : {}) } as const;
+    return { outcome, err, errstr, loaderRetval, calls, oops: null, notEmulated } as const;
   };
   // set_err: err = -errno (userspace build). A call bpfsig does not model has no errno to set:
   // the run stops there as not emulated.
