@@ -270,7 +270,11 @@ export class AddressSpace {
   }
 
   private insert(region: Region): void {
-    this.list.splice(this.upper(region.hi, region.lo), 0, region);
+    const list = this.list;
+    const last = list[list.length - 1];
+    // map() hands out rising addresses: most regions go at the end
+    if (last === undefined || last.hi < region.hi || (last.hi === region.hi && last.lo < region.lo)) list.push(region);
+    else list.splice(this.upper(region.hi, region.lo), 0, region);
   }
 
   /**
@@ -339,9 +343,12 @@ export class AddressSpace {
     return dst;
   }
 
-  /** Copy `dst.length` bytes at addr into dst (no new buffer); false on a fault, dst then unchanged. */
-  readInto(addr: bigint, dst: Uint8Array): boolean {
-    const len = dst.length;
+  /**
+   * Copy `len` bytes at addr (default `dst.length`) to the start of dst (no new buffer); false on a
+   * fault, dst then unchanged.
+   */
+  readInto(addr: bigint, dst: Uint8Array, len = dst.length): boolean {
+    if (len > dst.length) throw new RangeError(`readInto: ${len} bytes into a ${dst.length}-byte buffer`);
     if (len === 0) return true;
     const region = this.locate(addr, len);
     if (region === undefined) return false;

@@ -38,6 +38,9 @@ import { decodeTypedAttr } from '../abi/uapi/attr-types.js';
 import { TraceAttr } from './context.js';
 import { slabBytes } from '../abi/slab.js';
 
+/** The lowest kernel-half address (a user attr pointer at or above it is not read for the trace). */
+const KERNEL_HALF = 1n << 63n;
+
 export interface KernelOptions {
   /** A profile or the name of a registered one (default: the registry's default, v6.18). */
   readonly profile?: KernelProfile | string;
@@ -352,10 +355,10 @@ export class Kernel {
     const cmd = Number(args[0]);
     if (!ATTR_LAYOUTS.has(cmd)) return undefined;
     const n = Math.min(size, this.sizeofAttr);
-    if (!isKernel && addr >> 63n) return undefined;
+    if (!isKernel && (addr < 0n || addr >= KERNEL_HALF)) return undefined; // addr >> 63n without a BigInt
     // zero-filled to sizeof(union bpf_attr), as the kernel's copy is: copy-in takes these bytes over (copyAttrIn)
     const bytes = slabBytes(this.sizeofAttr);
-    if (n > 0 && !mem.readInto(addr, bytes.subarray(0, n))) return undefined;
+    if (n > 0 && !mem.readInto(addr, bytes, n)) return undefined;
     return new TraceAttr(cmd, bytes, this.profile.uapi, { addr, read: n, bytes });
   }
 

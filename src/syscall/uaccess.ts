@@ -11,6 +11,9 @@ export interface BpfPtr {
   readonly isKernel: boolean;
 }
 
+/** The lowest kernel-half address (the top bit set). */
+const KERNEL_HALF = 1n << 63n;
+
 export const userPtr = (addr: bigint): BpfPtr => ({ addr, isKernel: false });
 export const kernelPtr = (addr: bigint): BpfPtr => ({ addr, isKernel: true });
 /** make_bpfptr(addr, is_kernel) */
@@ -39,13 +42,13 @@ export function copyToUser(mem: AddressSpace, addr: bigint, data: Uint8Array): b
 
 /** copy_from_kernel_nofault: kernel addresses only. */
 export function copyFromKernel(mem: AddressSpace, addr: bigint, len: number): Uint8Array | undefined {
-  if (len > 0 && addr < (1n << 63n)) return undefined;
+  if (len > 0 && addr < KERNEL_HALF) return undefined;
   return mem.read(addr, len);
 }
 
 /** The pointer checks of copy_from_bpfptr for `len` bytes (access_ok for a user pointer, the kernel half for a kernel one). */
 export function bpfPtrCopyOk(p: BpfPtr, len: number): boolean {
-  return p.isKernel ? len === 0 || p.addr >= 1n << 63n : accessOk(p.addr, len);
+  return p.isKernel ? len === 0 || p.addr >= KERNEL_HALF : accessOk(p.addr, len);
 }
 
 /** copy_from_bpfptr_offset: the bytes, or undefined on a fault. */
@@ -82,7 +85,7 @@ export function copyFromBpfPtrOffset(mem: AddressSpace, p: BpfPtr, offset: bigin
 /** copy_to_bpfptr_offset: true on success. */
 export function copyToBpfPtr(mem: AddressSpace, p: BpfPtr, data: Uint8Array, offset = 0): boolean {
   const addr = p.addr + BigInt(offset);
-  if (p.isKernel) return addr >= 1n << 63n && mem.write(addr, data);
+  if (p.isKernel) return addr >= KERNEL_HALF && mem.write(addr, data);
   return copyToUser(mem, addr, data);
 }
 
@@ -101,7 +104,7 @@ export function strncpyFromBpfPtr(
   const user = !p.isKernel;
   for (let i = 0; i < max; i++) {
     const addr = p.addr + BigInt(i);
-    if (user ? !accessOk(addr, 1) : addr < 1n << 63n) return undefined;
+    if (user ? !accessOk(addr, 1) : addr < KERNEL_HALF) return undefined;
     const b = mem.readByte(addr);
     if (b < 0) return undefined;
     if (b === 0) return { str: out, truncated: false };

@@ -133,6 +133,25 @@ describe('slab buffers (issue K)', () => {
       expect([...b]).toEqual([...full.subarray(0, size)]);
     }
     expect(() => encodePrefix(MAP_CREATE, { nope: 1 }, 92)).toThrow(/no field 'nope'/);
+    // its word writer agrees with writeField for every kind of value (or both throw)
+    const values = [0, 1, -1, 0x7fff_ffff, 0xffff_ffff, 2 ** 32, 2 ** 53 - 1, 2 ** 53, -(2 ** 40), 1.5, '7', 'x', 0n, 1n, -1n, (1n << 53n) - 1n, 1n << 53n, (1n << 64n) - 1n, 1n << 64n, 0xdead_beefn];
+    for (const name of ['key_size', 'value_type_btf_obj_fd', 'map_extra', 'excl_prog_hash']) {
+      for (const v of values) {
+        let want: number[] | string;
+        let got: number[] | string;
+        try {
+          want = [...encode(MAP_CREATE, { [name]: v }, 92)];
+        } catch (e) {
+          want = String(e);
+        }
+        try {
+          got = [...encodePrefix(MAP_CREATE, { [name]: v }, 92)];
+        } catch (e) {
+          got = String(e);
+        }
+        expect(got, `${name} = ${String(v)}`).toEqual(want);
+      }
+    }
     const first = encodePrefix(PROG_LOAD, { prog_type: 31, insn_cnt: 299 }, 128);
     const keep = [...first];
     for (let i = 0; i < 300; i++) encodePrefix(PROG_LOAD, { prog_type: i, insn_cnt: i }, 128).fill(0xff);
