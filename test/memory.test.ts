@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AddressSpace, KERNEL_ARENA_BASE, PAGE_SIZE, TASK_SIZE, USER_ARENA_BASE, splitAddr, joinAddr } from '../src/syscall/memory.js';
+import { AddressSpace, KERNEL_ARENA_BASE, PAGE_SIZE, TASK_SIZE, USER_ARENA_BASE, hex, splitAddr, joinAddr } from '../src/syscall/memory.js';
 import { accessOk, kernelPtr, strncpyFromBpfPtr, userPtr } from '../src/syscall/uaccess.js';
 import { Errno, errnoMessage, errnoName } from '../src/syscall/errno.js';
 
@@ -100,6 +100,7 @@ describe('address space [UAPI-CONV-1, LSK-SIGM-6]', () => {
     for (const a of [0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, (1n << 53n) - 1n, 1n << 53n, USER_ARENA_BASE + 5n, KERNEL_ARENA_BASE + 7n, KERNEL_ARENA_BASE - 1n, KERNEL_ARENA_BASE + 0x1_2345_6789n, (1n << 64n) - 1n, 1n << 63n, -1n, -(1n << 63n), (1n << 64n) + 3n, (1n << 65n) - 1n]) {
       const u = BigInt.asUintN(64, a);
       expect(splitAddr(a)).toEqual([Number(u >> 32n), Number(u & 0xffff_ffffn)]);
+      expect(hex(a)).toBe('0x' + u.toString(16));
     }
     const k = AddressSpace.kernelSpace();
     const u = AddressSpace.user(k);

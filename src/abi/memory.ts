@@ -14,7 +14,7 @@
 // - A region never crosses a 4 GiB boundary. An address is then a pair of u32 words (hi, lo) and a
 //   region is found by comparing numbers only, which keeps the interpreter's hot path free of BigInt.
 
-import { slabBytes, slabCopy } from './slab.js';
+import { pageSlabBytes, slabCopy } from './slab.js';
 
 export const PAGE_SIZE = 4096;
 /** Start of the user arena (an mmap-like area of a 47-bit x86-64 process). */
@@ -145,6 +145,7 @@ export function joinAddr(hi: number, lo: number): bigint {
 }
 
 export function hex(addr: bigint): string {
+  if (addr >= 0n && addr <= MAX_EXACT) return '0x' + Number(addr).toString(16);
   return '0x' + BigInt.asUintN(64, addr).toString(16);
 }
 
@@ -325,7 +326,7 @@ export class AddressSpace {
   }
 
   /**
-   * Read len bytes (a copy, from a slab when small: slab.ts — a caller that keeps it for an
+   * Read len bytes (a copy, from a slab up to PAGE_SLAB_MAX: slab.ts — a caller that keeps it for an
    * object's lifetime takes `ownedBytes` of it), or undefined on a fault. A zero-length read never
    * faults.
    */
@@ -336,7 +337,7 @@ export class AddressSpace {
     const off = this.hitOffset;
     // a negative or fractional length: subarray's own rules, as before
     if ((len | 0) !== len || len < 0) return slabCopy(region.bytes.subarray(off, off + len));
-    const dst = slabBytes(len);
+    const dst = pageSlabBytes(len);
     const src = region.bytes;
     if (len <= 16) for (let i = 0; i < len; i++) dst[i] = src[off + i]!;
     else dst.set(src.subarray(off, off + len));

@@ -8,8 +8,9 @@
 // is zero-filled and no other buffer shares any of its bytes (only its `.buffer`: readers use
 // `byteOffset`, as for any view). The cost is retention: a slab lives while any of its buffers does,
 // so a buffer kept for long can keep up to SLAB_BYTES alive. Only sizes up to SLAB_MAX come from a
-// slab; a caller that stores what it got for as long as an object lives (a map's storage, a
-// program's instructions) allocates its own instead.
+// slab (up to PAGE_SLAB_MAX from a page slab: AddressSpace.read, a skeleton's mappings); a caller
+// that stores what it got for as long as an object lives (a map's storage, a program's
+// instructions) allocates its own instead.
 
 /** Bytes per slab. */
 export const SLAB_BYTES = 16 * 1024;

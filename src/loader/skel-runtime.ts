@@ -87,7 +87,12 @@ const TEST_RETVAL_OFF = BigInt(PROG_TEST_RUN.byName.get('test.retval')!.offset);
 
 /** An int in 4 little-endian bytes (an on-heap buffer). */
 function s32Bytes(v: number): Uint8Array {
-  return new Uint8Array([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]);
+  const b = new Uint8Array(4);
+  b[0] = v;
+  b[1] = v >>> 8;
+  b[2] = v >>> 16;
+  b[3] = v >>> 24;
+  return b;
 }
 const s32At = (b: Uint8Array, off = 0): number => b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24);
 

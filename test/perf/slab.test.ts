@@ -63,6 +63,28 @@ describe('slab buffers (issue K)', () => {
     expect(mem.read(addr, 300)!.every((x) => x === 2)).toBe(true);
   });
 
+  it('AddressSpace.read copies of up to PAGE_SLAB_MAX bytes come from a page slab and are copies all the same', () => {
+    const mem = AddressSpace.user();
+    const addr = mem.place(new Uint8Array(3000).fill(1), 'big');
+    const a = mem.read(addr, 3000)!;
+    expect(inSlab(a)).toBe(true);
+    expect(mem.write(addr, new Uint8Array(3000).fill(2))).toBe(true);
+    mem.read(addr, 3000)!.fill(3);
+    expect(a.every((x) => x === 1)).toBe(true);
+    const huge = mem.place(new Uint8Array(PAGE_SLAB_MAX + 1), 'huge');
+    expect(inSlab(mem.read(huge, PAGE_SLAB_MAX + 1)!)).toBe(false);
+  });
+
+  it('[LOAD-8] a program of more than 1 KiB of instructions keeps them in a buffer of its own', () => {
+    const { p, c } = setup();
+    const insns = encodeInsns([...Array.from({ length: 299 }, () => insn(0xb7)), insn(0x95)]);
+    const fd = c.progLoad({ progType: ProgType.BPF_PROG_TYPE_SOCKET_FILTER, insns }).res.ret;
+    expect(fd).toBeGreaterThan(0);
+    const prog = p.fds.get(fd)!.object as BpfProg;
+    expect(inSlab(prog.insns)).toBe(false);
+    expect([...prog.insns]).toEqual([...insns]);
+  });
+
   it('[LOAD-8][SYS-4] a loaded program and a BTF object keep their bytes in buffers of their own', () => {
     const { p, c } = setup();
     // 20 instructions = 160 bytes: a slab-sized copy
