@@ -101,6 +101,9 @@ describe('address space [UAPI-CONV-1, LSK-SIGM-6]', () => {
       const u = BigInt.asUintN(64, a);
       expect(splitAddr(a)).toEqual([Number(u >> 32n), Number(u & 0xffff_ffffn)]);
       expect(hex(a)).toBe('0x' + u.toString(16));
+      const [hi, lo] = splitAddr(a);
+      expect(joinAddr(hi, lo)).toBe(u);
+      expect(joinAddr(hi | 0, lo | 0)).toBe(u); // words as signed int32s, as the interpreter may hold them
     }
     const k = AddressSpace.kernelSpace();
     const u = AddressSpace.user(k);

@@ -141,7 +141,12 @@ function joinWords(hi: number, lo: number): bigint {
 }
 
 export function joinAddr(hi: number, lo: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  const h = hi >>> 0;
+  const l = lo >>> 0;
+  // one BigInt below 2^53, two in the kernel arena's window, the shift-and-or otherwise
+  if (h < 0x20_0000) return BigInt(h * TWO_32 + l);
+  if (h >= KERNEL_WINDOW_HI) return KERNEL_WINDOW + BigInt((h - KERNEL_WINDOW_HI) * TWO_32 + l);
+  return (BigInt(h) << 32n) | BigInt(l);
 }
 
 export function hex(addr: bigint): string {
