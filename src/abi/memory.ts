@@ -363,14 +363,6 @@ export class AddressSpace {
     return true;
   }
 
-  /**
-   * The byte at addr, or -1 on a fault (a one-byte read without a buffer: string copies).
-   */
-  readByte(addr: bigint): number {
-    const region = this.locate(addr, 1);
-    return region === undefined ? -1 : region.bytes[this.hitOffset]!;
-  }
-
   /** Write bytes; false on a fault (unmapped or read-only). */
   write(addr: bigint, data: Uint8Array): boolean {
     if (data.length === 0) return true;

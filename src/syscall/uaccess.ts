@@ -92,25 +92,29 @@ export function copyToBpfPtr(mem: AddressSpace, p: BpfPtr, data: Uint8Array, off
 /**
  * strncpy_from_bpfptr: the string up to its NUL (at most `max` bytes), or -EFAULT, or -E2BIG
  * semantics left to the caller (returns the full `max` bytes when no NUL was found: `truncated`).
+ * The kernel copies byte by byte and faults at the first byte it cannot read. Here the first byte's
+ * pointer checks and region are those of every later byte up to the region's end (a user region lies
+ * below TASK_SIZE, a kernel one in the top half), and the byte after a region is never mapped (a guard
+ * page: regions are byte-exact), so the string is read from that one region and faults where the
+ * region ends before a NUL or `max`.
  */
 export function strncpyFromBpfPtr(
   mem: AddressSpace,
   p: BpfPtr,
   max: number,
 ): { str: string; truncated: boolean } | undefined {
-  let out = '';
-  // Byte by byte, each byte with copyFromBpfPtr's checks (access_ok / the kernel half), read in
-  // place: no buffer per byte (issue K).
-  const user = !p.isKernel;
-  for (let i = 0; i < max; i++) {
-    const addr = p.addr + BigInt(i);
-    if (user ? !accessOk(addr, 1) : addr < KERNEL_HALF) return undefined;
-    const b = mem.readByte(addr);
-    if (b < 0) return undefined;
-    if (b === 0) return { str: out, truncated: false };
-    out += String.fromCharCode(b);
-  }
-  return { str: out, truncated: true };
+  if (max <= 0) return { str: '', truncated: true };
+  const first = p.isKernel ? p.addr >= KERNEL_HALF : accessOk(p.addr, 1);
+  const at = first ? mem.resolve(p.addr, 1) : undefined;
+  if (!at) return undefined;
+  const bytes = at.region.bytes;
+  const end = Math.min(at.offset + max, bytes.length);
+  let i = at.offset;
+  while (i < end && bytes[i] !== 0) i++;
+  const str = Buffer.from(bytes.buffer, bytes.byteOffset + at.offset, i - at.offset).toString('latin1');
+  if (i < end) return { str, truncated: false };
+  // No NUL in the region's part: the next byte is past the region (a fault) unless `max` was reached first.
+  return i - at.offset === max ? { str, truncated: true } : undefined;
 }
 
 /**
