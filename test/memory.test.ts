@@ -121,6 +121,11 @@ describe('address space [UAPI-CONV-1, LSK-SIGM-6]', () => {
     expect(k.findBig(ko.base)).toBeUndefined();
     expect(u.unmapAt(uo.base)).toBe(true);
     expect(u.read(uo.base, 1)).toBeUndefined();
+    expect(u.unmapAt(uo.base)).toBe(false);
+    // a region of no bytes holds no address: unmapAt does not find it (as find does not)
+    const empty = u.map({ name: 'empty', kind: 'user', bytes: new Uint8Array(0) });
+    expect(u.unmapAt(empty.base)).toBe(false);
+    expect(u.regions()).toContain(empty);
   });
 
   it('read() keeps subarray semantics for odd lengths', () => {

@@ -246,9 +246,14 @@ export class AddressSpace {
   unmapAt(base: bigint): boolean {
     const hi = addrHi(base);
     const lo = splitLo;
-    const r = this.find(hi, lo);
-    if (!r || r.lo !== lo) return false; // find matched hi
-    (hi >= 0x8000_0000 && this.kernel ? this.kernel : this).unmap(r);
+    const space: AddressSpace = hi >= 0x8000_0000 && this.kernel ? this.kernel : this;
+    // one binary search: the region starting exactly there (a region of no bytes holds no address)
+    const i = space.upper(hi, lo) - 1;
+    const r = space.list[i];
+    if (r === undefined || r.hi !== hi || r.lo !== lo || r.bytes.length === 0) return false;
+    space.list.splice(i, 1);
+    r.unmapped = true;
+    if (space.lastHit === r) space.lastHit = undefined;
     return true;
   }
 
