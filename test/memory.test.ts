@@ -128,6 +128,25 @@ describe('address space [UAPI-CONV-1, LSK-SIGM-6]', () => {
     expect(u.regions()).toContain(empty);
   });
 
+  it('the last two regions found answer again, and never once unmapped', () => {
+    const u = AddressSpace.user();
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => u.map({ name, kind: 'user', bytes: new Uint8Array(16) }));
+    for (let i = 0; i < 4; i++) {
+      for (const r of [a!, b!, c!, a!, b!]) {
+        const [hi, lo] = splitAddr(r.base + 15n);
+        expect(u.find(hi, lo)).toBe(r);
+        expect(u.findBig(r.base + 16n)).toBeUndefined();
+      }
+    }
+    u.findBig(a!.base);
+    u.findBig(b!.base); // a and b are the two hints now
+    u.unmap(a!);
+    expect(u.findBig(a!.base)).toBeUndefined();
+    expect(u.unmapAt(b!.base)).toBe(true);
+    expect(u.findBig(b!.base + 1n)).toBeUndefined();
+    expect(u.findBig(c!.base + 1n)).toBe(c);
+  });
+
   it('read() keeps subarray semantics for odd lengths', () => {
     const u = AddressSpace.user();
     const r = u.map({ name: 'x', kind: 'user', bytes: new Uint8Array([1, 2, 3, 4]) });

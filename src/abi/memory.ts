@@ -171,6 +171,8 @@ export class AddressSpace {
   private hitOffset = 0;
   /** Last region found: most accesses hit the same region again. */
   private lastHit: Region | undefined;
+  /** The one found before it (a program's accesses alternate between its stack, ctx and map values). */
+  private prevHit: Region | undefined;
   /** The kernel half, consulted for addresses with the top bit set. */
   readonly kernel: AddressSpace | undefined;
 
@@ -240,6 +242,7 @@ export class AddressSpace {
     if (i >= 0) this.list.splice(i, 1);
     region.unmapped = true;
     if (this.lastHit === region) this.lastHit = undefined;
+    if (this.prevHit === region) this.prevHit = undefined;
   }
 
   /** Unmap the region that starts at `base` (munmap of a whole mapping); false when none does. */
@@ -254,6 +257,7 @@ export class AddressSpace {
     space.list.splice(i, 1);
     r.unmapped = true;
     if (space.lastHit === r) space.lastHit = undefined;
+    if (space.prevHit === r) space.prevHit = undefined;
     return true;
   }
 
@@ -296,10 +300,17 @@ export class AddressSpace {
     if (hi >= 0x8000_0000 && this.kernel) return this.kernel.find(hi, lo);
     const last = this.lastHit;
     if (last !== undefined && last.hi === hi && lo >= last.lo && lo - last.lo < last.bytes.length) return last;
+    const prev = this.prevHit;
+    if (prev !== undefined && prev.hi === hi && lo >= prev.lo && lo - prev.lo < prev.bytes.length) {
+      this.prevHit = last;
+      this.lastHit = prev;
+      return prev;
+    }
     // The last region starting at or below the address is the only candidate (regions never overlap).
     const i = this.upper(hi, lo >>> 0) - 1;
     const r = this.list[i];
     if (r !== undefined && r.hi === hi && lo >= r.lo && lo - r.lo < r.bytes.length) {
+      this.prevHit = last;
       this.lastHit = r;
       return r;
     }
