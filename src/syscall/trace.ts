@@ -193,6 +193,11 @@ class PendingAudit extends Pending<TraceEvent> {
   }
 }
 
+/** An event kept in the ring until the trace is read (Trace.emitPending sets its seq). */
+export abstract class PendingEvent extends Pending<TraceEvent> {
+  seq = 0;
+}
+
 export class Trace {
   private readonly list: RetainedList<TraceEvent>;
   private nextSys = 1;
@@ -251,6 +256,12 @@ export class Trace {
    */
   emitAudit(sys: number, r: AuditLike): void {
     this.list.push(new PendingAudit(this.nextSeq++, sys, r));
+  }
+
+  /** An event made only when the trace is read (its seq assigned now): for events costly to format. */
+  emitPending(p: PendingEvent): void {
+    p.seq = this.nextSeq++;
+    this.list.push(p);
   }
 
   /** A mark for `since()`: the seq the next event will get. */

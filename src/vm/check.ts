@@ -267,8 +267,11 @@ export function checkProgram(
   insns: Insns,
   opts: CheckOptions = {},
 ): { pc: number; message: string } | undefined {
-  return memoOnInsns(insns, `check ${opts.allowCallx === true} ${opts.rfcUnusedFields === true}`, () => walkProgram(insns, opts));
+  return memoOnInsns(insns, CHECK_KEYS[(opts.allowCallx === true ? 2 : 0) + (opts.rfcUnusedFields === true ? 1 : 0)]!, () => walkProgram(insns, opts));
 }
+
+/** checkProgram's memo keys by (allowCallx, rfcUnusedFields): constants, not a string built per call. */
+const CHECK_KEYS = ['check false false', 'check false true', 'check true false', 'check true true'] as const;
 
 function walkProgram(insns: Insns, opts: CheckOptions): { pc: number; message: string } | undefined {
   const n = insns.length;

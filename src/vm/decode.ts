@@ -93,26 +93,29 @@ function isResolveError(v: unknown): v is ResolveError {
  * What decoding takes from the instructions alone: every slot that needs no resolver filled in
  * (pseudo ld_imm64 values and kfunc bindings are left to each program), in one buffer laid out as
  * `views` lays it out, and the slots that need a resolver, in program order. Never handed out: each
- * program gets its own copy of the buffer (one copy instead of seven typed-array allocations).
+ * program gets its own copy of the buffer (one copy instead of seven typed-array allocations; a
+ * small one in a shared slab, programCopy).
  */
 interface DecodeTemplate {
   readonly buffer: ArrayBuffer;
+  /** All of `buffer`, as bytes (what a program's copy copies). */
+  readonly bytes: Uint8Array;
   readonly slots: number;
   /** The pseudo ld_imm64s (src_reg ≠ 0) and kfunc calls, in program order. */
   readonly perProgram: Int32Array;
 }
 
 /** The decoder's arrays over one buffer of `slots` slots: imm, imm2, tgt, off, code, dst, src. */
-function views(buffer: ArrayBuffer, slots: number) {
+function views(buffer: ArrayBuffer, slots: number, at = 0) {
   const m = slots;
   return {
-    imm: new Int32Array(buffer, 0, m),
-    imm2: new Int32Array(buffer, 4 * m, m),
-    tgt: new Int32Array(buffer, 8 * m, m),
-    off: new Int16Array(buffer, 12 * m, m),
-    code: new Uint8Array(buffer, 14 * m, m),
-    dst: new Uint8Array(buffer, 15 * m, m),
-    src: new Uint8Array(buffer, 16 * m, m),
+    imm: new Int32Array(buffer, at, m),
+    imm2: new Int32Array(buffer, at + 4 * m, m),
+    tgt: new Int32Array(buffer, at + 8 * m, m),
+    off: new Int16Array(buffer, at + 12 * m, m),
+    code: new Uint8Array(buffer, at + 14 * m, m),
+    dst: new Uint8Array(buffer, at + 15 * m, m),
+    src: new Uint8Array(buffer, at + 16 * m, m),
   };
 }
 
@@ -153,7 +156,33 @@ function decodeTemplate(a: InsnArray): DecodeTemplate {
       if (t !== undefined) tgt[pc] = t;
     }
   }
-  return { buffer, slots: n + 1, perProgram: Int32Array.from(perProgram) };
+  return { buffer, bytes: new Uint8Array(buffer), slots: n + 1, perProgram: Int32Array.from(perProgram) };
+}
+
+/**
+ * Per-program copies of small templates are carved out of shared slabs (issue K): a buffer of its
+ * own (ArrayBuffer.slice) costs an off-heap allocation per load, a slab view a bump. Bump-only, never
+ * reused, so no two programs share a byte (the same rules as abi/slab.ts); a slab lives while any
+ * program decoded into it does, so only templates up to DECODE_SLAB_MAX bytes come from one.
+ */
+const DECODE_SLAB_BYTES = 64 * 1024;
+const DECODE_SLAB_MAX = 8 * 1024;
+let decodeSlab = new ArrayBuffer(DECODE_SLAB_BYTES);
+let decodeSlabUsed = 0;
+
+/** The template's arrays, copied into memory of the program's own. */
+function programCopy(t: DecodeTemplate): ReturnType<typeof views> {
+  const len = t.buffer.byteLength;
+  if (len > DECODE_SLAB_MAX) return views(t.buffer.slice(0), t.slots);
+  if (decodeSlabUsed + len > DECODE_SLAB_BYTES) {
+    decodeSlab = new ArrayBuffer(DECODE_SLAB_BYTES);
+    decodeSlabUsed = 0;
+  }
+  const at = decodeSlabUsed;
+  // 8-byte aligned: views() puts Int32Arrays at multiples of 4 from the start
+  decodeSlabUsed += (len + 7) & ~7;
+  new Uint8Array(decodeSlab, at, len).set(t.bytes);
+  return views(decodeSlab, t.slots, at);
 }
 
 /** Decode (and structurally check) a program given as bytes or as instructions. */
@@ -181,7 +210,7 @@ export function decodeProgram<Env = unknown>(
   // (a 1M-instruction program would otherwise hold a second 17 MB copy).
   const interned = a.contentKey !== undefined;
   const t = interned ? memoOnInsns(a, 'decodeProgram', () => decodeTemplate(a)) : decodeTemplate(a);
-  const { code, dst, src, off, imm, imm2, tgt } = views(interned ? t.buffer.slice(0) : t.buffer, t.slots);
+  const { code, dst, src, off, imm, imm2, tgt } = interned ? programCopy(t) : views(t.buffer, t.slots);
   const kfuncs = new Map<number, KfuncBinding<Env>>();
 
   // The resolvers are asked in program order, as a walk of the instructions asks them.

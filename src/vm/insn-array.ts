@@ -21,7 +21,7 @@ export class InsnArray {
   readonly off: Int16Array;
   readonly imm: Int32Array;
   /** intern()'s content key for the bytes this was decoded from (undefined when not interned). */
-  readonly contentKey: string | undefined = undefined;
+  readonly contentKey: number | undefined = undefined;
 
   private constructor(n: number) {
     this.length = n;
@@ -68,7 +68,7 @@ export class InsnArray {
       return hit.insns;
     }
     const insns = InsnArray.decode(bytes);
-    (insns as { contentKey: string | undefined }).contentKey = key;
+    (insns as { contentKey: number | undefined }).contentKey = key;
     interned.set(key, { bytes: bytes.slice(), insns });
     while (interned.size > INTERN_CAPACITY) interned.delete(interned.keys().next().value!);
     return insns;
@@ -117,12 +117,12 @@ export function insnAt(insns: Insns, pc: number): BpfInsn | undefined {
 
 
 /**
- * A 64-bit content hash of `bytes` with their length, as a string key for the caches that keep
+ * A 53-bit content hash of `bytes` with their length, as a number key for the caches that keep
  * instruction bytes (intern, the main-pass cache). Not cryptographic: every user compares the bytes
  * in full before using a hit, so a collision only costs a miss. Plain arithmetic over 32-bit words
  * (a node:crypto Hash object per call cost more than the hashing itself).
  */
-export function contentHash(bytes: Uint8Array): string {
+export function contentHash(bytes: Uint8Array): number {
   const n = bytes.length;
   const w = n & ~3;
   let h1 = 0x811c9dc5 ^ n;
@@ -149,11 +149,12 @@ export function contentHash(bytes: Uint8Array): string {
     h1 = Math.imul(h1 ^ bytes[i]!, 0x9e3779b1);
     h2 = Math.imul(h2 + bytes[i]!, 0x85ebca77);
   }
-  return `${n}:${(h1 >>> 0).toString(36)}:${(h2 >>> 0).toString(36)}`;
+  // 53 bits as one number: h1 (seeded with the length) and 21 bits of h2 (no string made per call)
+  return (h1 >>> 0) * 0x20_0000 + ((h2 ^ n) & 0x1f_ffff);
 }
 
 /** InsnArray.intern's entries, least recently used first (module state, shared by kernels). */
-const interned = new Map<string, { readonly bytes: Uint8Array; readonly insns: InsnArray }>();
+const interned = new Map<number, { readonly bytes: Uint8Array; readonly insns: InsnArray }>();
 
 /** Forget the interned programs and what was remembered of them (tests). */
 export function clearInternedInsns(): void {

@@ -23,6 +23,7 @@ import {
 } from './helpers.js';
 import { BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JLE, BPF_JLT, BPF_JNE, BPF_JSET, BPF_JSGE, BPF_JSGT, BPF_JSLT, BPF_ADD, BPF_AND, BPF_FETCH, BPF_OR, BPF_XCHG, BPF_XOR, MAX_BPF_STACK, MAX_CALL_FRAMES } from './opcodes.js';
 import { PAGE_SIZE, joinAddr, type AddressSpace, Region } from '../abi/memory.js';
+import { slabBytes } from '../abi/slab.js';
 
 /**
  * Default instruction budget. The kernel has no run-time budget (the verifier bounds programs);
@@ -195,18 +196,20 @@ for (const [codes, size] of [
   for (const c of codes) ACCESS_SIZE[c] = size;
 }
 
+/** The region cache's view before any access (cHi = -1: never read). */
+const NO_VIEW = new DataView(new ArrayBuffer(0));
+
 /** Resolve an access that missed the interpreter's one-entry region cache. */
 function lookup(space: AddressSpace, hi: number, lo: number, size: number, access: AccessType): Region | VmFault {
   const r = space.find(hi, lo);
-  const addr = joinAddr(hi, lo);
   if (r === undefined) {
+    const addr = joinAddr(hi, lo);
     const near = nearest(space, addr);
     return { addr, size, access, reason: 'unmapped', region: 'unmapped', ...(near ? { near } : {}) };
   }
-  const region = describeRegion(r);
-  if (r.kind === 'user') return { addr, size, access, reason: 'user', region };
-  if (lo - r.lo + size > r.bytes.length) return { addr, size, access, reason: 'bounds', region };
-  if (access !== 'read' && !r.writable) return { addr, size, access, reason: 'read_only', region };
+  if (r.kind === 'user') return { addr: joinAddr(hi, lo), size, access, reason: 'user', region: describeRegion(r) };
+  if (lo - r.lo + size > r.bytes.length) return { addr: joinAddr(hi, lo), size, access, reason: 'bounds', region: describeRegion(r) };
+  if (access !== 'read' && !r.writable) return { addr: joinAddr(hi, lo), size, access, reason: 'read_only', region: describeRegion(r) };
   return r;
 }
 
@@ -241,7 +244,8 @@ function hotLoops<Env>(prog: DecodedProgram<Env>): HotLoops | null {
   return h;
 }
 
-const toBig = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+/** A register's u64 value (one BigInt made for a value below 2^32, none for 0). */
+const toBig = (hi: number, lo: number): bigint => (hi === 0 ? (lo === 0 ? 0n : BigInt(lo >>> 0)) : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
 
 /** Call a helper or kfunc with r1..r5; returns r0, or a VmError. Exceptions become 'helper' errors. */
 function invoke<Env>(
@@ -308,7 +312,8 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
   const mapFrame = (depth: number): Region => {
     let f = frames[depth];
     if (f === undefined) {
-      f = stackSpace.map({ name: `stack frame ${depth}`, kind: 'stack', bytes: new Uint8Array(stackSize) });
+      // zero-filled and shared with nothing (abi/slab.ts); the region is unmapped when the run ends
+      f = stackSpace.map({ name: `stack frame ${depth}`, kind: 'stack', bytes: slabBytes(stackSize) });
       frames[depth] = f;
     }
     return f;
@@ -322,14 +327,15 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
 
   // Call stack of BPF-to-BPF calls: return pc and the caller's r6..r10 (VM-EXEC-3).
   const retPc = new Int32Array(maxFrames);
-  const saved = new Int32Array(maxFrames * 10);
+  // (made at the first BPF-to-BPF call: most programs make none, and 320 bytes are an off-heap buffer)
+  let saved: Int32Array | null = null;
   let depth = 0;
 
   // One-entry cache of the last region touched: [cLo, cLo + cLen) in the 4 GiB window cHi.
   let cHi = -1;
   let cLo = 0;
   let cLen = 0;
-  let cView: DataView = new DataView(new ArrayBuffer(0));
+  let cView: DataView = NO_VIEW;
   let cW = false;
 
   let budget = initialBudget;
@@ -967,6 +973,7 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
             break run;
           }
           const b = depth * 10;
+          saved ??= new Int32Array(maxFrames * 10);
           for (let i = 0; i < 5; i++) {
             saved[b + i] = rl[6 + i]!;
             saved[b + 5 + i] = rh[6 + i]!;
@@ -1015,8 +1022,8 @@ function execute<Env>(prog: DecodedProgram<Env>, opts: RunOptions<Env>, stackSpa
         if (depth === 0) break run;
         depth--;
         for (let i = 0; i < 5; i++) {
-          rl[6 + i] = saved[depth * 10 + i]!;
-          rh[6 + i] = saved[depth * 10 + 5 + i]!;
+          rl[6 + i] = saved![depth * 10 + i]!;
+          rh[6 + i] = saved![depth * 10 + 5 + i]!;
         }
         pc = retPc[depth]!;
         break;

@@ -5,7 +5,7 @@
 // verifier log, every trace event, the xlated dump — so a stale hit fails it.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { mainPassCache } from '../../src/syscall/prog-load/check-cache.js';
+import { derivedFromWalk, mainPassCache } from '../../src/syscall/prog-load/check-cache.js';
 import { MapFlag, MapType, ProgFlag, ProgType } from '../../src/syscall/uapi/consts.js';
 import { encodeInsns, insn, type BpfInsn } from '../../src/vm/insn.js';
 import { setup } from '../support/kernel.js';
@@ -154,5 +154,37 @@ describe('the main-pass cache [LOAD-13] (issue K)', () => {
     expect(stats.hits).toBe(1); // the walk is the same
     expect(warm).toEqual(cold);
     expect(cold.xlated).not.toBe(observe({ ...s, caps: ['CAP_BPF', 'CAP_NET_ADMIN', 'CAP_PERFMON'] }).xlated);
+  });
+});
+
+describe('derivedFromWalk: results derived from a walk, keyed by every other input (issue K)', () => {
+  const walk = () => ({ seen: new Uint8Array(4) }) as unknown as Parameters<typeof derivedFromWalk>[0];
+  it('hits only when every part is the same value, in the same place; another walk is another store', () => {
+    const w = walk();
+    let made = 0;
+    const get = (key: unknown[]) => derivedFromWalk(w, key, () => ++made);
+    expect(get([true, 312, 7, 0x1000n])).toBe(1);
+    expect(get([true, 312, 7, 0x1000n])).toBe(1); // a bigint compared by value
+    expect(get([true, 312, 7, 0x1001n])).toBe(2);
+    expect(get([false, 312, 7, 0x1000n])).toBe(3);
+    expect(get([true, 312, 7, 0x1000n, 4, 'map', 2, 0, 4, 8, 1, false])).toBe(4);
+    expect(get([true, 312, 7, 0x1000n, 4, 'map', 2, 0, 4, 8, 2, false])).toBe(5); // another max_entries
+    expect(get([true, 312, 7, 0x1000n, 4, 'map', 2, 0, 4, 8, 1, false])).toBe(4);
+    expect(get([true, 312, 7])).toBe(6); // a prefix is another key
+    expect(derivedFromWalk(walk(), [true, 312, 7, 0x1000n], () => 'other')).toBe('other');
+  });
+  it('a key changed by its caller after the call does not change what was remembered under it', () => {
+    const w = walk();
+    const key: unknown[] = [1, 2];
+    expect(derivedFromWalk(w, key, () => 'a')).toBe('a');
+    key[1] = 3;
+    expect(derivedFromWalk(w, [1, 3], () => 'b')).toBe('b');
+    expect(derivedFromWalk(w, [1, 2], () => 'c')).toBe('a');
+  });
+  it('keeps at most 16 keys per walk, forgetting the oldest first', () => {
+    const w = walk();
+    for (let i = 0; i < 17; i++) derivedFromWalk(w, [i], () => i);
+    expect(derivedFromWalk(w, [0], () => 'again')).toBe('again');
+    expect(derivedFromWalk(w, [16], () => 'again')).toBe(16);
   });
 });

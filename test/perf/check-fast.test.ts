@@ -10,7 +10,7 @@ import { BtfBuilder } from '../../src/btf/builder.js';
 import { kernelBtfFindByNameKind } from '../../src/syscall/kernel-btf/btf-find.js';
 import type { BpfProg } from '../../src/syscall/objects/prog.js';
 import { mainPassCache } from '../../src/syscall/prog-load/check-cache.js';
-import { ResolvedLdImm64 } from '../../src/syscall/prog-load/check.js';
+import { ByPc, ResolvedLdImm64 } from '../../src/syscall/prog-load/check.js';
 import { ProgFlag, ProgType } from '../../src/syscall/uapi/consts.js';
 import { decodeProgram, type DecodedProgram } from '../../src/vm/decode.js';
 import { encodeInsns, insn, type BpfInsn } from '../../src/vm/insn.js';
@@ -51,6 +51,25 @@ describe('the decoder remembers what the instructions alone give [VM-LDR-3][VM-I
     expect([d3.program.code[2], d3.program.imm[0], d3.program.imm2[0], d3.program.code[1]]).toEqual([0xb7, 5, 0, 0]);
   });
 
+  it('programs copied into the shared decode slab keep their own values across slab boundaries', () => {
+    // ~2.6 KB per program's arrays: a 64 KiB slab holds some 24, so 60 programs span three slabs.
+    const body = Array.from({ length: 150 }, () => MOV0);
+    const a = InsnArray.intern(encodeInsns([...ldIdxValue(0), ...body, EXIT]));
+    const progs = Array.from({ length: 60 }, (_, i) => {
+      const d = decodeProgram(a, { resolveLdImm64: () => ({ lo: i, hi: -i | 0 }) });
+      if (!d.ok) throw new Error('decode failed');
+      return d.program;
+    });
+    progs.forEach((d, i) => {
+      expect([d.imm[0], d.imm2[0], d.code[2], d.code[152], d.code[153], d.len]).toEqual([i, -i | 0, 0xb7, 0x95, 0, 153]);
+      // every array lies inside the program's own bytes: writing all of them leaves the others intact
+      if (i % 2) for (const x of [d.code, d.dst, d.src, d.off, d.imm, d.imm2, d.tgt]) x.fill(-1);
+    });
+    progs.forEach((d, i) => {
+      if (i % 2 === 0) expect([d.imm[0], d.imm2[0], d.code[2], d.code[152], d.tgt[0], d.dst[0]]).toEqual([i, -i | 0, 0xb7, 0x95, 0, 1]);
+    });
+  });
+
   it('asks the resolvers in program order and stops at the first refusal, as the walk did', () => {
     const a = InsnArray.intern(encodeInsns([...ldIdxValue(0), insn(0x85, 0, 2, 0, 77), ...ldIdxValue(1), MOV0, EXIT]));
     const asked: string[] = [];
@@ -60,6 +79,18 @@ describe('the decoder remembers what the instructions alone give [VM-LDR-3][VM-I
     });
     expect(d.ok).toBe(false);
     expect(asked).toEqual(['ld0', 'kf2:77', 'ld3']);
+  });
+
+  it('ByPc (the resolved ld_imm64s by pc): get, set again, far apart, keys in the order first set', () => {
+    const t = new ByPc<string>();
+    expect([t.get(0), t.get(-1), t.size]).toEqual([undefined, undefined, 0]);
+    t.set(4, 'a');
+    t.set(0, 'b');
+    t.set(4, 'c');
+    t.set(70_000, 'd');
+    expect([t.get(0), t.get(1), t.get(4), t.get(70_000), t.get(70_001)]).toEqual(['b', undefined, 'c', 'd', undefined]);
+    expect(t.keys()).toEqual([4, 0, 70_000]);
+    expect(t.size).toBe(3);
   });
 
   it('a map value address carries into the high half (ResolvedLdImm64.mapValue)', () => {

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { lazyField, Pending, RetainedList } from '../../src/abi/records.js';
 import { makeCred } from '../../src/syscall/creds.js';
-import { MapType } from '../../src/syscall/uapi/consts.js';
+import { MapType, ProgFlag, ProgType } from '../../src/syscall/uapi/consts.js';
+import { encodeInsns, insn } from '../../src/vm/insn.js';
 import { setup } from '../support/kernel.js';
 
 describe('audit records formatted on first read [AUD-SC-1][AUD-SER-1] (issue K)', () => {
@@ -136,5 +137,39 @@ describe('the audit task snapshot (issue K: one per credential change)', () => {
     const b = p.auditTask();
     expect(b).not.toBe(a);
     expect([a.uid, b.uid]).toEqual([0, 1234]);
+  });
+});
+
+describe('helper events: text formatted on first read [TRUN-6] (issue K)', () => {
+  it('each call shows its own arguments, read after later runs; plain data with the keys in order', () => {
+    const { k, c } = setup('v6.18');
+    // r1 = fd; call bpf_sys_close (168); twice, with other fds; r0 = 0; exit
+    const prog = (a: number, b: number) =>
+      encodeInsns([insn(0xb7, 1, 0, 0, a), insn(0x85, 0, 0, 0, 168), insn(0xb7, 1, 0, 0, b), insn(0x85, 0, 0, 0, 168), insn(0xb7, 0, 0, 0, 0), insn(0x95)]);
+    const load = (a: number, b: number) => c.progLoad({ progType: ProgType.BPF_PROG_TYPE_SYSCALL, progFlags: ProgFlag.BPF_F_SLEEPABLE, insns: prog(a, b) }).res.ret;
+    const fd1 = load(100, -7);
+    const fd2 = load(200, 300);
+    const mark = k.trace.mark();
+    expect(c.progTestRun(fd1).res.ret).toBe(0);
+    const first = k.trace.mark();
+    expect(c.progTestRun(fd2).res.ret).toBe(0);
+    expect(c.progTestRun(fd1).res.ret).toBe(0);
+    const helpers = k.trace.since(mark).filter((e) => e.kind === 'helper');
+    expect(helpers.map((e) => e.kind === 'helper' && e.text)).toEqual([
+      'bpf_sys_close(fd=100)',
+      'bpf_sys_close(fd=-7)',
+      'bpf_sys_close(fd=200)',
+      'bpf_sys_close(fd=300)',
+      'bpf_sys_close(fd=100)',
+      'bpf_sys_close(fd=-7)',
+    ]);
+    expect(helpers.filter((e) => e.seq < first).length).toBe(2);
+    for (const e of helpers) {
+      expect(Object.keys(e)).toEqual(['kind', 'sys', 'pc', 'helper', 'text', 'ret', 'seq']);
+      const json = JSON.parse(JSON.stringify(e));
+      expect({ ...e }).toEqual(json);
+      expect(structuredClone(e)).toEqual(json);
+      expect(json.ret).toBe('-9'); // EBADF
+    }
   });
 });

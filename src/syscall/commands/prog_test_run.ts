@@ -5,7 +5,8 @@
 // TRUN-3 (the syscall returns 0 whatever the program returned), TRUN-4, TRUN-5, TRUN-6 (records of
 // calls made by the program belong to this syscall's audit event), VM-LDR-1.
 
-import { formatHelperCall } from '../../vm/helpers.js';
+import { formatHelperCall, type HelperProto } from '../../vm/helpers.js';
+import { PendingEvent, type HelperEvent, type TraceEvent } from '../trace.js';
 import { runProgram } from '../../vm/interpreter.js';
 import { checkAttrFails } from '../attr.js';
 import type { SyscallCtx } from '../context.js';
@@ -48,6 +49,27 @@ export function progTestRun(ctx: SyscallCtx, attrBytes: Uint8Array, uattr: BpfPt
   }
 }
 
+/**
+ * A helper call's trace event, made when the trace is read (issue K: most events of a long run are
+ * never read): its text (`name(arg=…)`) and return value formatted then, from the call's prototype
+ * and values (bigints: nothing the program does later changes them). The fields in emit's order.
+ */
+class PendingHelperEvent extends PendingEvent {
+  constructor(
+    private readonly sys: number,
+    private readonly pc: number,
+    private readonly proto: HelperProto,
+    private readonly args: readonly bigint[],
+    private readonly ret: bigint,
+  ) {
+    super();
+  }
+  materialize(): TraceEvent {
+    const ev: HelperEvent = { kind: 'helper', sys: this.sys, pc: this.pc, helper: this.proto.name, text: formatHelperCall(this.proto, this.args), ret: BigInt.asIntN(64, this.ret).toString(), seq: this.seq };
+    return ev;
+  }
+}
+
 /** bpf_prog_test_run_syscall. TRUN-1..4 */
 function testRunSyscall(ctx: SyscallCtx, prog: BpfProg, a: ProgTestRunAttr, uattr: BpfPtr): number {
   const k = ctx.kernel;
@@ -73,8 +95,7 @@ function testRunSyscall(ctx: SyscallCtx, prog: BpfProg, a: ProgTestRunAttr, uatt
       helpers: syscallProgHelpers(),
       env,
       observer: {
-        after: (e, ret) =>
-          k.trace.emit({ kind: 'helper', sys: ctx.sys, pc: e.pc, helper: e.proto.name, text: formatHelperCall(e.proto, e.args), ret: BigInt.asIntN(64, ret).toString() }),
+        after: (e, ret) => k.trace.emitPending(new PendingHelperEvent(ctx.sys, e.pc, e.proto, e.args, ret)),
       },
     });
     if (!r.ok) throw new NotEmulated(`the program stopped in the interpreter (${r.error.kind} at pc ${r.error.pc}: ${r.error.message})`);

@@ -275,8 +275,9 @@ export function bpfCheckBtfInfoEarly(progBtf: ProgBtf | number, attr: BtfInfoAtt
   if (!attr.funcInfoCnt && !attr.lineInfoCnt) return { err: 0 };
   if (typeof progBtf === 'number') return { err: progBtf };
   if (progBtf.kernel) return { err: -Errno.EACCES };
-  const r = checkBtfFuncEarly(progBtf.btf, attr, log);
-  return { ...r, btf: progBtf.btf };
+  const r: RecordCheck & { btf?: Btf; funcInfo?: FuncInfo[] } = checkBtfFuncEarly(progBtf.btf, attr, log);
+  r.btf = progBtf.btf; // (r is this call's own result)
+  return r;
 }
 
 export interface BtfInfoResult extends RecordCheck {
@@ -301,6 +302,8 @@ export function bpfCheckBtfInfo(
   if (f.err) return { err: f.err, coreRelos: [] };
   const l = checkBtfLine(btf, attr, insns, subprogs, ctx.log);
   if (l.err) return { ...l, aux: f.aux, coreRelos: [] };
+  // (no CO-RE records: check_core_relo has nothing to do, and no context is made for it)
+  if (!attr.coreReloCnt) return { err: 0, writeBack: undefined, aux: f.aux, lineInfo: l.lineInfo, coreRelos: [] };
   const c = checkCoreRelo({ ...ctx, local: btf }, attr, insns);
   return { err: c.err, writeBack: c.writeBack, aux: f.aux, lineInfo: l.lineInfo, coreRelos: c.results };
 }

@@ -52,16 +52,17 @@ export function checkBtfInfoEarly(l: LoadCtx, prog: BpfProg, verbose: Verbose): 
       },
     };
   };
+  // (no records: the checks read none, so no source is made for them)
   const attr: BtfInfoAttr = {
     funcInfoCnt: a.func_info_cnt,
     funcInfoRecSize: a.func_info_rec_size,
-    funcInfo: userRecords(a.func_info, a.func_info_cnt, a.func_info_rec_size),
+    funcInfo: a.func_info_cnt ? userRecords(a.func_info, a.func_info_cnt, a.func_info_rec_size) : NO_SOURCE,
     lineInfoCnt: a.line_info_cnt,
     lineInfoRecSize: a.line_info_rec_size,
-    lineInfo: userRecords(a.line_info, a.line_info_cnt, a.line_info_rec_size),
+    lineInfo: a.line_info_cnt ? userRecords(a.line_info, a.line_info_cnt, a.line_info_rec_size) : NO_SOURCE,
     coreReloCnt: a.core_relo_cnt,
     coreReloRecSize: a.core_relo_rec_size,
-    coreRelos: userRecords(a.core_relos, a.core_relo_cnt, a.core_relo_rec_size),
+    coreRelos: a.core_relo_cnt ? userRecords(a.core_relos, a.core_relo_cnt, a.core_relo_rec_size) : NO_SOURCE,
   };
   // On a record with a non-zero tail the kernel tells the caller the record size it supports.
   const writeBack = (w: RecordCheck['writeBack']) => {
@@ -88,8 +89,17 @@ export function checkBtfInfoEarly(l: LoadCtx, prog: BpfProg, verbose: Verbose): 
     btfObj.refcnt++;
     prog.btf = btfObj;
   }
-  return { attr, ...(early.btf ? { btf: early.btf } : {}), funcInfo: early.funcInfo ?? [], writeBack };
+  const funcInfo = early.funcInfo ?? NO_FUNC_INFO;
+  return early.btf ? { attr, btf: early.btf, funcInfo, writeBack } : { attr, funcInfo, writeBack };
 }
+
+/** The records of a count of 0: never read (every check reads records below its count only). */
+const NO_SOURCE: RecordSource = {
+  read: () => {
+    throw new RangeError('a record read with a count of 0');
+  },
+};
+const NO_FUNC_INFO: readonly FuncInfo[] = Object.freeze([]);
 
 /**
  * check_btf_info, once the sub-programs are known: func_info, line_info, and the CO-RE records, with

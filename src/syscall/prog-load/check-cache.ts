@@ -252,14 +252,23 @@ void EVERY_FIELD_COMPARED;
 /**
  * Results derived from one walk (the xlated rewrite), remembered with it: a cached walk hands out
  * the same `seen` array each time, so what was computed from a walk under `key` is found again. The
- * key must name every other input of `make`.
+ * key must name every other input of `make`: its parts (primitives) are compared one by one with
+ * the remembered ones (at most DERIVED_PER_WALK keys per walk, the oldest forgotten first).
  */
-const derived = new WeakMap<Uint8Array, Map<string, unknown>>();
-export function derivedFromWalk<T>(walk: DoCheckResult, key: string, make: () => T): T {
-  let m = derived.get(walk.seen);
-  if (!m) derived.set(walk.seen, (m = new Map()));
-  if (m.has(key)) return m.get(key) as T;
-  const v = make();
-  m.set(key, v);
-  return v;
+const DERIVED_PER_WALK = 16;
+const derived = new WeakMap<Uint8Array, { readonly key: readonly unknown[]; readonly value: unknown }[]>();
+export function derivedFromWalk<T>(walk: DoCheckResult, key: readonly unknown[], make: () => T): T {
+  let list = derived.get(walk.seen);
+  if (!list) derived.set(walk.seen, (list = []));
+  for (const e of list) if (sameParts(e.key, key)) return e.value as T;
+  const value = make();
+  list.push({ key: key.slice(), value });
+  if (list.length > DERIVED_PER_WALK) list.shift();
+  return value;
+}
+
+function sameParts(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -110,6 +110,38 @@ export class ResolvedLdImm64 implements LdImm64Words {
   }
 }
 
+/**
+ * Values by instruction index: an array and the list of indexes set, in the order first set (issue
+ * K: a Map.set per ld_imm64 cost more than the rest of the walk's bookkeeping).
+ */
+export class ByPc<V> {
+  private readonly v: (V | undefined)[];
+  private readonly pcs: number[] = [];
+
+  /** `capacity`: the number of instructions (a hint: the array is made that long at once, up to 64 Ki). */
+  constructor(capacity = 0) {
+    this.v = new Array(Math.min(capacity, 65_536));
+  }
+
+  get(pc: number): V | undefined {
+    return pc >= 0 && pc < this.v.length ? this.v[pc] : undefined;
+  }
+
+  set(pc: number, value: V): void {
+    if (this.v[pc] === undefined) this.pcs.push(pc);
+    this.v[pc] = value;
+  }
+
+  /** The indexes set, in the order first set. */
+  keys(): readonly number[] {
+    return this.pcs;
+  }
+
+  get size(): number {
+    return this.pcs.length;
+  }
+}
+
 /** A failed resolution, with the rule that refused it when that is not the generic LOAD-13/EXCL-4. */
 type CheckResolveError = ResolveError & { readonly id?: string };
 
@@ -123,7 +155,7 @@ export class Check {
    * from here), the map it names (for the verifier's register states and log text) and what
    * bpf_insn_prepare_dump will show for it (ResolvedLdImm64.dump).
    */
-  readonly resolved = new Map<number, ResolvedLdImm64>();
+  readonly resolved: ByPc<ResolvedLdImm64>;
   /** env->insn_processed: 0 until the main pass runs (errors found before it print 0). */
   processed = 0;
   /** env->max_states_per_insn, total_states, peak_states. */
@@ -133,7 +165,9 @@ export class Check {
     readonly l: LoadCtx,
     readonly prog: BpfProg,
     readonly log: VerifierLog,
-  ) {}
+  ) {
+    this.resolved = new ByPc(prog.len);
+  }
 
   /** prog->insnsi decoded once into the compact form, with the bytes it was decoded from. */
   private compact: { readonly bytes: Uint8Array; readonly insns: InsnArray } | null = null;
@@ -348,10 +382,17 @@ export class Check {
     const { dst, src, imm } = insns;
     this.fdArrayMemo = new Map();
     this.walkMaps = this.binding ? null : new Map();
+    // One query for the walk, filled in for each instruction (resolveLdImm64 keeps nothing of it).
+    const q = { pc: 0, srcReg: 0, dst: 0, imm: 0, nextImm: 0 };
     try {
       // The pseudo ld_imm64s before the first malformed instruction resolve in order, then its error.
       for (const pc of scan.pseudo) {
-        const v = this.resolveLdImm64({ pc, srcReg: src[pc]!, dst: dst[pc]!, imm: imm[pc]!, nextImm: imm[pc + 1]! });
+        q.pc = pc;
+        q.srcReg = src[pc]!;
+        q.dst = dst[pc]!;
+        q.imm = imm[pc]!;
+        q.nextImm = imm[pc + 1]!;
+        const v = this.resolveLdImm64(q);
         // A binding policy's refusal is already in the log and the trace (Check.fail).
         if (!(v instanceof ResolvedLdImm64)) return v.id ? (v.errno ?? -Errno.EINVAL) : this.ctx.fail(v.errno === -Errno.EACCES ? 'EXCL-4' : 'LOAD-13', v.error, v.errno ?? -Errno.EINVAL);
       }
@@ -526,7 +567,7 @@ export const RESOLVE_PSEUDO_LDIMM64 = checkStage('LOAD-13.resolve', 'resolve_pse
   if (!prog.digest) {
     // A function of the instruction bytes alone: remembered with their decoded form (a copy handed out).
     const algo = ctx.kernel.profile.digest;
-    const d = memoOnInsns(c.insns(), `digest ${algo}`, () => {
+    const d = memoOnInsns(c.insns(), digestMemoKey(algo), () => {
       const digest = bpfProgCalcDigest(prog.insns, algo);
       return { digest, hex: Buffer.from(digest).toString('hex') };
     });
@@ -535,6 +576,14 @@ export const RESOLVE_PSEUDO_LDIMM64 = checkStage('LOAD-13.resolve', 'resolve_pse
   }
   return c.resolveWalk();
 });
+
+/** The digest's memo key per algorithm, made once (a string built per load is hashed again per lookup). */
+const digestKeys = new Map<string, string>();
+function digestMemoKey(algo: string): string {
+  let k = digestKeys.get(algo);
+  if (k === undefined) digestKeys.set(algo, (k = `digest ${algo}`));
+  return k;
+}
 
 /** check_attach_btf_id: SYSCALL programs must be sleepable, attach targets, the sleepable rule. */
 export const CHECK_ATTACH_BTF_ID = checkStage('LOAD-13.attach', 'check_attach_btf_id', ['prog', 'btf-info'], [], (c) => {
@@ -603,8 +652,11 @@ export const DO_CHECK = checkStage('LOAD-13.do_check', 'do_check (structural sta
     },
   };
   // The rewrite depends on the walk, the layout, privilege and what it reads of each call's map.
-  const mapKey = [...main.callMaps].map(([pc, m]) => (m instanceof Object && 'mapType' in m ? `${pc}:${mapShape(m as BpfMap)}` : `${pc}:${String(m)}`)).join(';');
-  const tkey = `${xin.bpfCapable}|${xin.layout.arrayValueOffset}|${xin.layout.cpuNumber}|${xin.layout.jiffies}|${mapKey}`;
+  const tkey: unknown[] = [xin.bpfCapable, xin.layout.arrayValueOffset, xin.layout.cpuNumber, xin.layout.jiffies];
+  for (const [pc, m] of main.callMaps) {
+    if (m instanceof Object && 'mapType' in m) pushMapShape(tkey, pc, m as BpfMap);
+    else tkey.push(pc, 'other', m);
+  }
   const t = derivedFromWalk(main, tkey, () => {
     if (!needsRewrite(xin)) return null;
     const r = translate(xin);
@@ -680,8 +732,8 @@ function mapPtrAccessOf(btf: BtfModel, off: number, size: number): string | null
 const mapPtrAnswers = new WeakMap<BtfModel, { readonly types: number; readonly strs: number; readonly answers: Map<string, string | null> }>();
 
 /** What the xlated pass reads of a map (map_gen_lookup): type, flags, sizes, entries, bypass_spec_v1. */
-function mapShape(m: BpfMap): string {
-  return `${m.mapType},${m.mapFlags},${m.keySize},${m.valueSize},${m.maxEntries},${m.bypassSpecV1}`;
+function pushMapShape(key: unknown[], pc: number, m: BpfMap): void {
+  key.push(pc, 'map', m.mapType, m.mapFlags, m.keySize, m.valueSize, m.maxEntries, m.bypassSpecV1);
 }
 
 /** An ld_imm64 as the main pass sees it: the register value it loads. */
@@ -722,11 +774,11 @@ function kfuncName(ctx: SyscallCtx, btfId: number): string {
  * its map by id, as BPF_PSEUDO_MAP_FD or BPF_PSEUDO_MAP_VALUE (PINFO-4). `orig` maps each
  * translated slot to the loaded one it came from.
  */
-function xlatedDump(insns: Uint8Array, orig: readonly (number | undefined)[] | null, ld: ReadonlyMap<number, ResolvedLdImm64>): Uint8Array {
+function xlatedDump(insns: Uint8Array, orig: readonly (number | undefined)[] | null, ld: ByPc<ResolvedLdImm64>): Uint8Array {
   const out = insns.slice();
   const dv = new DataView(out.buffer);
   // orig null: nothing was rewritten, slot k is loaded slot k
-  const slots: Iterable<[number, number | undefined]> = orig ? orig.entries() : [...ld.keys()].map((k) => [k, k] as [number, number]);
+  const slots: Iterable<[number, number | undefined]> = orig ? orig.entries() : ld.keys().map((k) => [k, k] as [number, number]);
   for (const [pc, o] of slots) {
     const r = o === undefined ? undefined : ld.get(o);
     if (!r?.dumped || out[pc * 8] !== 0x18) continue;
