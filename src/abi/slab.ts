@@ -12,29 +12,66 @@
 // that stores what it got for as long as an object lives (a map's storage, a program's
 // instructions) allocates its own instead.
 
-/** Bytes per slab. */
-export const SLAB_BYTES = 16 * 1024;
-/** The largest request served from a slab; larger ones get a buffer of their own. */
-export const SLAB_MAX = 1024;
 /** V8 keeps typed arrays up to this size on its heap, where they are cheaper than a slab view. */
 const ON_HEAP_MAX = 64;
 
-let slab = new ArrayBuffer(SLAB_BYTES);
-let used = 0;
-const slabs = new WeakSet<ArrayBufferLike>([slab]);
+/** Every slab made, to tell a slab view from a buffer of its own (inSlab). */
+const slabs = new WeakSet<ArrayBufferLike>();
+
+/**
+ * One bump allocator: a request of more than `min` and at most `max` bytes is a view of the current
+ * slab of `slabSize` bytes, 8-byte aligned (a typed view of a whole number of u64s fits), and a new
+ * slab is started when the current one is full; a smaller request goes to `below`, a larger one
+ * gets a buffer of its own.
+ */
+class Slab {
+  #slab: ArrayBuffer;
+  #used = 0;
+  constructor(
+    readonly slabSize: number,
+    readonly min: number,
+    readonly max: number,
+    private readonly below: (n: number) => Uint8Array,
+  ) {
+    this.#slab = new ArrayBuffer(slabSize);
+    slabs.add(this.#slab);
+  }
+
+  bytes(n: number): Uint8Array {
+    if (n > this.max) return new Uint8Array(n);
+    if (!(n > this.min)) return this.below(n);
+    if (this.#used + n > this.slabSize) {
+      this.#slab = new ArrayBuffer(this.slabSize);
+      slabs.add(this.#slab);
+      this.#used = 0;
+    }
+    const v = new Uint8Array(this.#slab, this.#used, n);
+    this.#used += (n + 7) & ~7;
+    return v;
+  }
+}
+
+/** Bytes per slab, and the largest request served from one. */
+export const SLAB_BYTES = 16 * 1024;
+export const SLAB_MAX = 1024;
+/** Bytes per page slab, and the largest request served from one (pages, instruction and blob copies). */
+export const PAGE_SLAB_BYTES = 64 * 1024;
+export const PAGE_SLAB_MAX = 16 * 1024;
+
+const SMALL = new Slab(SLAB_BYTES, ON_HEAP_MAX, SLAB_MAX, (n) => new Uint8Array(n));
+const PAGES = new Slab(PAGE_SLAB_BYTES, SLAB_MAX, PAGE_SLAB_MAX, (n) => SMALL.bytes(n));
 
 /** A zero-filled buffer of `n` bytes that shares no byte with any other (from a slab when 64 < n ≤ SLAB_MAX). */
 export function slabBytes(n: number): Uint8Array {
-  if (n > SLAB_MAX || n <= ON_HEAP_MAX) return new Uint8Array(n);
-  if (used + n > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabs.add(slab);
-    used = 0;
-  }
-  const v = new Uint8Array(slab, used, n);
-  // 8-byte aligned, so a typed view of a whole number of u64s can be made over it.
-  used += (n + 7) & ~7;
-  return v;
+  return SMALL.bytes(n);
+}
+
+/**
+ * slabBytes for buffers of up to PAGE_SLAB_MAX bytes (a skeleton's mmap-ed initial values, copies of
+ * instructions and blobs, decoded programs: a 4 KiB off-heap buffer costs about 1 µs). Same rules.
+ */
+export function pageSlabBytes(n: number): Uint8Array {
+  return PAGES.bytes(n);
 }
 
 /** Whether `b` lies in a slab (then keeping it keeps the whole slab alive). */
@@ -54,30 +91,5 @@ export function ownedBytes(b: Uint8Array): Uint8Array {
 export function slabCopy(src: Uint8Array): Uint8Array {
   const v = slabBytes(src.length);
   v.set(src);
-  return v;
-}
-
-/** Bytes per page slab, and the largest request served from one (page-sized user mappings). */
-export const PAGE_SLAB_BYTES = 64 * 1024;
-export const PAGE_SLAB_MAX = 16 * 1024;
-
-let pageSlab = new ArrayBuffer(PAGE_SLAB_BYTES);
-let pageUsed = 0;
-slabs.add(pageSlab);
-
-/**
- * slabBytes for page-sized buffers (a skeleton's mmap-ed initial values: a 4 KiB off-heap buffer
- * each costs about 1 µs). Same rules: zero-filled, bumped forward only, no byte shared; a request
- * above PAGE_SLAB_MAX gets a buffer of its own.
- */
-export function pageSlabBytes(n: number): Uint8Array {
-  if (n > PAGE_SLAB_MAX || n <= SLAB_MAX) return slabBytes(n);
-  if (pageUsed + n > PAGE_SLAB_BYTES) {
-    pageSlab = new ArrayBuffer(PAGE_SLAB_BYTES);
-    slabs.add(pageSlab);
-    pageUsed = 0;
-  }
-  const v = new Uint8Array(pageSlab, pageUsed, n);
-  pageUsed += (n + 7) & ~7;
   return v;
 }
