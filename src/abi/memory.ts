@@ -14,7 +14,7 @@
 // - A region never crosses a 4 GiB boundary. An address is then a pair of u32 words (hi, lo) and a
 //   region is found by comparing numbers only, which keeps the interpreter's hot path free of BigInt.
 
-import { slabCopy } from './slab.js';
+import { pageSlabBytes, slabCopy } from './slab.js';
 
 export const PAGE_SIZE = 4096;
 /** Start of the user arena (an mmap-like area of a 47-bit x86-64 process). */
@@ -57,10 +57,11 @@ export class Region {
   /** Set when the region is unmapped; a stale reference then resolves to nothing. */
   unmapped = false;
 
-  constructor(base: bigint, init: RegionInit) {
+  /** `hi`/`lo`: the words of `base` when the caller has them already (AddressSpace.map). */
+  constructor(base: bigint, init: RegionInit, hi?: number, lo?: number) {
     this.base = base;
-    this.hi = Number(base >> 32n);
-    this.lo = Number(base & 0xffff_ffffn);
+    this.hi = hi ?? Number(base >> 32n);
+    this.lo = lo ?? Number(base & 0xffff_ffffn);
     this.name = init.name;
     this.kind = init.kind;
     this.bytes = init.bytes;
@@ -98,15 +99,58 @@ export class Region {
 
 /** Split a u64 address into the (hi, lo) words the interpreter uses. */
 export function splitAddr(addr: bigint): [hi: number, lo: number] {
+  const hi = addrHi(addr);
+  return [hi, splitLo];
+}
+
+/** 2^53 - 1: a bigint in [0, this] converts to a Number exactly. */
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+/** The low word of the last address addrHi split (module state: read right after the call). */
+let splitLo = 0;
+
+/**
+ * The upper word of BigInt.asUintN(64, addr); the lower one is left in `splitLo`. Without BigInt
+ * arithmetic for an address below 2^53 (every user address; a kernel one takes the BigInt path).
+ */
+function addrHi(addr: bigint): number {
+  if (addr >= 0n && addr <= MAX_EXACT) {
+    const n = Number(addr);
+    const lo = n >>> 0; // n mod 2^32, exact for an integer below 2^53
+    splitLo = lo;
+    return (n - lo) / TWO_32;
+  }
+  if (addr >= KERNEL_WINDOW && addr <= KERNEL_WINDOW_END) {
+    // the kernel arena: one BigInt (the distance from a 4 GiB-aligned base below it)
+    const n = Number(addr - KERNEL_WINDOW);
+    const lo = n >>> 0;
+    splitLo = lo;
+    return KERNEL_WINDOW_HI + (n - lo) / TWO_32;
+  }
   const a = BigInt.asUintN(64, addr);
-  return [Number(a >> 32n), Number(a & 0xffff_ffffn)];
+  splitLo = Number(a & 0xffff_ffffn);
+  return Number(a >> 32n);
+}
+/** A 4 GiB-aligned address at or below the kernel arena; every u64 from it up lies less than 2^53 above it. */
+const KERNEL_WINDOW = KERNEL_ARENA_BASE & ~0xffff_ffffn;
+const KERNEL_WINDOW_END = (1n << 64n) - 1n; // less than 2^53 above KERNEL_WINDOW
+const KERNEL_WINDOW_HI = Number(KERNEL_WINDOW >> 32n);
+
+/** The u64 address (hi, lo); one BigInt made when it is below 2^53. */
+function joinWords(hi: number, lo: number): bigint {
+  return hi < 0x20_0000 ? BigInt(hi * TWO_32 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 export function joinAddr(hi: number, lo: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  const h = hi >>> 0;
+  const l = lo >>> 0;
+  // one BigInt below 2^53, two in the kernel arena's window, the shift-and-or otherwise
+  if (h < 0x20_0000) return BigInt(h * TWO_32 + l);
+  if (h >= KERNEL_WINDOW_HI) return KERNEL_WINDOW + BigInt((h - KERNEL_WINDOW_HI) * TWO_32 + l);
+  return (BigInt(h) << 32n) | BigInt(l);
 }
 
 export function hex(addr: bigint): string {
+  if (addr >= 0n && addr <= MAX_EXACT) return '0x' + Number(addr).toString(16);
   return '0x' + BigInt.asUintN(64, addr).toString(16);
 }
 
@@ -118,17 +162,28 @@ export class AddressSpace {
   readonly name: string;
   /** Regions sorted by base address. */
   private readonly list: Region[] = [];
-  private next: bigint;
-  private readonly limit: bigint;
+  /** The next free address as (hi, lo) words (lo < 2^32), and the arena's limit likewise. */
+  private nextHi: number;
+  private nextLo: number;
+  private readonly limitHi: number;
+  private readonly limitLo: number;
+  /** Offset into the region `locate` returned last (read right after the call). */
+  private hitOffset = 0;
   /** Last region found: most accesses hit the same region again. */
   private lastHit: Region | undefined;
+  /** The one found before it (a program's accesses alternate between its stack, ctx and map values). */
+  private prevHit: Region | undefined;
   /** The kernel half, consulted for addresses with the top bit set. */
   readonly kernel: AddressSpace | undefined;
 
   constructor(opts: { name: string; arenaBase: bigint; arenaLimit?: bigint; kernel?: AddressSpace }) {
     this.name = opts.name;
-    this.next = opts.arenaBase;
-    this.limit = opts.arenaLimit ?? opts.arenaBase + (1n << 40n);
+    this.nextHi = addrHi(opts.arenaBase);
+    this.nextLo = splitLo;
+    // not reduced mod 2^64: an arena may end past the top of the address space
+    const limit = opts.arenaLimit ?? opts.arenaBase + (1n << 40n);
+    this.limitHi = Number(limit >> 32n);
+    this.limitLo = Number(limit & 0xffff_ffffn);
     this.kernel = opts.kernel;
   }
 
@@ -143,19 +198,25 @@ export class AddressSpace {
   /** Map a region at the next free page-aligned address of this arena (after a guard page). */
   map(init: RegionInit): Region {
     const size = Math.max(init.bytes.length, 1);
-    let base = this.next;
-    const lo = Number(base & 0xffff_ffffn);
+    // Word arithmetic (issue K: no BigInt but the base itself); the addresses are those of
+    // `base = next; next = base + (pages + 1) * PAGE_SIZE` on u64s.
+    let hi = this.nextHi;
+    let lo = this.nextLo;
     if (lo + size > TWO_32) {
       // Never straddle a 4 GiB window: move to the start of the next one.
-      base = ((base >> 32n) + 1n) << 32n;
+      hi += 1;
+      lo = 0;
     }
-    if (base + BigInt(size) > this.limit) {
+    // base + size > limit, with lo + size <= 2^32
+    if (hi > this.limitHi || (hi === this.limitHi && lo + size > this.limitLo)) {
       throw new RangeError(`address space ${this.name} exhausted mapping ${init.name} (${size} bytes)`);
     }
-    const region = new Region(base, init);
+    const region = new Region(joinWords(hi, lo), init, hi, lo);
     this.insert(region);
-    const pages = BigInt(Math.ceil(size / PAGE_SIZE));
-    this.next = base + (pages + 1n) * BigInt(PAGE_SIZE); // one guard page
+    const next = lo + (Math.ceil(size / PAGE_SIZE) + 1) * PAGE_SIZE; // one guard page
+    const carry = Math.floor(next / TWO_32);
+    this.nextHi = hi + carry;
+    this.nextLo = next - carry * TWO_32;
     return region;
   }
 
@@ -181,13 +242,22 @@ export class AddressSpace {
     if (i >= 0) this.list.splice(i, 1);
     region.unmapped = true;
     if (this.lastHit === region) this.lastHit = undefined;
+    if (this.prevHit === region) this.prevHit = undefined;
   }
 
   /** Unmap the region that starts at `base` (munmap of a whole mapping); false when none does. */
   unmapAt(base: bigint): boolean {
-    const r = this.findBig(base);
-    if (!r || r.base !== BigInt.asUintN(64, base)) return false;
-    (r.base >> 63n && this.kernel ? this.kernel : this).unmap(r);
+    const hi = addrHi(base);
+    const lo = splitLo;
+    const space: AddressSpace = hi >= 0x8000_0000 && this.kernel ? this.kernel : this;
+    // one binary search: the region starting exactly there (a region of no bytes holds no address)
+    const i = space.upper(hi, lo) - 1;
+    const r = space.list[i];
+    if (r === undefined || r.hi !== hi || r.lo !== lo || r.bytes.length === 0) return false;
+    space.list.splice(i, 1);
+    r.unmapped = true;
+    if (space.lastHit === r) space.lastHit = undefined;
+    if (space.prevHit === r) space.prevHit = undefined;
     return true;
   }
 
@@ -215,7 +285,11 @@ export class AddressSpace {
   }
 
   private insert(region: Region): void {
-    this.list.splice(this.upper(region.hi, region.lo), 0, region);
+    const list = this.list;
+    const last = list[list.length - 1];
+    // map() hands out rising addresses: most regions go at the end
+    if (last === undefined || last.hi < region.hi || (last.hi === region.hi && last.lo < region.lo)) list.push(region);
+    else list.splice(this.upper(region.hi, region.lo), 0, region);
   }
 
   /**
@@ -226,10 +300,17 @@ export class AddressSpace {
     if (hi >= 0x8000_0000 && this.kernel) return this.kernel.find(hi, lo);
     const last = this.lastHit;
     if (last !== undefined && last.hi === hi && lo >= last.lo && lo - last.lo < last.bytes.length) return last;
+    const prev = this.prevHit;
+    if (prev !== undefined && prev.hi === hi && lo >= prev.lo && lo - prev.lo < prev.bytes.length) {
+      this.prevHit = last;
+      this.lastHit = prev;
+      return prev;
+    }
     // The last region starting at or below the address is the only candidate (regions never overlap).
     const i = this.upper(hi, lo >>> 0) - 1;
     const r = this.list[i];
     if (r !== undefined && r.hi === hi && lo >= r.lo && lo - r.lo < r.bytes.length) {
+      this.prevHit = last;
       this.lastHit = r;
       return r;
     }
@@ -237,8 +318,23 @@ export class AddressSpace {
   }
 
   findBig(addr: bigint): Region | undefined {
-    const [hi, lo] = splitAddr(addr);
-    return this.find(hi, lo);
+    const hi = addrHi(addr);
+    return this.find(hi, splitLo);
+  }
+
+  /**
+   * The region holding all of [addr, addr+len), its offset left in `hitOffset`; undefined when
+   * there is none. No object is made (the read/write paths).
+   */
+  private locate(addr: bigint, len: number): Region | undefined {
+    const hi = addrHi(addr);
+    const lo = splitLo;
+    const region = this.find(hi, lo);
+    if (region === undefined) return undefined;
+    const offset = lo - region.lo; // find matched hi
+    if (offset + len > region.bytes.length) return undefined;
+    this.hitOffset = offset;
+    return region;
   }
 
   /**
@@ -246,41 +342,49 @@ export class AddressSpace {
    * two regions: they are separated by guard pages.
    */
   resolve(addr: bigint, len: number): { region: Region; offset: number } | undefined {
-    const region = this.findBig(addr);
-    if (!region) return undefined;
-    const offset = Number(BigInt.asUintN(64, addr) - region.base);
-    if (offset + len > region.size) return undefined;
-    return { region, offset };
+    const region = this.locate(addr, len);
+    return region && { region, offset: this.hitOffset };
   }
 
   /**
-   * Read len bytes (a copy, from a slab when small: slab.ts — a caller that keeps it for an
+   * Read len bytes (a copy, from a slab up to PAGE_SLAB_MAX: slab.ts — a caller that keeps it for an
    * object's lifetime takes `ownedBytes` of it), or undefined on a fault. A zero-length read never
    * faults.
    */
   read(addr: bigint, len: number): Uint8Array | undefined {
     if (len === 0) return new Uint8Array(0);
-    const r = this.resolve(addr, len);
-    if (!r) return undefined;
-    return slabCopy(r.region.bytes.subarray(r.offset, r.offset + len));
+    const region = this.locate(addr, len);
+    if (region === undefined) return undefined;
+    const off = this.hitOffset;
+    // a negative or fractional length: subarray's own rules, as before
+    if ((len | 0) !== len || len < 0) return slabCopy(region.bytes.subarray(off, off + len));
+    const dst = pageSlabBytes(len);
+    const src = region.bytes;
+    if (len <= 16) for (let i = 0; i < len; i++) dst[i] = src[off + i]!;
+    else dst.set(src.subarray(off, off + len));
+    return dst;
   }
 
-  /** Copy `dst.length` bytes at addr into dst (no new buffer); false on a fault, dst then unchanged. */
-  readInto(addr: bigint, dst: Uint8Array): boolean {
-    const len = dst.length;
+  /**
+   * Copy `len` bytes at addr (default `dst.length`) to the start of dst (no new buffer); false on a
+   * fault, dst then unchanged.
+   */
+  readInto(addr: bigint, dst: Uint8Array, len = dst.length): boolean {
+    if (len > dst.length) throw new RangeError(`readInto: ${len} bytes into a ${dst.length}-byte buffer`);
     if (len === 0) return true;
-    const r = this.resolve(addr, len);
-    if (!r) return false;
-    dst.set(r.region.bytes.subarray(r.offset, r.offset + len));
+    const region = this.locate(addr, len);
+    if (region === undefined) return false;
+    const off = this.hitOffset;
+    dst.set(region.bytes.subarray(off, off + len));
     return true;
   }
 
   /** Write bytes; false on a fault (unmapped or read-only). */
   write(addr: bigint, data: Uint8Array): boolean {
     if (data.length === 0) return true;
-    const r = this.resolve(addr, data.length);
-    if (!r || !r.region.writable) return false;
-    r.region.bytes.set(data, r.offset);
+    const region = this.locate(addr, data.length);
+    if (region === undefined || !region.writable) return false;
+    region.bytes.set(data, this.hitOffset);
     return true;
   }
 

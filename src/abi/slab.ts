@@ -8,32 +8,70 @@
 // is zero-filled and no other buffer shares any of its bytes (only its `.buffer`: readers use
 // `byteOffset`, as for any view). The cost is retention: a slab lives while any of its buffers does,
 // so a buffer kept for long can keep up to SLAB_BYTES alive. Only sizes up to SLAB_MAX come from a
-// slab; a caller that stores what it got for as long as an object lives (a map's storage, a
-// program's instructions) allocates its own instead.
+// slab (up to PAGE_SLAB_MAX from a page slab: AddressSpace.read, a skeleton's mappings); a caller
+// that stores what it got for as long as an object lives (a map's storage, a program's
+// instructions) allocates its own instead.
 
-/** Bytes per slab. */
-export const SLAB_BYTES = 16 * 1024;
-/** The largest request served from a slab; larger ones get a buffer of their own. */
-export const SLAB_MAX = 1024;
 /** V8 keeps typed arrays up to this size on its heap, where they are cheaper than a slab view. */
 const ON_HEAP_MAX = 64;
 
-let slab = new ArrayBuffer(SLAB_BYTES);
-let used = 0;
-const slabs = new WeakSet<ArrayBufferLike>([slab]);
+/** Every slab made, to tell a slab view from a buffer of its own (inSlab). */
+const slabs = new WeakSet<ArrayBufferLike>();
+
+/**
+ * One bump allocator: a request of more than `min` and at most `max` bytes is a view of the current
+ * slab of `slabSize` bytes, 8-byte aligned (a typed view of a whole number of u64s fits), and a new
+ * slab is started when the current one is full; a smaller request goes to `below`, a larger one
+ * gets a buffer of its own.
+ */
+class Slab {
+  #slab: ArrayBuffer;
+  #used = 0;
+  constructor(
+    readonly slabSize: number,
+    readonly min: number,
+    readonly max: number,
+    private readonly below: (n: number) => Uint8Array,
+  ) {
+    this.#slab = new ArrayBuffer(slabSize);
+    slabs.add(this.#slab);
+  }
+
+  bytes(n: number): Uint8Array {
+    if (n > this.max) return new Uint8Array(n);
+    if (!(n > this.min)) return this.below(n);
+    if (this.#used + n > this.slabSize) {
+      this.#slab = new ArrayBuffer(this.slabSize);
+      slabs.add(this.#slab);
+      this.#used = 0;
+    }
+    const v = new Uint8Array(this.#slab, this.#used, n);
+    this.#used += (n + 7) & ~7;
+    return v;
+  }
+}
+
+/** Bytes per slab, and the largest request served from one. */
+export const SLAB_BYTES = 16 * 1024;
+export const SLAB_MAX = 1024;
+/** Bytes per page slab, and the largest request served from one (pages, instruction and blob copies). */
+export const PAGE_SLAB_BYTES = 64 * 1024;
+export const PAGE_SLAB_MAX = 16 * 1024;
+
+const SMALL = new Slab(SLAB_BYTES, ON_HEAP_MAX, SLAB_MAX, (n) => new Uint8Array(n));
+const PAGES = new Slab(PAGE_SLAB_BYTES, SLAB_MAX, PAGE_SLAB_MAX, (n) => SMALL.bytes(n));
 
 /** A zero-filled buffer of `n` bytes that shares no byte with any other (from a slab when 64 < n ≤ SLAB_MAX). */
 export function slabBytes(n: number): Uint8Array {
-  if (n > SLAB_MAX || n <= ON_HEAP_MAX) return new Uint8Array(n);
-  if (used + n > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabs.add(slab);
-    used = 0;
-  }
-  const v = new Uint8Array(slab, used, n);
-  // 8-byte aligned, so a typed view of a whole number of u64s can be made over it.
-  used += (n + 7) & ~7;
-  return v;
+  return SMALL.bytes(n);
+}
+
+/**
+ * slabBytes for buffers of up to PAGE_SLAB_MAX bytes (a skeleton's mmap-ed initial values, copies of
+ * instructions and blobs, decoded programs: a 4 KiB off-heap buffer costs about 1 µs). Same rules.
+ */
+export function pageSlabBytes(n: number): Uint8Array {
+  return PAGES.bytes(n);
 }
 
 /** Whether `b` lies in a slab (then keeping it keeps the whole slab alive). */

@@ -12,11 +12,9 @@ import type { Process } from '../syscall/process.js';
 import { TaskKilled, type OopsReport, type SysResult } from '../syscall/result.js';
 import { BPF_MAP_INFO, MAP_CREATE, MAP_ELEM, MAP_FREEZE, OBJ_GET_INFO_BY_FD, PROG_LOAD, PROG_TEST_RUN } from '../syscall/uapi/attr-layouts.js';
 import { BpfCmd, MapType, ProgFlag, ProgType } from '../syscall/uapi/consts.js';
-import { encode, lastFieldEnd, type Layout, type UapiFeature } from '../syscall/uapi/layout.js';
-import { decodeProgTestRunAttr } from '../abi/uapi/attr-types.js';
+import { encodePrefix } from '../syscall/uapi/layout.js';
+import { pageSlabBytes, slabBytes } from '../abi/slab.js';
 
-/** test.retval needs no UAPI feature. */
-const NO_FEATURES: ReadonlySet<never> = new Set();
 import type { LightSkeleton } from './lskel-reader.js';
 
 /**
@@ -81,7 +79,33 @@ export interface SkelResult {
   readonly skelAddr: bigint;
 }
 
-const LOADER_LICENSE = 'Dual BSD/GPL';
+/** The loader's license string with its NUL (a copy is placed per load: the program's .rodata). */
+const LOADER_LICENSE = new Uint8Array(Buffer.from('Dual BSD/GPL\0', 'latin1'));
+
+/** Offset of test.retval in the PROG_TEST_RUN attr. */
+const TEST_RETVAL_OFF = BigInt(PROG_TEST_RUN.byName.get('test.retval')!.offset);
+
+/** An int in 4 little-endian bytes (an on-heap buffer). */
+function s32Bytes(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  b[0] = v;
+  b[1] = v >>> 8;
+  b[2] = v >>> 16;
+  b[3] = v >>> 24;
+  return b;
+}
+const s32At = (b: Uint8Array, off = 0): number => b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24);
+
+/** bpf_load_and_run's steps, and the name of the attr region each places. */
+const ATTR_NAME = {
+  map_create: 'map_create attr',
+  map_update_elem: 'map_update_elem attr',
+  map_freeze: 'map_freeze attr',
+  obj_get_info_by_fd: 'obj_get_info_by_fd attr',
+  prog_load: 'prog_load attr',
+  prog_test_run: 'prog_test_run attr',
+} as const;
+type Step = keyof typeof ATTR_NAME;
 
 /** skel_alloc + the parts of __open that matter here: ctx.sz, log settings, mmapable initial values. */
 function openSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptions): bigint {
@@ -89,8 +113,8 @@ function openSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptio
   // The struct is laid out from the maps and programs; ctx.sz is what the skeleton says (a header
   // may say anything there: the kernel then reads that many bytes).
   const size = structSize(skel) + 4 * skel.links.length + 8;
-  const bytes = new Uint8Array(size);
-  const dv = new DataView(bytes.buffer);
+  const bytes = slabBytes(size);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, size);
   dv.setUint32(0, skel.ctxSize, true); // ctx.sz
   dv.setUint32(8, opts.logLevel ?? 0, true);
   dv.setUint32(12, opts.logSize ?? 0, true);
@@ -103,7 +127,7 @@ function openSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelRunOptio
     const mapped = Math.ceil((m.mmapSize ?? 4096) / 4096) * 4096;
     if (mapped === 0 || m.initialValue.length > mapped)
       throw new InputError(`skel_prep_map_data for ${m.ident}: ${m.initialValue.length}-byte initial value, ${m.mmapSize}-byte mapping (the real __open() would ${mapped === 0 ? 'fail in mmap' : 'fault in memcpy'})`);
-    const area = new Uint8Array(mapped);
+    const area = pageSlabBytes(mapped);
     area.set(m.initialValue);
     dv.setBigUint64(24 + 16 * i + 8, proc.alloc(area, `skel ${m.ident} initial value`), true);
   });
@@ -120,44 +144,61 @@ export function loadSkeleton(proc: SkelProcess, skel: LightSkeleton, opts: SkelR
   const flow = opts.flow ?? defaultFlow(skel);
   const skelAddr = openSkeleton(proc, skel, opts);
   const calls: { step: string; res: SysResult }[] = [];
-  let r: Omit<SkelResult, 'mapFds' | 'progFds' | 'skelAddr' | 'flow'>;
+  let r: RunOutcome;
   try {
     r = bpfLoadAndRun(proc, skel, skelAddr, flow, opts, calls);
   } catch (e) {
     // The task died inside a syscall: <name>__load() never returns, no errstr is set.
     if (!(e instanceof KilledIn)) throw e;
-    r = { outcome: 'oops', err: null, errstr: null, loaderRetval: null, calls, oops: { step: e.step, sys: e.killed.sys, report: e.killed.oops } };
+    r = { outcome: 'oops', err: null, errstr: null, loaderRetval: null, calls, oops: { step: e.step, sys: e.killed.sys, report: e.killed.oops }, notEmulated: undefined };
   }
   const mapFds: Record<string, number> = {};
   const progFds: Record<string, number> = {};
   if (r.outcome === 'loaded') {
     const ctx = proc.read(skelAddr, structSize(skel))!;
-    const dv = new DataView(ctx.buffer, ctx.byteOffset);
-    skel.maps.forEach((m, i) => (mapFds[m.ident] = dv.getInt32(24 + 16 * i, true)));
-    skel.progs.forEach((p, j) => (progFds[p] = dv.getInt32(24 + 16 * skel.maps.length + 4 * j, true)));
+    const maps = skel.maps;
+    for (let i = 0; i < maps.length; i++) mapFds[maps[i]!.ident] = s32At(ctx, 24 + 16 * i);
+    const progs = skel.progs;
+    for (let j = 0; j < progs.length; j++) progFds[progs[j]!] = s32At(ctx, 24 + 16 * maps.length + 4 * j);
   }
-  return { ...r, mapFds, progFds, skelAddr, flow };
+  // The result's members in one order whatever the outcome (notEmulated only when set), built
+  // without a spread (issue K).
+  const { outcome, err, errstr, loaderRetval, calls: made, oops, notEmulated } = r;
+  return notEmulated !== undefined
+    ? { outcome, err, errstr, loaderRetval, calls: made, oops, notEmulated, mapFds, progFds, skelAddr, flow }
+    : { outcome, err, errstr, loaderRetval, calls: made, oops, mapFds, progFds, skelAddr, flow };
 }
+
+/** What bpf_load_and_run came to (SkelResult without what loadSkeleton adds; notEmulated always present). */
+type RunOutcome = Omit<SkelResult, 'mapFds' | 'progFds' | 'skelAddr' | 'flow' | 'notEmulated'> & { readonly notEmulated: string | undefined };
 
 /**
  * `<name>__destroy()`: close the fds the load handed back and free the skeleton struct, its log
  * buffer and the initial-value mappings `__open()` made (when the process can free memory).
  */
 export function destroySkeleton(proc: SkelProcess, skel: LightSkeleton, r: SkelResult): void {
-  for (const fd of [...Object.values(r.progFds), ...Object.values(r.mapFds)]) if (fd > 0) proc.close(fd);
+  // programs first, then maps, each in the order the load handed them back
+  for (const k in r.progFds) if (r.progFds[k]! > 0) proc.close(r.progFds[k]!);
+  for (const k in r.mapFds) if (r.mapFds[k]! > 0) proc.close(r.mapFds[k]!);
   if (!proc.free) return;
-  const free = proc.free.bind(proc);
   const ctx = proc.read(r.skelAddr, structSize(skel));
   if (ctx) {
-    const dv = new DataView(ctx.buffer, ctx.byteOffset, ctx.byteLength);
-    const logBuf = dv.getBigUint64(16, true);
-    if (logBuf) free(logBuf);
-    skel.maps.forEach((m, i) => {
-      const iv = m.initialValue ? dv.getBigUint64(24 + 16 * i + 8, true) : 0n;
-      if (iv) free(iv);
-    });
+    const logBuf = u64At(ctx, 16);
+    if (logBuf) proc.free(logBuf);
+    const maps = skel.maps;
+    for (let i = 0; i < maps.length; i++) {
+      const iv = maps[i]!.initialValue ? u64At(ctx, 24 + 16 * i + 8) : 0n;
+      if (iv) proc.free(iv);
+    }
   }
-  free(r.skelAddr);
+  proc.free(r.skelAddr);
+}
+
+/** The little-endian u64 at off (one BigInt when it is below 2^53, as user addresses are). */
+function u64At(b: Uint8Array, off: number): bigint {
+  const lo = (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
+  const hi = (b[off + 4]! | (b[off + 5]! << 8) | (b[off + 6]! << 16) | (b[off + 7]! << 24)) >>> 0;
+  return hi < 0x20_0000 ? BigInt(hi * 0x1_0000_0000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** The flow of the first registered toolchain whose skeletons look like this one. */
@@ -166,15 +207,6 @@ export function defaultFlow(skel: LightSkeleton): LoaderFlow {
   if (!t) throw new RangeError(`no registered toolchain writes ${skel.style} skeletons like '${skel.name}'`);
   return t.flow;
 }
-
-/** offsetofend of a layout's last field with every UAPI feature (what the encoder may write), per layout. */
-function fullEnd(layout: Layout): number {
-  let end = FULL_END.get(layout);
-  if (end === undefined) FULL_END.set(layout, (end = lastFieldEnd(layout, ALL_FEATURES)));
-  return end;
-}
-const ALL_FEATURES: ReadonlySet<UapiFeature> = new Set(['signing-6.18', 'hashchain-v2']);
-const FULL_END = new WeakMap<Layout, number>();
 
 /** A TaskKilled out of one of bpf_load_and_run's syscalls, with the step it was in. */
 class KilledIn extends Error {
@@ -194,7 +226,7 @@ function bpfLoadAndRun(
   flow: LoaderFlow,
   o: SkelRunOptions,
   calls: { step: string; res: SysResult }[],
-): Omit<SkelResult, 'mapFds' | 'progFds' | 'skelAddr' | 'flow'> {
+): RunOutcome {
   // Everything bpf_load_and_run allocates lives on its stack in C: freed when it returns (issue K:
   // a process that loads skeletons again and again keeps a constant number of regions).
   const temp: bigint[] = [];
@@ -208,10 +240,9 @@ function bpfLoadAndRun(
       return a;
     },
   };
-  const sys = (step: string, cmd: number, layout: typeof MAP_CREATE, fields: Record<string, number | bigint | string>, size: number) => {
-    const full = encode(layout, fields, Math.max(size, fullEnd(layout)));
+  const sys = (step: Step, cmd: number, layout: typeof MAP_CREATE, fields: Record<string, number | bigint | string>, size: number) => {
     // the attr the program passes: its first `size` bytes, in a buffer of their own
-    const addr = proc.alloc(full.length === size ? full : full.slice(0, size), `${step} attr`);
+    const addr = proc.alloc(encodePrefix(layout, fields, size), ATTR_NAME[step]);
     let res: SysResult;
     try {
       res = proc.bpf(cmd, addr, size);
@@ -232,7 +263,7 @@ function bpfLoadAndRun(
     if (progFd >= 0) proc.close(progFd);
     if (user.free) for (const a of temp) user.free(a);
     const outcome = notEmulated !== undefined ? 'not-emulated' : err === 0 ? 'loaded' : 'rejected';
-    return { outcome, err, errstr, loaderRetval, calls, oops: null, ...(notEmulated !== undefined ? { notEmulated } : {}) } as const;
+    return { outcome, err, errstr, loaderRetval, calls, oops: null, notEmulated } as const;
   };
   // set_err: err = -errno (userspace build). A call bpfsig does not model has no errno to set:
   // the run stops there as not emulated.
@@ -265,7 +296,7 @@ function bpfLoadAndRun(
   }
   const update = (data: Uint8Array) => sys('map_update_elem', BpfCmd.BPF_MAP_UPDATE_ELEM, MAP_ELEM, { map_fd: mapFd, key: proc.alloc(4, 'key'), value: proc.alloc(data, 'opts->data'), flags: 0n }, 32);
   const getInfoHash = () => {
-    const info = proc.alloc(encode(BPF_MAP_INFO, { hash: proc.alloc(32, 'sha'), hash_size: 32 }, BPF_MAP_INFO.sizeof!), 'bpf_map_info');
+    const info = proc.alloc(encodePrefix(BPF_MAP_INFO, { hash: proc.alloc(32, 'sha'), hash_size: 32 }, BPF_MAP_INFO.sizeof!), 'bpf_map_info');
     return sys('obj_get_info_by_fd', BpfCmd.BPF_OBJ_GET_INFO_BY_FD, OBJ_GET_INFO_BY_FD, { 'info.bpf_fd': mapFd, 'info.info': info, 'info.info_len': BPF_MAP_INFO.sizeof! }, 16);
   };
   if (o.staleHashOf) {
@@ -312,9 +343,9 @@ function bpfLoadAndRun(
     prog_type: ProgType.BPF_PROG_TYPE_SYSCALL,
     insns: proc.alloc(skel.insns, 'opts->insns'),
     insn_cnt: skel.insns.length / 8,
-    license: proc.alloc(new Uint8Array(Buffer.from(LOADER_LICENSE + '\0')), 'license'),
+    license: proc.alloc(LOADER_LICENSE.slice(), 'license'),
     prog_name: '__loader.prog',
-    fd_array: proc.alloc(new Uint8Array(new Int32Array([mapFd]).buffer), '&map_fd'),
+    fd_array: proc.alloc(s32Bytes(mapFd), '&map_fd'),
     log_level: cdv.getUint32(8, true),
     log_size: cdv.getUint32(12, true),
     log_buf: cdv.getBigUint64(16, true),
@@ -355,7 +386,8 @@ function bpfLoadAndRun(
     failed(tr.res, 'failed to execute loader prog');
     return done();
   }
-  loaderRetval = decodeProgTestRunAttr(proc.read(tr.addr, 80)!, NO_FEATURES).retval | 0;
+  // test.retval as the program reads it back (the one field it looks at)
+  loaderRetval = s32At(proc.read(tr.addr + TEST_RETVAL_OFF, 4)!);
   if (loaderRetval < 0) {
     errstr = 'error returned by loader prog';
     err = loaderRetval;

@@ -38,6 +38,9 @@ import { decodeTypedAttr } from '../abi/uapi/attr-types.js';
 import { TraceAttr } from './context.js';
 import { slabBytes } from '../abi/slab.js';
 
+/** The lowest kernel-half address (a user attr pointer at or above it is not read for the trace). */
+const KERNEL_HALF = 1n << 63n;
+
 export interface KernelOptions {
   /** A profile or the name of a registered one (default: the registry's default, v6.18). */
   readonly profile?: KernelProfile | string;
@@ -408,11 +411,10 @@ export class Kernel {
   private peekAttr(mem: AddressSpace, addr: bigint, size: number, cmd: number, isKernel: boolean): TraceAttr | undefined {
     if (!ATTR_LAYOUTS.has(cmd)) return undefined;
     const n = Math.min(size, this.sizeofAttr);
-    // a user pointer with the top bit set (addr >> 63 != 0), compared without making a BigInt
-    if (!isKernel && (addr < 0n || addr >= TOP_BIT)) return undefined;
+    if (!isKernel && (addr < 0n || addr >= KERNEL_HALF)) return undefined; // addr >> 63n without a BigInt
     // zero-filled to sizeof(union bpf_attr), as the kernel's copy is: copy-in takes these bytes over (copyAttrIn)
     const bytes = slabBytes(this.sizeofAttr);
-    if (n > 0 && !mem.readInto(addr, bytes.subarray(0, n))) return undefined;
+    if (n > 0 && !mem.readInto(addr, bytes, n)) return undefined;
     return new TraceAttr(cmd, bytes, this.profile.uapi, { addr, read: n, bytes });
   }
 
@@ -494,8 +496,6 @@ function parsedAuditRule(text: string): AuditRule {
 }
 const PARSED_RULES = new Map<string, AuditRule>();
 
-/** 1 << 63: a user address at or above it is a kernel address (peekAttr reads none). */
-const TOP_BIT = 1n << 63n;
 const SYSCALL_NR_BPF = SYSCALL_NR.bpf!;
 
 /** BigInt(n) for the small non-negative integers a bpf() call passes (cmd, size): made once each. */

@@ -11,6 +11,9 @@ export interface BpfPtr {
   readonly isKernel: boolean;
 }
 
+/** The lowest kernel-half address (the top bit set). */
+const KERNEL_HALF = 1n << 63n;
+
 export const userPtr = (addr: bigint): BpfPtr => ({ addr, isKernel: false });
 export const kernelPtr = (addr: bigint): BpfPtr => ({ addr, isKernel: true });
 /** make_bpfptr(addr, is_kernel) */
@@ -19,8 +22,11 @@ export const bpfPtrIsNull = (p: BpfPtr): boolean => p.addr === 0n;
 
 /** access_ok: the whole range lies below TASK_SIZE. */
 export function accessOk(addr: bigint, len: number): boolean {
+  // A u32 length at an address 4 GiB or more below TASK_SIZE: no BigInt sum needed.
+  if ((len >>> 0) === len && addr >= 0n && addr <= TASK_SIZE_LESS_4G) return true;
   return addr >= 0n && addr + BigInt(len) <= TASK_SIZE;
 }
+const TASK_SIZE_LESS_4G = TASK_SIZE - 0x1_0000_0000n;
 
 /** copy_from_user: the bytes, or undefined on a fault (the kernel returns the count not copied). */
 export function copyFromUser(mem: AddressSpace, addr: bigint, len: number): Uint8Array | undefined {
@@ -36,18 +42,18 @@ export function copyToUser(mem: AddressSpace, addr: bigint, data: Uint8Array): b
 
 /** copy_from_kernel_nofault: kernel addresses only. */
 export function copyFromKernel(mem: AddressSpace, addr: bigint, len: number): Uint8Array | undefined {
-  if (len > 0 && addr < (1n << 63n)) return undefined;
+  if (len > 0 && addr < KERNEL_HALF) return undefined;
   return mem.read(addr, len);
 }
 
 /** The pointer checks of copy_from_bpfptr for `len` bytes (access_ok for a user pointer, the kernel half for a kernel one). */
 export function bpfPtrCopyOk(p: BpfPtr, len: number): boolean {
-  return p.isKernel ? len === 0 || p.addr >= 1n << 63n : accessOk(p.addr, len);
+  return p.isKernel ? len === 0 || p.addr >= KERNEL_HALF : accessOk(p.addr, len);
 }
 
 /** copy_from_bpfptr_offset: the bytes, or undefined on a fault. */
 export function copyFromBpfPtr(mem: AddressSpace, p: BpfPtr, len: number, offset = 0): Uint8Array | undefined {
-  const addr = p.addr + BigInt(offset);
+  const addr = offset === 0 ? p.addr : p.addr + BigInt(offset);
   return p.isKernel ? copyFromKernel(mem, addr, len) : copyFromUser(mem, addr, len);
 }
 
@@ -79,7 +85,7 @@ export function copyFromBpfPtrOffset(mem: AddressSpace, p: BpfPtr, offset: bigin
 /** copy_to_bpfptr_offset: true on success. */
 export function copyToBpfPtr(mem: AddressSpace, p: BpfPtr, data: Uint8Array, offset = 0): boolean {
   const addr = p.addr + BigInt(offset);
-  if (p.isKernel) return addr >= 1n << 63n && mem.write(addr, data);
+  if (p.isKernel) return addr >= KERNEL_HALF && mem.write(addr, data);
   return copyToUser(mem, addr, data);
 }
 
@@ -98,7 +104,7 @@ export function strncpyFromBpfPtr(
   max: number,
 ): { str: string; truncated: boolean } | undefined {
   if (max <= 0) return { str: '', truncated: true };
-  const first = p.isKernel ? p.addr >= 1n << 63n : accessOk(p.addr, 1);
+  const first = p.isKernel ? p.addr >= KERNEL_HALF : accessOk(p.addr, 1);
   const at = first ? mem.resolve(p.addr, 1) : undefined;
   if (!at) return undefined;
   const bytes = at.region.bytes;

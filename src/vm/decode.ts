@@ -4,6 +4,7 @@
 // spec: VM-ISA-1..8, VM-LDR-3 (pseudo ld_imm64 resolved at load time), UAPI-CONST-4, VM-LDR-5
 //       (only structurally valid programs run; see check.ts).
 
+import { pageSlabBytes } from '../abi/slab.js';
 import { checkProgram, isLocalCall, jumpTarget, type CheckOptions } from './check.js';
 import { decodeError, type DecodeError } from './errors.js';
 import type { HelperImpl, HelperProto } from './helpers.js';
@@ -160,29 +161,15 @@ function decodeTemplate(a: InsnArray): DecodeTemplate {
 }
 
 /**
- * Per-program copies of small templates are carved out of shared slabs (issue K): a buffer of its
- * own (ArrayBuffer.slice) costs an off-heap allocation per load, a slab view a bump. Bump-only, never
- * reused, so no two programs share a byte (the same rules as abi/slab.ts); a slab lives while any
- * program decoded into it does, so only templates up to DECODE_SLAB_MAX bytes come from one.
+ * The template's arrays, copied into memory of the program's own: from a page slab when small
+ * (abi/slab.ts, issue K: an ArrayBuffer.slice per load costs an off-heap allocation, a slab view a
+ * bump; bump-only, so no two programs share a byte; a slab lives while any program decoded into it
+ * does, so only templates up to PAGE_SLAB_MAX bytes come from one).
  */
-const DECODE_SLAB_BYTES = 64 * 1024;
-const DECODE_SLAB_MAX = 8 * 1024;
-let decodeSlab = new ArrayBuffer(DECODE_SLAB_BYTES);
-let decodeSlabUsed = 0;
-
-/** The template's arrays, copied into memory of the program's own. */
 function programCopy(t: DecodeTemplate): ReturnType<typeof views> {
-  const len = t.buffer.byteLength;
-  if (len > DECODE_SLAB_MAX) return views(t.buffer.slice(0), t.slots);
-  if (decodeSlabUsed + len > DECODE_SLAB_BYTES) {
-    decodeSlab = new ArrayBuffer(DECODE_SLAB_BYTES);
-    decodeSlabUsed = 0;
-  }
-  const at = decodeSlabUsed;
-  // 8-byte aligned: views() puts Int32Arrays at multiples of 4 from the start
-  decodeSlabUsed += (len + 7) & ~7;
-  new Uint8Array(decodeSlab, at, len).set(t.bytes);
-  return views(decodeSlab, t.slots, at);
+  const copy = pageSlabBytes(t.bytes.length);
+  copy.set(t.bytes);
+  return views(copy.buffer as ArrayBuffer, t.slots, copy.byteOffset);
 }
 
 /** Decode (and structurally check) a program given as bytes or as instructions. */

@@ -4,7 +4,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { AddressSpace } from '../../src/abi/memory.js';
-import { inSlab, ownedBytes, SLAB_BYTES, SLAB_MAX, slabBytes, slabCopy } from '../../src/abi/slab.js';
+import { inSlab, ownedBytes, PAGE_SLAB_BYTES, PAGE_SLAB_MAX, pageSlabBytes, SLAB_BYTES, SLAB_MAX, slabBytes, slabCopy } from '../../src/abi/slab.js';
+import { makeSigningIdentity } from '../../src/keys/make-cert.js';
+import { readExampleObject } from '../../src/loader/examples.js';
+import { destroySkeleton, loadSkeleton } from '../../src/loader/skel-runtime.js';
+import { makeSkeleton, openObjectBytes } from '../../src/scenarios/make-skeleton.js';
+import { Kernel } from '../../src/syscall/kernel.js';
+import { MAP_CREATE, PROG_LOAD } from '../../src/syscall/uapi/attr-layouts.js';
+import { encode, encodePrefix, lastFieldEnd } from '../../src/syscall/uapi/layout.js';
 import type { BpfProg } from '../../src/syscall/objects/prog.js';
 import type { Btf } from '../../src/syscall/objects/btf.js';
 import { ProgType } from '../../src/syscall/uapi/consts.js';
@@ -56,6 +63,28 @@ describe('slab buffers (issue K)', () => {
     expect(mem.read(addr, 300)!.every((x) => x === 2)).toBe(true);
   });
 
+  it('AddressSpace.read copies of up to PAGE_SLAB_MAX bytes come from a page slab and are copies all the same', () => {
+    const mem = AddressSpace.user();
+    const addr = mem.place(new Uint8Array(3000).fill(1), 'big');
+    const a = mem.read(addr, 3000)!;
+    expect(inSlab(a)).toBe(true);
+    expect(mem.write(addr, new Uint8Array(3000).fill(2))).toBe(true);
+    mem.read(addr, 3000)!.fill(3);
+    expect(a.every((x) => x === 1)).toBe(true);
+    const huge = mem.place(new Uint8Array(PAGE_SLAB_MAX + 1), 'huge');
+    expect(inSlab(mem.read(huge, PAGE_SLAB_MAX + 1)!)).toBe(false);
+  });
+
+  it('[LOAD-8] a program of more than 1 KiB of instructions keeps them in a buffer of its own', () => {
+    const { p, c } = setup();
+    const insns = encodeInsns([...Array.from({ length: 299 }, () => insn(0xb7)), insn(0x95)]);
+    const fd = c.progLoad({ progType: ProgType.BPF_PROG_TYPE_SOCKET_FILTER, insns }).res.ret;
+    expect(fd).toBeGreaterThan(0);
+    const prog = p.fds.get(fd)!.object as BpfProg;
+    expect(inSlab(prog.insns)).toBe(false);
+    expect([...prog.insns]).toEqual([...insns]);
+  });
+
   it('[LOAD-8][SYS-4] a loaded program and a BTF object keep their bytes in buffers of their own', () => {
     const { p, c } = setup();
     // 20 instructions = 160 bytes: a slab-sized copy
@@ -101,5 +130,89 @@ describe('slab buffers (issue K)', () => {
     const first = k.trace.since(mark).find((e) => e.kind === 'syscall');
     expect(first?.kind === 'syscall' && first.attr?.map_name).toBe('first');
     expect(first?.kind === 'syscall' && first.attr?.value_size).toBe(8);
+  });
+
+  it('page slab buffers are zero-filled and share no byte, across slab boundaries; small and large ones go elsewhere', () => {
+    const bufs: Uint8Array[] = [];
+    for (let i = 0; i < (3 * PAGE_SLAB_BYTES) / 4096; i++) {
+      const b = pageSlabBytes(4096);
+      expect(b.every((x) => x === 0)).toBe(true);
+      b.fill(i + 1);
+      bufs.push(b);
+    }
+    bufs.forEach((b, i) => expect(b.every((x) => x === i + 1)).toBe(true));
+    expect(bufs.every(inSlab)).toBe(true);
+    expect(inSlab(pageSlabBytes(PAGE_SLAB_MAX + 1))).toBe(false);
+    expect(pageSlabBytes(100).length).toBe(100);
+  });
+
+  it('[UAPI-CONV-1] encodePrefix is the first `size` bytes of the whole encoding, in a buffer no later call writes', () => {
+    const fields = { map_type: 2, key_size: 4, value_size: 77, max_entries: 1, map_name: '__loader.map', excl_prog_hash: 0x7f00_1234_5678n, excl_prog_hash_size: 32 };
+    const full = encode(MAP_CREATE, fields, lastFieldEnd(MAP_CREATE, new Set(['signing-6.18', 'hashchain-v2'])));
+    for (const size of [0, 4, 30, 72, 84, 86, 92]) {
+      const b = encodePrefix(MAP_CREATE, fields, size);
+      expect(b.length).toBe(size);
+      expect([...b]).toEqual([...full.subarray(0, size)]);
+    }
+    expect(() => encodePrefix(MAP_CREATE, { nope: 1 }, 92)).toThrow(/no field 'nope'/);
+    // its word writer agrees with writeField for every kind of value (or both throw)
+    const values = [0, 1, -1, 0x7fff_ffff, 0xffff_ffff, 2 ** 32, 2 ** 53 - 1, 2 ** 53, -(2 ** 40), 1.5, '7', 'x', 0n, 1n, -1n, (1n << 53n) - 1n, 1n << 53n, (1n << 64n) - 1n, 1n << 64n, 0xdead_beefn];
+    for (const name of ['key_size', 'value_type_btf_obj_fd', 'map_extra', 'excl_prog_hash']) {
+      for (const v of values) {
+        let want: number[] | string;
+        let got: number[] | string;
+        try {
+          want = [...encode(MAP_CREATE, { [name]: v }, 92)];
+        } catch (e) {
+          want = String(e);
+        }
+        try {
+          got = [...encodePrefix(MAP_CREATE, { [name]: v }, 92)];
+        } catch (e) {
+          got = String(e);
+        }
+        expect(got, `${name} = ${String(v)}`).toEqual(want);
+      }
+    }
+    const first = encodePrefix(PROG_LOAD, { prog_type: 31, insn_cnt: 299 }, 128);
+    const keep = [...first];
+    for (let i = 0; i < 300; i++) encodePrefix(PROG_LOAD, { prog_type: i, insn_cnt: i }, 128).fill(0xff);
+    expect([...first]).toEqual(keep);
+  });
+
+  it('[LSK-RUN-1][LSK-HDR-3] a skeleton\'s attrs and initial-value mappings are its own: a kept view sees no later load', () => {
+    const id = makeSigningIdentity();
+    const made = makeSkeleton(openObjectBytes(readExampleObject('hello')!, 'hello.bpf.o'), { toolchain: 'bpftool-7.7', identity: id, name: 'hello_bpf' });
+    const skel = made.skeleton;
+    const withValue = skel.maps.map((m, i) => [m, i] as const).filter(([m]) => m.initialValue);
+    expect(withValue.length).toBeGreaterThan(0);
+    const k = new Kernel({ profile: 'v6.18' });
+    const p = k.spawn({ comm: 'loader' });
+    expect(p.addKey('asymmetric', 'k', id.certDer, -3).ret).toBeGreaterThan(0);
+    const areas = (r: { skelAddr: bigint }) =>
+      withValue.map(([, i]) => {
+        const at = p.read(r.skelAddr + BigInt(24 + 16 * i + 8), 8)!;
+        return p.region(new DataView(at.buffer, at.byteOffset, 8).getBigUint64(0, true))!.bytes;
+      });
+    const r1 = loadSkeleton(p, skel, { keyringId: -3 });
+    expect(r1.outcome).toBe('loaded');
+    const kept = areas(r1);
+    const keptCopy = kept.map((b) => [...b]);
+    const mark = k.trace.mark();
+    destroySkeleton(p, skel, r1);
+    for (let i = 0; i < 20; i++) {
+      const r = loadSkeleton(p, skel, { keyringId: -3 });
+      expect(r.outcome).toBe('loaded');
+      for (const b of areas(r)) b.fill(0xee); // the program writes its mapping
+      destroySkeleton(p, skel, r);
+    }
+    expect(kept.map((b) => [...b])).toEqual(keptCopy);
+    withValue.forEach(([m], j) => expect([...kept[j]!.subarray(0, m.initialValue!.length)]).toEqual([...m.initialValue!]));
+    // the first load's attrs, rendered only now (from the bytes read at entry), are its own
+    const first = k.trace.events.filter((e) => e.kind === 'syscall' && e.seq < mark);
+    const mc = first.find((e) => e.kind === 'syscall' && e.cmd === 'BPF_MAP_CREATE');
+    const pl = first.find((e) => e.kind === 'syscall' && e.cmd === 'BPF_PROG_LOAD');
+    expect(mc?.kind === 'syscall' && mc.attr).toMatchObject({ map_name: '__loader.map', value_size: skel.data.length });
+    expect(pl?.kind === 'syscall' && pl.attr).toMatchObject({ insn_cnt: skel.insns.length / 8, prog_name: '__loader.prog' });
   });
 });

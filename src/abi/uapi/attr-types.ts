@@ -22,16 +22,22 @@ function at(b: Uint8Array, off: number, n: number): Uint8Array {
 }
 const u32 = (b: Uint8Array, off: number): number => word(b, off) >>> 0;
 const s32 = (b: Uint8Array, off: number): number => word(b, off);
-/** Little-endian u64 from two u32 words (a zero high word, the common case, costs no shift). */
+/** Little-endian u64 from two u32 words: one BigInt below 2^53 (zero, small values, user addresses). */
 function u64(b: Uint8Array, off: number): bigint {
   const lo = word(b, off) >>> 0;
   const hi = word(b, off + 4) >>> 0;
-  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+  return hi < 0x20_0000 ? BigInt(hi * 0x1_0000_0000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
+/** char[16] up to its first NUL, latin1 (bytes past the end of b read as NUL); no Buffer for a short name. */
 function name16(b: Uint8Array, off: number): string {
-  const raw = at(b, off, 16);
-  const nul = raw.indexOf(0);
-  return Buffer.from(raw.subarray(0, nul < 0 ? 16 : nul)).toString('latin1');
+  let s = '';
+  const end = Math.min(off + 16, b.length);
+  for (let i = off; i < end; i++) {
+    const c = b[i]!;
+    if (c === 0) break;
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 const hex8 = (b: Uint8Array, off: number): string => Buffer.from(at(b, off, 8)).toString('hex');
 

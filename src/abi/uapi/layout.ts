@@ -5,6 +5,8 @@
 // Style after cilium/ebpf internal/sys: each field says which kernel version and commit added it,
 // and fields added by a scheme that only some profiles have carry a `feature` tag.
 
+import { slabBytes } from '../slab.js';
+
 /** C types used in the BPF UAPI structs we model. */
 export type CType = '__u8' | '__u16' | '__u32' | '__s32' | '__u64' | '__aligned_u64' | 'char[16]' | '__u8[8]';
 
@@ -179,3 +181,71 @@ export function encode(l: Layout, values: Record<string, FieldValue>, size: numb
   }
   return out;
 }
+
+/**
+ * The first `size` bytes of encode(l, values, <the whole layout>): a field past `size` is not passed
+ * (a short attr), one cut by `size` keeps its first bytes. In a fresh buffer from a slab (issue K:
+ * no off-heap buffer per attr; slab.ts — a caller that keeps it for an object's lifetime takes
+ * `ownedBytes` of it). Unknown names are an error.
+ */
+export function encodePrefix(l: Layout, values: Record<string, FieldValue>, size: number): Uint8Array {
+  const out = slabBytes(size);
+  let view: DataView | undefined;
+  for (const k in values) {
+    const f = l.byName.get(k);
+    if (!f) throw new RangeError(`${l.name} has no field '${k}'`);
+    if (f.offset >= size) continue;
+    if (f.offset + f.size > size) {
+      const tmp = new Uint8Array(f.size);
+      writeField(tmp, { ...f, offset: 0 }, values[k]!);
+      out.set(tmp.subarray(0, size - f.offset), f.offset);
+      continue;
+    }
+    const v = values[k]!;
+    if (!putWord(out, f, v)) writeField(out, f, v, (view ??= new DataView(out.buffer, out.byteOffset, out.byteLength)));
+  }
+  return out;
+}
+
+/**
+ * writeField for the common cases without a DataView: a u32/s32 from a safe integer, a u64 from a
+ * bigint or a number in [0, 2^53). False (nothing written) for anything else: writeField then.
+ */
+function putWord(b: Uint8Array, f: FieldDef, v: FieldValue): boolean {
+  let lo: number;
+  let hi = -1;
+  switch (f.ctype) {
+    case '__u32':
+    case '__s32':
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) return false;
+      lo = v | 0; // the same four bytes as v >>> 0
+      break;
+    case '__u64':
+    case '__aligned_u64': {
+      let n: number;
+      if (typeof v === 'bigint') {
+        if (v < 0n || v > MAX_EXACT) return false;
+        n = Number(v);
+      } else if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) n = v;
+      else return false;
+      lo = n >>> 0;
+      hi = (n - lo) / 0x1_0000_0000;
+      break;
+    }
+    default:
+      return false;
+  }
+  const o = f.offset;
+  b[o] = lo;
+  b[o + 1] = lo >>> 8;
+  b[o + 2] = lo >>> 16;
+  b[o + 3] = lo >>> 24;
+  if (hi >= 0) {
+    b[o + 4] = hi;
+    b[o + 5] = hi >>> 8;
+    b[o + 6] = hi >>> 16;
+    b[o + 7] = hi >>> 24;
+  }
+  return true;
+}
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
