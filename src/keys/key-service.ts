@@ -100,8 +100,9 @@ export class KeyService {
   }
 
   /** key_alloc: a new key with a fresh serial and no references yet. */
-  key_alloc(init: Omit<KeyInit, 'serial'>): Key {
-    const key = new Key({ ...init, serial: this.allocSerial() });
+  key_alloc(init: KeyInit): Key {
+    // the serial apart, not spread into a copy of init (issue K: the spread made each key cost ~1.4 µs)
+    const key = new Key(init, this.allocSerial());
     this.table.set(key.serial, key);
     return key;
   }

@@ -33,7 +33,6 @@ export interface PendingKey {
 }
 
 export interface KeyInit {
-  readonly serial: number;
   readonly type: KeyTypeName;
   readonly description: string;
   readonly uid: number;
@@ -63,8 +62,8 @@ export class Key {
   /** Keyring payload: the linked keys, in link order. */
   readonly links: Key[] | undefined;
 
-  constructor(init: KeyInit) {
-    this.serial = init.serial;
+  constructor(init: Omit<KeyInit, 'serial'>, serial: number) {
+    this.serial = serial;
     this.type = init.type;
     this.description = init.description;
     this.uid = init.uid;
