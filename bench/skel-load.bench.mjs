@@ -148,23 +148,29 @@ the interpreter's translated loops) are remembered with the decoded form; the vm
 kallsyms are shared by kernels; certificate structures by their DER bytes, public keys by their
 SPKI bytes, PKCS#7 messages without embedded certificates and BPF_BTF_LOAD blobs by their exact
 bytes (each call replays the log lines and gets fresh objects); attrs are read once at entry,
-decoded once and rendered for the trace only when read; the trace keeps syscall entries and audit
-events in a cheap form until it is read, and its ring keeps the newest 10,000 events (50,000 made a
-long run's loads about 20% slower); one LSM context per syscall and one audit task snapshot per
-credential change; no weak-table entry per hook call; bpf_load_and_run frees its buffers and region
-lookup is a binary search. The RSA and SHA-256 work is never remembered: every load verifies its
+decoded once and rendered for the trace only when read; the trace and audit rings hold packed
+entries (a code and a few column values: hook calls, stage steps, exits, audit records, helper
+calls) made into events and records only when read, in rings that move nothing when they drop the
+oldest, and keep the newest 10,000 events; audit rules are compiled once per change; byte buffers
+of 65 bytes to 16 KiB (attrs, user copies, mappings, stack frames, decoded arrays) are views of
+bump-only slabs instead of an off-heap buffer each; addresses are looked up as 32-bit words without
+BigInt arithmetic; one LSM context per syscall and one audit task snapshot per credential change; no
+weak-table entry per hook call; bpf_load_and_run frees its buffers and region lookup is a binary
+search with a two-entry hint. The RSA and SHA-256 work is never remembered: every load verifies its
 signature with node:crypto, as the floor does.
 
 Where the rest goes (steady state, 4000 loads after 2000 of warm-up, self time by bpf command; the
-profile is flat, with garbage collection about 11% of it, spread over all of them): the two
-BPF_PROG_LOADs about 40% (the signature stage about 65 µs, of which node:crypto's RSA and SHA-256
-about half; the check stages about 105 µs for the two programs; the instruction copies), the
-TEST_RUN about 17% (the interpreter's 299 instructions and 12 helper calls, and the entry, trace,
-hooks and exit of its 8 nested bpf() calls), the four MAP_CREATEs about 8%, and about a quarter
-outside any command body: the entry and exit of the 14 outer syscalls (copy-in, security_bpf, the
-trace, audit SYSCALL, PROCTITLE and EOE records) and libbpf's side (encoding attrs, user buffers,
-the skeleton struct, destroy). The 20-call row above puts the bare machinery of a load's syscalls
-at about ${ratio(tTrivial20)} on its own, before any command does its work.
+profile is flat: node:crypto's RSA about 11% and garbage collection about 9% of it, no other
+function above 4%): the two BPF_PROG_LOADs about 45% (the signature stage about 35 µs, most of it
+the RSA and SHA-256 of the floor; the check stages about 35 µs for the two programs), the TEST_RUN
+about 14% (the interpreter's 299 instructions and 12 helper calls, and the entry, trace, hooks and
+exit of its 8 nested bpf() calls), the four MAP_CREATEs about 10%, GET_INFO about 4% (the SHA-256
+of the map), and about a fifth outside any command body: the entry and exit of the 14 outer
+syscalls (copy-in, security_bpf, the trace, audit SYSCALL, PROCTITLE and EOE records) and libbpf's
+side (encoding attrs, user buffers, the skeleton struct, destroy). The 20-call row above puts the
+bare machinery of a load's syscalls at about ${ratio(tTrivial20)} on its own, before any command
+does its work. The first round's row shows how much a cold JIT costs: a single CLI run sees about
+that; a test suite or comparison matrix reaches the steady state after a few hundred loads.
 `;
   return { markdown };
 }
