@@ -5,7 +5,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-// Internal modules (the package entry is the small public API of docs/api.md).
+// Internal modules (the package entry is the small public API of docs/api.md); the schemes
+// register the toolchains (bpftool-7.7) looked up by name.
+import '../dist/schemes/index.js';
 import { genLoader, objectNameFromPath, readElf, writeLskelHeader } from '../dist/loader/index.js';
 import { timeFor } from './timing.mjs';
 
