@@ -280,16 +280,19 @@ export class Kernel {
   bpfSyscall(proc: Process, cmd: number, attr: bigint, size: number): SysResult {
     const cmdStr = cmdName(cmd);
     const ctx = this.enter(proc, 'bpf', SYSCALL_NR_BPF, [smallBigInt(cmd), attr, smallBigInt(size), 0n], cmdStr, attr, size, undefined);
+    return this.leave(ctx, 'bpf', cmdStr, this.stackedSysBpf(ctx, cmd, userPtr(attr), size));
+  }
+
+  /** __sys_bpf with `ctx` on the syscall stack; what the body throws becomes its outcome (`caught`). */
+  private stackedSysBpf(ctx: SyscallCtx, cmd: number, uattr: BpfPtr, size: number): number {
     this.stack.push(ctx);
-    let ret: number;
     try {
-      ret = this.sysBpf(ctx, cmd, userPtr(attr), size);
+      return this.sysBpf(ctx, cmd, uattr, size);
     } catch (e) {
-      ret = this.caught(ctx, e);
+      return this.caught(ctx, e);
     } finally {
       this.stack.pop();
     }
-    return this.leave(ctx, 'bpf', cmdStr, ret);
   }
 
   /** Syscall entry: clock tick, trace entry (with the attr peeked for bpf), audit context. */
@@ -353,15 +356,7 @@ export class Kernel {
     this.trace.emitSyscall(sys, outer.sys, outer.proc.pid, 'bpf', cmdStr, attr, size, undefined, true, peek);
     const ctx = new SyscallCtx(this, outer.proc, sys, outer.audit, true, outer);
     ctx.traceAttr = peek;
-    this.stack.push(ctx);
-    let ret: number;
-    try {
-      ret = this.sysBpf(ctx, cmd, kernelPtr(attr), size);
-    } catch (e) {
-      ret = this.caught(ctx, e);
-    } finally {
-      this.stack.pop();
-    }
+    const ret = this.stackedSysBpf(ctx, cmd, kernelPtr(attr), size);
     // An oops in a nested call kills the task that runs the program: it unwinds to the outer syscall.
     if (ctx.oopsed !== undefined) throw new KernelOops(ctx.oopsed, ctx.oopsSys);
     return this.exit(ctx, 'bpf', cmdStr, ret, ctx.unsupported);
