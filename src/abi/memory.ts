@@ -23,6 +23,8 @@ export const USER_ARENA_BASE = 0x0000_7f00_0000_0000n;
 export const KERNEL_ARENA_BASE = 0xffff_8881_0000_0000n;
 /** Top of user space on x86-64 with 4-level paging (TASK_SIZE_MAX). */
 export const TASK_SIZE = 0x0000_7fff_ffff_f000n;
+/** The lowest kernel-half address (the top bit set): kernel pointers lie at or above it. */
+export const KERNEL_HALF = 1n << 63n;
 
 const TWO_32 = 0x1_0000_0000;
 

@@ -21,7 +21,7 @@ import { Idr } from './idr.js';
 import { CoreCandCache } from './kernel-btf/core-apply.js';
 import { Kallsyms } from './kernel-btf/kallsyms.js';
 import { bootVmlinuxBtf, vmlinuxBtfSource, type KernelBtfChoice, type VmlinuxBtfKind } from './kernel-btf/source.js';
-import { AddressSpace } from './memory.js';
+import { AddressSpace, KERNEL_HALF } from './memory.js';
 import type { Btf } from './objects/btf.js';
 import type { BpfMap } from './objects/map.js';
 import type { BpfProg } from './objects/prog.js';
@@ -37,9 +37,6 @@ import { cmdName } from './uapi/consts.js';
 import { decodeTypedAttr } from '../abi/uapi/attr-types.js';
 import { TraceAttr } from './context.js';
 import { slabBytes } from '../abi/slab.js';
-
-/** The lowest kernel-half address (a user attr pointer at or above it is not read for the trace). */
-const KERNEL_HALF = 1n << 63n;
 
 export interface KernelOptions {
   /** A profile or the name of a registered one (default: the registry's default, v6.18). */

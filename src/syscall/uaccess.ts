@@ -4,15 +4,12 @@
 // UAPI-CONV-1, HC-Q-1 (copy_from_user returns the count of bytes NOT copied; the kernel variant -EFAULT).
 
 import { Errno } from './errno.js';
-import { TASK_SIZE, type AddressSpace } from './memory.js';
+import { KERNEL_HALF, TASK_SIZE, type AddressSpace } from './memory.js';
 
 export interface BpfPtr {
   readonly addr: bigint;
   readonly isKernel: boolean;
 }
-
-/** The lowest kernel-half address (the top bit set). */
-const KERNEL_HALF = 1n << 63n;
 
 export const userPtr = (addr: bigint): BpfPtr => ({ addr, isKernel: false });
 export const kernelPtr = (addr: bigint): BpfPtr => ({ addr, isKernel: true });

@@ -12,7 +12,7 @@ import { destroySkeleton, loadSkeleton } from '../../src/loader/skel-runtime.js'
 import { makeSkeleton, openObjectBytes } from '../../src/scenarios/make-skeleton.js';
 import { Kernel } from '../../src/syscall/kernel.js';
 import { MAP_CREATE, PROG_LOAD } from '../../src/syscall/uapi/attr-layouts.js';
-import { encode, encodePrefix, lastFieldEnd } from '../../src/syscall/uapi/layout.js';
+import { encode, encodePrefix, lastFieldEnd, type FieldValue } from '../../src/syscall/uapi/layout.js';
 import type { BpfProg } from '../../src/syscall/objects/prog.js';
 import type { Btf } from '../../src/syscall/objects/btf.js';
 import { ProgType } from '../../src/syscall/uapi/consts.js';
@@ -138,19 +138,30 @@ describe('slab buffers (issue K)', () => {
       expect([...b]).toEqual([...full.subarray(0, size)]);
     }
     expect(() => encodePrefix(MAP_CREATE, { nope: 1 }, 92)).toThrow(/no field 'nope'/);
-    // its word writer agrees with writeField for every kind of value (or both throw)
+    // writeField's byte-by-byte word writer gives what a DataView store of the BigInt value gives
+    // (the writer it stands in for), for every kind of value, or both throw
     const values = [0, 1, -1, 0x7fff_ffff, 0xffff_ffff, 2 ** 32, 2 ** 53 - 1, 2 ** 53, -(2 ** 40), 1.5, '7', 'x', 0n, 1n, -1n, (1n << 53n) - 1n, 1n << 53n, (1n << 64n) - 1n, 1n << 64n, 0xdead_beefn];
+    const reference = (ctype: string, v: FieldValue): number[] => {
+      const b = new Uint8Array(8);
+      const dv = new DataView(b.buffer);
+      if (ctype === '__u32') dv.setUint32(0, Number(BigInt.asUintN(32, BigInt(v))), true);
+      else if (ctype === '__s32') dv.setInt32(0, Number(BigInt.asIntN(32, BigInt(v))), true);
+      else dv.setBigUint64(0, BigInt.asUintN(64, BigInt(v)), true);
+      return [...b.subarray(0, ctype.endsWith('64') ? 8 : 4)];
+    };
     for (const name of ['key_size', 'value_type_btf_obj_fd', 'map_extra', 'excl_prog_hash']) {
+      const f = MAP_CREATE.byName.get(name)!;
       for (const v of values) {
         let want: number[] | string;
         let got: number[] | string;
         try {
-          want = [...encode(MAP_CREATE, { [name]: v }, 92)];
+          want = reference(f.ctype, v);
         } catch (e) {
           want = String(e);
         }
         try {
-          got = [...encodePrefix(MAP_CREATE, { [name]: v }, 92)];
+          got = [...encodePrefix(MAP_CREATE, { [name]: v }, 92).subarray(f.offset, f.offset + f.size)];
+          expect([...encode(MAP_CREATE, { [name]: v }, 92)].slice(f.offset, f.offset + f.size)).toEqual(got);
         } catch (e) {
           got = String(e);
         }

@@ -126,8 +126,13 @@ export function readField(bytes: Uint8Array, f: FieldDef): FieldValue {
   }
 }
 
-/** Write one field into bytes. Strings are copied byte for byte (no NUL added past 16). */
+/**
+ * Write one field into bytes. Strings are copied byte for byte (no NUL added past 16). A u32/s32
+ * from a safe integer and a u64 from a value in [0, 2^53) are written byte by byte (putWord, issue
+ * K: no DataView and no BigInt); everything else through a DataView (`view`, or one made here).
+ */
 export function writeField(bytes: Uint8Array, f: FieldDef, v: FieldValue, view?: DataView): void {
+  if (putWord(bytes, f, v)) return;
   const dv = view ?? new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (f.ctype) {
     case '__u8':
@@ -190,7 +195,6 @@ export function encode(l: Layout, values: Record<string, FieldValue>, size: numb
  */
 export function encodePrefix(l: Layout, values: Record<string, FieldValue>, size: number): Uint8Array {
   const out = slabBytes(size);
-  let view: DataView | undefined;
   for (const k in values) {
     const f = l.byName.get(k);
     if (!f) throw new RangeError(`${l.name} has no field '${k}'`);
@@ -201,15 +205,14 @@ export function encodePrefix(l: Layout, values: Record<string, FieldValue>, size
       out.set(tmp.subarray(0, size - f.offset), f.offset);
       continue;
     }
-    const v = values[k]!;
-    if (!putWord(out, f, v)) writeField(out, f, v, (view ??= new DataView(out.buffer, out.byteOffset, out.byteLength)));
+    writeField(out, f, values[k]!);
   }
   return out;
 }
 
 /**
- * writeField for the common cases without a DataView: a u32/s32 from a safe integer, a u64 from a
- * bigint or a number in [0, 2^53). False (nothing written) for anything else: writeField then.
+ * writeField's common cases without a DataView: a u32/s32 from a safe integer (the same four bytes as
+ * v >>> 0), a u64 from a bigint or a number in [0, 2^53). False (nothing written) for anything else.
  */
 function putWord(b: Uint8Array, f: FieldDef, v: FieldValue): boolean {
   let lo: number;
