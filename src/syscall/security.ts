@@ -5,6 +5,7 @@
 
 import type { BpfMapArgs, IntegrityVerdict, LsmContext, LsmId, MapView, ProgView } from '../lsm/hooks.js';
 import type { SyscallCtx } from './context.js';
+import type { HookRecorder } from '../lsm/chain.js';
 import type { CapName } from './creds.js';
 import { Cap } from './creds.js';
 import type { Kernel } from './kernel.js';
@@ -29,8 +30,16 @@ export function mapView(map: BpfMap): MapView {
   };
 }
 
-function recorder(ctx: SyscallCtx) {
-  return ctx.hookRecorder;
+/**
+ * The LSM context and trace recorder of a free hook: the syscall's when one is running (a close), a
+ * kernel worker's otherwise (a deferred put: pid 0, init credentials, audit outside any event).
+ */
+function freeHookContext(kernel: Kernel, ctx: SyscallCtx | null): { l: LsmContext; rec: HookRecorder } {
+  if (ctx) return { l: ctx.lsmContext(), rec: ctx.hookRecorder };
+  return {
+    l: { pid: 0, comm: 'kworker', cred: kernel.initCred, audit: (type, body) => void kernel.audit.log(null, type, body) },
+    rec: (hook, lsm, ret, args) => kernel.trace.emitHook(0, hook, lsm, ret, args),
+  };
 }
 
 /** Attr fields worth showing on a hook line (the signing-related ones, and a few identifying ones). */
@@ -45,7 +54,7 @@ function attrSummary(attr: Decoded): Record<string, TraceValue> {
 
 export function securityCapable(ctx: SyscallCtx, cap: CapName): number {
   const l: LsmContext = ctx.lsmContext();
-  return ctx.kernel.lsm.callInt('capable', { cred: ctx.proc.cred, cap }, l, recorder(ctx), { cap, capNumber: Cap[cap] });
+  return ctx.kernel.lsm.callInt('capable', { cred: ctx.proc.cred, cap }, l, ctx.hookRecorder, { cap, capNumber: Cap[cap] });
 }
 
 /** capable(cap) */
@@ -64,7 +73,7 @@ export function securityBpf(ctx: SyscallCtx, cmd: number, attr: TypedAttr | unde
     'bpf',
     { cmd, attr, size, kernel: ctx.isKernel },
     ctx.lsmContext(),
-    recorder(ctx),
+    ctx.hookRecorder,
     bpfHookTraceArgs(cmd, size, ctx.isKernel),
   );
 }
@@ -96,7 +105,7 @@ export function securityBpfMapCreate(ctx: SyscallCtx, map: BpfMap, attr: MapCrea
     'bpf_map_create',
     { map: mapView(map), attr, token: null, kernel: ctx.isKernel },
     ctx.lsmContext(),
-    recorder(ctx),
+    ctx.hookRecorder,
     { map: map.name, type: mapTypeName(map.mapType), kernel: ctx.isKernel, ...attrSummary({ excl_prog_hash: attr.excl_prog_hash }) },
   );
 }
@@ -104,15 +113,12 @@ export function securityBpfMapCreate(ctx: SyscallCtx, map: BpfMap, attr: MapCrea
 /** security_bpf_map(map, fmode), from bpf_map_new_fd. LSM-HOOK-1 */
 export function securityBpfMap(ctx: SyscallCtx, map: BpfMap, fmode: number): number {
   const args: BpfMapArgs = { map: mapView(map), fmode };
-  return ctx.kernel.lsm.callInt('bpf_map', args, ctx.lsmContext(), recorder(ctx), { map: map.name, id: map.id, fmode });
+  return ctx.kernel.lsm.callInt('bpf_map', args, ctx.lsmContext(), ctx.hookRecorder, { map: map.name, id: map.id, fmode });
 }
 
 /** security_bpf_map_free(map): a void hook. */
 export function securityBpfMapFree(kernel: Kernel, ctx: SyscallCtx | null, map: BpfMap): void {
-  const l: LsmContext = ctx
-    ? ctx.lsmContext()
-    : { pid: 0, comm: 'kworker', cred: kernel.initCred, audit: (type, body) => void kernel.audit.log(null, type, body) };
-  const rec = (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) => kernel.trace.emitHook(ctx?.sys ?? 0, hook, lsm, ret, args);
+  const { l, rec } = freeHookContext(kernel, ctx);
   kernel.lsm.callVoid('bpf_map_free', { map: mapView(map) }, l, rec, { map: map.name, id: map.id });
 }
 
@@ -194,12 +200,12 @@ export function securityBpfProgLoad(ctx: SyscallCtx, prog: BpfProg, attr: ProgLo
       'bpf_prog_load_integrity',
       { ...base, postIntegrity: (lsmid, verdict) => securityBpfProgLoadPostIntegrity(ctx, prog, attr, lsmid, verdict) },
       ctx.lsmContext(),
-      recorder(ctx),
+      ctx.hookRecorder,
       traceArgs,
     );
     if (err) return err;
   }
-  return ctx.kernel.lsm.callInt('bpf_prog_load', base, ctx.lsmContext(), recorder(ctx), traceArgs);
+  return ctx.kernel.lsm.callInt('bpf_prog_load', base, ctx.lsmContext(), ctx.hookRecorder, traceArgs);
 }
 
 /**
@@ -212,22 +218,19 @@ export function securityBpfProgLoadPostIntegrity(ctx: SyscallCtx, prog: BpfProg,
     'bpf_prog_load_post_integrity',
     { prog: progView(prog), attr, token: null, kernel: ctx.isKernel, lsmid, verdict },
     ctx.lsmContext(),
-    recorder(ctx),
+    ctx.hookRecorder,
     { ...progLoadTraceArgs(ctx, prog, attr), lsmid: lsmid.name, verdict },
   );
 }
 
 /** security_bpf_prog(prog), from bpf_prog_new_fd. LOAD-18, KP-LSM-4 */
 export function securityBpfProg(ctx: SyscallCtx, prog: BpfProg): number {
-  return ctx.kernel.lsm.callInt('bpf_prog', { prog: progView(prog) }, ctx.lsmContext(), recorder(ctx), { prog: prog.name, id: prog.id, ...sigArgs(prog) });
+  return ctx.kernel.lsm.callInt('bpf_prog', { prog: progView(prog) }, ctx.lsmContext(), ctx.hookRecorder, { prog: prog.name, id: prog.id, ...sigArgs(prog) });
 }
 
 /** security_bpf_prog_free(prog): a void hook. */
 export function securityBpfProgFree(kernel: Kernel, ctx: SyscallCtx | null, prog: BpfProg): void {
-  const l: LsmContext = ctx
-    ? ctx.lsmContext()
-    : { pid: 0, comm: 'kworker', cred: kernel.initCred, audit: (type, body) => void kernel.audit.log(null, type, body) };
-  const rec = (hook: string, lsm: string, ret: number, args: Record<string, TraceValue | boolean>) => kernel.trace.emitHook(ctx?.sys ?? 0, hook, lsm, ret, args);
+  const { l, rec } = freeHookContext(kernel, ctx);
   kernel.lsm.callVoid('bpf_prog_free', { prog: progView(prog) }, l, rec, { prog: prog.name, id: prog.id });
   prog.security.clear();
 }
