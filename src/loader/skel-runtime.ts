@@ -14,6 +14,7 @@ import { BPF_MAP_INFO, MAP_CREATE, MAP_ELEM, MAP_FREEZE, OBJ_GET_INFO_BY_FD, PRO
 import { BpfCmd, MapType, ProgFlag, ProgType } from '../syscall/uapi/consts.js';
 import { encodePrefix } from '../syscall/uapi/layout.js';
 import { pageSlabBytes, slabBytes } from '../abi/slab.js';
+import { s32At, s32Bytes, u64At } from '../abi/le.js';
 
 import type { LightSkeleton } from './lskel-reader.js';
 
@@ -84,17 +85,6 @@ const LOADER_LICENSE = new Uint8Array(Buffer.from('Dual BSD/GPL\0', 'latin1'));
 
 /** Offset of test.retval in the PROG_TEST_RUN attr. */
 const TEST_RETVAL_OFF = BigInt(PROG_TEST_RUN.byName.get('test.retval')!.offset);
-
-/** An int in 4 little-endian bytes (an on-heap buffer). */
-function s32Bytes(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  b[0] = v;
-  b[1] = v >>> 8;
-  b[2] = v >>> 16;
-  b[3] = v >>> 24;
-  return b;
-}
-const s32At = (b: Uint8Array, off = 0): number => b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24);
 
 /** bpf_load_and_run's steps, and the name of the attr region each places. */
 const ATTR_NAME = {
@@ -192,13 +182,6 @@ export function destroySkeleton(proc: SkelProcess, skel: LightSkeleton, r: SkelR
     }
   }
   proc.free(r.skelAddr);
-}
-
-/** The little-endian u64 at off (one BigInt when it is below 2^53, as user addresses are). */
-function u64At(b: Uint8Array, off: number): bigint {
-  const lo = (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
-  const hi = (b[off + 4]! | (b[off + 5]! << 8) | (b[off + 6]! << 16) | (b[off + 7]! << 24)) >>> 0;
-  return hi < 0x20_0000 ? BigInt(hi * 0x1_0000_0000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** The flow of the first registered toolchain whose skeletons look like this one. */

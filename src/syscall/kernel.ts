@@ -385,7 +385,8 @@ export class Kernel {
       this.trace.emitExit(ctx.sys, name, cmd, ret);
       return r;
     }
-    const r = unsupported || ctx.nonFd ? sysResult(ret, ctx.sys, { ...(unsupported ? { unsupported } : {}), ...(ctx.nonFd ? { nonFd: ctx.nonFd } : {}) }) : sysResult(ret, ctx.sys);
+    // not emulated, or a positive value that is not an fd: the exit event says which
+    const r = sysResult(ret, ctx.sys, { ...(unsupported ? { unsupported } : {}), ...(ctx.nonFd ? { nonFd: ctx.nonFd } : {}) });
     const ev: Omit<SyscallExit, 'seq'> & { cmd?: string; unsupported?: string; nonFd?: string } = cmd
       ? { kind: 'exit', sys: ctx.sys, name, cmd, outcome: r.outcome, ret: r.ret, errno: r.errno }
       : { kind: 'exit', sys: ctx.sys, name, outcome: r.outcome, ret: r.ret, errno: r.errno };

@@ -10,6 +10,7 @@
 import { BtfKind, type Btf } from '../../btf/btf.js';
 import { Errno } from '../errno.js';
 import { bpfCoreApplyOne, type CoreApplyCtx, type CoreReloResult } from './core-apply.js';
+import { u32At } from '../../abi/le.js';
 import { checkTailZero, type RecordCheck, type RecordSource } from './records.js';
 import { nameByOffset, nameOffsetInRange, skipModsAndTypedefs, typeById, type Log } from './relo-core.js';
 
@@ -53,8 +54,6 @@ export interface BtfInfoAttr {
   coreReloRecSize: number;
   coreRelos: RecordSource;
 }
-
-const u32At = (b: Uint8Array, o: number): number => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
 
 /** check_abnormal_return: without BTF func info, sub-programs may not use LD_ABS or tail calls. */
 export function checkAbnormalReturn(subprogs: readonly SubprogInfo[], log: Log): number {
